@@ -1,0 +1,93 @@
+/**
+ * Every error this library throws on purpose. Each carries a stable `code` and the context a
+ * caller needs to act, and its message says what to do. Secrets never appear in messages.
+ *
+ * @example
+ * ```ts
+ * try { await storage.upsert(rows); }
+ * catch (err) { if (err instanceof ValidationError) return badRequest(err.code, err.message); throw err; }
+ * ```
+ */
+export class LightRagError extends Error {
+  /** Stable machine-readable code, e.g. `CONFIG_INVALID`. */
+  readonly code: string;
+  /** Structured context; never contains secrets. */
+  readonly details: Record<string, unknown>;
+
+  constructor(
+    code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** One problem found in the configuration: which variable, and what is wrong with it. */
+export interface ConfigProblem {
+  variable: string;
+  problem: string;
+}
+
+/** The configuration is missing or invalid. Lists every problem at once, not just the first. */
+export class ConfigError extends LightRagError {
+  readonly problems: ConfigProblem[];
+
+  constructor(problems: ConfigProblem[]) {
+    const lines = problems.map((p) => `  - ${p.variable}: ${p.problem}`).join('\n');
+    super(
+      'CONFIG_INVALID',
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines}\n` +
+        'Set or fix these environment variables; the README lists every variable with its default.',
+      { problems },
+    );
+    this.problems = problems;
+  }
+}
+
+/** Caller input that can never succeed as given (wrong type, empty, too large, bad name). */
+export class ValidationError extends LightRagError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('VALIDATION_FAILED', message, details);
+  }
+}
+
+/** A workspace name that fails the strict pattern; it never reaches SQL. */
+export class InvalidWorkspaceError extends LightRagError {
+  constructor(workspace: unknown) {
+    const shown = typeof workspace === 'string' ? JSON.stringify(workspace.slice(0, 80)) : typeof workspace;
+    super(
+      'INVALID_WORKSPACE',
+      `Invalid workspace ${shown}: use 1-255 characters from A-Z, a-z, 0-9, "_" and "-".`,
+      { workspace: typeof workspace === 'string' ? workspace.slice(0, 80) : null },
+    );
+  }
+}
+
+/** A vector whose length differs from the configured `EMBEDDING_DIM`, or a table built for another. */
+export class DimensionMismatchError extends LightRagError {
+  constructor(message: string, details: { expected: number; actual: number; table?: string }) {
+    super('DIMENSION_MISMATCH', message, details);
+  }
+}
+
+/**
+ * The database could not be reached or the connection broke, even after the automatic retry.
+ * Retryable: the same operation may succeed later (SQS redelivery, HTTP 503).
+ */
+export class DatabaseUnavailableError extends LightRagError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('DATABASE_UNAVAILABLE', message, {}, options);
+  }
+}
+
+/** The database schema cannot be created or does not match what this configuration needs. */
+export class SchemaError extends LightRagError {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('SCHEMA_ERROR', message, details, options);
+  }
+}

@@ -1,0 +1,45 @@
+import type { LogLevel } from './config.ts';
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+
+/** Structured logging: one JSON object per line, which CloudWatch Logs Insights can query. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * A JSON-lines logger writing to stderr (stdout stays free for CLI output).
+ *
+ * @example
+ * ```ts
+ * const log = createLogger('info');
+ * log.info('pool ended', { connectionsOpened: 3 });
+ * ```
+ */
+export function createLogger(level: LogLevel, write: (line: string) => void = defaultWrite): Logger {
+  const threshold = RANK[level];
+  const emit = (lvl: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>) => {
+    if (RANK[lvl] < threshold) return;
+    write(JSON.stringify({ level: lvl, time: new Date().toISOString(), message, ...fields }));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+  };
+}
+
+function defaultWrite(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Describes an error for a log line without its stack or any bound parameters. */
+export function errorFields(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { error: String(err) };
+  const { code } = err as { code?: unknown };
+  return { error: err.message, errorName: err.name, ...(code === undefined ? {} : { errorCode: code }) };
+}

@@ -1,0 +1,198 @@
+/**
+ * LightRAG's document status storage (LIGHTRAG_DOC_STATUS): where each document is in the
+ * pipeline, with LightRAG's pagination rules for listing.
+ */
+import type { Database, Queryable } from '../db/database.ts';
+import { ValidationError } from '../errors.ts';
+import { sanitizeText, toJsonParam } from '../text.ts';
+import { TABLES } from './tables.ts';
+import { isStringArray, optionalString, requireString, typeOf } from './validate.ts';
+import { type ColumnSpec, isoColumn, WorkspaceTable } from './workspace-table.ts';
+
+export const DOC_STATUSES = ['pending', 'processing', 'preprocessed', 'processed', 'failed'] as const;
+export type DocStatus = (typeof DOC_STATUSES)[number];
+
+export interface DocStatusRecord {
+  id: string;
+  status: DocStatus;
+  /** First characters of the document (LightRAG keeps up to 100; the column holds 255). */
+  content_summary: string;
+  content_length: number;
+  file_path?: string | null;
+  chunks_count?: number | null;
+  chunks_list?: string[];
+  track_id?: string | null;
+  metadata?: Record<string, unknown>;
+  error_msg?: string | null;
+  content_hash?: string | null;
+  /** ISO timestamps; the database's clock is used when absent. */
+  created_at?: string;
+  updated_at?: string;
+}
+
+/** A stored status, with its timestamps always present. */
+export type StoredDocStatus = Required<Omit<DocStatusRecord, 'chunks_count'>> & { chunks_count: number | null };
+
+export const SORT_FIELDS = ['created_at', 'updated_at', 'id', 'file_path'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+
+export interface PageRequest {
+  status?: DocStatus | null;
+  page?: number;
+  pageSize?: number;
+  sortField?: string;
+  sortDirection?: string;
+}
+
+export interface Page {
+  documents: StoredDocStatus[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+const text = (v: string | null | undefined) => (v === null || v === undefined ? null : sanitizeText(v));
+// Timestamps are stored as UTC wall-clock time in LightRAG's TIMESTAMP (without zone) columns.
+const timestamp = (v: string) => `COALESCE(${v}::timestamptz, CURRENT_TIMESTAMP) AT TIME ZONE 'UTC'`;
+
+const COLUMNS: ColumnSpec<DocStatusRecord>[] = [
+  { name: 'status', arrayType: 'text', value: (r) => r.status },
+  { name: 'content_summary', arrayType: 'text', value: (r) => text(r.content_summary)?.slice(0, 255) ?? null },
+  { name: 'content_length', arrayType: 'int4', value: (r) => r.content_length },
+  { name: 'chunks_count', arrayType: 'int4', value: (r) => r.chunks_count ?? null },
+  { name: 'chunks_list', arrayType: 'text', expression: (v) => `${v}::jsonb`, value: (r) => toJsonParam(r.chunks_list ?? []) },
+  { name: 'file_path', arrayType: 'text', value: (r) => text(r.file_path) },
+  { name: 'track_id', arrayType: 'text', value: (r) => r.track_id ?? null },
+  { name: 'metadata', arrayType: 'text', expression: (v) => `${v}::jsonb`, value: (r) => toJsonParam(r.metadata ?? {}) },
+  { name: 'error_msg', arrayType: 'text', value: (r) => text(r.error_msg) },
+  { name: 'content_hash', arrayType: 'text', value: (r) => r.content_hash ?? null },
+  // created_at keeps its first value on update; updated_at moves to now unless given.
+  { name: 'created_at', arrayType: 'text', expression: timestamp, value: (r) => r.created_at ?? null, keepOnUpdate: true },
+  { name: 'updated_at', arrayType: 'text', expression: timestamp, value: (r) => r.updated_at ?? null },
+];
+
+/** Document status for one workspace. */
+export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
+  protected readonly selectList = `id, status, content_summary, content_length, chunks_count, chunks_list,
+    file_path, track_id, metadata, error_msg, content_hash, ${isoColumn('created_at')}, ${isoColumn('updated_at')}`;
+
+  constructor(db: Database, workspace: string) {
+    super(db, workspace, TABLES.docStatus);
+  }
+
+  protected mapRow(row: Record<string, unknown>): StoredDocStatus {
+    return {
+      id: row.id as string,
+      status: row.status as DocStatus,
+      content_summary: row.content_summary as string,
+      content_length: row.content_length as number,
+      chunks_count: row.chunks_count as number | null,
+      chunks_list: (row.chunks_list as string[] | null) ?? [],
+      file_path: row.file_path as string | null,
+      track_id: row.track_id as string | null,
+      metadata: (row.metadata as Record<string, unknown> | null) ?? {},
+      error_msg: row.error_msg as string | null,
+      content_hash: row.content_hash as string | null,
+      created_at: row.created_at as string,
+      updated_at: row.updated_at as string,
+    };
+  }
+
+  /** Inserts or updates statuses by id. `created_at` of an existing row is kept. */
+  async upsert(records: readonly DocStatusRecord[], tx?: Queryable): Promise<number> {
+    for (const record of records) validateStatus(record);
+    return this.upsertRecords(records, COLUMNS, { tx, updateTimestamp: null });
+  }
+
+  /** Number of documents per status; every status is present, zero when none. */
+  async getStatusCounts(): Promise<Record<DocStatus, number>> {
+    const { rows } = await this.db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM ${this.table} WHERE workspace = $1 GROUP BY status`,
+      [this.workspace],
+    );
+    const counts = Object.fromEntries(DOC_STATUSES.map((s) => [s, 0])) as Record<DocStatus, number>;
+    for (const row of rows) if (row.status in counts) counts[row.status as DocStatus] = row.n;
+    return counts;
+  }
+
+  async getDocsByStatus(status: DocStatus): Promise<StoredDocStatus[]> {
+    assertStatus(status);
+    return this.#select('status = $2 ORDER BY updated_at DESC, id', [status]);
+  }
+
+  async getDocsByTrackId(trackId: string): Promise<StoredDocStatus[]> {
+    if (typeof trackId !== 'string' || trackId.length === 0) throw new ValidationError('trackId must be a non-empty string.');
+    return this.#select('track_id = $2 ORDER BY created_at, id', [trackId]);
+  }
+
+  /**
+   * One page of documents, LightRAG's rules: `page` from 1, `pageSize` clamped to 10-200,
+   * `sortField` one of created_at / updated_at / id / file_path (else updated_at),
+   * `sortDirection` asc or desc (else desc); ties broken by id for a stable order.
+   */
+  async getDocsPaginated(request: PageRequest = {}): Promise<Page> {
+    const page = Math.max(1, Math.trunc(Number(request.page) || 1));
+    const pageSize = Math.min(200, Math.max(10, Math.trunc(Number(request.pageSize) || 50)));
+    const sortField: SortField = SORT_FIELDS.includes(request.sortField as SortField)
+      ? (request.sortField as SortField)
+      : 'updated_at';
+    const direction = String(request.sortDirection).toLowerCase() === 'asc' ? 'ASC' : 'DESC';
+    const status = request.status ?? null;
+    if (status !== null) assertStatus(status);
+    const filter = status === null ? '' : 'AND status = $2';
+    const params: unknown[] = status === null ? [this.workspace] : [this.workspace, status];
+    const { rows } = await this.db.query(
+      `SELECT ${this.selectList}, count(*) OVER ()::int AS total FROM ${this.table}
+        WHERE workspace = $1 ${filter}
+        ORDER BY ${sortField} ${direction}, id ${direction}
+        LIMIT ${pageSize} OFFSET ${(page - 1) * pageSize}`,
+      params,
+    );
+    let total = (rows[0]?.total as number | undefined) ?? 0;
+    if (rows.length === 0 && page > 1) {
+      const counted = await this.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${this.table} WHERE workspace = $1 ${filter}`,
+        params,
+      );
+      total = counted.rows[0]?.n ?? 0;
+    }
+    return { documents: rows.map((r) => this.mapRow(r)), total, page, pageSize };
+  }
+
+  async #select(where: string, params: unknown[]): Promise<StoredDocStatus[]> {
+    const { rows } = await this.db.query(
+      `SELECT ${this.selectList} FROM ${this.table} WHERE workspace = $1 AND ${where}`,
+      [this.workspace, ...params],
+    );
+    return rows.map((r) => this.mapRow(r));
+  }
+}
+
+function assertStatus(status: unknown): asserts status is DocStatus {
+  if (!DOC_STATUSES.includes(status as DocStatus)) {
+    throw new ValidationError(`Unknown status ${JSON.stringify(status)}; use one of ${DOC_STATUSES.join(', ')}.`);
+  }
+}
+
+function validateStatus(record: DocStatusRecord): void {
+  if (record === null || typeof record !== 'object') {
+    throw new ValidationError(`Each status must be an object, got ${typeOf(record)}.`);
+  }
+  assertStatus(record.status);
+  requireString(record, 'content_summary');
+  if (!Number.isInteger(record.content_length) || record.content_length < 0) {
+    throw new ValidationError(`Status ${record.id}: content_length must be a non-negative integer.`, { id: record.id });
+  }
+  optionalString(record, 'file_path');
+  optionalString(record, 'track_id', { maxLength: 255 });
+  optionalString(record, 'error_msg');
+  if (record.chunks_list !== undefined && !isStringArray(record.chunks_list)) {
+    throw new ValidationError(`Status ${record.id}: chunks_list must be an array of strings.`, { id: record.id });
+  }
+  for (const field of ['created_at', 'updated_at'] as const) {
+    const value = record[field];
+    if (value !== undefined && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) {
+      throw new ValidationError(`Status ${record.id}: ${field} must be an ISO timestamp.`, { id: record.id, field });
+    }
+  }
+}

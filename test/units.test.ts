@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isConnectionError } from '../lib/db/database.ts';
+import { HashEmbedder } from '../lib/embedding/hash.ts';
+import { InvalidWorkspaceError } from '../lib/errors.ts';
+import { dedupeLastWins, MAX_BIND_PARAMETERS, splitBatches } from '../lib/storage/batch.ts';
+import { vectorTableName } from '../lib/storage/tables.ts';
+import { validateWorkspace } from '../lib/storage/workspace.ts';
+import { computeMdhashId, documentId, sanitizeJson, sanitizeText } from '../lib/text.ts';
+
+describe('text rules', () => {
+  it('removes NUL and replaces lone surrogates', () => {
+    assert.equal(sanitizeText('a\u0000b\u0000'), 'ab');
+    assert.equal(sanitizeText('x\uD800y'), 'x\uFFFDy');
+    assert.equal(sanitizeText('ok 😀'), 'ok 😀');
+    assert.deepEqual(sanitizeJson({ 'k\u0000': ['v\u0000', 1, null, { n: '\uDC00' }] }), { k: ['v', 1, null, { n: '\uFFFD' }] });
+  });
+
+  it("computes LightRAG's ids", () => {
+    // md5('hello') = 5d41402abc4b2a76b9719d911017c592
+    assert.equal(computeMdhashId('hello', 'chunk-'), 'chunk-5d41402abc4b2a76b9719d911017c592');
+    assert.equal(documentId('  hello\u0000 \n'), 'doc-5d41402abc4b2a76b9719d911017c592');
+  });
+});
+
+describe('batches', () => {
+  it('collapses duplicates, last wins, first position kept', () => {
+    const out = dedupeLastWins(
+      [
+        { id: 'a', v: 1 },
+        { id: 'b', v: 2 },
+        { id: 'a', v: 3 },
+      ],
+      (r) => r.id,
+    );
+    assert.deepEqual(out, [
+      { id: 'a', v: 3 },
+      { id: 'b', v: 2 },
+    ]);
+  });
+
+  it('splits by the bind-parameter limit when parameters grow with rows', () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => i);
+    const batches = splitBatches(rows, { parametersPerRecord: 7, parametersGrowWithRows: true }, () => 1);
+    for (const b of batches) assert.ok(b.length * 7 <= MAX_BIND_PARAMETERS);
+    assert.equal(batches.flat().length, 20_000);
+    assert.equal(batches[0]!.length, Math.floor(MAX_BIND_PARAMETERS / 7));
+  });
+
+  it('splits by bytes and gives an oversized record its own batch', () => {
+    const batches = splitBatches([5, 5, 5, 50, 5], { parametersPerRecord: 3, parametersGrowWithRows: false, maxBytes: 12 }, (n) => n);
+    assert.deepEqual(batches, [[5, 5], [5], [50], [5]]);
+    assert.deepEqual(splitBatches([], { parametersPerRecord: 1, parametersGrowWithRows: false }, () => 1), []);
+  });
+});
+
+describe('workspaces and identifiers', () => {
+  it('accepts plain names and refuses hostile ones', () => {
+    assert.equal(validateWorkspace('tenant_42-a'), 'tenant_42-a');
+    for (const bad of ['', "x'; DROP TABLE t;--", 'a b', '../etc', 'a'.repeat(256), 'ü', 'a\u0000', 42, null]) {
+      assert.throws(() => validateWorkspace(bad), InvalidWorkspaceError, String(bad));
+    }
+  });
+
+  it('derives model-suffixed vector table names within 63 characters', () => {
+    assert.equal(vectorTableName('chunks', { dimension: 1536 }), 'lightrag_vdb_chunks');
+    assert.equal(
+      vectorTableName('chunks', { model: 'text-embedding-3-small', dimension: 1536 }),
+      'lightrag_vdb_chunks_text_embedding_3_small_1536d',
+    );
+    const long = vectorTableName('relationships', { model: 'Org/Some-Very-Long-Model-Name-v2.5:latest', dimension: 4096 });
+    assert.ok(long.length <= 63, long);
+    assert.match(long, /^lightrag_vdb_relation_org_some_.*_4096d$/);
+  });
+});
+
+describe('connection-class errors', () => {
+  const withCode = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
+  it('recognises killed backends, broken sockets and timeouts', () => {
+    assert.ok(isConnectionError(withCode('terminating connection due to administrator command', '57P01')));
+    assert.ok(isConnectionError(withCode('connection failure', '08006')));
+    assert.ok(isConnectionError(withCode('read ECONNRESET', 'ECONNRESET')));
+    assert.ok(isConnectionError(withCode('Connection terminated unexpectedly')));
+    assert.ok(isConnectionError(withCode('Query read timeout')));
+    assert.ok(isConnectionError(withCode('timeout exceeded when trying to connect')));
+  });
+  it('leaves statement errors alone', () => {
+    assert.ok(!isConnectionError(withCode('duplicate key value', '23505')));
+    assert.ok(!isConnectionError(withCode('relation "x" does not exist', '42P01')));
+    assert.ok(!isConnectionError(withCode('canceling statement due to statement timeout', '57014')));
+    assert.ok(!isConnectionError('Connection terminated'));
+  });
+});
+
+describe('hash embedder', () => {
+  it('is deterministic, normalised and lexical', async () => {
+    const e = new HashEmbedder(64);
+    const [a, b, c, empty] = await e.embed(['the cat sat', 'the cat sat', 'quantum chromodynamics', '']);
+    assert.deepEqual(a, b);
+    assert.equal(a!.length, 64);
+    assert.ok(Math.abs(Math.hypot(...a!) - 1) < 1e-9);
+    const dot = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * y[i]!, 0);
+    const [near] = await e.embed(['a cat sat down']);
+    assert.ok(dot(a!, near!) > dot(a!, c!));
+    assert.ok(Math.abs(Math.hypot(...empty!) - 1) < 1e-9);
+  });
+});
