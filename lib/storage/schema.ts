@@ -40,9 +40,11 @@ CREATE TABLE IF NOT EXISTS ${TABLES.docStatus} (
   metadata JSONB NULL DEFAULT '{}'::jsonb, error_msg TEXT NULL, content_hash TEXT NULL,
   created_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP,
   CONSTRAINT lightrag_doc_status_pk PRIMARY KEY (workspace, id));
-CREATE TABLE IF NOT EXISTS ${TABLES.schemaMarker} (
+`;
+
+const MARKER_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLES.schemaMarker} (
   id VARCHAR(255) PRIMARY KEY, version INTEGER NOT NULL, detail JSONB,
-  applied_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP);`;
+  applied_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP)`;
 
 const CORE_INDEXES = `
 CREATE INDEX IF NOT EXISTS idx_lightrag_doc_chunks_full_doc_id ON ${TABLES.textChunks} (workspace, full_doc_id);
@@ -164,7 +166,10 @@ export async function applySchema(db: Database, plan: SchemaPlan, vector: Vector
   if (await markerExists(db, plan.key)) return { ...result, applied: false };
   return db.withTransaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
-    // Another container may have finished while this one waited for the lock.
+    // Another container may have finished while this one waited for the lock. The marker table
+    // is created first (not probed with to_regclass, whose catalog view can be stale here), so
+    // the lookup cannot fail and abort the transaction.
+    await tx.query(MARKER_TABLE);
     if (await markerExists(tx, plan.key)) return { ...result, applied: false };
     await createExtension(tx);
     await tx.query(plan.tablesDdl);
@@ -178,14 +183,15 @@ export async function applySchema(db: Database, plan: SchemaPlan, vector: Vector
   });
 }
 
+/** One statement: the marker row, or false when the marker table does not exist yet. */
 async function markerExists(db: Queryable, key: string): Promise<boolean> {
-  const { rows } = await db.query<{ found: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AS found`,
-    [TABLES.schemaMarker],
-  );
-  if (!rows[0]?.found) return false;
-  const marker = await db.query(`SELECT 1 FROM ${TABLES.schemaMarker} WHERE id = $1`, [key]);
-  return marker.rowCount > 0;
+  try {
+    const marker = await db.query(`SELECT 1 FROM ${TABLES.schemaMarker} WHERE id = $1`, [key]);
+    return marker.rowCount > 0;
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return false; // undefined_table: empty database
+    throw err;
+  }
 }
 
 async function createExtension(tx: Queryable): Promise<void> {

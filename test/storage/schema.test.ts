@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../lib/config.ts';
+import type { Database } from '../../lib/db/database.ts';
+import { DimensionMismatchError, SchemaError } from '../../lib/errors.ts';
+import { applySchema, ensureSchema, planSchema } from '../../lib/storage/schema.ts';
+import { createTestDatabase, TARGET } from '../support/database.ts';
+
+/** LightRAG's columns per table (name → Postgres type), the compatibility contract. */
+const LIGHTRAG_COLUMNS: Record<string, Record<string, string>> = {
+  lightrag_doc_full: {
+    id: 'character varying(255)', workspace: 'character varying(255)', doc_name: 'character varying(1024)',
+    content: 'text', meta: 'jsonb', create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+  },
+  lightrag_doc_chunks: {
+    id: 'character varying(255)', workspace: 'character varying(255)', full_doc_id: 'character varying(256)',
+    chunk_order_index: 'integer', tokens: 'integer', content: 'text', file_path: 'text', llm_cache_list: 'jsonb',
+    create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+  },
+  lightrag_vdb_chunks: {
+    id: 'character varying(255)', workspace: 'character varying(255)', full_doc_id: 'character varying(256)',
+    chunk_order_index: 'integer', tokens: 'integer', content: 'text', content_vector: 'vector(32)', file_path: 'text',
+    create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+  },
+  lightrag_vdb_entity: {
+    id: 'character varying(255)', workspace: 'character varying(255)', entity_name: 'character varying(512)',
+    content: 'text', content_vector: 'vector(32)', chunk_ids: 'character varying(255)[]', file_path: 'text',
+    create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+  },
+  lightrag_vdb_relation: {
+    id: 'character varying(255)', workspace: 'character varying(255)', source_id: 'character varying(512)',
+    target_id: 'character varying(512)', content: 'text', content_vector: 'vector(32)',
+    chunk_ids: 'character varying(255)[]', file_path: 'text',
+    create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+  },
+  lightrag_llm_cache: {
+    workspace: 'character varying(255)', id: 'character varying(255)', original_prompt: 'text', return_value: 'text',
+    chunk_id: 'character varying(255)', cache_type: 'character varying(32)', queryparam: 'jsonb',
+    create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+  },
+  lightrag_doc_status: {
+    workspace: 'character varying(255)', id: 'character varying(255)', content_summary: 'character varying(255)',
+    content_length: 'integer', chunks_count: 'integer', status: 'character varying(64)', file_path: 'text',
+    chunks_list: 'jsonb', track_id: 'character varying(255)', metadata: 'jsonb', error_msg: 'text', content_hash: 'text',
+    created_at: 'timestamp(0) without time zone', updated_at: 'timestamp(0) without time zone',
+  },
+};
+
+async function columnsOf(db: Database, table: string): Promise<Record<string, string>> {
+  const { rows } = await db.query<{ attname: string; type: string }>(
+    `SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
+    [table],
+  );
+  return Object.fromEntries(rows.map((r) => [r.attname, r.type]));
+}
+
+async function indexesOf(db: Database, table: string): Promise<string[]> {
+  const { rows } = await db.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE tablename = $1', [table]);
+  return rows.map((r) => r.indexdef);
+}
+
+describe(`schema on ${TARGET}`, () => {
+  it("creates LightRAG's tables with LightRAG's columns, keys and indexes", async () => {
+    const target = await createTestDatabase();
+    const db = target.open();
+    const result = await ensureSchema(db, target.config.vector);
+    assert.equal(result.applied, true);
+    for (const [table, expected] of Object.entries(LIGHTRAG_COLUMNS)) {
+      assert.deepEqual(await columnsOf(db, table), expected, table);
+      const indexes = await indexesOf(db, table);
+      assert.ok(indexes.some((d) => /UNIQUE INDEX .* \(workspace, id\)/.test(d)), `${table} primary key`);
+    }
+    const status = (await indexesOf(db, 'lightrag_doc_status')).join('\n');
+    assert.match(status, /\(workspace, status, updated_at DESC\)/);
+    assert.match(status, /\(workspace, status, created_at DESC\)/);
+    assert.match(status, /\(workspace, track_id\)/);
+    for (const table of ['lightrag_vdb_chunks', 'lightrag_vdb_entity', 'lightrag_vdb_relation']) {
+      assert.match((await indexesOf(db, table)).join('\n'), /USING hnsw \(content_vector vector_cosine_ops\) WITH \(m='16', ef_construction='64'\)/);
+    }
+  });
+
+  it('takes the warm path on a second cold start: marker found, no DDL', async () => {
+    const target = await createTestDatabase();
+    const first = target.open();
+    assert.equal((await ensureSchema(first, target.config.vector)).applied, true);
+    // Another container (on PGlite, the same embedded database): the schema already there.
+    const second = target.open();
+    const plan = planSchema(target.config.vector);
+    const before = second.stats().queries;
+    const result = await applySchema(second, plan, target.config.vector);
+    assert.equal(result.applied, false);
+    assert.equal(second.stats().queries - before, 1, 'one statement: the marker lookup');
+    // Same container again: memoised, no query at all.
+    const memoBefore = first.stats().queries;
+    await ensureSchema(first, target.config.vector);
+    assert.equal(first.stats().queries, memoBefore);
+  });
+
+  it('survives 20 containers cold-starting at once on an empty database', async () => {
+    const target = await createTestDatabase();
+    // applySchema, not the memoised ensureSchema: on PGlite all "containers" share one database.
+    const containers = Array.from({ length: 20 }, () => target.open());
+    const plan = planSchema(target.config.vector);
+    const results = await Promise.all(containers.map((db) => applySchema(db, plan, target.config.vector)));
+    assert.equal(results.filter((r) => r.applied).length, 1, 'exactly one container ran the DDL');
+    const { rows } = await containers[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM lightrag_serverless_schema');
+    assert.equal(rows[0]!.n, 1);
+  });
+
+  it('refuses an existing vector column of another dimension, changing nothing', async () => {
+    const target = await createTestDatabase();
+    const db = target.open();
+    await ensureSchema(db, target.config.vector);
+    await db.query(
+      "INSERT INTO lightrag_vdb_chunks (workspace, id, content, content_vector) VALUES ('w', 'keep', 'x', $1::vector)",
+      [`[${Array(32).fill(0.5).join(',')}]`],
+    );
+    const other = loadConfig({ ...target.env, EMBEDDING_DIM: '64' });
+    await assert.rejects(ensureSchema(db, other.vector), (err: Error) => {
+      assert.ok(err instanceof DimensionMismatchError);
+      assert.equal(err.details.expected, 64);
+      assert.equal(err.details.actual, 32);
+      assert.match(err.message, /Set EMBEDDING_DIM=32 .* or set EMBEDDING_MODEL/);
+      return true;
+    });
+    assert.deepEqual(await columnsOf(db, 'lightrag_vdb_chunks').then((c) => c.content_vector), 'vector(32)');
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM lightrag_vdb_chunks');
+    assert.deepEqual(rows.map((r) => r.id), ['keep']);
+  });
+
+  it('refuses a vector column without a fixed dimension', async () => {
+    const target = await createTestDatabase();
+    const db = target.open();
+    await db.query('CREATE EXTENSION IF NOT EXISTS vector');
+    await db.query('CREATE TABLE lightrag_vdb_entity (id varchar(255), workspace varchar(255), content_vector vector)');
+    await assert.rejects(ensureSchema(db, target.config.vector), (err: Error) => {
+      assert.ok(err instanceof SchemaError);
+      assert.match(err.message, /without a fixed dimension/);
+      return true;
+    });
+  });
+
+  it('gives each embedding model its own suffixed tables, side by side', async () => {
+    const target = await createTestDatabase();
+    const db = target.open();
+    await ensureSchema(db, target.config.vector);
+    const suffixed = loadConfig({ ...target.env, EMBEDDING_MODEL: 'text-embedding-3-large', EMBEDDING_DIM: '3072' });
+    const result = await ensureSchema(db, suffixed.vector);
+    assert.equal(result.vectorTables.chunks, 'lightrag_vdb_chunks_text_embedding_3_large_3072d');
+    const columns = await columnsOf(db, result.vectorTables.entities);
+    assert.equal(columns.content_vector, 'vector(3072)');
+    // 3,072 dimensions: indexed as halfvec, since plain vector indexes stop at 2,000.
+    assert.match(
+      (await indexesOf(db, result.vectorTables.chunks)).join('\n'),
+      /USING hnsw \(\(\(content_vector\)::halfvec\(3072\)\) halfvec_cosine_ops\)/,
+    );
+    assert.equal((await columnsOf(db, 'lightrag_vdb_chunks')).content_vector, 'vector(32)');
+  });
+
+  it('builds IVFFlat or no vector index when configured', async () => {
+    const target = await createTestDatabase();
+    const db = target.open();
+    const ivf = loadConfig({ ...target.env, POSTGRES_VECTOR_INDEX_TYPE: 'IVFFLAT', POSTGRES_IVFFLAT_LISTS: '10', EMBEDDING_MODEL: 'ivf' });
+    const ivfTables = await ensureSchema(db, ivf.vector);
+    assert.match((await indexesOf(db, ivfTables.vectorTables.chunks)).join('\n'), /USING ivfflat .* WITH \(lists='10'\)/);
+    const none = loadConfig({ ...target.env, POSTGRES_VECTOR_INDEX_TYPE: 'NONE', EMBEDDING_MODEL: 'plain' });
+    const noneTables = await ensureSchema(db, none.vector);
+    assert.doesNotMatch((await indexesOf(db, noneTables.vectorTables.chunks)).join('\n'), /hnsw|ivfflat/);
+  });
+});
