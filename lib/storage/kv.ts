@@ -81,7 +81,7 @@ export abstract class KvStorage<T extends { id: string }> extends WorkspaceTable
   protected abstract readonly columns: readonly ColumnSpec<T>[];
 
   /** Inserts or updates by id; returns the number of distinct ids written. */
-  upsert(records: readonly T[], tx?: Queryable): Promise<number> {
+  async upsert(records: readonly T[], tx?: Queryable): Promise<number> {
     for (const record of records) this.validate(record);
     return this.upsertRecords(records, this.columns, { tx });
   }
