@@ -99,7 +99,10 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const { connectionString, ...database } = config.database;
   return {
     workspace: config.workspace,
-    database: { ...database, target: connectionString ? redactConnectionString(connectionString) : 'embedded' },
+    database: {
+      ...database,
+      target: connectionString ? redactConnectionString(connectionString) : 'embedded',
+    },
     vector: config.vector,
     logLevel: config.logLevel,
   };
@@ -135,7 +138,10 @@ function readDatabase(reader: EnvReader): DatabaseConfig {
     if (inLambda) {
       reader.problem('DATABASE_DRIVER', 'pglite cannot run inside Lambda; use neon or pg.');
     }
-  } else if (!connectionString && !reader.problems.some((p) => p.variable.startsWith('POSTGRES_'))) {
+  } else if (
+    !connectionString &&
+    !reader.problems.some((p) => p.variable.startsWith('POSTGRES_'))
+  ) {
     reader.problem(
       'DATABASE_URL',
       'No database connection string was provided. Perhaps an environment variable has not been set? ' +
@@ -143,8 +149,16 @@ function readDatabase(reader: EnvReader): DatabaseConfig {
     );
   }
 
-  const maxConnections = reader.integer('POSTGRES_MAX_CONNECTIONS', { default: 2, min: 1, max: 100 });
-  const minConnections = reader.integer('POSTGRES_MIN_CONNECTIONS', { default: 0, min: 0, max: 100 });
+  const maxConnections = reader.integer('POSTGRES_MAX_CONNECTIONS', {
+    default: 2,
+    min: 1,
+    max: 100,
+  });
+  const minConnections = reader.integer('POSTGRES_MIN_CONNECTIONS', {
+    default: 0,
+    min: 0,
+    max: 100,
+  });
   if (minConnections > maxConnections) {
     reader.problem(
       'POSTGRES_MIN_CONNECTIONS',
@@ -156,7 +170,10 @@ function readDatabase(reader: EnvReader): DatabaseConfig {
     hint: 'expected host:port of a WebSocket-to-TCP bridge, e.g. 127.0.0.1:8080',
   });
   if (neonWsProxy && driver !== 'neon') {
-    reader.problem('NEON_WS_PROXY', `only the neon driver uses it, but DATABASE_DRIVER is ${driver}.`);
+    reader.problem(
+      'NEON_WS_PROXY',
+      `only the neon driver uses it, but DATABASE_DRIVER is ${driver}.`,
+    );
   }
   const pgliteDataDir = driver === 'pglite' ? reader.raw('PGLITE_DATA_DIR') : undefined;
   return {
@@ -166,10 +183,26 @@ function readDatabase(reader: EnvReader): DatabaseConfig {
     neonWsProxy,
     maxConnections,
     minConnections,
-    connectTimeoutMs: reader.integer('POSTGRES_CONNECT_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000 }),
-    queryTimeoutMs: reader.integer('POSTGRES_QUERY_TIMEOUT_MS', { default: 30_000, min: 100, max: 900_000 }),
-    statementTimeoutMs: reader.integer('POSTGRES_STATEMENT_TIMEOUT_MS', { default: 25_000, min: 0, max: 900_000 }),
-    idleTimeoutMs: reader.integer('POSTGRES_IDLE_TIMEOUT_MS', { default: 60_000, min: 0, max: 3_600_000 }),
+    connectTimeoutMs: reader.integer('POSTGRES_CONNECT_TIMEOUT_MS', {
+      default: 10_000,
+      min: 100,
+      max: 120_000,
+    }),
+    queryTimeoutMs: reader.integer('POSTGRES_QUERY_TIMEOUT_MS', {
+      default: 30_000,
+      min: 100,
+      max: 900_000,
+    }),
+    statementTimeoutMs: reader.integer('POSTGRES_STATEMENT_TIMEOUT_MS', {
+      default: 25_000,
+      min: 0,
+      max: 900_000,
+    }),
+    idleTimeoutMs: reader.integer('POSTGRES_IDLE_TIMEOUT_MS', {
+      default: 60_000,
+      min: 0,
+      max: 3_600_000,
+    }),
   };
 }
 
@@ -183,7 +216,10 @@ function readConnectionString(reader: EnvReader): string | undefined {
       // Never echo the value: it normally carries a password.
     }
     if (!parsed || !['postgres:', 'postgresql:'].includes(parsed.protocol) || !parsed.hostname) {
-      reader.problem('DATABASE_URL', 'is not a postgres://user:password@host/database URL (value not shown).');
+      reader.problem(
+        'DATABASE_URL',
+        'is not a postgres://user:password@host/database URL (value not shown).',
+      );
       return undefined;
     }
     return url;
@@ -207,7 +243,9 @@ function readVector(reader: EnvReader): VectorConfig {
     pattern: /^[A-Za-z0-9._:/-]{1,100}$/,
     hint: 'use a model name such as text-embedding-3-small (letters, digits, . _ : / -)',
   });
-  const requested = reader.oneOf('POSTGRES_VECTOR_INDEX_TYPE', VECTOR_INDEX_TYPES, { default: 'HNSW' });
+  const requested = reader.oneOf('POSTGRES_VECTOR_INDEX_TYPE', VECTOR_INDEX_TYPES, {
+    default: 'HNSW',
+  });
   let indexType: VectorIndexType = requested;
   if (requested === 'HNSW' && dimension > MAX_VECTOR_INDEX_DIM) indexType = 'HNSW_HALFVEC';
   if (indexType === 'HNSW_HALFVEC' && dimension > MAX_HALFVEC_INDEX_DIM) {

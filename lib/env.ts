@@ -1,4 +1,4 @@
-import { type ConfigProblem, ConfigError } from './errors.ts';
+import { ConfigError, type ConfigProblem } from './errors.ts';
 
 /** The environment as a plain record; `process.env` fits. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -45,7 +45,10 @@ export class EnvReader {
   ): string | undefined {
     const value = this.raw(name) ?? options.default;
     if (value !== undefined && options.pattern && !options.pattern.test(value)) {
-      this.problem(name, `${JSON.stringify(value)} is not valid; ${options.hint ?? `expected ${options.pattern}`}.`);
+      this.problem(
+        name,
+        `${JSON.stringify(value)} is not valid; ${options.hint ?? `expected ${options.pattern}`}.`,
+      );
       return options.default;
     }
     return value;

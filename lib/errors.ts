@@ -59,7 +59,8 @@ export class ValidationError extends LightRagError {
 /** A workspace name that fails the strict pattern; it never reaches SQL. */
 export class InvalidWorkspaceError extends LightRagError {
   constructor(workspace: unknown) {
-    const shown = typeof workspace === 'string' ? JSON.stringify(workspace.slice(0, 80)) : typeof workspace;
+    const shown =
+      typeof workspace === 'string' ? JSON.stringify(workspace.slice(0, 80)) : typeof workspace;
     super(
       'INVALID_WORKSPACE',
       `Invalid workspace ${shown}: use 1-255 characters from A-Z, a-z, 0-9, "_" and "-".`,

@@ -19,9 +19,16 @@ export interface Logger {
  * log.info('pool ended', { connectionsOpened: 3 });
  * ```
  */
-export function createLogger(level: LogLevel, write: (line: string) => void = defaultWrite): Logger {
+export function createLogger(
+  level: LogLevel,
+  write: (line: string) => void = defaultWrite,
+): Logger {
   const threshold = RANK[level];
-  const emit = (lvl: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>) => {
+  const emit = (
+    lvl: Exclude<LogLevel, 'silent'>,
+    message: string,
+    fields?: Record<string, unknown>,
+  ) => {
     if (RANK[lvl] < threshold) return;
     write(JSON.stringify({ level: lvl, time: new Date().toISOString(), message, ...fields }));
   };
@@ -41,5 +48,9 @@ function defaultWrite(line: string): void {
 export function errorFields(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { error: String(err) };
   const { code } = err as { code?: unknown };
-  return { error: err.message, errorName: err.name, ...(code === undefined ? {} : { errorCode: code }) };
+  return {
+    error: err.message,
+    errorName: err.name,
+    ...(code === undefined ? {} : { errorCode: code }),
+  };
 }

@@ -22,7 +22,9 @@ export function sanitizeJson(value: unknown): unknown {
   if (typeof value === 'string') return sanitizeText(value);
   if (Array.isArray(value)) return value.map(sanitizeJson);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [sanitizeText(k), sanitizeJson(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [sanitizeText(k), sanitizeJson(v)]),
+    );
   }
   return value;
 }

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { describeConfig, loadConfig, redactConnectionString } from '../lib/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 
-const URL_WITH_SECRET = 'postgres://alice:s3cr3t-pw@ep-x-pooler.eu-west-1.aws.neon.tech/app?sslmode=require';
+const URL_WITH_SECRET =
+  'postgres://alice:s3cr3t-pw@ep-x-pooler.eu-west-1.aws.neon.tech/app?sslmode=require';
 
 function problemsOf(env: Record<string, string>): { variable: string; problem: string }[] {
   try {
@@ -31,7 +32,10 @@ describe('loadConfig', () => {
   });
 
   it('defaults to the neon driver when DATABASE_URL is set, and trims values', () => {
-    const config = loadConfig({ DATABASE_URL: `  ${URL_WITH_SECRET} `, POSTGRES_MAX_CONNECTIONS: ' 3 ' });
+    const config = loadConfig({
+      DATABASE_URL: `  ${URL_WITH_SECRET} `,
+      POSTGRES_MAX_CONNECTIONS: ' 3 ',
+    });
     assert.equal(config.database.driver, 'neon');
     assert.equal(config.database.connectionString, URL_WITH_SECRET);
     assert.equal(config.database.maxConnections, 3);
@@ -78,12 +82,18 @@ describe('loadConfig', () => {
     const [problem, ...rest] = problemsOf({ DATABASE_DRIVER: 'neon' });
     assert.equal(rest.length, 0);
     assert.equal(problem!.variable, 'DATABASE_URL');
-    assert.match(problem!.problem, /No database connection string was provided\. Perhaps an environment variable/);
+    assert.match(
+      problem!.problem,
+      /No database connection string was provided\. Perhaps an environment variable/,
+    );
   });
 
   it('refuses the embedded fallback inside Lambda', () => {
     const problems = problemsOf({ AWS_LAMBDA_FUNCTION_NAME: 'ingest' });
-    assert.deepEqual(problems.map((p) => p.variable), ['DATABASE_URL']);
+    assert.deepEqual(
+      problems.map((p) => p.variable),
+      ['DATABASE_URL'],
+    );
     const explicit = problemsOf({ AWS_LAMBDA_FUNCTION_NAME: 'ingest', DATABASE_DRIVER: 'pglite' });
     assert.ok(explicit.some((p) => /cannot run inside Lambda/.test(p.problem)));
   });
@@ -111,13 +121,25 @@ describe('loadConfig', () => {
   });
 
   it('checks pool bounds and relations between variables', () => {
-    assert.ok(problemsOf({ POSTGRES_MIN_CONNECTIONS: '3' }).some((p) => p.variable === 'POSTGRES_MIN_CONNECTIONS'));
-    assert.ok(problemsOf({ POSTGRES_MAX_CONNECTIONS: '0' }).some((p) => /below the minimum 1/.test(p.problem)));
-    assert.ok(problemsOf({ NEON_WS_PROXY: 'not a host' }).some((p) => p.variable === 'NEON_WS_PROXY'));
     assert.ok(
-      problemsOf({ DATABASE_URL: URL_WITH_SECRET, DATABASE_DRIVER: 'pg', NEON_WS_PROXY: '127.0.0.1:1' }).some((p) =>
-        /only the neon driver/.test(p.problem),
+      problemsOf({ POSTGRES_MIN_CONNECTIONS: '3' }).some(
+        (p) => p.variable === 'POSTGRES_MIN_CONNECTIONS',
       ),
+    );
+    assert.ok(
+      problemsOf({ POSTGRES_MAX_CONNECTIONS: '0' }).some((p) =>
+        /below the minimum 1/.test(p.problem),
+      ),
+    );
+    assert.ok(
+      problemsOf({ NEON_WS_PROXY: 'not a host' }).some((p) => p.variable === 'NEON_WS_PROXY'),
+    );
+    assert.ok(
+      problemsOf({
+        DATABASE_URL: URL_WITH_SECRET,
+        DATABASE_DRIVER: 'pg',
+        NEON_WS_PROXY: '127.0.0.1:1',
+      }).some((p) => /only the neon driver/.test(p.problem)),
     );
     assert.ok(
       problemsOf({ DATABASE_URL: URL_WITH_SECRET, DATABASE_DRIVER: 'pglite' }).some((p) =>
@@ -129,8 +151,13 @@ describe('loadConfig', () => {
   it('switches HNSW to halfvec above 2,000 dimensions and refuses what pgvector cannot index', () => {
     assert.equal(loadConfig({ EMBEDDING_DIM: '3072' }).vector.indexType, 'HNSW_HALFVEC');
     assert.equal(loadConfig({ EMBEDDING_DIM: '1536' }).vector.indexType, 'HNSW');
-    assert.equal(loadConfig({ EMBEDDING_DIM: '8000', POSTGRES_VECTOR_INDEX_TYPE: 'none' }).vector.indexType, 'NONE');
-    assert.ok(problemsOf({ EMBEDDING_DIM: '8000' }).some((p) => /halfvec stops at 4000/.test(p.problem)));
+    assert.equal(
+      loadConfig({ EMBEDDING_DIM: '8000', POSTGRES_VECTOR_INDEX_TYPE: 'none' }).vector.indexType,
+      'NONE',
+    );
+    assert.ok(
+      problemsOf({ EMBEDDING_DIM: '8000' }).some((p) => /halfvec stops at 4000/.test(p.problem)),
+    );
     assert.ok(
       problemsOf({ EMBEDDING_DIM: '3072', POSTGRES_VECTOR_INDEX_TYPE: 'IVFFLAT' }).some((p) =>
         /IVFFLAT indexes stop at 2000/.test(p.problem),

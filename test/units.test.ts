@@ -13,7 +13,9 @@ describe('text rules', () => {
     assert.equal(sanitizeText('a\u0000b\u0000'), 'ab');
     assert.equal(sanitizeText('x\uD800y'), 'x\uFFFDy');
     assert.equal(sanitizeText('ok 😀'), 'ok 😀');
-    assert.deepEqual(sanitizeJson({ 'k\u0000': ['v\u0000', 1, null, { n: '\uDC00' }] }), { k: ['v', 1, null, { n: '\uFFFD' }] });
+    assert.deepEqual(sanitizeJson({ 'k\u0000': ['v\u0000', 1, null, { n: '\uDC00' }] }), {
+      k: ['v', 1, null, { n: '\uFFFD' }],
+    });
   });
 
   it("computes LightRAG's ids", () => {
@@ -41,23 +43,44 @@ describe('batches', () => {
 
   it('splits by the bind-parameter limit when parameters grow with rows', () => {
     const rows = Array.from({ length: 20_000 }, (_, i) => i);
-    const batches = splitBatches(rows, { parametersPerRecord: 7, parametersGrowWithRows: true }, () => 1);
+    const batches = splitBatches(
+      rows,
+      { parametersPerRecord: 7, parametersGrowWithRows: true },
+      () => 1,
+    );
     for (const b of batches) assert.ok(b.length * 7 <= MAX_BIND_PARAMETERS);
     assert.equal(batches.flat().length, 20_000);
     assert.equal(batches[0]!.length, Math.floor(MAX_BIND_PARAMETERS / 7));
   });
 
   it('splits by bytes and gives an oversized record its own batch', () => {
-    const batches = splitBatches([5, 5, 5, 50, 5], { parametersPerRecord: 3, parametersGrowWithRows: false, maxBytes: 12 }, (n) => n);
+    const batches = splitBatches(
+      [5, 5, 5, 50, 5],
+      { parametersPerRecord: 3, parametersGrowWithRows: false, maxBytes: 12 },
+      (n) => n,
+    );
     assert.deepEqual(batches, [[5, 5], [5], [50], [5]]);
-    assert.deepEqual(splitBatches([], { parametersPerRecord: 1, parametersGrowWithRows: false }, () => 1), []);
+    assert.deepEqual(
+      splitBatches([], { parametersPerRecord: 1, parametersGrowWithRows: false }, () => 1),
+      [],
+    );
   });
 });
 
 describe('workspaces and identifiers', () => {
   it('accepts plain names and refuses hostile ones', () => {
     assert.equal(validateWorkspace('tenant_42-a'), 'tenant_42-a');
-    for (const bad of ['', "x'; DROP TABLE t;--", 'a b', '../etc', 'a'.repeat(256), 'ü', 'a\u0000', 42, null]) {
+    for (const bad of [
+      '',
+      "x'; DROP TABLE t;--",
+      'a b',
+      '../etc',
+      'a'.repeat(256),
+      'ü',
+      'a\u0000',
+      42,
+      null,
+    ]) {
       assert.throws(() => validateWorkspace(bad), InvalidWorkspaceError, String(bad));
     }
   });
@@ -68,16 +91,22 @@ describe('workspaces and identifiers', () => {
       vectorTableName('chunks', { model: 'text-embedding-3-small', dimension: 1536 }),
       'lightrag_vdb_chunks_text_embedding_3_small_1536d',
     );
-    const long = vectorTableName('relationships', { model: 'Org/Some-Very-Long-Model-Name-v2.5:latest', dimension: 4096 });
+    const long = vectorTableName('relationships', {
+      model: 'Org/Some-Very-Long-Model-Name-v2.5:latest',
+      dimension: 4096,
+    });
     assert.ok(long.length <= 63, long);
     assert.match(long, /^lightrag_vdb_relation_org_some_.*_4096d$/);
   });
 });
 
 describe('connection-class errors', () => {
-  const withCode = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
+  const withCode = (message: string, code?: string) =>
+    Object.assign(new Error(message), code ? { code } : {});
   it('recognises killed backends, broken sockets and timeouts', () => {
-    assert.ok(isConnectionError(withCode('terminating connection due to administrator command', '57P01')));
+    assert.ok(
+      isConnectionError(withCode('terminating connection due to administrator command', '57P01')),
+    );
     assert.ok(isConnectionError(withCode('connection failure', '08006')));
     assert.ok(isConnectionError(withCode('read ECONNRESET', 'ECONNRESET')));
     assert.ok(isConnectionError(withCode('Connection terminated unexpectedly')));
@@ -87,7 +116,9 @@ describe('connection-class errors', () => {
   it('leaves statement errors alone', () => {
     assert.ok(!isConnectionError(withCode('duplicate key value', '23505')));
     assert.ok(!isConnectionError(withCode('relation "x" does not exist', '42P01')));
-    assert.ok(!isConnectionError(withCode('canceling statement due to statement timeout', '57014')));
+    assert.ok(
+      !isConnectionError(withCode('canceling statement due to statement timeout', '57014')),
+    );
     assert.ok(!isConnectionError('Connection terminated'));
   });
 });
@@ -95,7 +126,12 @@ describe('connection-class errors', () => {
 describe('hash embedder', () => {
   it('is deterministic, normalised and lexical', async () => {
     const e = new HashEmbedder(64);
-    const [a, b, c, empty] = await e.embed(['the cat sat', 'the cat sat', 'quantum chromodynamics', '']);
+    const [a, b, c, empty] = await e.embed([
+      'the cat sat',
+      'the cat sat',
+      'quantum chromodynamics',
+      '',
+    ]);
     assert.deepEqual(a, b);
     assert.equal(a!.length, 64);
     assert.ok(Math.abs(Math.hypot(...a!) - 1) < 1e-9);

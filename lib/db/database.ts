@@ -16,7 +16,10 @@ export interface QueryResult<T> {
 
 /** Anything that runs a parameterised statement: a {@link Database} or a client inside it. */
 export interface Queryable {
-  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<T>>;
 }
 
 export interface RunOptions {
@@ -66,7 +69,8 @@ const CONNECTION_ERROR_MESSAGE =
 export function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (code.startsWith('08') || CONNECTION_ERROR_CODES.has(code))) return true;
+  if (typeof code === 'string' && (code.startsWith('08') || CONNECTION_ERROR_CODES.has(code)))
+    return true;
   // A SQLSTATE other than the above is a statement error, whatever its message says.
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return false;
   return CONNECTION_ERROR_MESSAGE.test(err.message);
@@ -88,7 +92,13 @@ export class Database implements Queryable {
   readonly #createPool: (config: DatabaseConfig) => Promise<DriverPool>;
   #pool: Promise<DriverPool> | undefined;
   #lostSinceLastOpen = 0;
-  readonly #counters = { connectionsOpened: 0, connectionsLost: 0, reconnects: 0, retries: 0, queries: 0 };
+  readonly #counters = {
+    connectionsOpened: 0,
+    connectionsLost: 0,
+    reconnects: 0,
+    retries: 0,
+    queries: 0,
+  };
   #current: DriverPool | undefined;
 
   constructor(
@@ -121,7 +131,8 @@ export class Database implements Queryable {
    */
   withTransaction<T>(fn: (tx: Queryable) => Promise<T>, options: RunOptions = {}): Promise<T> {
     const timeout = this.config.statementTimeoutMs;
-    const begin = timeout > 0 ? `BEGIN; SET LOCAL statement_timeout = ${Math.trunc(timeout)}` : 'BEGIN';
+    const begin =
+      timeout > 0 ? `BEGIN; SET LOCAL statement_timeout = ${Math.trunc(timeout)}` : 'BEGIN';
     return this.withClient(async (client) => {
       await client.query(begin);
       try {
@@ -218,7 +229,10 @@ export class Database implements Queryable {
       if (!isConnectionError(first)) throw first;
       if (!idempotent) throw this.#unavailable(first);
       this.#counters.retries += 1;
-      this.#log.warn('database connection failed; retrying once on a new connection', errorFields(first));
+      this.#log.warn(
+        'database connection failed; retrying once on a new connection',
+        errorFields(first),
+      );
       await sleep(50);
       try {
         return await run();

@@ -70,12 +70,19 @@ export class PglitePool extends EventEmitter implements DriverPool {
   }
 }
 
-async function runQuery(db: PGlite, text: string, params?: readonly unknown[]): Promise<DriverQueryResult> {
+async function runQuery(
+  db: PGlite,
+  text: string,
+  params?: readonly unknown[],
+): Promise<DriverQueryResult> {
   if (!params || params.length === 0) {
     // The simple protocol, as node-postgres uses without parameters: several statements allowed.
     const results = await db.exec(text);
     const last = results.at(-1);
-    return { rows: (last?.rows ?? []) as Record<string, unknown>[], rowCount: last?.affectedRows || (last?.rows.length ?? 0) };
+    return {
+      rows: (last?.rows ?? []) as Record<string, unknown>[],
+      rowCount: last?.affectedRows || (last?.rows.length ?? 0),
+    };
   }
   const result = await db.query<Record<string, unknown>>(text, params as unknown[]);
   return { rows: result.rows, rowCount: result.affectedRows || result.rows.length };

@@ -37,7 +37,10 @@ export interface WsBridge {
 export async function startWsBridge(options: WsBridgeOptions = {}): Promise<WsBridge> {
   const allowed = new Set(options.allowedHosts ?? ['127.0.0.1', 'localhost', '::1']);
   const pairs = new Set<{ ws: WebSocket; tcp: Socket }>();
-  const server = new WebSocketServer({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const server = new WebSocketServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -32,7 +32,8 @@ export class HashEmbedder implements Embedder {
   readonly dimension: number;
 
   constructor(dimension: number) {
-    if (!Number.isInteger(dimension) || dimension < 1) throw new RangeError('dimension must be a positive integer');
+    if (!Number.isInteger(dimension) || dimension < 1)
+      throw new RangeError('dimension must be a positive integer');
     this.dimension = dimension;
   }
 

@@ -33,7 +33,11 @@ export interface SplitLimits {
  * splitBatches(rows, { parametersPerRecord: 7, parametersGrowWithRows: false }, (r) => r.content.length);
  * ```
  */
-export function splitBatches<T>(records: readonly T[], limits: SplitLimits, sizeOf: (record: T) => number): T[][] {
+export function splitBatches<T>(
+  records: readonly T[],
+  limits: SplitLimits,
+  sizeOf: (record: T) => number,
+): T[][] {
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BATCH_BYTES;
   const maxRows = limits.parametersGrowWithRows
     ? Math.max(1, Math.floor(MAX_BIND_PARAMETERS / limits.parametersPerRecord))

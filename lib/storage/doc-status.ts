@@ -9,7 +9,13 @@ import { TABLES } from './tables.ts';
 import { isStringArray, optionalString, requireString, typeOf } from './validate.ts';
 import { type ColumnSpec, isoColumn, WorkspaceTable } from './workspace-table.ts';
 
-export const DOC_STATUSES = ['pending', 'processing', 'preprocessed', 'processed', 'failed'] as const;
+export const DOC_STATUSES = [
+  'pending',
+  'processing',
+  'preprocessed',
+  'processed',
+  'failed',
+] as const;
 export type DocStatus = (typeof DOC_STATUSES)[number];
 
 export interface DocStatusRecord {
@@ -31,7 +37,9 @@ export interface DocStatusRecord {
 }
 
 /** A stored status, with its timestamps always present. */
-export type StoredDocStatus = Required<Omit<DocStatusRecord, 'chunks_count'>> & { chunks_count: number | null };
+export type StoredDocStatus = Required<Omit<DocStatusRecord, 'chunks_count'>> & {
+  chunks_count: number | null;
+};
 
 export const SORT_FIELDS = ['created_at', 'updated_at', 'id', 'file_path'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
@@ -51,29 +59,57 @@ export interface Page {
   pageSize: number;
 }
 
-const text = (v: string | null | undefined) => (v === null || v === undefined ? null : sanitizeText(v));
+const text = (v: string | null | undefined) =>
+  v === null || v === undefined ? null : sanitizeText(v);
 // Timestamps are stored as UTC wall-clock time in LightRAG's TIMESTAMP (without zone) columns.
-const timestamp = (v: string) => `COALESCE(${v}::timestamptz, CURRENT_TIMESTAMP) AT TIME ZONE 'UTC'`;
+const timestamp = (v: string) =>
+  `COALESCE(${v}::timestamptz, CURRENT_TIMESTAMP) AT TIME ZONE 'UTC'`;
 
 const COLUMNS: ColumnSpec<DocStatusRecord>[] = [
   { name: 'status', arrayType: 'text', value: (r) => r.status },
-  { name: 'content_summary', arrayType: 'text', value: (r) => text(r.content_summary)?.slice(0, 255) ?? null },
+  {
+    name: 'content_summary',
+    arrayType: 'text',
+    value: (r) => text(r.content_summary)?.slice(0, 255) ?? null,
+  },
   { name: 'content_length', arrayType: 'int4', value: (r) => r.content_length },
   { name: 'chunks_count', arrayType: 'int4', value: (r) => r.chunks_count ?? null },
-  { name: 'chunks_list', arrayType: 'text', expression: (v) => `${v}::jsonb`, value: (r) => toJsonParam(r.chunks_list ?? []) },
+  {
+    name: 'chunks_list',
+    arrayType: 'text',
+    expression: (v) => `${v}::jsonb`,
+    value: (r) => toJsonParam(r.chunks_list ?? []),
+  },
   { name: 'file_path', arrayType: 'text', value: (r) => text(r.file_path) },
   { name: 'track_id', arrayType: 'text', value: (r) => r.track_id ?? null },
-  { name: 'metadata', arrayType: 'text', expression: (v) => `${v}::jsonb`, value: (r) => toJsonParam(r.metadata ?? {}) },
+  {
+    name: 'metadata',
+    arrayType: 'text',
+    expression: (v) => `${v}::jsonb`,
+    value: (r) => toJsonParam(r.metadata ?? {}),
+  },
   { name: 'error_msg', arrayType: 'text', value: (r) => text(r.error_msg) },
   { name: 'content_hash', arrayType: 'text', value: (r) => r.content_hash ?? null },
   // created_at keeps its first value on update; updated_at moves to now unless given.
-  { name: 'created_at', arrayType: 'text', expression: timestamp, value: (r) => r.created_at ?? null, keepOnUpdate: true },
-  { name: 'updated_at', arrayType: 'text', expression: timestamp, value: (r) => r.updated_at ?? null },
+  {
+    name: 'created_at',
+    arrayType: 'text',
+    expression: timestamp,
+    value: (r) => r.created_at ?? null,
+    keepOnUpdate: true,
+  },
+  {
+    name: 'updated_at',
+    arrayType: 'text',
+    expression: timestamp,
+    value: (r) => r.updated_at ?? null,
+  },
 ];
 
 /** Document status for one workspace. */
 export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
-  protected readonly selectList = `id, status, content_summary, content_length, chunks_count, chunks_list,
+  protected readonly selectList =
+    `id, status, content_summary, content_length, chunks_count, chunks_list,
     file_path, track_id, metadata, error_msg, content_hash, ${isoColumn('created_at')}, ${isoColumn('updated_at')}`;
 
   constructor(db: Database, workspace: string) {
@@ -121,7 +157,8 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
   }
 
   async getDocsByTrackId(trackId: string): Promise<StoredDocStatus[]> {
-    if (typeof trackId !== 'string' || trackId.length === 0) throw new ValidationError('trackId must be a non-empty string.');
+    if (typeof trackId !== 'string' || trackId.length === 0)
+      throw new ValidationError('trackId must be a non-empty string.');
     return this.#select('track_id = $2 ORDER BY created_at, id', [trackId]);
   }
 
@@ -170,7 +207,9 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
 
 function assertStatus(status: unknown): asserts status is DocStatus {
   if (!DOC_STATUSES.includes(status as DocStatus)) {
-    throw new ValidationError(`Unknown status ${JSON.stringify(status)}; use one of ${DOC_STATUSES.join(', ')}.`);
+    throw new ValidationError(
+      `Unknown status ${JSON.stringify(status)}; use one of ${DOC_STATUSES.join(', ')}.`,
+    );
   }
 }
 
@@ -181,18 +220,26 @@ function validateStatus(record: DocStatusRecord): void {
   assertStatus(record.status);
   requireString(record, 'content_summary');
   if (!Number.isInteger(record.content_length) || record.content_length < 0) {
-    throw new ValidationError(`Status ${record.id}: content_length must be a non-negative integer.`, { id: record.id });
+    throw new ValidationError(
+      `Status ${record.id}: content_length must be a non-negative integer.`,
+      { id: record.id },
+    );
   }
   optionalString(record, 'file_path');
   optionalString(record, 'track_id', { maxLength: 255 });
   optionalString(record, 'error_msg');
   if (record.chunks_list !== undefined && !isStringArray(record.chunks_list)) {
-    throw new ValidationError(`Status ${record.id}: chunks_list must be an array of strings.`, { id: record.id });
+    throw new ValidationError(`Status ${record.id}: chunks_list must be an array of strings.`, {
+      id: record.id,
+    });
   }
   for (const field of ['created_at', 'updated_at'] as const) {
     const value = record[field];
     if (value !== undefined && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) {
-      throw new ValidationError(`Status ${record.id}: ${field} must be an ISO timestamp.`, { id: record.id, field });
+      throw new ValidationError(`Status ${record.id}: ${field} must be an ISO timestamp.`, {
+        id: record.id,
+        field,
+      });
     }
   }
 }

@@ -46,7 +46,8 @@ export interface LlmCacheEntry {
 /** Rows as read back: LightRAG adds the timestamps as unix seconds. */
 export type Stored<T> = T & { create_time: number; update_time: number };
 
-const text = (v: string | null | undefined) => (v === null || v === undefined ? null : sanitizeText(v));
+const text = (v: string | null | undefined) =>
+  v === null || v === undefined ? null : sanitizeText(v);
 const jsonb = (v: string) => `${v}::jsonb`;
 const json = (v: unknown) => toJsonParam(v);
 
@@ -62,7 +63,12 @@ const TEXT_CHUNK_COLUMNS: ColumnSpec<TextChunk>[] = [
   { name: 'tokens', arrayType: 'int4', value: (r) => r.tokens },
   { name: 'content', arrayType: 'text', value: (r) => text(r.content) },
   { name: 'file_path', arrayType: 'text', value: (r) => text(r.file_path) },
-  { name: 'llm_cache_list', arrayType: 'text', expression: jsonb, value: (r) => json(r.llm_cache_list ?? []) },
+  {
+    name: 'llm_cache_list',
+    arrayType: 'text',
+    expression: jsonb,
+    value: (r) => json(r.llm_cache_list ?? []),
+  },
 ];
 
 const LLM_CACHE_COLUMNS: ColumnSpec<LlmCacheEntry>[] = [
@@ -118,7 +124,8 @@ export class FullDocsStorage extends KvStorage<FullDoc> {
 export class TextChunksStorage extends KvStorage<TextChunk> {
   readonly namespace = 'text_chunks';
   protected readonly columns = TEXT_CHUNK_COLUMNS;
-  protected readonly selectList = `id, content, full_doc_id, chunk_order_index, tokens, file_path, llm_cache_list, ${TIMES}`;
+  protected readonly selectList =
+    `id, content, full_doc_id, chunk_order_index, tokens, file_path, llm_cache_list, ${TIMES}`;
 
   constructor(db: Database, workspace: string) {
     super(db, workspace, TABLES.textChunks);
@@ -154,7 +161,9 @@ export class TextChunksStorage extends KvStorage<TextChunk> {
     requireInteger(record, 'chunk_order_index');
     requireInteger(record, 'tokens');
     if (record.llm_cache_list !== undefined && !isStringArray(record.llm_cache_list)) {
-      throw new ValidationError(`Chunk ${record.id}: llm_cache_list must be an array of strings.`, { id: record.id });
+      throw new ValidationError(`Chunk ${record.id}: llm_cache_list must be an array of strings.`, {
+        id: record.id,
+      });
     }
   }
 }
@@ -162,7 +171,8 @@ export class TextChunksStorage extends KvStorage<TextChunk> {
 export class LlmCacheStorage extends KvStorage<LlmCacheEntry> {
   readonly namespace = 'llm_response_cache';
   protected readonly columns = LLM_CACHE_COLUMNS;
-  protected readonly selectList = `id, original_prompt, return_value, chunk_id, cache_type, queryparam, ${TIMES}`;
+  protected readonly selectList =
+    `id, original_prompt, return_value, chunk_id, cache_type, queryparam, ${TIMES}`;
 
   constructor(db: Database, workspace: string) {
     super(db, workspace, TABLES.llmCache);

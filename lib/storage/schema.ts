@@ -8,7 +8,13 @@ import { createHash } from 'node:crypto';
 import type { VectorConfig } from '../config.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { DimensionMismatchError, SchemaError } from '../errors.ts';
-import { assertIdentifier, TABLES, VECTOR_BASE_TABLES, type VectorNamespace, vectorTableName } from './tables.ts';
+import {
+  assertIdentifier,
+  TABLES,
+  VECTOR_BASE_TABLES,
+  type VectorNamespace,
+  vectorTableName,
+} from './tables.ts';
 
 /** Bumped when the DDL below changes in a way the hash alone should not decide. */
 export const SCHEMA_VERSION = 1;
@@ -82,12 +88,16 @@ function indexName(table: string, suffix: string): string {
 
 /** The SQL expression the similarity query must use for the index to apply. */
 export function vectorExpression(vector: Pick<VectorConfig, 'indexType' | 'dimension'>): string {
-  return vector.indexType === 'HNSW_HALFVEC' ? `content_vector::halfvec(${vector.dimension})` : 'content_vector';
+  return vector.indexType === 'HNSW_HALFVEC'
+    ? `content_vector::halfvec(${vector.dimension})`
+    : 'content_vector';
 }
 
 /** The type a query vector is cast to, matching {@link vectorExpression}. */
 export function queryVectorCast(vector: Pick<VectorConfig, 'indexType' | 'dimension'>): string {
-  return vector.indexType === 'HNSW_HALFVEC' ? `halfvec(${vector.dimension})` : `vector(${vector.dimension})`;
+  return vector.indexType === 'HNSW_HALFVEC'
+    ? `halfvec(${vector.dimension})`
+    : `vector(${vector.dimension})`;
 }
 
 function vectorIndexDdl(namespace: VectorNamespace, table: string, vector: VectorConfig): string {
@@ -118,13 +128,14 @@ export interface SchemaPlan {
 /** The statements this configuration needs, and the marker that says they have run. */
 export function planSchema(vector: VectorConfig): SchemaPlan {
   const namespaces = Object.keys(VECTOR_BASE_TABLES) as VectorNamespace[];
-  const vectorTables = Object.fromEntries(namespaces.map((ns) => [ns, vectorTableName(ns, vector)])) as Record<
-    VectorNamespace,
-    string
-  >;
+  const vectorTables = Object.fromEntries(
+    namespaces.map((ns) => [ns, vectorTableName(ns, vector)]),
+  ) as Record<VectorNamespace, string>;
   const tablesDdl =
-    CORE_TABLES + namespaces.map((ns) => vectorTableDdl(ns, vectorTables[ns], vector.dimension)).join('');
-  const indexesDdl = CORE_INDEXES + namespaces.map((ns) => vectorIndexDdl(ns, vectorTables[ns], vector)).join('');
+    CORE_TABLES +
+    namespaces.map((ns) => vectorTableDdl(ns, vectorTables[ns], vector.dimension)).join('');
+  const indexesDdl =
+    CORE_INDEXES + namespaces.map((ns) => vectorIndexDdl(ns, vectorTables[ns], vector)).join('');
   const hash = createHash('md5').update(tablesDdl).update(indexesDdl).digest('hex');
   return { key: `v${SCHEMA_VERSION}:${hash}`, vectorTables, tablesDdl, indexesDdl };
 }
@@ -161,7 +172,11 @@ export function ensureSchema(db: Database, vector: VectorConfig): Promise<Schema
 }
 
 /** Applies the plan now, skipping the DDL when the marker row exists. Not memoised. */
-export async function applySchema(db: Database, plan: SchemaPlan, vector: VectorConfig): Promise<SchemaResult> {
+export async function applySchema(
+  db: Database,
+  plan: SchemaPlan,
+  vector: VectorConfig,
+): Promise<SchemaResult> {
   const result = { key: plan.key, vectorTables: plan.vectorTables };
   if (await markerExists(db, plan.key)) return { ...result, applied: false };
   return db.withTransaction(async (tx) => {
@@ -208,7 +223,11 @@ async function createExtension(tx: Queryable): Promise<void> {
 }
 
 /** Refuses a vector column of another dimension, or one without a fixed dimension. */
-async function checkVectorColumns(tx: Queryable, plan: SchemaPlan, vector: VectorConfig): Promise<void> {
+async function checkVectorColumns(
+  tx: Queryable,
+  plan: SchemaPlan,
+  vector: VectorConfig,
+): Promise<void> {
   const tables = Object.values(plan.vectorTables);
   const { rows } = await tx.query<{ table_name: string; dims: number; type_name: string }>(
     `SELECT c.relname AS table_name, a.atttypmod AS dims, format_type(a.atttypid, NULL) AS type_name

@@ -34,7 +34,10 @@ const IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
  * // 'lightrag_vdb_chunks_text_embedding_3_small_1536d'
  * ```
  */
-export function vectorTableName(namespace: VectorNamespace, vector: Pick<VectorConfig, 'model' | 'dimension'>): string {
+export function vectorTableName(
+  namespace: VectorNamespace,
+  vector: Pick<VectorConfig, 'model' | 'dimension'>,
+): string {
   const base = VECTOR_BASE_TABLES[namespace];
   if (!vector.model) return base;
   const dims = `_${vector.dimension}d`;
@@ -50,6 +53,7 @@ export function vectorTableName(namespace: VectorNamespace, vector: Pick<VectorC
 
 /** Identifiers cannot be bind parameters; every one that reaches SQL passes this check first. */
 export function assertIdentifier(name: string): string {
-  if (!IDENTIFIER_PATTERN.test(name)) throw new Error(`Refusing unsafe SQL identifier ${JSON.stringify(name)}`);
+  if (!IDENTIFIER_PATTERN.test(name))
+    throw new Error(`Refusing unsafe SQL identifier ${JSON.stringify(name)}`);
   return name;
 }

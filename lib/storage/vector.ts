@@ -59,12 +59,17 @@ const SELECTS: Record<VectorNamespace, string> = {
   relationships: 'id, source_id AS src_id, target_id AS tgt_id, content, chunk_ids, file_path',
 };
 
-const text = (v: string | null | undefined) => (v === null || v === undefined ? null : sanitizeText(v));
+const text = (v: string | null | undefined) =>
+  v === null || v === undefined ? null : sanitizeText(v);
 const chunkIds = (sourceId: string | undefined) =>
   JSON.stringify(sourceId ? sourceId.split(GRAPH_FIELD_SEP).filter((s) => s.length > 0) : []);
-const chunkIdsExpression = (v: string) => `ARRAY(SELECT jsonb_array_elements_text(${v}::jsonb))::varchar(255)[]`;
+const chunkIdsExpression = (v: string) =>
+  `ARRAY(SELECT jsonb_array_elements_text(${v}::jsonb))::varchar(255)[]`;
 
-function columnsFor(namespace: VectorNamespace, vector: VectorConfig): ColumnSpec<Prepared<VectorNamespace>>[] {
+function columnsFor(
+  namespace: VectorNamespace,
+  vector: VectorConfig,
+): ColumnSpec<Prepared<VectorNamespace>>[] {
   const vectorColumn: ColumnSpec<Prepared<VectorNamespace>> = {
     name: 'content_vector',
     arrayType: 'text',
@@ -79,17 +84,35 @@ function columnsFor(namespace: VectorNamespace, vector: VectorConfig): ColumnSpe
   const own = {
     chunks: [
       { name: 'full_doc_id', arrayType: 'text', value: (r: ChunkVectorRecord) => r.full_doc_id },
-      { name: 'chunk_order_index', arrayType: 'int4', value: (r: ChunkVectorRecord) => r.chunk_order_index },
+      {
+        name: 'chunk_order_index',
+        arrayType: 'int4',
+        value: (r: ChunkVectorRecord) => r.chunk_order_index,
+      },
       { name: 'tokens', arrayType: 'int4', value: (r: ChunkVectorRecord) => r.tokens },
     ],
     entities: [
-      { name: 'entity_name', arrayType: 'text', value: (r: EntityVectorRecord) => text(r.entity_name) },
-      { name: 'chunk_ids', arrayType: 'text', expression: chunkIdsExpression, value: (r: EntityVectorRecord) => chunkIds(r.source_id) },
+      {
+        name: 'entity_name',
+        arrayType: 'text',
+        value: (r: EntityVectorRecord) => text(r.entity_name),
+      },
+      {
+        name: 'chunk_ids',
+        arrayType: 'text',
+        expression: chunkIdsExpression,
+        value: (r: EntityVectorRecord) => chunkIds(r.source_id),
+      },
     ],
     relationships: [
       { name: 'source_id', arrayType: 'text', value: (r: RelationVectorRecord) => text(r.src_id) },
       { name: 'target_id', arrayType: 'text', value: (r: RelationVectorRecord) => text(r.tgt_id) },
-      { name: 'chunk_ids', arrayType: 'text', expression: chunkIdsExpression, value: (r: RelationVectorRecord) => chunkIds(r.source_id) },
+      {
+        name: 'chunk_ids',
+        arrayType: 'text',
+        expression: chunkIdsExpression,
+        value: (r: RelationVectorRecord) => chunkIds(r.source_id),
+      },
     ],
   }[namespace] as ColumnSpec<Prepared<VectorNamespace>>[];
   return [...own, ...common];
@@ -112,7 +135,13 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
   protected readonly selectList: string;
   readonly #columns: ColumnSpec<Prepared<VectorNamespace>>[];
 
-  constructor(db: Database, namespace: N, vector: VectorConfig, embedder: Embedder, workspace: string) {
+  constructor(
+    db: Database,
+    namespace: N,
+    vector: VectorConfig,
+    embedder: Embedder,
+    workspace: string,
+  ) {
     super(db, workspace, vectorTableName(namespace, vector));
     if (embedder.dimension !== vector.dimension) {
       throw new DimensionMismatchError(
@@ -139,7 +168,8 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     if (records.length === 0) return 0;
     for (const record of records) this.#validate(record);
     const missing = records.filter((r) => r.vector === undefined);
-    const embedded = missing.length > 0 ? await this.embedder.embed(missing.map((r) => r.content)) : [];
+    const embedded =
+      missing.length > 0 ? await this.embedder.embed(missing.map((r) => r.content)) : [];
     if (embedded.length !== missing.length) {
       throw new ValidationError(
         `The embedder returned ${embedded.length} vectors for ${missing.length} texts.`,
@@ -155,8 +185,13 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
   }
 
   /** The `topK` most similar rows to `query` above the cosine threshold, nearest first. */
-  async query(query: string, topK: number, options: { threshold?: number } = {}): Promise<VectorMatch[]> {
-    if (typeof query !== 'string') throw new ValidationError(`query must be a string, got ${typeOf(query)}.`);
+  async query(
+    query: string,
+    topK: number,
+    options: { threshold?: number } = {},
+  ): Promise<VectorMatch[]> {
+    if (typeof query !== 'string')
+      throw new ValidationError(`query must be a string, got ${typeOf(query)}.`);
     const [embedding] = await this.embedder.embed([query]);
     return this.queryByVector(embedding!, topK, options);
   }
@@ -173,7 +208,11 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     const { sql, params } = this.#similarity(queryVector, topK, options.threshold);
     const efSearch = this.vector.hnswEfSearch;
     const run = async (c: Queryable) => (await c.query<VectorMatch>(sql, params)).rows;
-    if (efSearch === undefined || this.vector.indexType === 'NONE' || this.vector.indexType === 'IVFFLAT') {
+    if (
+      efSearch === undefined ||
+      this.vector.indexType === 'NONE' ||
+      this.vector.indexType === 'IVFFLAT'
+    ) {
       return run(this.db);
     }
     return this.db.withTransaction(async (tx) => {
@@ -189,7 +228,11 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     return rows.map((r) => r['QUERY PLAN']).join('\n');
   }
 
-  #similarity(queryVector: readonly number[], topK: number, threshold = this.vector.cosineThreshold) {
+  #similarity(
+    queryVector: readonly number[],
+    topK: number,
+    threshold = this.vector.cosineThreshold,
+  ) {
     const q = this.#toVectorText(queryVector, 'query');
     const expr = vectorExpression(this.vector);
     const cast = queryVectorCast(this.vector);
@@ -213,7 +256,8 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
 
   /** Deletes an entity's vector by name (id `ent-` + md5(name), as LightRAG computes it). */
   async deleteEntity(entityName: string): Promise<number> {
-    if (this.namespace !== 'entities') throw new ValidationError('deleteEntity applies to the entities storage.');
+    if (this.namespace !== 'entities')
+      throw new ValidationError('deleteEntity applies to the entities storage.');
     if (typeof entityName !== 'string' || entityName.length === 0) {
       throw new ValidationError('entityName must be a non-empty string.');
     }
@@ -237,7 +281,8 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
 
   /** Deletes every chunk vector of one document. */
   async deleteByDocId(fullDocId: string, tx?: Queryable): Promise<number> {
-    if (this.namespace !== 'chunks') throw new ValidationError('deleteByDocId applies to the chunks storage.');
+    if (this.namespace !== 'chunks')
+      throw new ValidationError('deleteByDocId applies to the chunks storage.');
     const { rowCount } = await (tx ?? this.db).query(
       `DELETE FROM ${this.table} WHERE workspace = $1 AND full_doc_id = $2`,
       [this.workspace, fullDocId],
@@ -267,7 +312,10 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
 
   #toVectorText(values: readonly number[], id: string): string {
     if (!Array.isArray(values)) {
-      throw new ValidationError(`Vector for ${id} must be an array of numbers, got ${typeOf(values)}.`, { id });
+      throw new ValidationError(
+        `Vector for ${id} must be an array of numbers, got ${typeOf(values)}.`,
+        { id },
+      );
     }
     if (values.length !== this.vector.dimension) {
       throw new DimensionMismatchError(
@@ -277,7 +325,9 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     }
     for (const v of values) {
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new ValidationError(`Vector for ${id} contains a non-finite value (${String(v)}).`, { id });
+        throw new ValidationError(`Vector for ${id} contains a non-finite value (${String(v)}).`, {
+          id,
+        });
       }
     }
     return pgvector.toSql(values as number[])!;

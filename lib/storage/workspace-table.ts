@@ -90,15 +90,18 @@ export abstract class WorkspaceTable<Row> {
   }
 
   async isEmpty(): Promise<boolean> {
-    const { rowCount } = await this.db.query(`SELECT 1 FROM ${this.table} WHERE workspace = $1 LIMIT 1`, [
-      this.workspace,
-    ]);
+    const { rowCount } = await this.db.query(
+      `SELECT 1 FROM ${this.table} WHERE workspace = $1 LIMIT 1`,
+      [this.workspace],
+    );
     return rowCount === 0;
   }
 
   /** Deletes every row of this workspace (other workspaces and the table itself stay). */
   async drop(): Promise<number> {
-    const { rowCount } = await this.db.query(`DELETE FROM ${this.table} WHERE workspace = $1`, [this.workspace]);
+    const { rowCount } = await this.db.query(`DELETE FROM ${this.table} WHERE workspace = $1`, [
+      this.workspace,
+    ]);
     return rowCount;
   }
 
@@ -117,12 +120,21 @@ export abstract class WorkspaceTable<Row> {
     const batches = splitBatches(
       unique,
       { parametersPerRecord: columns.length + 1, parametersGrowWithRows: false },
-      (r) => r.id.length + columns.reduce((sum, c) => sum + (c.size ? c.size(r) : sizeOf(c.value(r))), 0),
+      (r) =>
+        r.id.length +
+        columns.reduce((sum, c) => sum + (c.size ? c.size(r) : sizeOf(c.value(r))), 0),
     );
-    const sql = this.#upsertSql(columns, options.updateTimestamp === undefined ? 'update_time' : options.updateTimestamp);
+    const sql = this.#upsertSql(
+      columns,
+      options.updateTimestamp === undefined ? 'update_time' : options.updateTimestamp,
+    );
     const run = async (q: Queryable) => {
       for (const batch of batches) {
-        await q.query(sql, [this.workspace, batch.map((r) => r.id), ...columns.map((c) => batch.map(c.value))]);
+        await q.query(sql, [
+          this.workspace,
+          batch.map((r) => r.id),
+          ...columns.map((c) => batch.map(c.value)),
+        ]);
       }
     };
     if (options.tx) await run(options.tx);
@@ -134,11 +146,17 @@ export abstract class WorkspaceTable<Row> {
   #upsertSql<R>(columns: readonly ColumnSpec<R>[], updateTimestamp: string | null): string {
     const names = columns.map((c) => assertIdentifier(c.name));
     const arrays = columns.map((c, i) => `$${i + 3}::${c.arrayType}[]`).join(', ');
-    const select = columns.map((c) => (c.expression ? c.expression(`u.${c.name}`) : `u.${c.name}`)).join(', ');
+    const select = columns
+      .map((c) => (c.expression ? c.expression(`u.${c.name}`) : `u.${c.name}`))
+      .join(', ');
     const updates = columns
       .filter((c) => !c.keepOnUpdate)
       .map((c) => `${c.name} = EXCLUDED.${c.name}`)
-      .concat(updateTimestamp ? [`${assertIdentifier(updateTimestamp)} = CURRENT_TIMESTAMP AT TIME ZONE 'UTC'`] : [])
+      .concat(
+        updateTimestamp
+          ? [`${assertIdentifier(updateTimestamp)} = CURRENT_TIMESTAMP AT TIME ZONE 'UTC'`]
+          : [],
+      )
       .join(', ');
     return `INSERT INTO ${this.table} (workspace, id, ${names.join(', ')})
       SELECT $1, u.id, ${select} FROM unnest($2::text[], ${arrays}) AS u(id, ${names.join(', ')})
@@ -150,7 +168,12 @@ export abstract class WorkspaceTable<Row> {
 export function validateIds(ids: readonly unknown[]): string[] {
   if (!Array.isArray(ids)) throw new ValidationError('ids must be an array of strings.');
   for (const id of ids) {
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || id.includes('\u0000')) {
+    if (
+      typeof id !== 'string' ||
+      id.length === 0 ||
+      id.length > MAX_ID_LENGTH ||
+      id.includes('\u0000')
+    ) {
       throw new ValidationError(
         `Invalid id ${JSON.stringify(typeof id === 'string' ? id.slice(0, 80) : id)}: ids are 1-${MAX_ID_LENGTH} characters without NUL.`,
         { id: typeof id === 'string' ? id.slice(0, 80) : null },

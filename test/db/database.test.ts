@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../lib/config.ts';
 import { closeDatabase, getDatabase } from '../../lib/db/container.ts';
 import { Database } from '../../lib/db/database.ts';
 import { DatabaseUnavailableError } from '../../lib/errors.ts';
-import { adminDatabase, createTestDatabase, NEEDS_SERVER, quietLogger, type TestDatabase, TARGET } from '../support/database.ts';
+import {
+  adminDatabase,
+  createTestDatabase,
+  NEEDS_SERVER,
+  quietLogger,
+  TARGET,
+  type TestDatabase,
+} from '../support/database.ts';
 
 describe(`connection manager on ${TARGET}`, () => {
   let target: TestDatabase;
@@ -42,10 +49,15 @@ describe(`connection manager on ${TARGET}`, () => {
       (err: Error & { code?: string }) => err.code === '23505',
     );
     const { rows } = await db.query<{ id: number }>('SELECT id FROM tx_probe ORDER BY id');
-    assert.deepEqual(rows.map((r) => r.id), [1]);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      [1],
+    );
   });
 
-  it('applies the statement timeout inside transactions', { skip: NEEDS_SERVER && 'PGlite does not enforce statement_timeout' }, async () => {
+  it('applies the statement timeout inside transactions', {
+    skip: NEEDS_SERVER && 'PGlite does not enforce statement_timeout',
+  }, async () => {
     const db = new Database({ ...target.config.database, statementTimeoutMs: 200 }, quietLogger);
     try {
       await assert.rejects(
@@ -98,7 +110,9 @@ describe('connection manager against a real server', { skip: NEEDS_SERVER }, () 
       await sleep(150);
       await adminDatabase().query('SELECT pg_terminate_backend($1)', [pid]);
     })();
-    const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid FROM pg_sleep(0.5)');
+    const { rows } = await db.query<{ pid: number }>(
+      'SELECT pg_backend_pid() AS pid FROM pg_sleep(0.5)',
+    );
     await killer;
     assert.notEqual(rows[0]!.pid, pid);
     assert.equal(db.stats().retries, 1);
@@ -112,7 +126,10 @@ describe('connection manager against a real server', { skip: NEEDS_SERVER }, () 
       await sleep(150);
       await adminDatabase().query('SELECT pg_terminate_backend($1)', [pid]);
     })();
-    await assert.rejects(db.query('SELECT pg_sleep(0.5)', [], { idempotent: false }), DatabaseUnavailableError);
+    await assert.rejects(
+      db.query('SELECT pg_sleep(0.5)', [], { idempotent: false }),
+      DatabaseUnavailableError,
+    );
     await killer;
     assert.equal(db.stats().retries, 0);
   });

@@ -25,19 +25,36 @@ describe(`document status storage on ${TARGET}`, () => {
 
   it("stores LightRAG's fields and keeps created_at across updates", async () => {
     const store = new DocStatusStorage(db, uniqueWorkspace());
-    await store.upsert([status('doc-1', { track_id: 'insert_1', metadata: { source: 'api' }, created_at: '2026-01-02T03:04:05Z', updated_at: '2026-01-02T03:04:05Z' })]);
+    await store.upsert([
+      status('doc-1', {
+        track_id: 'insert_1',
+        metadata: { source: 'api' },
+        created_at: '2026-01-02T03:04:05Z',
+        updated_at: '2026-01-02T03:04:05Z',
+      }),
+    ]);
     const first = await store.getById('doc-1');
     assert.equal(first?.created_at, '2026-01-02T03:04:05+00:00');
     assert.equal(first?.status, 'pending');
     assert.deepEqual(first?.metadata, { source: 'api' });
     assert.deepEqual(first?.chunks_list, []);
-    await store.upsert([status('doc-1', { status: 'processed', chunks_count: 2, chunks_list: ['chunk-a', 'chunk-b'], track_id: 'insert_1' })]);
+    await store.upsert([
+      status('doc-1', {
+        status: 'processed',
+        chunks_count: 2,
+        chunks_list: ['chunk-a', 'chunk-b'],
+        track_id: 'insert_1',
+      }),
+    ]);
     const second = await store.getById('doc-1');
     assert.equal(second?.status, 'processed');
     assert.equal(second?.chunks_count, 2);
     assert.deepEqual(second?.chunks_list, ['chunk-a', 'chunk-b']);
     assert.equal(second?.created_at, '2026-01-02T03:04:05+00:00', 'created_at kept');
-    assert.ok(Date.parse(second!.updated_at) > Date.parse('2026-06-01T00:00:00Z'), 'updated_at moved to now');
+    assert.ok(
+      Date.parse(second!.updated_at) > Date.parse('2026-06-01T00:00:00Z'),
+      'updated_at moved to now',
+    );
     assert.ok(Math.abs(Date.parse(second!.updated_at) - Date.now()) < 120_000, 'updated_at is UTC');
   });
 
@@ -49,8 +66,17 @@ describe(`document status storage on ${TARGET}`, () => {
       status('c', { status: 'failed', error_msg: 'embedding provider said 400', track_id: 't2' }),
       status('d', { status: 'processing' }),
     ]);
-    assert.deepEqual(await store.getStatusCounts(), { pending: 0, processing: 1, preprocessed: 0, processed: 2, failed: 1 });
-    assert.deepEqual((await store.getDocsByStatus('processed')).map((d) => d.id).sort(), ['a', 'b']);
+    assert.deepEqual(await store.getStatusCounts(), {
+      pending: 0,
+      processing: 1,
+      preprocessed: 0,
+      processed: 2,
+      failed: 1,
+    });
+    assert.deepEqual((await store.getDocsByStatus('processed')).map((d) => d.id).sort(), [
+      'a',
+      'b',
+    ]);
     const failed = await store.getDocsByStatus('failed');
     assert.equal(failed[0]?.error_msg, 'embedding provider said 400');
     assert.deepEqual((await store.getDocsByTrackId('t1')).map((d) => d.id).sort(), ['a', 'b']);
@@ -68,20 +94,44 @@ describe(`document status storage on ${TARGET}`, () => {
       }),
     );
     await store.upsert(docs);
-    const first = await store.getDocsPaginated({ page: 1, pageSize: 10, sortField: 'created_at', sortDirection: 'asc' });
+    const first = await store.getDocsPaginated({
+      page: 1,
+      pageSize: 10,
+      sortField: 'created_at',
+      sortDirection: 'asc',
+    });
     assert.equal(first.total, 25);
     assert.deepEqual(first.documents.map((d) => d.id).slice(0, 3), ['doc-00', 'doc-01', 'doc-02']);
-    const third = await store.getDocsPaginated({ page: 3, pageSize: 10, sortField: 'created_at', sortDirection: 'asc' });
-    assert.deepEqual(third.documents.map((d) => d.id), ['doc-20', 'doc-21', 'doc-22', 'doc-23', 'doc-24']);
+    const third = await store.getDocsPaginated({
+      page: 3,
+      pageSize: 10,
+      sortField: 'created_at',
+      sortDirection: 'asc',
+    });
+    assert.deepEqual(
+      third.documents.map((d) => d.id),
+      ['doc-20', 'doc-21', 'doc-22', 'doc-23', 'doc-24'],
+    );
     // Defaults: updated_at desc; page size clamped to 10..200; unknown sort field/direction fall back.
-    const defaults = await store.getDocsPaginated({ pageSize: 3, sortField: 'content; DROP TABLE x', sortDirection: 'sideways' });
+    const defaults = await store.getDocsPaginated({
+      pageSize: 3,
+      sortField: 'content; DROP TABLE x',
+      sortDirection: 'sideways',
+    });
     assert.equal(defaults.pageSize, 10);
     assert.equal(defaults.documents[0]?.id, 'doc-00', 'largest updated_at first');
     assert.equal((await store.getDocsPaginated({ pageSize: 1000 })).pageSize, 200);
     assert.equal((await store.getDocsPaginated({ page: -4 })).page, 1);
-    const failed = await store.getDocsPaginated({ status: 'failed', sortField: 'id', sortDirection: 'asc' });
+    const failed = await store.getDocsPaginated({
+      status: 'failed',
+      sortField: 'id',
+      sortDirection: 'asc',
+    });
     assert.equal(failed.total, 5);
-    assert.deepEqual(failed.documents.map((d) => d.id), ['doc-00', 'doc-05', 'doc-10', 'doc-15', 'doc-20']);
+    assert.deepEqual(
+      failed.documents.map((d) => d.id),
+      ['doc-00', 'doc-05', 'doc-10', 'doc-15', 'doc-20'],
+    );
     const beyond = await store.getDocsPaginated({ page: 99 });
     assert.deepEqual(beyond.documents, []);
     assert.equal(beyond.total, 25);

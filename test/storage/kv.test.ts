@@ -26,21 +26,36 @@ describe(`key-value storages on ${TARGET}`, () => {
   it('implements get/filter/delete/isEmpty/drop with LightRAG semantics', async () => {
     const docs = new FullDocsStorage(db, uniqueWorkspace());
     assert.equal(await docs.isEmpty(), true);
-    assert.equal(await docs.upsert([{ id: 'doc-a', content: 'alpha', file_path: 'a.md', meta: { lang: 'en' } }, { id: 'doc-b', content: 'beta' }]), 2);
+    assert.equal(
+      await docs.upsert([
+        { id: 'doc-a', content: 'alpha', file_path: 'a.md', meta: { lang: 'en' } },
+        { id: 'doc-b', content: 'beta' },
+      ]),
+      2,
+    );
     assert.equal(await docs.isEmpty(), false);
     const a = await docs.getById('doc-a');
     assert.equal(a?.content, 'alpha');
     assert.equal(a?.file_path, 'a.md');
     assert.deepEqual(a?.meta, { lang: 'en' });
     assert.equal(typeof a?.create_time, 'number');
-    assert.ok(Math.abs(a!.create_time - Date.now() / 1000) < 120, 'create_time is unix seconds, UTC');
+    assert.ok(
+      Math.abs(a!.create_time - Date.now() / 1000) < 120,
+      'create_time is unix seconds, UTC',
+    );
     assert.equal(await docs.getById('missing'), null);
     // getByIds keeps order and yields null for missing ids, duplicates included.
     const many = await docs.getByIds(['doc-b', 'nope', 'doc-a', 'doc-b']);
-    assert.deepEqual(many.map((d) => d?.id ?? null), ['doc-b', null, 'doc-a', 'doc-b']);
+    assert.deepEqual(
+      many.map((d) => d?.id ?? null),
+      ['doc-b', null, 'doc-a', 'doc-b'],
+    );
     assert.deepEqual(await docs.getByIds([]), []);
     // filterKeys returns the keys NOT stored.
-    assert.deepEqual([...(await docs.filterKeys(['doc-a', 'doc-x', 'doc-y', 'doc-x']))].sort(), ['doc-x', 'doc-y']);
+    assert.deepEqual([...(await docs.filterKeys(['doc-a', 'doc-x', 'doc-y', 'doc-x']))].sort(), [
+      'doc-x',
+      'doc-y',
+    ]);
     assert.equal(await docs.delete(['doc-a', 'doc-zzz']), 1);
     assert.equal(await docs.count(), 1);
     assert.equal(await docs.drop(), 1);
@@ -51,9 +66,15 @@ describe(`key-value storages on ${TARGET}`, () => {
     const chunks = new TextChunksStorage(db, uniqueWorkspace());
     await chunks.upsert([chunk('c1', 0)]);
     const first = await chunks.getById('c1');
-    await db.query("UPDATE lightrag_doc_chunks SET create_time = create_time - interval '1 hour', update_time = update_time - interval '1 hour' WHERE id = 'c1'");
-    await chunks.upsert([{ ...chunk('c1', 0, 'new text'), llm_cache_list: ['default:extract:abc'] }]);
-    await chunks.upsert([{ ...chunk('c1', 0, 'new text'), llm_cache_list: ['default:extract:abc'] }]);
+    await db.query(
+      "UPDATE lightrag_doc_chunks SET create_time = create_time - interval '1 hour', update_time = update_time - interval '1 hour' WHERE id = 'c1'",
+    );
+    await chunks.upsert([
+      { ...chunk('c1', 0, 'new text'), llm_cache_list: ['default:extract:abc'] },
+    ]);
+    await chunks.upsert([
+      { ...chunk('c1', 0, 'new text'), llm_cache_list: ['default:extract:abc'] },
+    ]);
     const second = await chunks.getById('c1');
     assert.equal(await chunks.count(), 1);
     assert.equal(second?.content, 'new text');
@@ -64,14 +85,20 @@ describe(`key-value storages on ${TARGET}`, () => {
 
   it('collapses duplicate ids in one batch, last wins', async () => {
     const chunks = new TextChunksStorage(db, uniqueWorkspace());
-    const written = await chunks.upsert([chunk('d', 0, 'first'), chunk('e', 1), chunk('d', 0, 'last')]);
+    const written = await chunks.upsert([
+      chunk('d', 0, 'first'),
+      chunk('e', 1),
+      chunk('d', 0, 'last'),
+    ]);
     assert.equal(written, 2);
     assert.equal((await chunks.getById('d'))?.content, 'last');
   });
 
   it('upserts 10,000 rows in one call and reads them back by document', async () => {
     const chunks = new TextChunksStorage(db, uniqueWorkspace());
-    const rows = Array.from({ length: 10_000 }, (_, i) => chunk(`c-${i}`, i, `content number ${i} ${'x'.repeat(100)}`));
+    const rows = Array.from({ length: 10_000 }, (_, i) =>
+      chunk(`c-${i}`, i, `content number ${i} ${'x'.repeat(100)}`),
+    );
     const queriesBefore = db.stats().queries;
     assert.equal(await chunks.upsert(rows), 10_000);
     assert.ok(db.stats().queries - queriesBefore <= 3, 'one statement per batch, not per row');
@@ -98,7 +125,14 @@ describe(`key-value storages on ${TARGET}`, () => {
 
   it('stores text with NUL bytes and lone surrogates by removing NUL and replacing surrogates', async () => {
     const docs = new FullDocsStorage(db, uniqueWorkspace());
-    await docs.upsert([{ id: 'nul', content: 'a\u0000b\uD800c', file_path: 'x\u0000.txt', meta: { 'k\u0000': 'v\u0000', s: '\uDC00' } }]);
+    await docs.upsert([
+      {
+        id: 'nul',
+        content: 'a\u0000b\uD800c',
+        file_path: 'x\u0000.txt',
+        meta: { 'k\u0000': 'v\u0000', s: '\uDC00' },
+      },
+    ]);
     const stored = await docs.getById('nul');
     assert.equal(stored?.content, 'ab\uFFFDc');
     assert.equal(stored?.file_path, 'x.txt');
@@ -108,7 +142,15 @@ describe(`key-value storages on ${TARGET}`, () => {
   it('treats SQL in values as data', async () => {
     const cache = new LlmCacheStorage(db, uniqueWorkspace());
     const hostile = "'); DROP TABLE lightrag_llm_cache; --";
-    await cache.upsert([{ id: 'naive:query:1', return: hostile, original_prompt: hostile, cache_type: 'query', queryparam: { [hostile]: hostile } }]);
+    await cache.upsert([
+      {
+        id: 'naive:query:1',
+        return: hostile,
+        original_prompt: hostile,
+        cache_type: 'query',
+        queryparam: { [hostile]: hostile },
+      },
+    ]);
     const entry = await cache.getById('naive:query:1');
     assert.equal(entry?.return, hostile);
     assert.deepEqual(entry?.queryparam, { [hostile]: hostile });
@@ -129,13 +171,20 @@ describe(`key-value storages on ${TARGET}`, () => {
       [chunk('ok', 0), { ...chunk('keep', 0), content: null }],
     ];
     for (const records of bad) {
-      await assert.rejects(chunks.upsert(records as never), ValidationError, JSON.stringify(records).slice(0, 80));
+      await assert.rejects(
+        chunks.upsert(records as never),
+        ValidationError,
+        JSON.stringify(records).slice(0, 80),
+      );
     }
     assert.equal(await chunks.count(), 1);
     assert.equal((await chunks.getById('keep'))?.content, 'chunk keep');
     await assert.rejects(chunks.getByIds([7 as never]), ValidationError);
     const cache = new LlmCacheStorage(db, uniqueWorkspace());
-    await assert.rejects(cache.upsert([{ id: 'c', return: 'r', cache_type: 'x'.repeat(33) }]), /limited to 32/);
+    await assert.rejects(
+      cache.upsert([{ id: 'c', return: 'r', cache_type: 'x'.repeat(33) }]),
+      /limited to 32/,
+    );
   });
 
   it('refuses hostile workspace names', () => {

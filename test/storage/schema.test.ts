@@ -9,40 +9,87 @@ import { createTestDatabase, TARGET } from '../support/database.ts';
 /** LightRAG's columns per table (name → Postgres type), the compatibility contract. */
 const LIGHTRAG_COLUMNS: Record<string, Record<string, string>> = {
   lightrag_doc_full: {
-    id: 'character varying(255)', workspace: 'character varying(255)', doc_name: 'character varying(1024)',
-    content: 'text', meta: 'jsonb', create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+    id: 'character varying(255)',
+    workspace: 'character varying(255)',
+    doc_name: 'character varying(1024)',
+    content: 'text',
+    meta: 'jsonb',
+    create_time: 'timestamp(0) without time zone',
+    update_time: 'timestamp(0) without time zone',
   },
   lightrag_doc_chunks: {
-    id: 'character varying(255)', workspace: 'character varying(255)', full_doc_id: 'character varying(256)',
-    chunk_order_index: 'integer', tokens: 'integer', content: 'text', file_path: 'text', llm_cache_list: 'jsonb',
-    create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+    id: 'character varying(255)',
+    workspace: 'character varying(255)',
+    full_doc_id: 'character varying(256)',
+    chunk_order_index: 'integer',
+    tokens: 'integer',
+    content: 'text',
+    file_path: 'text',
+    llm_cache_list: 'jsonb',
+    create_time: 'timestamp(0) without time zone',
+    update_time: 'timestamp(0) without time zone',
   },
   lightrag_vdb_chunks: {
-    id: 'character varying(255)', workspace: 'character varying(255)', full_doc_id: 'character varying(256)',
-    chunk_order_index: 'integer', tokens: 'integer', content: 'text', content_vector: 'vector(32)', file_path: 'text',
-    create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+    id: 'character varying(255)',
+    workspace: 'character varying(255)',
+    full_doc_id: 'character varying(256)',
+    chunk_order_index: 'integer',
+    tokens: 'integer',
+    content: 'text',
+    content_vector: 'vector(32)',
+    file_path: 'text',
+    create_time: 'timestamp(0) without time zone',
+    update_time: 'timestamp(0) without time zone',
   },
   lightrag_vdb_entity: {
-    id: 'character varying(255)', workspace: 'character varying(255)', entity_name: 'character varying(512)',
-    content: 'text', content_vector: 'vector(32)', chunk_ids: 'character varying(255)[]', file_path: 'text',
-    create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+    id: 'character varying(255)',
+    workspace: 'character varying(255)',
+    entity_name: 'character varying(512)',
+    content: 'text',
+    content_vector: 'vector(32)',
+    chunk_ids: 'character varying(255)[]',
+    file_path: 'text',
+    create_time: 'timestamp(0) without time zone',
+    update_time: 'timestamp(0) without time zone',
   },
   lightrag_vdb_relation: {
-    id: 'character varying(255)', workspace: 'character varying(255)', source_id: 'character varying(512)',
-    target_id: 'character varying(512)', content: 'text', content_vector: 'vector(32)',
-    chunk_ids: 'character varying(255)[]', file_path: 'text',
-    create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+    id: 'character varying(255)',
+    workspace: 'character varying(255)',
+    source_id: 'character varying(512)',
+    target_id: 'character varying(512)',
+    content: 'text',
+    content_vector: 'vector(32)',
+    chunk_ids: 'character varying(255)[]',
+    file_path: 'text',
+    create_time: 'timestamp(0) without time zone',
+    update_time: 'timestamp(0) without time zone',
   },
   lightrag_llm_cache: {
-    workspace: 'character varying(255)', id: 'character varying(255)', original_prompt: 'text', return_value: 'text',
-    chunk_id: 'character varying(255)', cache_type: 'character varying(32)', queryparam: 'jsonb',
-    create_time: 'timestamp(0) without time zone', update_time: 'timestamp(0) without time zone',
+    workspace: 'character varying(255)',
+    id: 'character varying(255)',
+    original_prompt: 'text',
+    return_value: 'text',
+    chunk_id: 'character varying(255)',
+    cache_type: 'character varying(32)',
+    queryparam: 'jsonb',
+    create_time: 'timestamp(0) without time zone',
+    update_time: 'timestamp(0) without time zone',
   },
   lightrag_doc_status: {
-    workspace: 'character varying(255)', id: 'character varying(255)', content_summary: 'character varying(255)',
-    content_length: 'integer', chunks_count: 'integer', status: 'character varying(64)', file_path: 'text',
-    chunks_list: 'jsonb', track_id: 'character varying(255)', metadata: 'jsonb', error_msg: 'text', content_hash: 'text',
-    created_at: 'timestamp(0) without time zone', updated_at: 'timestamp(0) without time zone',
+    workspace: 'character varying(255)',
+    id: 'character varying(255)',
+    content_summary: 'character varying(255)',
+    content_length: 'integer',
+    chunks_count: 'integer',
+    status: 'character varying(64)',
+    file_path: 'text',
+    chunks_list: 'jsonb',
+    track_id: 'character varying(255)',
+    metadata: 'jsonb',
+    error_msg: 'text',
+    content_hash: 'text',
+    created_at: 'timestamp(0) without time zone',
+    updated_at: 'timestamp(0) without time zone',
   },
 };
 
@@ -56,7 +103,10 @@ async function columnsOf(db: Database, table: string): Promise<Record<string, st
 }
 
 async function indexesOf(db: Database, table: string): Promise<string[]> {
-  const { rows } = await db.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE tablename = $1', [table]);
+  const { rows } = await db.query<{ indexdef: string }>(
+    'SELECT indexdef FROM pg_indexes WHERE tablename = $1',
+    [table],
+  );
   return rows.map((r) => r.indexdef);
 }
 
@@ -69,14 +119,20 @@ describe(`schema on ${TARGET}`, () => {
     for (const [table, expected] of Object.entries(LIGHTRAG_COLUMNS)) {
       assert.deepEqual(await columnsOf(db, table), expected, table);
       const indexes = await indexesOf(db, table);
-      assert.ok(indexes.some((d) => /UNIQUE INDEX .* \(workspace, id\)/.test(d)), `${table} primary key`);
+      assert.ok(
+        indexes.some((d) => /UNIQUE INDEX .* \(workspace, id\)/.test(d)),
+        `${table} primary key`,
+      );
     }
     const status = (await indexesOf(db, 'lightrag_doc_status')).join('\n');
     assert.match(status, /\(workspace, status, updated_at DESC\)/);
     assert.match(status, /\(workspace, status, created_at DESC\)/);
     assert.match(status, /\(workspace, track_id\)/);
     for (const table of ['lightrag_vdb_chunks', 'lightrag_vdb_entity', 'lightrag_vdb_relation']) {
-      assert.match((await indexesOf(db, table)).join('\n'), /USING hnsw \(content_vector vector_cosine_ops\) WITH \(m='16', ef_construction='64'\)/);
+      assert.match(
+        (await indexesOf(db, table)).join('\n'),
+        /USING hnsw \(content_vector vector_cosine_ops\) WITH \(m='16', ef_construction='64'\)/,
+      );
     }
   });
 
@@ -102,9 +158,13 @@ describe(`schema on ${TARGET}`, () => {
     // applySchema, not the memoised ensureSchema: on PGlite all "containers" share one database.
     const containers = Array.from({ length: 20 }, () => target.open());
     const plan = planSchema(target.config.vector);
-    const results = await Promise.all(containers.map((db) => applySchema(db, plan, target.config.vector)));
+    const results = await Promise.all(
+      containers.map((db) => applySchema(db, plan, target.config.vector)),
+    );
     assert.equal(results.filter((r) => r.applied).length, 1, 'exactly one container ran the DDL');
-    const { rows } = await containers[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM lightrag_serverless_schema');
+    const { rows } = await containers[0]!.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM lightrag_serverless_schema',
+    );
     assert.equal(rows[0]!.n, 1);
   });
 
@@ -124,16 +184,24 @@ describe(`schema on ${TARGET}`, () => {
       assert.match(err.message, /Set EMBEDDING_DIM=32 .* or set EMBEDDING_MODEL/);
       return true;
     });
-    assert.deepEqual(await columnsOf(db, 'lightrag_vdb_chunks').then((c) => c.content_vector), 'vector(32)');
+    assert.deepEqual(
+      await columnsOf(db, 'lightrag_vdb_chunks').then((c) => c.content_vector),
+      'vector(32)',
+    );
     const { rows } = await db.query<{ id: string }>('SELECT id FROM lightrag_vdb_chunks');
-    assert.deepEqual(rows.map((r) => r.id), ['keep']);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      ['keep'],
+    );
   });
 
   it('refuses a vector column without a fixed dimension', async () => {
     const target = await createTestDatabase();
     const db = target.open();
     await db.query('CREATE EXTENSION IF NOT EXISTS vector');
-    await db.query('CREATE TABLE lightrag_vdb_entity (id varchar(255), workspace varchar(255), content_vector vector)');
+    await db.query(
+      'CREATE TABLE lightrag_vdb_entity (id varchar(255), workspace varchar(255), content_vector vector)',
+    );
     await assert.rejects(ensureSchema(db, target.config.vector), (err: Error) => {
       assert.ok(err instanceof SchemaError);
       assert.match(err.message, /without a fixed dimension/);
@@ -145,7 +213,11 @@ describe(`schema on ${TARGET}`, () => {
     const target = await createTestDatabase();
     const db = target.open();
     await ensureSchema(db, target.config.vector);
-    const suffixed = loadConfig({ ...target.env, EMBEDDING_MODEL: 'text-embedding-3-large', EMBEDDING_DIM: '3072' });
+    const suffixed = loadConfig({
+      ...target.env,
+      EMBEDDING_MODEL: 'text-embedding-3-large',
+      EMBEDDING_DIM: '3072',
+    });
     const result = await ensureSchema(db, suffixed.vector);
     assert.equal(result.vectorTables.chunks, 'lightrag_vdb_chunks_text_embedding_3_large_3072d');
     const columns = await columnsOf(db, result.vectorTables.entities);
@@ -161,11 +233,26 @@ describe(`schema on ${TARGET}`, () => {
   it('builds IVFFlat or no vector index when configured', async () => {
     const target = await createTestDatabase();
     const db = target.open();
-    const ivf = loadConfig({ ...target.env, POSTGRES_VECTOR_INDEX_TYPE: 'IVFFLAT', POSTGRES_IVFFLAT_LISTS: '10', EMBEDDING_MODEL: 'ivf' });
+    const ivf = loadConfig({
+      ...target.env,
+      POSTGRES_VECTOR_INDEX_TYPE: 'IVFFLAT',
+      POSTGRES_IVFFLAT_LISTS: '10',
+      EMBEDDING_MODEL: 'ivf',
+    });
     const ivfTables = await ensureSchema(db, ivf.vector);
-    assert.match((await indexesOf(db, ivfTables.vectorTables.chunks)).join('\n'), /USING ivfflat .* WITH \(lists='10'\)/);
-    const none = loadConfig({ ...target.env, POSTGRES_VECTOR_INDEX_TYPE: 'NONE', EMBEDDING_MODEL: 'plain' });
+    assert.match(
+      (await indexesOf(db, ivfTables.vectorTables.chunks)).join('\n'),
+      /USING ivfflat .* WITH \(lists='10'\)/,
+    );
+    const none = loadConfig({
+      ...target.env,
+      POSTGRES_VECTOR_INDEX_TYPE: 'NONE',
+      EMBEDDING_MODEL: 'plain',
+    });
     const noneTables = await ensureSchema(db, none.vector);
-    assert.doesNotMatch((await indexesOf(db, noneTables.vectorTables.chunks)).join('\n'), /hnsw|ivfflat/);
+    assert.doesNotMatch(
+      (await indexesOf(db, noneTables.vectorTables.chunks)).join('\n'),
+      /hnsw|ivfflat/,
+    );
   });
 });

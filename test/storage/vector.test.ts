@@ -32,7 +32,8 @@ describe(`vector storage on ${TARGET}`, () => {
   let db: Database;
   let config: Config;
   const embedder = new CountingEmbedder();
-  const chunks = (ws = uniqueWorkspace(), cfg = config) => new VectorStorage(db, 'chunks', cfg.vector, embedder, ws);
+  const chunks = (ws = uniqueWorkspace(), cfg = config) =>
+    new VectorStorage(db, 'chunks', cfg.vector, embedder, ws);
   const chunk = (id: string, vector?: number[], content = `text ${id}`) => ({
     id,
     content,
@@ -59,19 +60,32 @@ describe(`vector storage on ${TARGET}`, () => {
       chunk('opposite', at(Math.PI)),
     ]);
     const matches = await store.queryByVector(at(0), 10);
-    assert.deepEqual(matches.map((m) => m.id), ['near', 'mid']);
+    assert.deepEqual(
+      matches.map((m) => m.id),
+      ['near', 'mid'],
+    );
     assert.ok(Math.abs(matches[0]!.distance - (1 - Math.cos(0.1))) < 1e-4);
     assert.equal(matches[0]!.full_doc_id, 'doc-1');
     assert.equal(matches[0]!.file_path, 'f.txt');
     assert.equal(typeof matches[0]!.created_at, 'number');
-    assert.deepEqual((await store.queryByVector(at(0), 1)).map((m) => m.id), ['near']);
-    assert.deepEqual((await store.queryByVector(at(0), 10, { threshold: 0.9 })).map((m) => m.id), ['near']);
+    assert.deepEqual(
+      (await store.queryByVector(at(0), 1)).map((m) => m.id),
+      ['near'],
+    );
+    assert.deepEqual(
+      (await store.queryByVector(at(0), 10, { threshold: 0.9 })).map((m) => m.id),
+      ['near'],
+    );
   });
 
   it('embeds only records without a vector, in one call, and queries by text', async () => {
     const store = chunks();
     const calls = embedder.calls;
-    await store.upsert([chunk('given', at(0)), chunk('a', undefined, 'the cat sat on the mat'), chunk('b', undefined, 'stock markets fell sharply')]);
+    await store.upsert([
+      chunk('given', at(0)),
+      chunk('a', undefined, 'the cat sat on the mat'),
+      chunk('b', undefined, 'stock markets fell sharply'),
+    ]);
     assert.equal(embedder.calls - calls, 1);
     const ranked = (await store.query('a cat on a mat', 3, { threshold: -1 })).map((m) => m.id);
     assert.ok(ranked.indexOf('a') < ranked.indexOf('b'), `lexical neighbour first: ${ranked}`);
@@ -82,7 +96,7 @@ describe(`vector storage on ${TARGET}`, () => {
     await store.upsert([chunk('v1', at(0.3)), chunk('v2', at(0.6))]);
     const vectors = await store.getVectorsByIds(['v2', 'missing', 'v1']);
     assert.deepEqual([...vectors.keys()].sort(), ['v1', 'v2']);
-    vectors.get('v2')!.forEach((x, i) => assert.ok(Math.abs(x - at(0.6)[i]!) < 1e-6));
+    for (const [i, x] of vectors.get('v2')!.entries()) assert.ok(Math.abs(x - at(0.6)[i]!) < 1e-6);
     const rows = await store.getByIds(['v1', 'missing']);
     assert.equal(rows[0]?.content, 'text v1');
     assert.equal(rows[1], null);
@@ -95,8 +109,14 @@ describe(`vector storage on ${TARGET}`, () => {
     await store.upsert([chunk('keep', at(0))]);
     const before = db.stats().queries;
     await assert.rejects(store.upsert([chunk('short', [1, 2, 3])]), DimensionMismatchError);
-    await assert.rejects(store.upsert([chunk('nan', [Number.NaN, ...Array(DIM - 1).fill(0)])]), /non-finite/);
-    await assert.rejects(store.upsert([chunk('inf', [Number.POSITIVE_INFINITY, ...Array(DIM - 1).fill(0)])]), ValidationError);
+    await assert.rejects(
+      store.upsert([chunk('nan', [Number.NaN, ...Array(DIM - 1).fill(0)])]),
+      /non-finite/,
+    );
+    await assert.rejects(
+      store.upsert([chunk('inf', [Number.POSITIVE_INFINITY, ...Array(DIM - 1).fill(0)])]),
+      ValidationError,
+    );
     await assert.rejects(store.queryByVector([1, 0], 3), DimensionMismatchError);
     await assert.rejects(store.queryByVector(at(0), 0), /topK must be an integer from 1 to 1000/);
     await assert.rejects(store.queryByVector(at(0), 1001), ValidationError);
@@ -104,7 +124,10 @@ describe(`vector storage on ${TARGET}`, () => {
     await assert.rejects(store.query(42 as never, 3), ValidationError);
     assert.equal(db.stats().queries, before, 'no statement was sent');
     assert.equal(await store.count(), 1);
-    assert.throws(() => new VectorStorage(db, 'chunks', config.vector, new HashEmbedder(16), 'w'), DimensionMismatchError);
+    assert.throws(
+      () => new VectorStorage(db, 'chunks', config.vector, new HashEmbedder(16), 'w'),
+      DimensionMismatchError,
+    );
   });
 
   it("stores entities and relations with LightRAG's columns and deletes them by name", async () => {
@@ -112,11 +135,26 @@ describe(`vector storage on ${TARGET}`, () => {
     const entities = new VectorStorage(db, 'entities', config.vector, embedder, ws);
     const relations = new VectorStorage(db, 'relationships', config.vector, embedder, ws);
     await entities.upsert([
-      { id: computeMdhashId('Alan Turing', 'ent-'), entity_name: 'Alan Turing', content: 'Alan Turing\nmathematician', source_id: 'chunk-1<SEP>chunk-2' },
-      { id: computeMdhashId('Bletchley', 'ent-'), entity_name: 'Bletchley', content: 'Bletchley\nplace' },
+      {
+        id: computeMdhashId('Alan Turing', 'ent-'),
+        entity_name: 'Alan Turing',
+        content: 'Alan Turing\nmathematician',
+        source_id: 'chunk-1<SEP>chunk-2',
+      },
+      {
+        id: computeMdhashId('Bletchley', 'ent-'),
+        entity_name: 'Bletchley',
+        content: 'Bletchley\nplace',
+      },
     ]);
     await relations.upsert([
-      { id: computeMdhashId('Alan TuringBletchley', 'rel-'), src_id: 'Alan Turing', tgt_id: 'Bletchley', content: 'worked at', source_id: 'chunk-1' },
+      {
+        id: computeMdhashId('Alan TuringBletchley', 'rel-'),
+        src_id: 'Alan Turing',
+        tgt_id: 'Bletchley',
+        content: 'worked at',
+        source_id: 'chunk-1',
+      },
       { id: 'rel-other', src_id: 'Bletchley', tgt_id: 'Enigma', content: 'broke' },
       { id: 'rel-unrelated', src_id: 'X', tgt_id: 'Y', content: 'z' },
     ]);
@@ -129,8 +167,14 @@ describe(`vector storage on ${TARGET}`, () => {
     assert.equal(await entities.deleteEntity('Alan Turing'), 1);
     assert.equal(await entities.count(), 1);
     assert.equal(await relations.deleteEntityRelation('Bletchley'), 2);
-    assert.deepEqual((await relations.getByIds(['rel-unrelated'])).map((r) => r?.id), ['rel-unrelated']);
-    await assert.rejects(entities.deleteEntityRelation('x'), /applies to the relationships storage/);
+    assert.deepEqual(
+      (await relations.getByIds(['rel-unrelated'])).map((r) => r?.id),
+      ['rel-unrelated'],
+    );
+    await assert.rejects(
+      entities.deleteEntityRelation('x'),
+      /applies to the relationships storage/,
+    );
   });
 
   it('isolates workspaces in similarity search', async () => {
@@ -138,8 +182,14 @@ describe(`vector storage on ${TARGET}`, () => {
     const b = chunks(uniqueWorkspace('b'));
     await a.upsert([chunk('in-a', at(0))]);
     await b.upsert([chunk('in-b', at(0))]);
-    assert.deepEqual((await a.queryByVector(at(0), 5)).map((m) => m.id), ['in-a']);
-    assert.deepEqual((await b.queryByVector(at(0), 5)).map((m) => m.id), ['in-b']);
+    assert.deepEqual(
+      (await a.queryByVector(at(0), 5)).map((m) => m.id),
+      ['in-a'],
+    );
+    assert.deepEqual(
+      (await b.queryByVector(at(0), 5)).map((m) => m.id),
+      ['in-b'],
+    );
   });
 
   it('serves similarity queries from the HNSW index', async () => {
@@ -149,7 +199,9 @@ describe(`vector storage on ${TARGET}`, () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
       return seed / 2 ** 31 - 0.5;
     };
-    const rows = Array.from({ length: 3000 }, (_, i) => chunk(`r${i}`, Array.from({ length: DIM }, random)));
+    const rows = Array.from({ length: 3000 }, (_, i) =>
+      chunk(`r${i}`, Array.from({ length: DIM }, random)),
+    );
     await store.upsert(rows);
     await db.query('ANALYZE lightrag_vdb_chunks');
     const plan = await store.explain(at(0), 10);
@@ -163,10 +215,16 @@ describe(`vector storage on ${TARGET}`, () => {
     const tuned = chunks(ws, { ...config, vector: { ...config.vector, hnswEfSearch: 100 } });
     await plain.upsert([chunk('t', at(0))]);
     let before = db.stats().queries;
-    assert.deepEqual((await plain.queryByVector(at(0), 3)).map((m) => m.id), ['t']);
+    assert.deepEqual(
+      (await plain.queryByVector(at(0), 3)).map((m) => m.id),
+      ['t'],
+    );
     assert.equal(db.stats().queries - before, 1);
     before = db.stats().queries;
-    assert.deepEqual((await tuned.queryByVector(at(0), 3)).map((m) => m.id), ['t']);
+    assert.deepEqual(
+      (await tuned.queryByVector(at(0), 3)).map((m) => m.id),
+      ['t'],
+    );
     assert.equal(db.stats().queries - before, 4, 'BEGIN, SET LOCAL hnsw.ef_search, SELECT, COMMIT');
   });
 });

@@ -13,7 +13,9 @@ import { createLogger } from '../../lib/logger.ts';
 
 export const SERVER_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
 export const ON_SERVER = SERVER_URL !== undefined;
-export const TARGET = ON_SERVER ? `postgres (${process.env.TEST_DATABASE_DRIVER ?? 'neon'} driver)` : 'pglite';
+export const TARGET = ON_SERVER
+  ? `postgres (${process.env.TEST_DATABASE_DRIVER ?? 'neon'} driver)`
+  : 'pglite';
 /** Reason to skip a test that needs a real server (several backends, pg_terminate_backend). */
 export const NEEDS_SERVER = ON_SERVER ? false : 'needs a PostgreSQL server (set TEST_DATABASE_URL)';
 
@@ -33,7 +35,10 @@ after(async () => {
 /** A plain-TCP connection to the server's maintenance database, for setup and fault injection. */
 export function adminDatabase(): Database {
   if (!SERVER_URL) throw new Error('adminDatabase() needs TEST_DATABASE_URL');
-  admin ??= new Database(loadConfig({ DATABASE_URL: SERVER_URL, DATABASE_DRIVER: 'pg' }).database, quietLogger);
+  admin ??= new Database(
+    loadConfig({ DATABASE_URL: SERVER_URL, DATABASE_DRIVER: 'pg' }).database,
+    quietLogger,
+  );
   return admin;
 }
 
@@ -51,7 +56,9 @@ export interface TestDatabase {
  * A fresh, empty database. On PGlite every `open()` shares the one embedded instance, since
  * PGlite cannot be opened twice; on a server each `open()` is a separate pool, like a container.
  */
-export async function createTestDatabase(extraEnv: Record<string, string> = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  extraEnv: Record<string, string> = {},
+): Promise<TestDatabase> {
   const base = { LOG_LEVEL: 'silent', EMBEDDING_DIM: '32', ...extraEnv };
   if (!SERVER_URL) {
     const env = { ...base, DATABASE_DRIVER: 'pglite' };
@@ -65,7 +72,11 @@ export async function createTestDatabase(extraEnv: Record<string, string> = {}):
   const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
   const driver = process.env.TEST_DATABASE_DRIVER ?? 'neon';
-  const env: Record<string, string> = { ...base, DATABASE_URL: url.toString(), DATABASE_DRIVER: driver };
+  const env: Record<string, string> = {
+    ...base,
+    DATABASE_URL: url.toString(),
+    DATABASE_DRIVER: driver,
+  };
   if (driver === 'neon') {
     bridge ??= startWsBridge();
     env.NEON_WS_PROXY = (await bridge).address;
