@@ -29,6 +29,11 @@ export class EnvReader {
     return value === undefined || value === '' ? undefined : value;
   }
 
+  /** The value exactly as set (whitespace kept), or undefined when unset. */
+  rawUntrimmed(name: string): string | undefined {
+    return this.#env[name];
+  }
+
   has(name: string): boolean {
     return this.raw(name) !== undefined;
   }

@@ -92,3 +92,51 @@ export class SchemaError extends LightRagError {
     super('SCHEMA_ERROR', message, details, options);
   }
 }
+
+/**
+ * An embedding or LLM provider failed. `retryable` separates outages (429, 5xx, timeouts,
+ * network errors: the message goes back to SQS) from refusals that will never succeed
+ * (400, 401, 403, 404, wrong dimensions: the document is marked failed with the reason).
+ */
+export class ProviderError extends LightRagError {
+  readonly retryable: boolean;
+  readonly status: number | undefined;
+
+  constructor(
+    provider: string,
+    message: string,
+    options: { retryable: boolean; status?: number; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(
+      options.retryable ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_REJECTED',
+      `${provider}: ${message}`,
+      { provider, status: options.status ?? null, retryAfterMs: options.retryAfterMs ?? null },
+      { cause: options.cause },
+    );
+    this.retryable = options.retryable;
+    this.status = options.status;
+  }
+
+  /** Milliseconds the provider asked to wait (`Retry-After`), when it said. */
+  get retryAfterMs(): number | undefined {
+    return (this.details.retryAfterMs as number | null) ?? undefined;
+  }
+}
+
+/** A document id that is not stored (e.g. a queue message naming a document never uploaded). */
+export class DocumentNotFoundError extends LightRagError {
+  constructor(docId: string, workspace: string) {
+    super('DOCUMENT_NOT_FOUND', `Document ${docId} is not stored in workspace ${workspace}.`, {
+      docId,
+      workspace,
+    });
+  }
+}
+
+/** Whether an error is worth retrying later (SQS redelivery, HTTP 503) rather than final. */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailableError) return true;
+  if (err instanceof ProviderError) return err.retryable;
+  if (err instanceof LightRagError) return false;
+  return true; // Unknown failures (bugs, driver errors) are retried; the DLQ catches repeats.
+}

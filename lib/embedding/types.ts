@@ -1,8 +1,11 @@
+/** What a text is embedded for; some models (Cohere) embed queries and documents differently. */
+export type EmbeddingPurpose = 'document' | 'query';
+
 /** Turns texts into vectors. Every provider implements this; storages call only this. */
 export interface Embedder {
   /** Provider and model, for logs and the health check. */
   readonly name: string;
   readonly dimension: number;
   /** One vector per text, in order. */
-  embed(texts: readonly string[]): Promise<number[][]>;
+  embed(texts: readonly string[], options?: { purpose?: EmbeddingPurpose }): Promise<number[][]>;
 }

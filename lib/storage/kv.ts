@@ -140,6 +140,15 @@ export class TextChunksStorage extends KvStorage<TextChunk> {
     return rows.map((row) => this.mapRow(row));
   }
 
+  /** Deletes every chunk of one document; returns how many went. */
+  async deleteByDocId(fullDocId: string, tx?: Queryable): Promise<number> {
+    const { rowCount } = await (tx ?? this.db).query(
+      `DELETE FROM ${this.table} WHERE workspace = $1 AND full_doc_id = $2`,
+      [this.workspace, fullDocId],
+    );
+    return rowCount;
+  }
+
   protected mapRow(row: Record<string, unknown>): Stored<TextChunk> {
     return {
       id: row.id as string,

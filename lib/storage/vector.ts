@@ -192,7 +192,7 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
   ): Promise<VectorMatch[]> {
     if (typeof query !== 'string')
       throw new ValidationError(`query must be a string, got ${typeOf(query)}.`);
-    const [embedding] = await this.embedder.embed([query]);
+    const [embedding] = await this.embedder.embed([query], { purpose: 'query' });
     return this.queryByVector(embedding!, topK, options);
   }
 

@@ -1,0 +1,62 @@
+/**
+ * What the ingest function keeps in its container between invocations: configuration, the
+ * pool, the embedder and the pipeline, created on the first invocation.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import { type Config, getConfig } from '../config.ts';
+import { getDatabase } from '../db/container.ts';
+import { createEmbedder } from '../embedding/index.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { IngestPipeline, type IngestResult } from '../pipeline/ingest.ts';
+import { parseIngestMessage } from './message.ts';
+
+export interface IngestRuntime {
+  config: Config;
+  pipeline: IngestPipeline;
+  logger: Logger;
+}
+
+let runtime: IngestRuntime | undefined;
+
+/** The container's ingest runtime, built once from the environment. */
+export function getIngestRuntime(): IngestRuntime {
+  if (!runtime) {
+    const config = getConfig();
+    const logger = createLogger(config.logLevel);
+    const pipeline = new IngestPipeline(
+      getDatabase(),
+      config,
+      createEmbedder(config, logger),
+      logger,
+    );
+    runtime = { config, pipeline, logger };
+  }
+  return runtime;
+}
+
+/**
+ * Handles one SQS record: parse, validate, run the pipeline. Resolves when the message is done
+ * with (processed, a duplicate, or failed for good with the reason on its status); rejects when
+ * the message should come back (a retryable failure, or a message that is not a document).
+ */
+export async function processIngestRecord(
+  rt: IngestRuntime,
+  record: SQSRecord,
+): Promise<IngestResult> {
+  const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  const message = parseIngestMessage(record.body, rt.config.ingest);
+  const result = await rt.pipeline.ingest(message, {
+    finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
+  });
+  rt.logger.info('document ingested', {
+    messageId: record.messageId,
+    docId: result.docId,
+    workspace: result.workspace,
+    status: result.status,
+    duplicate: result.duplicate,
+    chunks: result.chunks,
+    durationMs: result.durationMs,
+    ...(result.error ? { error: result.error } : {}),
+  });
+  return result;
+}

@@ -1,0 +1,257 @@
+/**
+ * The document pipeline, as LightRAG's `ainsert` runs it: clean → id → status `processing` →
+ * chunk → embed → write chunks, vectors and status `processed` in one transaction. A document
+ * is never shown `processed` with half its chunks, and re-running it (a redelivered message, a
+ * crashed invocation) replaces what an earlier run wrote instead of duplicating it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import type { Embedder } from '../embedding/types.ts';
+import { DocumentNotFoundError, isRetryable, ValidationError } from '../errors.ts';
+import { errorFields, type Logger } from '../logger.ts';
+import { dedupeLastWins } from '../storage/batch.ts';
+import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts';
+import { openStorages, type Storages } from '../storage/index.ts';
+import { documentId, md5, sanitizeText } from '../text.ts';
+import { chunkDocument } from './chunking.ts';
+
+export interface IngestInput {
+  /** Inline text; or `docId` of a document already stored in LIGHTRAG_DOC_FULL. */
+  content?: string;
+  docId?: string;
+  workspace?: string;
+  filePath?: string | null;
+  trackId?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface IngestResult {
+  docId: string;
+  workspace: string;
+  status: 'processed' | 'failed';
+  /** True when the document was already processed and nothing was done. */
+  duplicate: boolean;
+  chunks: number;
+  error?: string;
+  durationMs: number;
+}
+
+export interface IngestOptions {
+  /** The last delivery the queue will make: a retryable failure is then recorded as `failed`. */
+  finalAttempt?: boolean;
+}
+
+/** LightRAG's content summary: the first 250 characters, with "..." when cut. */
+export function contentSummary(content: string, maxLength = 250): string {
+  const trimmed = content.trim();
+  return trimmed.length <= maxLength ? trimmed : `${trimmed.slice(0, maxLength)}...`;
+}
+
+/** LightRAG's track id shape: `{prefix}_{YYYYMMDD_HHMMSS}_{8 hex}`. */
+export function generateTrackId(prefix = 'insert', now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+  return `${prefix}_${stamp}_${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Runs documents through chunking, embedding and storage.
+ *
+ * @example
+ * ```ts
+ * const pipeline = new IngestPipeline(getDatabase(), getConfig(), embedder, logger);
+ * const result = await pipeline.ingest({ content: 'Some text', filePath: 'notes.md' });
+ * result.status; // 'processed'
+ * ```
+ */
+export class IngestPipeline {
+  readonly #db: Database;
+  readonly #config: Config;
+  readonly #embedder: Embedder;
+  readonly #log: Logger;
+
+  constructor(db: Database, config: Config, embedder: Embedder, logger: Logger) {
+    this.#db = db;
+    this.#config = config;
+    this.#embedder = embedder;
+    this.#log = logger;
+  }
+
+  storages(workspace: string = this.#config.workspace): Promise<Storages> {
+    return openStorages(this.#db, this.#config, this.#embedder, workspace);
+  }
+
+  /**
+   * Stores a document with status `pending` without processing it (for documents sent to the
+   * queue by id). Returns its id; `duplicate` when it was already processed.
+   */
+  async store(
+    input: IngestInput & { content: string },
+  ): Promise<{ docId: string; duplicate: boolean }> {
+    const s = await this.storages(input.workspace);
+    const content = cleanContent(input.content);
+    const docId = documentId(content);
+    const existing = await s.docStatus.getById(docId);
+    if (existing?.status === 'processed') return { docId, duplicate: true };
+    await this.#db.withTransaction(async (tx) => {
+      await s.fullDocs.upsert(
+        [{ id: docId, content, file_path: input.filePath ?? null, meta: input.metadata ?? null }],
+        tx,
+      );
+      await s.docStatus.upsert(
+        [this.#status(docId, content, input, existing, { status: 'pending' })],
+        tx,
+      );
+    });
+    return { docId, duplicate: false };
+  }
+
+  /**
+   * Processes one document. A failure that will never succeed (bad input, a provider refusing)
+   * marks it `failed` with the reason and resolves; a retryable one (database or provider
+   * outage) is recorded on the status and rethrown so the queue delivers the message again.
+   */
+  async ingest(input: IngestInput, options: IngestOptions = {}): Promise<IngestResult> {
+    const started = performance.now();
+    const s = await this.storages(input.workspace);
+    const { docId, content, inline, filePath } = await this.#resolve(s, input);
+    const existing = await s.docStatus.getById(docId);
+    const done = (
+      status: IngestResult['status'],
+      fields: Partial<IngestResult> = {},
+    ): IngestResult => ({
+      docId,
+      workspace: s.workspace,
+      status,
+      duplicate: false,
+      chunks: 0,
+      durationMs: Math.round(performance.now() - started),
+      ...fields,
+    });
+    if (existing?.status === 'processed') {
+      return done('processed', { duplicate: true, chunks: existing.chunks_count ?? 0 });
+    }
+    const withPath = { ...input, filePath };
+    await this.#db.withTransaction(async (tx) => {
+      if (inline) {
+        await s.fullDocs.upsert(
+          [{ id: docId, content, file_path: filePath, meta: input.metadata ?? null }],
+          tx,
+        );
+      }
+      await s.docStatus.upsert(
+        [this.#status(docId, content, withPath, existing, { status: 'processing' })],
+        tx,
+      );
+    });
+    try {
+      // Identical windows share an id (chunk-md5(content)); LightRAG keeps one, so do we.
+      const chunks = dedupeLastWins(
+        await chunkDocument(content, this.#config.chunking),
+        (c) => c.id,
+      );
+      const vectors = await this.#embedder.embed(chunks.map((c) => c.content));
+      await this.#db.withTransaction(async (tx) => {
+        // One writer per document: two deliveries of the same message cannot interleave.
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+          `lightrag:${s.workspace}:${docId}`,
+        ]);
+        await s.textChunks.deleteByDocId(docId, tx);
+        await s.chunksVdb.deleteByDocId(docId, tx);
+        const rows = chunks.map((c) => ({ ...c, full_doc_id: docId, file_path: filePath }));
+        await s.textChunks.upsert(rows, tx);
+        await s.chunksVdb.upsert(
+          rows.map((r, i) => ({ ...r, vector: vectors[i]! })),
+          tx,
+        );
+        await s.docStatus.upsert(
+          [
+            this.#status(docId, content, withPath, existing, {
+              status: 'processed',
+              chunks_count: chunks.length,
+              chunks_list: chunks.map((c) => c.id),
+            }),
+          ],
+          tx,
+        );
+      });
+      return done('processed', { chunks: chunks.length });
+    } catch (err) {
+      const retryable = isRetryable(err);
+      const final = !retryable || options.finalAttempt === true;
+      const reason = err instanceof Error ? err.message : String(err);
+      await s.docStatus
+        .upsert([
+          this.#status(docId, content, withPath, existing, {
+            status: final ? 'failed' : 'pending',
+            error_msg: final && retryable ? `Gave up after the last delivery: ${reason}` : reason,
+          }),
+        ])
+        .catch((statusErr: unknown) =>
+          this.#log.warn('could not record the document failure', {
+            docId,
+            ...errorFields(statusErr),
+          }),
+        );
+      this.#log.warn(final ? 'document failed' : 'document failed; will retry', {
+        docId,
+        workspace: s.workspace,
+        ...errorFields(err),
+      });
+      if (!retryable) return done('failed', { error: reason });
+      throw err;
+    }
+  }
+
+  async #resolve(s: Storages, input: IngestInput) {
+    if (input.content !== undefined) {
+      const content = cleanContent(input.content);
+      return {
+        docId: documentId(content),
+        content,
+        inline: true,
+        filePath: input.filePath ?? null,
+      };
+    }
+    if (!input.docId) throw new ValidationError('Either content or docId is required.');
+    const doc = await s.fullDocs.getById(input.docId);
+    if (!doc) throw new DocumentNotFoundError(input.docId, s.workspace);
+    return {
+      docId: input.docId,
+      content: doc.content,
+      inline: false,
+      filePath: input.filePath ?? doc.file_path ?? null,
+    };
+  }
+
+  #status(
+    docId: string,
+    content: string,
+    input: IngestInput,
+    existing: StoredDocStatus | null,
+    fields: Pick<DocStatusRecord, 'status'> & Partial<DocStatusRecord>,
+  ): DocStatusRecord {
+    return {
+      id: docId,
+      content_summary: contentSummary(content),
+      content_length: content.length,
+      file_path: input.filePath ?? existing?.file_path ?? null,
+      track_id: input.trackId ?? existing?.track_id ?? generateTrackId(),
+      metadata: input.metadata ?? existing?.metadata ?? {},
+      content_hash: md5(content),
+      chunks_count: existing?.chunks_count ?? null,
+      chunks_list: existing?.chunks_list ?? [],
+      error_msg: null,
+      ...fields,
+    };
+  }
+}
+
+/** NUL removed, lone surrogates replaced, surrounding whitespace trimmed; empty is refused. */
+function cleanContent(content: string): string {
+  if (typeof content !== 'string') throw new ValidationError('Document content must be a string.');
+  const clean = sanitizeText(content).trim();
+  if (clean === '')
+    throw new ValidationError('Document content is empty (or only whitespace and NUL characters).');
+  return clean;
+}
