@@ -18,7 +18,7 @@ export interface PollerOptions {
   /** Used for `eventSourceARN`; derived from the URL when absent. */
   queueArn?: string;
   region?: string;
-  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined | void>;
+  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
   batchSize?: number;
   waitTimeSeconds?: number;
   /** Make failed records visible again after this many seconds (Lambda waits the queue's visibility timeout). */
