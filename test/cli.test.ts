@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, TARGET } from './support/database.ts';
+import { createTestDatabase, NEEDS_SERVER, quietLogger, TARGET } from './support/database.ts';
+import { startTestQueues } from './support/queue.ts';
 
 const BIN = fileURLToPath(new URL('../bin/lightrag-serverless.ts', import.meta.url));
 
@@ -78,5 +79,128 @@ describe(`lightrag-serverless CLI on ${TARGET}`, () => {
     assert.equal(badOption.code, 2);
     assert.match(badOption.stderr, /Usage: lightrag-serverless/);
     assert.equal((await run(['help'], {})).code, 0);
+  });
+});
+
+describe(`lightrag-serverless ingest and enqueue on ${TARGET}`, () => {
+  const SAMPLES = fileURLToPath(new URL('../samples/', import.meta.url));
+
+  it('ingest processes the sample corpus and prints ids, statuses and throughput', async () => {
+    const target = await createTestDatabase();
+    const result = await run(
+      ['ingest', `${SAMPLES}*.md`, `${SAMPLES}knowledge-graphs.jsonl`, '--workspace', 'cli_ws'],
+      target.env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.trim().split('\n');
+    assert.equal(lines.filter((l) => /^doc-[0-9a-f]{32} {2}processed/.test(l)).length, 5);
+    assert.match(
+      lines.at(-1)!,
+      /5\/5 processed, 0 failed, \d+ chunks .* chunks\/s, [\d.]+ database round trips per document/,
+    );
+  });
+
+  it('ingest reports unreadable inputs and exits 1, and exits 2 without inputs', async () => {
+    const target = await createTestDatabase();
+    const bad = await run(
+      ['ingest', `${SAMPLES}missing.md`, `${SAMPLES}../package.json`],
+      target.env,
+    );
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /missing\.md: no such file/);
+    assert.match(
+      bad.stderr,
+      /package\.json\[0\]: expected a string or an object with a "content" string/,
+    );
+    assert.equal((await run(['ingest'], target.env)).code, 2);
+  });
+
+  it('enqueue sends files to the queue; the ingest function processes them', async () => {
+    const target = await createTestDatabase();
+    const queues = await startTestQueues();
+    try {
+      const result = await run(
+        [
+          'enqueue',
+          `${SAMPLES}*.md`,
+          '--queue-url',
+          queues.queueUrl,
+          '--endpoint',
+          queues.endpoint,
+          '--json',
+        ],
+        { ...target.env, AWS_REGION: 'us-east-1' },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const { results } = JSON.parse(result.stdout);
+      assert.equal(results.length, 3);
+      assert.ok(
+        results.every(
+          (r: { status: string; docId: string }) => r.status === 'queued' && /^doc-/.test(r.docId),
+        ),
+      );
+      assert.equal(await queues.depth(queues.queueUrl), 3);
+      const missingQueue = await run(['enqueue', `${SAMPLES}*.md`], target.env);
+      assert.equal(missingQueue.code, 2);
+      assert.match(missingQueue.stderr, /No queue URL/);
+    } finally {
+      await queues.stop();
+    }
+  });
+
+  it('enqueue --wait follows documents until the ingest function has processed them', {
+    skip: NEEDS_SERVER,
+  }, async () => {
+    const target = await createTestDatabase();
+    const queues = await startTestQueues();
+    const { IngestPipeline } = await import('../lib/pipeline/ingest.ts');
+    const { HashEmbedder } = await import('../lib/embedding/hash.ts');
+    const { loadConfig } = await import('../lib/config.ts');
+    const { LocalSqsPoller } = await import('../lib/queue/poller.ts');
+    const { parseIngestMessage } = await import('../lib/ingest/message.ts');
+    // The "Lambda": a poller in this process running the pipeline on the same database.
+    const config = loadConfig(target.env);
+    const pipeline = new IngestPipeline(
+      target.open(),
+      config,
+      new HashEmbedder(config.vector.dimension),
+      quietLogger,
+    );
+    const poller = new LocalSqsPoller({
+      sqs: queues.sqs,
+      queueUrl: queues.queueUrl,
+      handler: async (event) => {
+        for (const r of event.Records)
+          await pipeline.ingest(parseIngestMessage(r.body, config.ingest));
+        return { batchItemFailures: [] };
+      },
+    });
+    poller.start();
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const large = `${mkdtempSync(`${tmpdir()}/lrs-enqueue-`)}/large.md`;
+    writeFileSync(large, 'A document larger than one queue message. '.repeat(60));
+    try {
+      const result = await run(
+        [
+          'enqueue',
+          large,
+          '--queue-url',
+          queues.queueUrl,
+          '--endpoint',
+          queues.endpoint,
+          '--wait',
+          '--timeout',
+          '60',
+        ],
+        { ...target.env, AWS_REGION: 'us-east-1', SQS_MAX_MESSAGE_BYTES: '1024' },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /queued \(by reference\) {2}→ processed/);
+      assert.match(result.stdout, /1 queued \(1 by reference\), 0 already processed, 0 failed/);
+    } finally {
+      await poller.stop();
+      await queues.stop();
+    }
   });
 });

@@ -90,10 +90,10 @@ describe('loadConfig', () => {
 
   it('refuses the embedded fallback inside Lambda', () => {
     const problems = problemsOf({ AWS_LAMBDA_FUNCTION_NAME: 'ingest' });
-    assert.deepEqual(
-      problems.map((p) => p.variable),
-      ['DATABASE_URL'],
-    );
+    assert.deepEqual(problems.map((p) => p.variable).sort(), [
+      'DATABASE_URL',
+      'EMBEDDING_PROVIDER',
+    ]);
     const explicit = problemsOf({ AWS_LAMBDA_FUNCTION_NAME: 'ingest', DATABASE_DRIVER: 'pglite' });
     assert.ok(explicit.some((p) => /cannot run inside Lambda/.test(p.problem)));
   });
@@ -162,6 +162,34 @@ describe('loadConfig', () => {
       problemsOf({ EMBEDDING_DIM: '3072', POSTGRES_VECTOR_INDEX_TYPE: 'IVFFLAT' }).some((p) =>
         /IVFFLAT indexes stop at 2000/.test(p.problem),
       ),
+    );
+  });
+
+  it('reads the ingestion settings with their defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.embedding.provider, 'hash');
+    assert.equal(config.embedding.batchSize, 32);
+    assert.equal(config.chunking.chunkTokenSize, 1200);
+    assert.equal(config.chunking.overlapTokenSize, 100);
+    assert.equal(config.chunking.encoding, 'o200k_base');
+    assert.equal(config.ingest.maxReceiveCount, 3);
+    assert.equal(config.queue.maxMessageBytes, 1024 * 1024);
+    const custom = loadConfig({
+      CHUNK_SPLIT_BY_CHARACTER: '\\n\\n',
+      EMBEDDING_PROVIDER: 'openai',
+      EMBEDDING_MODEL: 'm',
+      OPENAI_API_KEY: 'sk-x',
+    });
+    assert.equal(custom.chunking.splitByCharacter, '\n\n');
+    assert.equal(custom.embedding.apiKey, 'sk-x');
+    assert.doesNotMatch(JSON.stringify(describeConfig(custom)), /sk-x/);
+    assert.ok(
+      problemsOf({ CHUNK_SIZE: '100', CHUNK_OVERLAP_SIZE: '100' }).some(
+        (p) => p.variable === 'CHUNK_OVERLAP_SIZE',
+      ),
+    );
+    assert.ok(
+      problemsOf({ EMBEDDING_PROVIDER: 'bedrock' }).some((p) => p.variable === 'EMBEDDING_MODEL'),
     );
   });
 

@@ -26,9 +26,17 @@ describe('OpenAI-compatible embeddings against a local server', () => {
     server.outage = undefined;
   });
 
-  const embedder = (options: Partial<ConstructorParameters<typeof OpenAiEmbeddingRequester>[0]> = {}, config = fast) =>
+  const embedder = (
+    options: Partial<ConstructorParameters<typeof OpenAiEmbeddingRequester>[0]> = {},
+    config = fast,
+  ) =>
     new BatchedEmbedder(
-      new OpenAiEmbeddingRequester({ baseUrl: server.baseUrl, model: 'text-embedding-3-small', apiKey: 'sk-1', ...options }),
+      new OpenAiEmbeddingRequester({
+        baseUrl: server.baseUrl,
+        model: 'text-embedding-3-small',
+        apiKey: 'sk-1',
+        ...options,
+      }),
       DIM,
       config,
     );
@@ -60,7 +68,10 @@ describe('OpenAI-compatible embeddings against a local server', () => {
   });
 
   it('retries 429 honouring Retry-After, and 500, then succeeds', async () => {
-    server.faults = [{ kind: 'status', status: 429, retryAfter: '1' }, { kind: 'status', status: 500 }];
+    server.faults = [
+      { kind: 'status', status: 429, retryAfter: '1' },
+      { kind: 'status', status: 500 },
+    ];
     const started = Date.now();
     const [vector] = await embedder({}, { ...fast, batchSize: 10 }).embed(['hello']);
     assert.equal(vector!.length, DIM);
@@ -80,7 +91,11 @@ describe('OpenAI-compatible embeddings against a local server', () => {
   });
 
   it('does not retry a refusal (400/401) and says why, without the key', async () => {
-    server.outage = { kind: 'status', status: 401, body: JSON.stringify({ error: { message: 'Incorrect API key provided' } }) };
+    server.outage = {
+      kind: 'status',
+      status: 401,
+      body: JSON.stringify({ error: { message: 'Incorrect API key provided' } }),
+    };
     await assert.rejects(embedder().embed(['x']), (err: Error) => {
       assert.ok(err instanceof ProviderError);
       assert.equal(err.retryable, false);
@@ -105,7 +120,10 @@ describe('OpenAI-compatible embeddings against a local server', () => {
 
   it('times out a silent server instead of hanging', async () => {
     server.outage = { kind: 'slow', ms: 1500 };
-    await assert.rejects(embedder({}, { ...fast, timeoutMs: 200, maxRetries: 0 }).embed(['x']), /no answer within 200 ms/);
+    await assert.rejects(
+      embedder({}, { ...fast, timeoutMs: 200, maxRetries: 0 }).embed(['x']),
+      /no answer within 200 ms/,
+    );
   });
 
   it('is built from configuration', async () => {
@@ -139,14 +157,30 @@ describe('Bedrock embeddings against a local server speaking the runtime API', (
       calls.push({ path: decodeURIComponent(req.url ?? ''), body });
       const fault = faults.shift();
       if (fault) {
-        res.writeHead(fault.status, { 'content-type': 'application/json', 'x-amzn-errortype': fault.type });
+        res.writeHead(fault.status, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': fault.type,
+        });
         res.end(JSON.stringify({ message: `injected ${fault.type}` }));
         return;
       }
       const embed = (t: string, d: number) => new HashEmbedder(d).embedOne(t);
       res.writeHead(200, { 'content-type': 'application/json' });
-      if (req.url?.includes('titan')) res.end(JSON.stringify({ embedding: embed(body.inputText, body.dimensions), inputTextTokenCount: 1 }));
-      else res.end(JSON.stringify({ id: 'x', embeddings: (body.texts as string[]).map((t) => embed(t, 1024)), texts: body.texts }));
+      if (req.url?.includes('titan'))
+        res.end(
+          JSON.stringify({
+            embedding: embed(body.inputText, body.dimensions),
+            inputTextTokenCount: 1,
+          }),
+        );
+      else
+        res.end(
+          JSON.stringify({
+            id: 'x',
+            embeddings: (body.texts as string[]).map((t) => embed(t, 1024)),
+            texts: body.texts,
+          }),
+        );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -160,13 +194,21 @@ describe('Bedrock embeddings against a local server speaking the runtime API', (
   });
 
   const bedrock = (model: string, dimension: number) =>
-    new BatchedEmbedder(new BedrockEmbeddingRequester({ model, dimension, region: 'us-east-1', endpoint }), dimension, {
-      ...fast,
-      batchSize: 100,
-    });
+    new BatchedEmbedder(
+      new BedrockEmbeddingRequester({ model, dimension, region: 'us-east-1', endpoint }),
+      dimension,
+      {
+        ...fast,
+        batchSize: 100,
+      },
+    );
 
   it('embeds with Titan v2, one text per request', async () => {
-    const vectors = await bedrock('amazon.titan-embed-text-v2:0', 256).embed(['alpha', 'beta', 'gamma']);
+    const vectors = await bedrock('amazon.titan-embed-text-v2:0', 256).embed([
+      'alpha',
+      'beta',
+      'gamma',
+    ]);
     assert.equal(vectors.length, 3);
     assert.deepEqual(vectors[1], new HashEmbedder(256).embedOne('beta'));
     assert.equal(calls.length, 3);
@@ -189,18 +231,25 @@ describe('Bedrock embeddings against a local server speaking the runtime API', (
     assert.equal((await bedrock('amazon.titan-embed-text-v2:0', 512).embed(['x'])).length, 1);
     assert.equal(calls.length, 2);
     faults = [{ status: 400, type: 'ValidationException' }];
-    await assert.rejects(bedrock('amazon.titan-embed-text-v2:0', 512).embed(['x']), (err: Error) => {
-      assert.ok(err instanceof ProviderError);
-      assert.equal(err.retryable, false);
-      assert.match(err.message, /ValidationException/);
-      return true;
-    });
+    await assert.rejects(
+      bedrock('amazon.titan-embed-text-v2:0', 512).embed(['x']),
+      (err: Error) => {
+        assert.ok(err instanceof ProviderError);
+        assert.equal(err.retryable, false);
+        assert.match(err.message, /ValidationException/);
+        return true;
+      },
+    );
   });
 
   it('refuses unsupported models and sizes up front', () => {
-    assert.throws(() => new BedrockEmbeddingRequester({ model: 'meta.llama3', dimension: 8 }), /unsupported model/);
     assert.throws(
-      () => new BedrockEmbeddingRequester({ model: 'amazon.titan-embed-text-v2:0', dimension: 1536 }),
+      () => new BedrockEmbeddingRequester({ model: 'meta.llama3', dimension: 8 }),
+      /unsupported model/,
+    );
+    assert.throws(
+      () =>
+        new BedrockEmbeddingRequester({ model: 'amazon.titan-embed-text-v2:0', dimension: 1536 }),
       /256, 512 or 1024/,
     );
   });

@@ -1,0 +1,108 @@
+/**
+ * Reads documents for the CLI: .txt / .md files (one document each), .json (a document, or an
+ * array of them) and .jsonl (one per line); a document in JSON is a string or
+ * `{ "content", "filePath"?, "metadata"? }`. `-` reads standard input as one document. Quoted
+ * globs are expanded here (`node:fs/promises` glob).
+ */
+
+import * as fsp from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+
+export interface SourceDocument {
+  content: string;
+  filePath?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface ReadResult {
+  documents: SourceDocument[];
+  /** One line per input that could not be read, saying where and why. */
+  errors: string[];
+}
+
+const TEXT = new Set(['.txt', '.md', '.markdown', '.text']);
+
+export async function readDocuments(
+  inputs: readonly string[],
+  readStdin: () => Promise<string>,
+): Promise<ReadResult> {
+  const documents: SourceDocument[] = [];
+  const errors: string[] = [];
+  for (const input of inputs) {
+    if (input === '-') {
+      documents.push({ content: await readStdin(), filePath: 'stdin' });
+      continue;
+    }
+    const paths = /[*?[]/.test(input) ? await expandGlob(input) : [input];
+    if (paths.length === 0) errors.push(`${input}: no file matches`);
+    for (const path of paths) {
+      try {
+        documents.push(...(await readOne(path)));
+      } catch (err) {
+        errors.push(`${path}: ${(err as Error).message}`);
+      }
+    }
+  }
+  return { documents, errors };
+}
+
+async function expandGlob(pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const path of fsp.glob(pattern)) found.push(path);
+  return found.sort();
+}
+
+async function readOne(path: string): Promise<SourceDocument[]> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new Error('no such file');
+  if (info.isDirectory()) throw new Error('is a directory; pass a glob such as "docs/**/*.md"');
+  const ext = extname(path).toLowerCase();
+  const text = await readFile(path, 'utf8');
+  if (TEXT.has(ext)) return [{ content: text, filePath: path }];
+  if (ext === '.json') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`not valid JSON (${(err as Error).message})`);
+    }
+    const items = Array.isArray(parsed) ? parsed : [parsed];
+    return items.map((item, i) => toDocument(item, `${path}[${i}]`, path));
+  }
+  if (ext === '.jsonl' || ext === '.ndjson') {
+    const docs: SourceDocument[] = [];
+    for (const [i, line] of text.split('\n').entries()) {
+      if (line.trim() === '') continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch (err) {
+        throw new Error(`line ${i + 1} is not valid JSON (${(err as Error).message})`);
+      }
+      docs.push(toDocument(parsed, `${path}:${i + 1}`, path));
+    }
+    return docs;
+  }
+  throw new Error(`unsupported file type "${ext || '(none)'}"; use .txt, .md, .json or .jsonl`);
+}
+
+function toDocument(item: unknown, where: string, path: string): SourceDocument {
+  if (typeof item === 'string') return { content: item, filePath: path };
+  if (
+    item &&
+    typeof item === 'object' &&
+    typeof (item as { content?: unknown }).content === 'string'
+  ) {
+    const { content, filePath, file_path, metadata } = item as Record<string, unknown>;
+    return {
+      content: content as string,
+      filePath:
+        typeof filePath === 'string' ? filePath : typeof file_path === 'string' ? file_path : path,
+      ...(metadata && typeof metadata === 'object' && !Array.isArray(metadata)
+        ? { metadata: metadata as Record<string, unknown> }
+        : {}),
+    };
+  }
+  throw new Error(`${where}: expected a string or an object with a "content" string`);
+}

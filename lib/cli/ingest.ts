@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util';
+import { errorFields } from '../logger.ts';
+import type { IngestResult } from '../pipeline/ingest.ts';
+import { type CliIo, openPipeline, readAllStdin } from './context.ts';
+import { readDocuments } from './documents.ts';
+
+/**
+ * `ingest FILE... [--workspace W] [--json]`: the SQS pipeline in-process, one document at a
+ * time; prints each document's id and final status, then throughput. Exit 1 if any failed.
+ */
+export async function ingestCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { workspace: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  if (positionals.length === 0) {
+    io.err('ingest needs at least one FILE, glob or "-" (standard input).');
+    return 2;
+  }
+  const { documents, errors } = await readDocuments(positionals, io.readStdin ?? readAllStdin);
+  for (const error of errors) io.err(`skipped ${error}`);
+  const run = openPipeline(io, { workspace: values.workspace });
+  const results: Array<IngestResult | { filePath?: string; status: 'failed'; error: string }> = [];
+  try {
+    const queriesBefore = run.db.stats().queries;
+    const started = performance.now();
+    for (const doc of documents) {
+      try {
+        const result = await run.pipeline.ingest({ ...doc, workspace: values.workspace });
+        results.push(result);
+        if (!values.json) {
+          const note = result.duplicate
+            ? ' (already processed)'
+            : result.error
+              ? ` — ${result.error}`
+              : '';
+          io.out(
+            `${result.docId}  ${result.status}  ${result.chunks} chunks  ${doc.filePath ?? ''}${note}`,
+          );
+        }
+      } catch (err) {
+        results.push({
+          filePath: doc.filePath,
+          status: 'failed',
+          error: String(errorFields(err).error),
+        });
+        if (!values.json) io.out(`-  failed  ${doc.filePath ?? ''} — ${(err as Error).message}`);
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const chunks = results.reduce(
+      (sum, r) => sum + ('chunks' in r && !r.duplicate ? r.chunks : 0),
+      0,
+    );
+    const failed = results.filter((r) => r.status === 'failed').length + errors.length;
+    const summary = {
+      documents: documents.length,
+      processed: results.filter((r) => r.status === 'processed').length,
+      failed,
+      chunks,
+      seconds: Number(seconds.toFixed(2)),
+      chunksPerSecond: seconds > 0 ? Math.round(chunks / seconds) : 0,
+      roundTripsPerDocument: documents.length
+        ? Number(((run.db.stats().queries - queriesBefore) / documents.length).toFixed(1))
+        : 0,
+    };
+    if (values.json) io.out(JSON.stringify({ results, summary }, null, 2));
+    else {
+      io.out(
+        `${summary.processed}/${summary.documents} processed, ${failed} failed, ${chunks} chunks in ${summary.seconds} s ` +
+          `(${summary.chunksPerSecond} chunks/s, ${summary.roundTripsPerDocument} database round trips per document)`,
+      );
+    }
+    return failed > 0 ? 1 : 0;
+  } finally {
+    await run.close();
+  }
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidWorkspaceError, ValidationError } from '../../lib/errors.ts';
+import { parseIngestMessage } from '../../lib/ingest/message.ts';
+
+const limits = { maxDocumentBytes: 1000 };
+const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { n: nested(depth - 1) });
+
+describe('ingest message contract', () => {
+  it('accepts inline documents and references', () => {
+    assert.deepEqual(parseIngestMessage('{"content":"hello"}', limits), { content: 'hello' });
+    const full = {
+      content: 'x',
+      workspace: 'tenant_1',
+      filePath: 'a/b.md',
+      trackId: 't',
+      metadata: { k: [1, { v: null }] },
+    };
+    assert.deepEqual(parseIngestMessage(JSON.stringify(full), limits), full);
+    assert.deepEqual(parseIngestMessage('{"docId":"doc-abc"}', limits), { docId: 'doc-abc' });
+  });
+
+  const cases: Array<[string, string, RegExp]> = [
+    ['malformed JSON', '{"content": "x"', /not valid JSON/],
+    ['an array', '[{"content":"x"}]', /must be a JSON object/],
+    ['null', 'null', /must be a JSON object/],
+    ['a string', '"hello"', /must be a JSON object/],
+    ['an unknown field', '{"content":"x","contnet":"y"}', /Unknown message field\(s\) "contnet"/],
+    ['neither content nor docId', '{"filePath":"a"}', /exactly one of "content"/],
+    ['both content and docId', '{"content":"x","docId":"d"}', /exactly one of "content"/],
+    ['numeric content', '{"content":42}', /"content" must be a string, got number/],
+    ['empty content', '{"content":""}', /empty/],
+    ['whitespace and NUL content', '{"content":" \\u0000\\n\\t "}', /empty/],
+    [
+      'oversized content',
+      JSON.stringify({ content: 'é'.repeat(600) }),
+      /1200 bytes, over the 1000-byte limit/,
+    ],
+    ['empty docId', '{"docId":""}', /"docId" must be a string/],
+    ['docId with NUL', '{"docId":"a\\u0000b"}', /"docId" must be a string/],
+    [
+      'a long file path',
+      JSON.stringify({ content: 'x', filePath: 'p'.repeat(1025) }),
+      /"filePath" must be a string of 1-1024/,
+    ],
+    ['numeric trackId', '{"content":"x","trackId":7}', /"trackId" must be/],
+    [
+      'array metadata',
+      '{"content":"x","metadata":[1]}',
+      /"metadata" must be a JSON object, got array/,
+    ],
+    [
+      'deep metadata',
+      JSON.stringify({ content: 'x', metadata: nested(40) }),
+      /nested deeper than 32/,
+    ],
+    [
+      'huge metadata',
+      JSON.stringify({ content: 'x', metadata: { big: 'm'.repeat(70_000) } }),
+      /over the 65536-byte limit/,
+    ],
+  ];
+  for (const [name, body, message] of cases) {
+    it(`refuses ${name}`, () => {
+      assert.throws(
+        () => parseIngestMessage(body, limits),
+        (err: Error) => err instanceof ValidationError && message.test(err.message),
+      );
+    });
+  }
+
+  it('refuses hostile workspaces', () => {
+    for (const workspace of ["x'; DROP TABLE lightrag_doc_full;--", '../../etc', '', 5]) {
+      assert.throws(
+        () => parseIngestMessage(JSON.stringify({ content: 'x', workspace }), limits),
+        InvalidWorkspaceError,
+      );
+    }
+  });
+});
