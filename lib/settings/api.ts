@@ -1,0 +1,141 @@
+/**
+ * LLM, query and HTTP API settings (part of the configuration read by `loadConfig`).
+ */
+import type { EnvReader } from '../env.ts';
+import { WORKSPACE_PATTERN } from '../storage/workspace.ts';
+
+export const LLM_PROVIDERS = ['openai', 'bedrock', 'none'] as const;
+export type LlmProvider = (typeof LLM_PROVIDERS)[number];
+
+export interface LlmConfig {
+  provider: LlmProvider;
+  model?: string;
+  /** OpenAI-compatible base URL, up to and including `/v1`. */
+  baseUrl: string;
+  /** Secret: never log it. */
+  apiKey?: string;
+  /** Azure OpenAI `api-version`; when set, the key is sent as `api-key`. */
+  apiVersion?: string;
+  temperature: number;
+  maxTokens?: number;
+  timeoutMs: number;
+  maxRetries: number;
+  bedrockRegion?: string;
+  bedrockEndpoint?: string;
+  /** Cache answers in LIGHTRAG_LLM_CACHE (a request may still opt out). */
+  enableCache: boolean;
+}
+
+export interface QueryConfig {
+  /** Chunks retrieved when a request does not say (LightRAG's `top_k`). */
+  topK: number;
+  /** Largest `top_k` a request may ask for. */
+  maxTopK: number;
+  /** Token budget for the retrieved context sent to the LLM. */
+  maxContextTokens: number;
+}
+
+export interface ApiConfig {
+  /** Largest request body accepted, in bytes (API Gateway's payload limit is 10 MB, Lambda's 6 MB). */
+  maxBodyBytes: number;
+  /** Origins allowed by CORS; empty disables CORS headers, `*` allows any. */
+  corsAllowOrigins: string[];
+  /** Workspaces callers may use; `*` allows any valid name. */
+  allowedWorkspaces: string[];
+  /** Header that names the workspace of a request. */
+  workspaceHeader: string;
+}
+
+export function readLlm(reader: EnvReader): LlmConfig {
+  const inLambda = reader.has('AWS_LAMBDA_FUNCTION_NAME');
+  const provider = reader.oneOf('LLM_PROVIDER', LLM_PROVIDERS, { default: 'none' });
+  const model = reader.string('LLM_MODEL', {
+    pattern: /^[A-Za-z0-9._:/-]{1,200}$/,
+    hint: 'use a model name such as gpt-4o-mini or anthropic.claude-3-5-haiku-20241022-v1:0',
+  });
+  if (provider !== 'none' && !model) {
+    reader.problem('LLM_MODEL', `is required with LLM_PROVIDER=${provider}.`);
+  }
+  const apiKey =
+    reader.raw('LLM_API_KEY') ?? (provider === 'openai' ? reader.raw('OPENAI_API_KEY') : undefined);
+  if (provider === 'openai' && !apiKey && inLambda) {
+    reader.problem('LLM_API_KEY', 'is required with LLM_PROVIDER=openai (or set OPENAI_API_KEY).');
+  }
+  return {
+    provider,
+    model,
+    baseUrl: reader
+      .string('LLM_BASE_URL', {
+        default: 'https://api.openai.com/v1',
+        pattern: /^https?:\/\/\S+$/,
+        hint: 'expected a URL such as https://api.openai.com/v1',
+      })
+      .replace(/\/+$/, ''),
+    apiKey,
+    apiVersion: reader.raw('LLM_API_VERSION'),
+    temperature: reader.number('LLM_TEMPERATURE', { default: 0, min: 0, max: 2 }),
+    maxTokens: reader.integer('LLM_MAX_TOKENS', { min: 1, max: 200_000 }),
+    timeoutMs: reader.integer('LLM_TIMEOUT_MS', { default: 120_000, min: 100, max: 900_000 }),
+    maxRetries: reader.integer('LLM_MAX_RETRIES', { default: 3, min: 0, max: 20 }),
+    bedrockRegion: reader.raw('BEDROCK_REGION') ?? reader.raw('AWS_REGION'),
+    bedrockEndpoint: reader.string('BEDROCK_ENDPOINT', {
+      pattern: /^https?:\/\/\S+$/,
+      hint: 'expected a URL',
+    }),
+    enableCache: reader.boolean('ENABLE_LLM_CACHE', { default: true }),
+  };
+}
+
+export function readQuery(reader: EnvReader): QueryConfig {
+  const maxTopK = reader.integer('MAX_TOP_K', { default: 200, min: 1, max: 1000 });
+  return {
+    topK: Math.min(maxTopK, reader.integer('TOP_K', { default: 40, min: 1, max: 1000 })),
+    maxTopK,
+    maxContextTokens: reader.integer('MAX_TOTAL_TOKENS', {
+      default: 30_000,
+      min: 100,
+      max: 1_000_000,
+    }),
+  };
+}
+
+export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig {
+  const list = (name: string) =>
+    (reader.raw(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const allowedWorkspaces = reader.has('ALLOWED_WORKSPACES')
+    ? list('ALLOWED_WORKSPACES')
+    : [defaultWorkspace];
+  for (const ws of allowedWorkspaces) {
+    if (ws !== '*' && !WORKSPACE_PATTERN.test(ws)) {
+      reader.problem('ALLOWED_WORKSPACES', `${JSON.stringify(ws)} is not a valid workspace name.`);
+    }
+  }
+  const corsAllowOrigins = list('CORS_ALLOW_ORIGINS');
+  for (const origin of corsAllowOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      reader.problem(
+        'CORS_ALLOW_ORIGINS',
+        `${JSON.stringify(origin)} is not an origin such as https://app.example.com.`,
+      );
+    }
+  }
+  return {
+    maxBodyBytes: reader.integer('HTTP_MAX_BODY_BYTES', {
+      default: 6 * 1024 * 1024,
+      min: 1024,
+      max: 10 * 1024 * 1024,
+    }),
+    corsAllowOrigins,
+    allowedWorkspaces,
+    workspaceHeader: reader
+      .string('WORKSPACE_HEADER', {
+        default: 'x-workspace',
+        pattern: /^[A-Za-z0-9-]{1,64}$/,
+        hint: 'a header name',
+      })
+      .toLowerCase(),
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * Database and vector settings (part of the configuration read by `loadConfig` in ../config.ts).
+ */
+import type { EnvReader } from '../env.ts';
+
+export const DATABASE_DRIVERS = ['neon', 'pg', 'pglite'] as const;
+export type DatabaseDriver = (typeof DATABASE_DRIVERS)[number];
+
+export const VECTOR_INDEX_TYPES = ['HNSW', 'HNSW_HALFVEC', 'IVFFLAT', 'NONE'] as const;
+export type VectorIndexType = (typeof VECTOR_INDEX_TYPES)[number];
+
+/** pgvector's limits: `vector` indexes stop at 2,000 dimensions, `halfvec` ones at 4,000. */
+export const MAX_VECTOR_INDEX_DIM = 2000;
+export const MAX_HALFVEC_INDEX_DIM = 4000;
+export const MAX_VECTOR_DIM = 16000;
+
+export interface DatabaseConfig {
+  driver: DatabaseDriver;
+  /** Full connection string (neon and pg drivers). Secret: never log it. */
+  connectionString?: string;
+  /** PGlite data folder; undefined keeps the database in memory. */
+  pgliteDataDir?: string;
+  /** `host:port` of a WebSocket-to-TCP bridge for the Neon driver against a non-Neon Postgres. */
+  neonWsProxy?: string;
+  maxConnections: number;
+  minConnections: number;
+  connectTimeoutMs: number;
+  queryTimeoutMs: number;
+  /** Server-side limit per statement inside transactions (`SET LOCAL`); 0 disables. */
+  statementTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+export interface VectorConfig {
+  dimension: number;
+  /** Embedding model name; when set, vector tables get the `_{model}_{dim}d` suffix. */
+  model?: string;
+  /** The index actually built: `HNSW` above 2,000 dimensions becomes `HNSW_HALFVEC`. */
+  indexType: VectorIndexType;
+  hnswM: number;
+  hnswEfConstruction: number;
+  /** `hnsw.ef_search` per query; undefined keeps the server's default (40). */
+  hnswEfSearch?: number;
+  ivfflatLists: number;
+  /** Minimum cosine similarity a match must reach. */
+  cosineThreshold: number;
+}
+
+export function redactConnectionString(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.password) url.password = '***';
+    url.search = '';
+    return url.toString();
+  } catch {
+    return '(unparseable connection string)';
+  }
+}
+
+export function readDatabase(reader: EnvReader): DatabaseConfig {
+  const connectionString = readConnectionString(reader);
+  const inLambda = reader.has('AWS_LAMBDA_FUNCTION_NAME');
+  const explicitDriver = reader.has('DATABASE_DRIVER');
+  const driver = reader.oneOf('DATABASE_DRIVER', DATABASE_DRIVERS, {
+    default: connectionString || inLambda ? 'neon' : 'pglite',
+  });
+
+  if (driver === 'pglite') {
+    if (connectionString && explicitDriver) {
+      reader.problem(
+        'DATABASE_DRIVER',
+        'pglite is embedded and takes no DATABASE_URL/POSTGRES_HOST; unset those or choose neon or pg.',
+      );
+    }
+    if (inLambda) {
+      reader.problem('DATABASE_DRIVER', 'pglite cannot run inside Lambda; use neon or pg.');
+    }
+  } else if (
+    !connectionString &&
+    !reader.problems.some((p) => p.variable.startsWith('POSTGRES_'))
+  ) {
+    reader.problem(
+      'DATABASE_URL',
+      'No database connection string was provided. Perhaps an environment variable has not been set? ' +
+        'Set DATABASE_URL (for Neon, the -pooler endpoint) or POSTGRES_HOST/USER/PASSWORD/DATABASE.',
+    );
+  }
+
+  const maxConnections = reader.integer('POSTGRES_MAX_CONNECTIONS', {
+    default: 2,
+    min: 1,
+    max: 100,
+  });
+  const minConnections = reader.integer('POSTGRES_MIN_CONNECTIONS', {
+    default: 0,
+    min: 0,
+    max: 100,
+  });
+  if (minConnections > maxConnections) {
+    reader.problem(
+      'POSTGRES_MIN_CONNECTIONS',
+      `${minConnections} exceeds POSTGRES_MAX_CONNECTIONS (${maxConnections}).`,
+    );
+  }
+  const neonWsProxy = reader.string('NEON_WS_PROXY', {
+    pattern: /^[A-Za-z0-9.[\]:-]+:\d{1,5}$/,
+    hint: 'expected host:port of a WebSocket-to-TCP bridge, e.g. 127.0.0.1:8080',
+  });
+  if (neonWsProxy && driver !== 'neon') {
+    reader.problem(
+      'NEON_WS_PROXY',
+      `only the neon driver uses it, but DATABASE_DRIVER is ${driver}.`,
+    );
+  }
+  const pgliteDataDir = driver === 'pglite' ? reader.raw('PGLITE_DATA_DIR') : undefined;
+  return {
+    driver,
+    connectionString: driver === 'pglite' ? undefined : connectionString,
+    pgliteDataDir,
+    neonWsProxy,
+    maxConnections,
+    minConnections,
+    connectTimeoutMs: reader.integer('POSTGRES_CONNECT_TIMEOUT_MS', {
+      default: 10_000,
+      min: 100,
+      max: 120_000,
+    }),
+    queryTimeoutMs: reader.integer('POSTGRES_QUERY_TIMEOUT_MS', {
+      default: 30_000,
+      min: 100,
+      max: 900_000,
+    }),
+    statementTimeoutMs: reader.integer('POSTGRES_STATEMENT_TIMEOUT_MS', {
+      default: 25_000,
+      min: 0,
+      max: 900_000,
+    }),
+    idleTimeoutMs: reader.integer('POSTGRES_IDLE_TIMEOUT_MS', {
+      default: 60_000,
+      min: 0,
+      max: 3_600_000,
+    }),
+  };
+}
+
+function readConnectionString(reader: EnvReader): string | undefined {
+  const url = reader.raw('DATABASE_URL');
+  if (url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      // Never echo the value: it normally carries a password.
+    }
+    if (!parsed || !['postgres:', 'postgresql:'].includes(parsed.protocol) || !parsed.hostname) {
+      reader.problem(
+        'DATABASE_URL',
+        'is not a postgres://user:password@host/database URL (value not shown).',
+      );
+      return undefined;
+    }
+    return url;
+  }
+  const host = reader.raw('POSTGRES_HOST');
+  if (host === undefined) return undefined;
+  const port = reader.integer('POSTGRES_PORT', { default: 5432, min: 1, max: 65535 });
+  const user = reader.raw('POSTGRES_USER');
+  const database = reader.raw('POSTGRES_DATABASE');
+  if (!user) reader.problem('POSTGRES_USER', 'is required when POSTGRES_HOST is set.');
+  if (!database) reader.problem('POSTGRES_DATABASE', 'is required when POSTGRES_HOST is set.');
+  if (!user || !database) return undefined;
+  const password = reader.raw('POSTGRES_PASSWORD');
+  const auth = encodeURIComponent(user) + (password ? `:${encodeURIComponent(password)}` : '');
+  return `postgres://${auth}@${host}:${port}/${encodeURIComponent(database)}`;
+}
+
+export function readVector(reader: EnvReader): VectorConfig {
+  const dimension = reader.integer('EMBEDDING_DIM', { default: 1024, min: 1, max: MAX_VECTOR_DIM });
+  const model = reader.string('EMBEDDING_MODEL', {
+    pattern: /^[A-Za-z0-9._:/-]{1,100}$/,
+    hint: 'use a model name such as text-embedding-3-small (letters, digits, . _ : / -)',
+  });
+  const requested = reader.oneOf('POSTGRES_VECTOR_INDEX_TYPE', VECTOR_INDEX_TYPES, {
+    default: 'HNSW',
+  });
+  let indexType: VectorIndexType = requested;
+  if (requested === 'HNSW' && dimension > MAX_VECTOR_INDEX_DIM) indexType = 'HNSW_HALFVEC';
+  if (indexType === 'HNSW_HALFVEC' && dimension > MAX_HALFVEC_INDEX_DIM) {
+    reader.problem(
+      'POSTGRES_VECTOR_INDEX_TYPE',
+      `pgvector cannot index ${dimension} dimensions (halfvec stops at ${MAX_HALFVEC_INDEX_DIM}); use NONE or a smaller EMBEDDING_DIM.`,
+    );
+  }
+  if (indexType === 'IVFFLAT' && dimension > MAX_VECTOR_INDEX_DIM) {
+    reader.problem(
+      'POSTGRES_VECTOR_INDEX_TYPE',
+      `IVFFLAT indexes stop at ${MAX_VECTOR_INDEX_DIM} dimensions; use HNSW_HALFVEC (up to ${MAX_HALFVEC_INDEX_DIM}) or NONE.`,
+    );
+  }
+  return {
+    dimension,
+    model,
+    indexType,
+    hnswM: reader.integer('POSTGRES_HNSW_M', { default: 16, min: 2, max: 100 }),
+    hnswEfConstruction: reader.integer('POSTGRES_HNSW_EF', { default: 64, min: 4, max: 1000 }),
+    hnswEfSearch: reader.integer('POSTGRES_HNSW_EF_SEARCH', { min: 1, max: 1000 }),
+    ivfflatLists: reader.integer('POSTGRES_IVFFLAT_LISTS', { default: 100, min: 1, max: 32768 }),
+    cosineThreshold: reader.number('COSINE_THRESHOLD', { default: 0.2, min: -1, max: 1 }),
+  };
+}
