@@ -38,6 +38,9 @@ export * from './settings/storage.ts';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Default `COSINE_THRESHOLD` with the lexical `hash` embedder. */
+export const HASH_COSINE_THRESHOLD = 0.05;
+
 export interface Config {
   workspace: string;
   database: DatabaseConfig;
@@ -87,6 +90,10 @@ export function loadConfig(env: Env = process.env): Config {
     api: readApi(reader, workspace),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
   };
+  // Lexical hash vectors score lower than semantic ones; LightRAG's 0.2 would hide good matches.
+  if (config.embedding.provider === 'hash' && !reader.has('COSINE_THRESHOLD')) {
+    config.vector.cosineThreshold = HASH_COSINE_THRESHOLD;
+  }
   reader.throwIfProblems();
   return config;
 }

@@ -140,3 +140,39 @@ export function isRetryable(err: unknown): boolean {
   if (err instanceof LightRagError) return false;
   return true; // Unknown failures (bugs, driver errors) are retried; the DLQ catches repeats.
 }
+
+/** A query mode this deployment does not serve (yet). */
+export class UnsupportedModeError extends LightRagError {
+  constructor(mode: string, supported: readonly string[]) {
+    super(
+      'MODE_NOT_SUPPORTED',
+      `Query mode "${mode}" is not supported yet; use one of: ${supported.join(', ')}.`,
+      { mode, supported },
+    );
+  }
+}
+
+/** The request needs an LLM but `LLM_PROVIDER=none`. */
+export class LlmNotConfiguredError extends LightRagError {
+  constructor(what: string) {
+    super(
+      'LLM_NOT_CONFIGURED',
+      `${what} needs an LLM; set LLM_PROVIDER (openai or bedrock) and LLM_MODEL.`,
+    );
+  }
+}
+
+/** An HTTP-level refusal (wrong content type, body too large, unknown route, foreign workspace). */
+export class HttpError extends LightRagError {
+  readonly status: number;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(code, message, details);
+    this.status = status;
+  }
+}

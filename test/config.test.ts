@@ -28,7 +28,10 @@ describe('loadConfig', () => {
     assert.equal(config.vector.indexType, 'HNSW');
     assert.equal(config.vector.hnswM, 16);
     assert.equal(config.vector.hnswEfConstruction, 64);
-    assert.equal(config.vector.cosineThreshold, 0.2);
+    assert.equal(config.vector.cosineThreshold, 0.05, 'lexical hash embedder');
+    const semantic = loadConfig({ EMBEDDING_PROVIDER: 'openai', EMBEDDING_MODEL: 'm' });
+    assert.equal(semantic.vector.cosineThreshold, 0.2, "LightRAG's default");
+    assert.equal(loadConfig({ COSINE_THRESHOLD: '0.3' }).vector.cosineThreshold, 0.3);
   });
 
   it('defaults to the neon driver when DATABASE_URL is set, and trims values', () => {

@@ -21,8 +21,9 @@ export function openPipeline(io: CliIo, overrides: { workspace?: string } = {}) 
   );
   const logger = createLogger(config.logLevel);
   const db = new Database(config.database, logger);
-  const pipeline = new IngestPipeline(db, config, createEmbedder(config, logger), logger);
-  return { config, db, pipeline, logger, close: () => db.end() };
+  const embedder = createEmbedder(config, logger);
+  const pipeline = new IngestPipeline(db, config, embedder, logger);
+  return { config, db, embedder, pipeline, logger, close: () => db.end() };
 }
 
 /** `[#####.....] 5/10` on one terminal line. */

@@ -8,6 +8,7 @@ import type { CliIo } from './context.ts';
 import { enqueueCommand } from './enqueue.ts';
 import { ingestCommand } from './ingest.ts';
 import { initDbCommand } from './init-db.ts';
+import { queryCommand } from './query.ts';
 
 export type { CliIo } from './context.ts';
 
@@ -20,6 +21,8 @@ Commands:
   enqueue FILE|GLOB|- [--workspace W] [--queue-url URL] [--endpoint URL] [--wait] [--timeout S] [--json]
                            Send documents to the ingest queue (large ones stored first, sent by id);
                            --wait follows them until processed or failed.
+  query "TEXT" [--workspace W] [--top-k N] [--mode naive|bypass] [--context-only] [--json]
+                           Retrieve context (and an answer, with an LLM configured), as POST /query.
   init-db [--json]         Create or verify the schema on the configured database, then exit.
   bridge [--port N]        Run a WebSocket-to-TCP bridge on loopback so the Neon driver can reach
                            a local PostgreSQL (set NEON_WS_PROXY=127.0.0.1:N).
@@ -29,6 +32,7 @@ Configuration comes from environment variables; see the README for the full list
 
 const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => Promise<number>> = {
   ingest: ingestCommand,
+  query: queryCommand,
   enqueue: enqueueCommand,
   'init-db': initDbCommand,
   bridge: bridgeCommand,

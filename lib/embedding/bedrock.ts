@@ -3,6 +3,7 @@
  * runtime): Titan Text Embeddings v2 (one text per request) and Cohere Embed (up to 96).
  */
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { classifyBedrockError, getBedrockClient } from '../aws/bedrock-client.ts';
 import { ProviderError } from '../errors.ts';
 import type { EmbeddingRequester } from './batched.ts';
 import type { EmbeddingPurpose } from './types.ts';
@@ -15,16 +16,6 @@ export interface BedrockEmbeddingOptions {
   /** Injected in tests; otherwise created from region/endpoint. */
   client?: BedrockRuntimeClient;
 }
-
-/** Bedrock error names that mean "try again later". */
-const RETRYABLE = new Set([
-  'ThrottlingException',
-  'ServiceUnavailableException',
-  'InternalServerException',
-  'ModelTimeoutException',
-  'ModelNotReadyException',
-  'TimeoutError',
-]);
 
 /** Titan v2 accepts these output sizes. */
 const TITAN_V2_DIMENSIONS = new Set([256, 512, 1024]);
@@ -100,15 +91,8 @@ export class BedrockEmbeddingRequester implements EmbeddingRequester {
           retryable: true,
         });
       }
-      const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-      const status = e.$metadata?.httpStatusCode;
-      throw new ProviderError(this.name, `${e.name ?? 'Error'}: ${e.message ?? ''}`.slice(0, 300), {
-        retryable:
-          RETRYABLE.has(e.name ?? '') ||
-          (status !== undefined && (status === 429 || status >= 500)),
-        status,
-        cause: err,
-      });
+      const { retryable, status, message } = classifyBedrockError(err);
+      throw new ProviderError(this.name, message, { retryable, status, cause: err });
     }
     if (this.#family === 'titan') return [(payload as { embedding?: unknown })?.embedding];
     const embeddings = (payload as { embeddings?: unknown })?.embeddings;
@@ -121,15 +105,7 @@ export class BedrockEmbeddingRequester implements EmbeddingRequester {
   }
 
   #getClient(): Promise<BedrockRuntimeClient> {
-    this.#client ??= import('@aws-sdk/client-bedrock-runtime').then(
-      ({ BedrockRuntimeClient }) =>
-        new BedrockRuntimeClient({
-          region: this.#options.region,
-          endpoint: this.#options.endpoint,
-          // Retries are ours (one policy for every provider, Retry-After honoured).
-          maxAttempts: 1,
-        }),
-    );
+    this.#client ??= getBedrockClient(this.#options.region, this.#options.endpoint);
     return this.#client;
   }
 }

@@ -2,7 +2,7 @@
  * Any OpenAI-compatible `/v1/embeddings` endpoint: OpenAI, Azure OpenAI, vLLM, Ollama, LM Studio.
  */
 import { ProviderError } from '../errors.ts';
-import { parseRetryAfter } from '../retry.ts';
+import { openAiAuth, postJson } from '../provider-http.ts';
 import type { EmbeddingRequester } from './batched.ts';
 
 export interface OpenAiEmbeddingOptions {
@@ -14,11 +14,6 @@ export interface OpenAiEmbeddingOptions {
   /** Sent as `dimensions` when set (text-embedding-3 models shorten their vectors). */
   dimensions?: number;
   fetch?: typeof fetch;
-}
-
-/** HTTP statuses worth retrying: throttling, timeouts and server errors. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 425 || status === 429 || status >= 500;
 }
 
 export class OpenAiEmbeddingRequester implements EmbeddingRequester {
@@ -38,45 +33,19 @@ export class OpenAiEmbeddingRequester implements EmbeddingRequester {
   ): Promise<unknown[]> {
     const { baseUrl, model, apiKey, apiVersion, dimensions } = this.#options;
     const url = new URL(`${baseUrl}/embeddings`);
-    if (apiVersion) url.searchParams.set('api-version', apiVersion);
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (apiKey) {
-      if (apiVersion) headers['api-key'] = apiKey;
-      else headers.authorization = `Bearer ${apiKey}`;
-    }
-    const body = JSON.stringify({
-      model,
-      input: texts,
-      encoding_format: 'float',
-      ...(dimensions ? { dimensions } : {}),
-    });
-    const response = await (this.#options.fetch ?? fetch)(url, {
-      method: 'POST',
-      headers,
-      body,
+    const parsed = (await postJson({
+      provider: this.name,
+      url,
+      headers: openAiAuth(url, apiKey, apiVersion),
+      body: {
+        model,
+        input: texts,
+        encoding_format: 'float',
+        ...(dimensions ? { dimensions } : {}),
+      },
       signal,
-    });
-    const text = await response.text();
-    if (!response.ok) {
-      throw new ProviderError(this.name, `HTTP ${response.status}: ${summarise(text)}`, {
-        retryable: isRetryableStatus(response.status),
-        status: response.status,
-        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
-      });
-    }
-    let parsed: { data?: Array<{ embedding?: unknown; index?: number }> };
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new ProviderError(
-        this.name,
-        `answered HTTP ${response.status} with a body that is not JSON.`,
-        {
-          retryable: true,
-          status: response.status,
-        },
-      );
-    }
+      fetch: this.#options.fetch,
+    })) as { data?: Array<{ embedding?: unknown; index?: number }> };
     if (!Array.isArray(parsed?.data)) {
       throw new ProviderError(this.name, 'answered without a data array (malformed response).', {
         retryable: true,
@@ -87,17 +56,4 @@ export class OpenAiEmbeddingRequester implements EmbeddingRequester {
       .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
       .map((item) => item.embedding);
   }
-}
-
-/** The provider's error text, shortened; never includes our request (which may hold secrets). */
-export function summarise(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { error?: { message?: string } | string; message?: string };
-    const message =
-      typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
-    if (message) return String(message).slice(0, 300);
-  } catch {
-    // Not JSON: fall through to the raw text.
-  }
-  return body.slice(0, 300) || '(empty body)';
 }

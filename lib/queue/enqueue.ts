@@ -102,6 +102,26 @@ export class IngestQueueClient {
     return results;
   }
 
+  /**
+   * Enqueues documents already stored (status `pending`) by reference; one result per
+   * reference, in order.
+   */
+  async enqueueReferences(
+    references: ReadonlyArray<{
+      docId: string;
+      workspace?: string;
+      filePath?: string | null;
+      trackId: string;
+    }>,
+  ): Promise<EnqueueResult[]> {
+    const pending = references.map((ref, index) => referenceMessage(ref, index));
+    const results: EnqueueResult[] = [];
+    for (const batch of this.#pack(pending)) {
+      for (const result of await this.#send(batch)) results[result.index] = result;
+    }
+    return results;
+  }
+
   async #prepare(
     doc: EnqueueDocument,
     index: number,
@@ -129,19 +149,10 @@ export class IngestQueueClient {
     const stored = await this.#options.pipeline.store({ ...doc, content: doc.content, trackId });
     if (stored.duplicate)
       return { index, status: 'duplicate', docId: stored.docId, byReference: true };
-    const reference = JSON.stringify({
-      docId: stored.docId,
-      ...(doc.workspace ? { workspace: doc.workspace } : {}),
-      ...(doc.filePath ? { filePath: sanitizeText(doc.filePath) } : {}),
-      trackId,
-    });
-    return {
+    return referenceMessage(
+      { docId: stored.docId, workspace: doc.workspace, filePath: doc.filePath, trackId },
       index,
-      body: reference,
-      bytes: Buffer.byteLength(reference, 'utf8'),
-      docId: stored.docId,
-      byReference: true,
-    };
+    );
   }
 
   /** Groups messages into calls of at most 10 entries and the byte limit. */
@@ -224,6 +235,26 @@ export class IngestQueueClient {
     }
     return batch.map((p) => results.get(p.index)!);
   }
+}
+
+/** The message for a stored document: its id instead of its content. */
+function referenceMessage(
+  ref: { docId: string; workspace?: string; filePath?: string | null; trackId: string },
+  index: number,
+): Pending {
+  const body = JSON.stringify({
+    docId: ref.docId,
+    ...(ref.workspace ? { workspace: ref.workspace } : {}),
+    ...(ref.filePath ? { filePath: sanitizeText(ref.filePath) } : {}),
+    trackId: ref.trackId,
+  });
+  return {
+    index,
+    body,
+    bytes: Buffer.byteLength(body, 'utf8'),
+    docId: ref.docId,
+    byReference: true,
+  };
 }
 
 class EntriesFailed extends LightRagError {

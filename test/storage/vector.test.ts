@@ -45,7 +45,7 @@ describe(`vector storage on ${TARGET}`, () => {
   });
 
   before(async () => {
-    const target = await createTestDatabase();
+    const target = await createTestDatabase({ COSINE_THRESHOLD: '0.2' });
     config = target.config;
     db = target.open();
     await ensureSchema(db, config.vector);

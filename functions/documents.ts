@@ -1,0 +1,80 @@
+/**
+ * The documents routes, one function:
+ * `POST /documents`, `GET /documents`, `GET /documents/status-counts`, `GET /documents/{id}`,
+ * `DELETE /documents/{id}`, `POST /documents/reprocess`.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { HttpError } from '../lib/errors.ts';
+import { cors, errorResponder } from '../lib/http/middleware.ts';
+import { intParam, parseJsonBody, resolveWorkspace } from '../lib/http/request.ts';
+import { json } from '../lib/http/response.ts';
+import { apiLogger, getApiRuntime } from '../lib/http/runtime.ts';
+import { DOC_STATUSES, type DocStatus } from '../lib/storage/doc-status.ts';
+
+type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+
+const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
+  const { config } = getApiRuntime();
+  return resolveWorkspace(event, body, config.api, config.workspace);
+};
+
+const idOf = (event: APIGatewayProxyEventV2) => {
+  const id = event.pathParameters?.id;
+  if (!id)
+    throw new HttpError(400, 'VALIDATION_FAILED', 'The document id is missing from the path.');
+  return decodeURIComponent(id);
+};
+
+const ROUTES: Record<string, Route> = {
+  'POST /documents': async (event) => {
+    const { config, documents } = getApiRuntime();
+    const body = parseJsonBody(event, config.api.maxBodyBytes);
+    return json(202, await documents.submit(body, workspaceOf(event, body)));
+  },
+  'GET /documents': async (event) => {
+    const status = event.queryStringParameters?.status;
+    if (status !== undefined && !DOC_STATUSES.includes(status as DocStatus)) {
+      throw new HttpError(
+        400,
+        'VALIDATION_FAILED',
+        `"status" must be one of ${DOC_STATUSES.join(', ')}.`,
+      );
+    }
+    const page = await getApiRuntime().documents.list(
+      {
+        status: status as DocStatus | undefined,
+        page: intParam(event, 'page'),
+        pageSize: intParam(event, 'page_size'),
+        sortField: event.queryStringParameters?.sort_field,
+        sortDirection: event.queryStringParameters?.sort_direction,
+      },
+      workspaceOf(event),
+    );
+    return json(200, page);
+  },
+  'GET /documents/status-counts': async (event) =>
+    json(200, { status_counts: await getApiRuntime().documents.statusCounts(workspaceOf(event)) }),
+  'GET /documents/{id}': async (event) =>
+    json(200, await getApiRuntime().documents.get(idOf(event), workspaceOf(event))),
+  'DELETE /documents/{id}': async (event) =>
+    json(200, await getApiRuntime().documents.delete(idOf(event), workspaceOf(event))),
+  'POST /documents/reprocess': async (event) => {
+    const { config, documents } = getApiRuntime();
+    const body = event.body ? parseJsonBody(event, config.api.maxBodyBytes) : {};
+    return json(202, await documents.reprocess(body, workspaceOf(event, body)));
+  },
+};
+
+export async function documentsRoute(
+  event: APIGatewayProxyEventV2,
+): Promise<APIGatewayProxyResultV2> {
+  const route = ROUTES[event.routeKey];
+  if (!route) throw new HttpError(404, 'ROUTE_NOT_FOUND', `No route ${event.routeKey}.`);
+  return route(event);
+}
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+  .use(cors(() => getApiRuntime().config.api))
+  .use(errorResponder(apiLogger))
+  .handler(documentsRoute);

@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { createLlm } from '../llm/index.ts';
+import { QueryEngine } from '../query/engine.ts';
+import { parseQueryRequest } from '../query/request.ts';
+import { validateWorkspace } from '../storage/workspace.ts';
+import { type CliIo, openPipeline } from './context.ts';
+
+/**
+ * `query "TEXT" [--workspace W] [--top-k N] [--mode M] [--context-only] [--json]`: the same code
+ * path as `POST /query`, in-process.
+ */
+export async function queryCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      workspace: { type: 'string' },
+      'top-k': { type: 'string' },
+      mode: { type: 'string' },
+      'context-only': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 1) {
+    io.err('query needs exactly one argument: the question (quote it).');
+    return 2;
+  }
+  const run = openPipeline(io);
+  try {
+    const topK = values['top-k'] === undefined ? undefined : Number(values['top-k']);
+    const request = parseQueryRequest(
+      {
+        query: positionals[0],
+        ...(values.mode ? { mode: values.mode } : {}),
+        ...(topK === undefined ? {} : { top_k: topK }),
+        only_need_context: values['context-only'],
+      },
+      run.config.query,
+    );
+    const engine = new QueryEngine(
+      run.db,
+      run.config,
+      run.embedder,
+      createLlm(run.config.llm, run.logger),
+      run.logger,
+    );
+    const result = await engine.query(
+      request,
+      validateWorkspace(values.workspace ?? run.config.workspace),
+    );
+    if (values.json) {
+      io.out(JSON.stringify(result, null, 2));
+      return 0;
+    }
+    if (result.answer !== null) io.out(`${result.answer}\n`);
+    io.out(
+      `Context (${result.context.chunks.length} chunks, ${result.timings.retrievalMs} ms retrieval, ${result.timings.generationMs} ms generation${result.cached ? ', cached answer' : ''}):`,
+    );
+    for (const chunk of result.context.chunks) {
+      const preview = chunk.content.replace(/\s+/g, ' ').slice(0, 100);
+      io.out(
+        `  [${chunk.reference_id}] ${chunk.score.toFixed(3)}  ${chunk.file_path ?? '-'}  ${preview}${chunk.content.length > 100 ? '…' : ''}`,
+      );
+    }
+    if (result.answer === null && !request.only_need_context)
+      io.out('(No LLM configured: set LLM_PROVIDER and LLM_MODEL for answers.)');
+    return 0;
+  } finally {
+    await run.close();
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * The documents API: submit (store as `pending`, then enqueue by id), read, list, count,
+ * delete and reprocess. Shared by the HTTP function and the CLI.
+ */
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { DocumentNotFoundError, HttpError, ValidationError } from '../errors.ts';
+import { validateIngestMessage } from '../ingest/message.ts';
+import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
+import type { EnqueueResult, IngestQueueClient } from '../queue/enqueue.ts';
+import type { DocStatus, PageRequest, StoredDocStatus } from '../storage/doc-status.ts';
+
+export const MAX_DOCUMENTS_PER_REQUEST = 100;
+
+export interface SubmittedDocument {
+  docId?: string;
+  status: 'queued' | 'duplicate' | 'failed';
+  error?: string;
+}
+
+export class DocumentService {
+  readonly #db: Database;
+  readonly #config: Config;
+  readonly #pipeline: IngestPipeline;
+  readonly #queue: IngestQueueClient | undefined;
+
+  constructor(
+    db: Database,
+    config: Config,
+    pipeline: IngestPipeline,
+    queue: IngestQueueClient | undefined,
+  ) {
+    this.#db = db;
+    this.#config = config;
+    this.#pipeline = pipeline;
+    this.#queue = queue;
+  }
+
+  /**
+   * Body: `{ "content", "filePath"?, "metadata"? }` or `{ "documents": [ … ] }` (at most 100).
+   * Each document is stored with status `pending`, then its id is sent to the ingest queue.
+   */
+  async submit(
+    body: unknown,
+    workspace: string,
+  ): Promise<{ trackId: string; documents: SubmittedDocument[] }> {
+    const queue = this.#requireQueue();
+    const items = documentsOf(body);
+    const trackId = generateTrackId('insert');
+    const documents: SubmittedDocument[] = [];
+    const references: Array<{
+      docId: string;
+      workspace: string;
+      filePath?: string;
+      trackId: string;
+      slot: number;
+    }> = [];
+    for (const item of items) {
+      try {
+        const message = validateIngestMessage({ ...item, workspace }, this.#config.ingest) as {
+          content: string;
+          filePath?: string;
+          metadata?: Record<string, unknown>;
+        };
+        const stored = await this.#pipeline.store({ ...message, workspace, trackId });
+        if (stored.duplicate) documents.push({ docId: stored.docId, status: 'duplicate' });
+        else {
+          references.push({
+            docId: stored.docId,
+            workspace,
+            filePath: message.filePath,
+            trackId,
+            slot: documents.length,
+          });
+          documents.push({ docId: stored.docId, status: 'queued' });
+        }
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        documents.push({ status: 'failed', error: err.message });
+      }
+    }
+    const sent: EnqueueResult[] = references.length
+      ? await queue.enqueueReferences(references)
+      : [];
+    for (const [i, result] of sent.entries()) {
+      if (result.status === 'failed')
+        documents[references[i]!.slot] = {
+          docId: result.docId,
+          status: 'failed',
+          error: result.error,
+        };
+    }
+    return { trackId, documents };
+  }
+
+  async get(docId: string, workspace: string): Promise<StoredDocStatus> {
+    const s = await this.#pipeline.storages(workspace);
+    const status = await s.docStatus.getById(docId);
+    if (!status) throw new DocumentNotFoundError(docId, workspace);
+    return status;
+  }
+
+  async list(request: PageRequest, workspace: string) {
+    const s = await this.#pipeline.storages(workspace);
+    return s.docStatus.getDocsPaginated(request);
+  }
+
+  async statusCounts(workspace: string): Promise<Record<DocStatus, number>> {
+    const s = await this.#pipeline.storages(workspace);
+    return s.docStatus.getStatusCounts();
+  }
+
+  /**
+   * Deletes a document, its chunks, its chunk vectors, its status and the cache entries made
+   * from its chunks, in one transaction. 404 when it does not exist.
+   */
+  async delete(docId: string, workspace: string) {
+    const s = await this.#pipeline.storages(workspace);
+    return this.#db.withTransaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `lightrag:${s.workspace}:${docId}`,
+      ]);
+      const status = await tx.query(
+        `DELETE FROM ${s.docStatus.table} WHERE workspace = $1 AND id = $2`,
+        [s.workspace, docId],
+      );
+      const full = await tx.query(
+        `DELETE FROM ${s.fullDocs.table} WHERE workspace = $1 AND id = $2`,
+        [s.workspace, docId],
+      );
+      if (status.rowCount === 0 && full.rowCount === 0)
+        throw new DocumentNotFoundError(docId, s.workspace);
+      const cache = await tx.query(
+        `DELETE FROM ${s.llmCache.table} WHERE workspace = $1 AND chunk_id IN
+           (SELECT id FROM ${s.textChunks.table} WHERE workspace = $1 AND full_doc_id = $2)`,
+        [s.workspace, docId],
+      );
+      const chunks = await s.textChunks.deleteByDocId(docId, tx);
+      const vectors = await s.chunksVdb.deleteByDocId(docId, tx);
+      return { docId, deleted: { chunks, vectors, cacheEntries: cache.rowCount } };
+    });
+  }
+
+  /** Failed documents (all of them, or the given ids) back to `pending` and onto the queue. */
+  async reprocess(
+    body: unknown,
+    workspace: string,
+  ): Promise<{ trackId: string; documents: SubmittedDocument[] }> {
+    const queue = this.#requireQueue();
+    const ids = (body as { docIds?: unknown } | null)?.docIds;
+    if (
+      ids !== undefined &&
+      (!Array.isArray(ids) || ids.length > 1000 || !ids.every((id) => typeof id === 'string'))
+    ) {
+      throw new ValidationError('"docIds" must be an array of at most 1000 document ids.', {
+        field: 'docIds',
+      });
+    }
+    const s = await this.#pipeline.storages(workspace);
+    const candidates =
+      ids === undefined
+        ? await s.docStatus.getDocsByStatus('failed')
+        : (await s.docStatus.getByIds(ids as string[])).filter((d) => d !== null);
+    const missing =
+      ids === undefined
+        ? []
+        : (ids as string[]).filter((id) => !candidates.some((c) => c.id === id));
+    const failed = candidates.filter((d) => d.status === 'failed');
+    const trackId = generateTrackId('reprocess');
+    if (failed.length > 0) {
+      await s.docStatus.upsert(
+        failed.map((d) => ({
+          ...d,
+          status: 'pending' as const,
+          error_msg: null,
+          track_id: trackId,
+        })),
+      );
+    }
+    const sent = failed.length
+      ? await queue.enqueueReferences(
+          failed.map((d) => ({
+            docId: d.id,
+            workspace: s.workspace,
+            filePath: d.file_path,
+            trackId,
+          })),
+        )
+      : [];
+    return {
+      trackId,
+      documents: [
+        ...sent.map((r) => ({
+          docId: r.docId,
+          status: r.status === 'queued' ? ('queued' as const) : ('failed' as const),
+          error: r.error,
+        })),
+        ...candidates
+          .filter((d) => d.status !== 'failed')
+          .map((d) => ({
+            docId: d.id,
+            status: 'failed' as const,
+            error: `status is ${d.status}, not failed`,
+          })),
+        ...missing.map((id) => ({
+          docId: id,
+          status: 'failed' as const,
+          error: 'no such document',
+        })),
+      ],
+    };
+  }
+
+  #requireQueue(): IngestQueueClient {
+    if (!this.#queue) {
+      throw new HttpError(
+        503,
+        'QUEUE_NOT_CONFIGURED',
+        'No ingest queue is configured; set INGEST_QUEUE_URL.',
+      );
+    }
+    return this.#queue;
+  }
+}
+
+function documentsOf(body: unknown): Array<Record<string, unknown>> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ValidationError(
+      'The body must be a document {"content": …} or {"documents": [ … ]}.',
+    );
+  }
+  const b = body as Record<string, unknown>;
+  if (b.documents === undefined) {
+    const { workspace: _ignored, ...document } = b;
+    return [document];
+  }
+  const extra = Object.keys(b).filter((k) => k !== 'documents' && k !== 'workspace');
+  if (extra.length > 0)
+    throw new ValidationError(`Unknown field(s) next to "documents": ${extra.join(', ')}.`);
+  if (
+    !Array.isArray(b.documents) ||
+    b.documents.length === 0 ||
+    b.documents.length > MAX_DOCUMENTS_PER_REQUEST
+  ) {
+    throw new ValidationError(
+      `"documents" must be an array of 1-${MAX_DOCUMENTS_PER_REQUEST} documents.`,
+      { field: 'documents' },
+    );
+  }
+  return b.documents.map((d, i) => {
+    if (d === null || typeof d !== 'object' || Array.isArray(d)) {
+      throw new ValidationError(`"documents[${i}]" must be an object with "content".`, {
+        field: 'documents',
+      });
+    }
+    return d as Record<string, unknown>;
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * Request parsing for API Gateway HTTP API (payload v2): JSON bodies with content-type and size
+ * checks, query parameters, and the workspace a caller may use.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { ApiConfig } from '../config.ts';
+import { HttpError } from '../errors.ts';
+import { validateWorkspace } from '../storage/workspace.ts';
+
+export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {}))
+    if (key.toLowerCase() === wanted) return value;
+  return undefined;
+}
+
+/** The JSON body: 415 unless JSON, 413 above the limit, 400 when it does not parse. */
+export function parseJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') {
+    throw new HttpError(400, 'BODY_REQUIRED', 'This request needs a JSON body.');
+  }
+  const contentType = header(event, 'content-type') ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Send the body as JSON with "content-type: application/json".',
+      {
+        contentType: contentType.slice(0, 100) || null,
+      },
+    );
+  }
+  const raw = event.isBase64Encoded
+    ? Buffer.from(event.body, 'base64')
+    : Buffer.from(event.body, 'utf8');
+  if (raw.length > maxBytes) {
+    throw new HttpError(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `The body is ${raw.length} bytes; the limit is ${maxBytes}.`,
+      {
+        bytes: raw.length,
+        limit: maxBytes,
+      },
+    );
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(
+      400,
+      'INVALID_JSON',
+      `The body is not valid JSON (${(err as Error).message}).`,
+    );
+  }
+}
+
+/** An optional integer query parameter, 400 when present but not an integer. */
+export function intParam(event: APIGatewayProxyEventV2, name: string): number | undefined {
+  const value = event.queryStringParameters?.[name];
+  if (value === undefined || value === '') return undefined;
+  if (!/^-?\d{1,9}$/.test(value)) {
+    throw new HttpError(400, 'VALIDATION_FAILED', `Query parameter "${name}" must be an integer.`, {
+      parameter: name,
+    });
+  }
+  return Number(value);
+}
+
+/**
+ * The workspace of a request: the workspace header, a `workspace` field in the body, or the
+ * `workspace` query parameter; the configured default otherwise. It must pass the strict
+ * pattern (400) and the allow-list `ALLOWED_WORKSPACES` (403).
+ */
+export function resolveWorkspace(
+  event: APIGatewayProxyEventV2,
+  body: unknown,
+  api: ApiConfig,
+  defaultWorkspace: string,
+): string {
+  const fromHeader = header(event, api.workspaceHeader);
+  const fromBody =
+    body && typeof body === 'object' && !Array.isArray(body)
+      ? (body as { workspace?: unknown }).workspace
+      : undefined;
+  const fromQuery = event.queryStringParameters?.workspace;
+  const given = [fromHeader, fromBody, fromQuery].filter((w) => w !== undefined);
+  if (new Set(given).size > 1) {
+    throw new HttpError(400, 'WORKSPACE_CONFLICT', 'The request names two different workspaces.');
+  }
+  const workspace = validateWorkspace(given[0] ?? defaultWorkspace);
+  if (!api.allowedWorkspaces.includes('*') && !api.allowedWorkspaces.includes(workspace)) {
+    throw new HttpError(
+      403,
+      'WORKSPACE_FORBIDDEN',
+      `Workspace "${workspace}" is not open to this API.`,
+      { workspace },
+    );
+  }
+  return workspace;
+}

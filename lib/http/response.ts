@@ -1,0 +1,82 @@
+/**
+ * HTTP responses for API Gateway (HTTP API, payload v2). Errors map to one stable body,
+ * `{ "error": { "code", "message", "details" } }`, with no stack traces, SQL or secrets.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  ConfigError,
+  DatabaseUnavailableError,
+  DimensionMismatchError,
+  DocumentNotFoundError,
+  HttpError,
+  InvalidWorkspaceError,
+  LightRagError,
+  LlmNotConfiguredError,
+  ProviderError,
+  UnsupportedModeError,
+  ValidationError,
+} from '../errors.ts';
+
+export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
+  statusCode: number;
+  headers: Record<string, string>;
+};
+
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResponse {
+  return {
+    statusCode,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  };
+}
+
+/** The HTTP status for an error; anything unrecognised is a 500. */
+export function statusFor(err: unknown): number {
+  if (err instanceof HttpError) return err.status;
+  if (
+    err instanceof ValidationError ||
+    err instanceof InvalidWorkspaceError ||
+    err instanceof UnsupportedModeError
+  )
+    return 400;
+  if (err instanceof DocumentNotFoundError) return 404;
+  if (err instanceof DimensionMismatchError || err instanceof LlmNotConfiguredError) return 422;
+  if (err instanceof DatabaseUnavailableError) return 503;
+  if (err instanceof ProviderError) return err.retryable ? 503 : 502;
+  return 500;
+}
+
+/**
+ * The response for an error. Client errors say what was wrong; server errors say only what
+ * kind of failure it was (details go to the log, keyed by the request id).
+ */
+export function errorResponse(err: unknown, requestId?: string): HttpResponse {
+  const status = statusFor(err);
+  if (err instanceof LightRagError && !(err instanceof ConfigError) && status !== 500) {
+    const headers: Record<string, string> = status === 503 ? { 'retry-after': '5' } : {};
+    return json(
+      status,
+      { error: { code: err.code, message: err.message, details: err.details } },
+      headers,
+    );
+  }
+  const code = err instanceof ConfigError ? 'SERVICE_MISCONFIGURED' : 'INTERNAL_ERROR';
+  return json(500, {
+    error: {
+      code,
+      message:
+        code === 'SERVICE_MISCONFIGURED'
+          ? 'The service is misconfigured; the operator can find the details in the logs.'
+          : 'An internal error occurred; the operator can find the details in the logs.',
+      details: requestId ? { requestId } : {},
+    },
+  });
+}

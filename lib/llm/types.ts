@@ -1,0 +1,11 @@
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A chat model. Providers implement one request; {@link RetryingLlm} adds the retry policy. */
+export interface Llm {
+  /** Provider and model: part of the answer cache key, shown in the health check. */
+  readonly name: string;
+  complete(messages: readonly ChatMessage[]): Promise<string>;
+}

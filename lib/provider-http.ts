@@ -1,0 +1,71 @@
+/**
+ * One JSON POST to an AI provider, with the error policy every provider shares: 408/409/425/429
+ * and 5xx are retryable (with the server's Retry-After), other statuses are refusals, and a body
+ * that is not JSON is a retryable malformed answer. Messages never include the request.
+ */
+import { ProviderError } from './errors.ts';
+import { parseRetryAfter } from './retry.ts';
+
+/** HTTP statuses worth retrying: throttling, timeouts and server errors. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 425 || status === 429 || status >= 500;
+}
+
+export interface JsonPost {
+  provider: string;
+  url: URL;
+  headers: Record<string, string>;
+  body: unknown;
+  signal: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+/** POSTs `body` as JSON and returns the parsed answer, or throws a {@link ProviderError}. */
+export async function postJson(request: JsonPost): Promise<unknown> {
+  const response = await (request.fetch ?? fetch)(request.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...request.headers },
+    body: JSON.stringify(request.body),
+    signal: request.signal,
+  });
+  const text = await response.text();
+  if (!response.ok) {
+    throw new ProviderError(request.provider, `HTTP ${response.status}: ${summarise(text)}`, {
+      retryable: isRetryableStatus(response.status),
+      status: response.status,
+      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProviderError(
+      request.provider,
+      `answered HTTP ${response.status} with a body that is not JSON.`,
+      {
+        retryable: true,
+        status: response.status,
+      },
+    );
+  }
+}
+
+/** OpenAI-style auth: Bearer key, or Azure's `api-key` header with `api-version`. */
+export function openAiAuth(url: URL, apiKey?: string, apiVersion?: string): Record<string, string> {
+  if (apiVersion) url.searchParams.set('api-version', apiVersion);
+  if (!apiKey) return {};
+  return apiVersion ? { 'api-key': apiKey } : { authorization: `Bearer ${apiKey}` };
+}
+
+/** The provider's error text, shortened. */
+export function summarise(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: string } | string; message?: string };
+    const message =
+      typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
+    if (message) return String(message).slice(0, 300);
+  } catch {
+    // Not JSON: fall through to the raw text.
+  }
+  return body.slice(0, 300) || '(empty body)';
+}
