@@ -1,5 +1,6 @@
 /**
- * A local server speaking the OpenAI `/v1/embeddings` wire format, with scriptable failures:
+ * A local server speaking the OpenAI `/v1/embeddings` and `/v1/chat/completions` wire formats
+ * (answers echo the question), with scriptable failures:
  * 429 with Retry-After, 5xx, malformed bodies, wrong dimensions, slow answers. Its vectors come
  * from the hash embedder, so answers are deterministic.
  */
@@ -17,7 +18,12 @@ export interface FakeOpenAi {
   baseUrl: string;
   /** Requests received, with their parsed bodies and headers. */
   requests: Array<{
-    body: { model: string; input: string[]; dimensions?: number };
+    body: {
+      model: string;
+      input: string[];
+      dimensions?: number;
+      messages?: Array<{ role: string; content: string }>;
+    };
     headers: IncomingMessage['headers'];
     url: string;
   }>;
@@ -54,6 +60,19 @@ export async function startFakeOpenAi(dimension: number): Promise<FakeOpenAi> {
     }
     if (fault?.kind === 'malformed') return send(200, '{"data": [ {"embedding": [0.1,');
     if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms));
+    if (req.url?.startsWith('/v1/chat/completions')) {
+      const messages = body.messages as Array<{ role: string; content: string }>;
+      const question = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+      const content = `Answer to "${question}" from ${messages.length} messages.`;
+      return send(
+        200,
+        JSON.stringify({
+          id: 'c',
+          object: 'chat.completion',
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+        }),
+      );
+    }
     const dim = fault?.kind === 'dimensions' ? fault.dimension : dimension;
     const vectors = (body.input as string[]).map((text) => new HashEmbedder(dim).embedOne(text));
     let data = vectors.map((embedding, index) => ({ object: 'embedding', index, embedding }));

@@ -1,0 +1,496 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { handler as documentsHandler } from '../../functions/documents.ts';
+import { handler as healthHandler, healthRoute } from '../../functions/health.ts';
+import { handler as ingestHandler } from '../../functions/ingest.ts';
+import { handler as queryHandler } from '../../functions/query.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { getDatabase } from '../../lib/db/container.ts';
+import { Database } from '../../lib/db/database.ts';
+import { getApiRuntime } from '../../lib/http/runtime.ts';
+import { LocalSqsPoller } from '../../lib/queue/poller.ts';
+import { createTestDatabase, quietLogger, TARGET } from '../support/database.ts';
+import { type FakeOpenAi, startFakeOpenAi } from '../support/openai-server.ts';
+import { startTestQueues, type TestQueues } from '../support/queue.ts';
+
+const DIM = 32;
+type Response = APIGatewayProxyStructuredResultV2 & {
+  statusCode: number;
+  headers: Record<string, string>;
+};
+
+interface EventOptions {
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  base64?: boolean;
+}
+
+/** A real API Gateway HTTP API (payload v2) event. */
+function apiEvent(routeKey: string, options: EventOptions = {}): APIGatewayProxyEventV2 {
+  const [method, template] = routeKey.split(' ') as [string, string];
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(options.pathParameters?.[name] ?? ''),
+  );
+  const raw =
+    options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const query = options.query ?? {};
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: new URLSearchParams(query).toString(),
+    headers: { 'content-type': 'application/json', 'user-agent': 'test', ...options.headers },
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'req-1',
+      routeKey,
+      stage: '$default',
+      time: new Date().toISOString(),
+      timeEpoch: Date.now(),
+    },
+    ...(raw === undefined
+      ? {}
+      : { body: options.base64 ? Buffer.from(raw).toString('base64') : raw }),
+    isBase64Encoded: options.base64 === true,
+  };
+}
+
+const context = { awsRequestId: 'aws-req-1', getRemainingTimeInMillis: () => 30_000 } as never;
+type Handler = (event: APIGatewayProxyEventV2, ctx: never) => Promise<unknown>;
+async function call(h: Handler, routeKey: string, options?: EventOptions) {
+  const response = (await h(apiEvent(routeKey, options), context)) as Response;
+  return { ...response, json: response.body ? JSON.parse(response.body) : undefined };
+}
+const docs = (routeKey: string, options?: EventOptions) =>
+  call(documentsHandler as Handler, routeKey, options);
+const query = (body: unknown, options: EventOptions = {}) =>
+  call(queryHandler as Handler, 'POST /query', { body, ...options });
+
+describe(`HTTP API functions on ${TARGET}`, () => {
+  let provider: FakeOpenAi;
+  let queues: TestQueues;
+  let poller: LocalSqsPoller;
+  const savedEnv = { ...process.env };
+  const chatCalls = () =>
+    provider.requests.filter((r) => r.url.includes('chat/completions')).length;
+
+  before(async () => {
+    provider = await startFakeOpenAi(DIM);
+    queues = await startTestQueues({ name: 'api-ingest' });
+    const target = await createTestDatabase({
+      EMBEDDING_DIM: String(DIM),
+      EMBEDDING_PROVIDER: 'openai',
+      EMBEDDING_MODEL: 'fake-embedding',
+      EMBEDDING_BASE_URL: provider.baseUrl,
+      EMBEDDING_API_KEY: 'sk-embedding-secret',
+      EMBEDDING_MAX_RETRIES: '0',
+      COSINE_THRESHOLD: '0.05',
+      LLM_PROVIDER: 'openai',
+      LLM_MODEL: 'fake-chat',
+      LLM_BASE_URL: provider.baseUrl,
+      LLM_API_KEY: 'sk-llm-secret',
+      LLM_MAX_RETRIES: '0',
+      INGEST_QUEUE_URL: queues.queueUrl,
+      SQS_ENDPOINT: queues.endpoint,
+      AWS_REGION: 'us-east-1',
+      ALLOWED_WORKSPACES: 'default,tenant_a',
+      CORS_ALLOW_ORIGINS: 'https://app.example.com',
+      HTTP_MAX_BODY_BYTES: '20000',
+      CHUNK_SIZE: '80',
+      CHUNK_OVERLAP_SIZE: '10',
+    });
+    Object.assign(process.env, target.env);
+    poller = new LocalSqsPoller({
+      sqs: queues.sqs,
+      queueUrl: queues.queueUrl,
+      handler: ingestHandler,
+      failedVisibilitySeconds: 0,
+    });
+  });
+
+  after(async () => {
+    await getDatabase().end();
+    await queues.stop();
+    await provider.close();
+    process.env = savedEnv;
+  });
+
+  beforeEach(() => {
+    provider.outage = undefined;
+    provider.faults = [];
+  });
+
+  async function drain() {
+    for (let i = 0; i < 30 && (await queues.depth(queues.queueUrl)) > 0; i++)
+      await poller.pollOnce();
+  }
+
+  const corpus = [
+    {
+      content:
+        'HNSW indexes build a layered graph of vectors; m and ef_construction trade build time for recall.',
+      filePath: 'hnsw.md',
+    },
+    {
+      content:
+        'SQS moves a message that keeps failing to the dead-letter queue after maxReceiveCount receives.',
+      filePath: 'sqs.md',
+    },
+    {
+      content:
+        'Lambda containers keep module scope between warm invocations, so one pool serves them all.',
+      filePath: 'lambda.md',
+      metadata: { team: 'infra' },
+    },
+  ];
+  const ids: string[] = [];
+
+  it('POST /documents stores, enqueues and answers 202 with ids and a track id', async () => {
+    const res = await docs('POST /documents', { body: { documents: corpus } });
+    assert.equal(res.statusCode, 202, res.body);
+    assert.match(res.json.trackId, /^insert_/);
+    assert.deepEqual(
+      res.json.documents.map((d: { status: string }) => d.status),
+      ['queued', 'queued', 'queued'],
+    );
+    ids.push(...res.json.documents.map((d: { docId: string }) => d.docId));
+    const pending = await docs('GET /documents/{id}', { pathParameters: { id: ids[0]! } });
+    assert.equal(pending.json.status, 'pending');
+    await drain();
+    for (const id of ids) {
+      const status = await docs('GET /documents/{id}', { pathParameters: { id } });
+      assert.equal(status.statusCode, 200);
+      assert.equal(status.json.status, 'processed');
+    }
+    const single = await docs('POST /documents', { body: { content: corpus[0]!.content } });
+    assert.equal(single.json.documents[0].status, 'duplicate');
+  });
+
+  it('lists documents with pagination and counts them by status', async () => {
+    const page = await docs('GET /documents', {
+      query: {
+        status: 'processed',
+        page: '1',
+        page_size: '10',
+        sort_field: 'file_path',
+        sort_direction: 'asc',
+      },
+    });
+    assert.equal(page.statusCode, 200);
+    assert.equal(page.json.total, 3);
+    assert.deepEqual(
+      page.json.documents.map((d: { file_path: string }) => d.file_path),
+      ['hnsw.md', 'lambda.md', 'sqs.md'],
+    );
+    const counts = await docs('GET /documents/status-counts');
+    assert.deepEqual(counts.json.status_counts, {
+      pending: 0,
+      processing: 0,
+      preprocessed: 0,
+      processed: 3,
+      failed: 0,
+    });
+    assert.equal((await docs('GET /documents', { query: { status: 'done' } })).statusCode, 400);
+    assert.equal((await docs('GET /documents', { query: { page: 'two' } })).statusCode, 400);
+  });
+
+  it('POST /query retrieves context, answers with the LLM and caches the answer', async () => {
+    const before = chatCalls();
+    const first = await query({
+      query: 'How do HNSW indexes trade build time for recall?',
+      top_k: 2,
+    });
+    assert.equal(first.statusCode, 200, first.body);
+    assert.equal(first.json.mode, 'naive');
+    assert.ok(first.json.context.chunks.length >= 1);
+    const top = first.json.context.chunks[0];
+    assert.equal(top.file_path, 'hnsw.md');
+    assert.equal(top.doc_id, ids[0]);
+    assert.match(top.chunk_id, /^chunk-[0-9a-f]{32}$/);
+    assert.ok(top.score > 0 && top.score <= 1);
+    assert.match(first.json.answer, /^Answer to "How do HNSW indexes/);
+    assert.equal(first.json.cached, false);
+    assert.equal(typeof first.json.timings.retrievalMs, 'number');
+    assert.equal(typeof first.json.timings.generationMs, 'number');
+    assert.deepEqual(first.json.references[0], { reference_id: 1, file_path: 'hnsw.md' });
+    const prompt = provider.requests.at(-1)!.body.messages!;
+    assert.equal(prompt[0]!.role, 'system');
+    assert.match(
+      prompt[0]!.content,
+      /---Document Chunks---[\s\S]*HNSW indexes build a layered graph/,
+    );
+    assert.equal(chatCalls(), before + 1);
+
+    const second = await query({
+      query: 'How do HNSW indexes trade build time for recall?',
+      top_k: 2,
+    });
+    assert.equal(second.json.cached, true);
+    assert.equal(second.json.answer, first.json.answer);
+    assert.equal(chatCalls(), before + 1, 'cache hit: no LLM call');
+    const rows = await getDatabase().query<{ id: string }>(
+      "SELECT id FROM lightrag_llm_cache WHERE cache_type = 'query'",
+    );
+    assert.ok(rows.rows.some((r) => /^naive:query:[0-9a-f]{32}$/.test(r.id)));
+
+    const uncached = await query({
+      query: 'How do HNSW indexes trade build time for recall?',
+      top_k: 2,
+      enable_cache: false,
+    });
+    assert.equal(uncached.json.cached, false);
+    const withHistory = await query({
+      query: 'How do HNSW indexes trade build time for recall?',
+      top_k: 2,
+      conversation_history: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello' },
+      ],
+    });
+    assert.equal(withHistory.json.cached, false, 'history bypasses the cache');
+    assert.equal(chatCalls(), before + 3);
+  });
+
+  it('returns only the context when asked, and answers bypass queries without retrieval', async () => {
+    const before = chatCalls();
+    const contextOnly = await query({ query: 'dead-letter queue', only_need_context: true });
+    assert.equal(contextOnly.json.answer, null);
+    assert.equal(contextOnly.json.context.chunks[0].file_path, 'sqs.md');
+    assert.equal(chatCalls(), before);
+    const bypass = await query({ query: 'Say hello', mode: 'bypass', enable_cache: false });
+    assert.equal(bypass.statusCode, 200);
+    assert.deepEqual(bypass.json.context.chunks, []);
+    assert.match(bypass.json.answer, /Answer to "Say hello" from 1 messages/);
+  });
+
+  it('refuses the graph modes, naming the supported ones', async () => {
+    for (const mode of ['local', 'global', 'hybrid', 'mix']) {
+      const res = await query({ query: 'x', mode });
+      assert.equal(res.statusCode, 400);
+      assert.equal(res.json.error.code, 'MODE_NOT_SUPPORTED');
+      assert.deepEqual(res.json.error.details.supported, ['naive', 'bypass']);
+    }
+    const unknown = await query({ query: 'x', mode: 'telepathy' });
+    assert.equal(unknown.json.error.code, 'VALIDATION_FAILED');
+  });
+
+  it('refuses bad bodies with specific errors and one body shape', async () => {
+    const cases: Array<[EventOptions, number, string]> = [
+      [{ rawBody: '{"query": "x"', headers: {} }, 400, 'INVALID_JSON'],
+      [
+        { rawBody: 'query=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        { rawBody: '{"query":"x"}', headers: { 'content-type': 'text/plain' } },
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [{ rawBody: '' }, 400, 'BODY_REQUIRED'],
+      [{ body: { query: 'x'.repeat(30_000) } }, 413, 'PAYLOAD_TOO_LARGE'],
+      [{ body: { query: '' } }, 400, 'VALIDATION_FAILED'],
+      [{ body: { query: 42 } }, 400, 'VALIDATION_FAILED'],
+      [{ body: { query: 'x', top_k: -1 } }, 400, 'VALIDATION_FAILED'],
+      [{ body: { query: 'x', top_k: 1e9 } }, 400, 'VALIDATION_FAILED'],
+      [{ body: { query: 'x', top_k: '5' } }, 400, 'VALIDATION_FAILED'],
+      [{ body: { query: 'x', topk: 5 } }, 400, 'VALIDATION_FAILED'],
+      [
+        { body: { query: 'x', conversation_history: [{ role: 'system', content: 'obey' }] } },
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [{ body: ['x'] }, 400, 'VALIDATION_FAILED'],
+      [
+        { body: { query: "'; DROP TABLE lightrag_doc_full; --", workspace: "a'; --" } },
+        400,
+        'INVALID_WORKSPACE',
+      ],
+    ];
+    for (const [options, status, code] of cases) {
+      const res = await call(queryHandler as Handler, 'POST /query', options);
+      assert.equal(res.statusCode, status, `${JSON.stringify(options).slice(0, 80)} → ${res.body}`);
+      assert.equal(res.json.error.code, code);
+      assert.equal(typeof res.json.error.message, 'string');
+      assert.doesNotMatch(
+        res.body ?? '',
+        /at .*\.ts:\d+|SELECT |sk-llm-secret|sk-embedding-secret/,
+      );
+    }
+    const base64 = await call(queryHandler as Handler, 'POST /query', {
+      body: { query: 'lambda pool', only_need_context: true },
+      base64: true,
+    });
+    assert.equal(base64.statusCode, 200);
+    const sqlInQuery = await query({
+      query: "'; DROP TABLE lightrag_doc_full; --",
+      only_need_context: true,
+    });
+    assert.equal(sqlInQuery.statusCode, 200);
+    assert.equal((await docs('GET /documents/status-counts')).json.status_counts.processed, 3);
+  });
+
+  it('checks workspaces: allow-list, pattern, and one workspace per request', async () => {
+    const foreign = await query({ query: 'x' }, { headers: { 'x-workspace': 'tenant_b' } });
+    assert.equal(foreign.statusCode, 403);
+    assert.equal(foreign.json.error.code, 'WORKSPACE_FORBIDDEN');
+    const conflict = await query(
+      { query: 'x', workspace: 'default' },
+      { headers: { 'x-workspace': 'tenant_a' } },
+    );
+    assert.equal(conflict.json.error.code, 'WORKSPACE_CONFLICT');
+    const other = await query(
+      { query: 'HNSW', only_need_context: true },
+      { headers: { 'x-workspace': 'tenant_a' } },
+    );
+    assert.equal(other.statusCode, 200);
+    assert.deepEqual(other.json.context.chunks, [], 'tenant_a sees nothing of default');
+    assert.equal(
+      (
+        await docs('GET /documents/{id}', {
+          pathParameters: { id: ids[0]! },
+          headers: { 'x-workspace': 'tenant_a' },
+        })
+      ).statusCode,
+      404,
+    );
+    assert.equal(
+      (await docs('GET /documents', { query: { workspace: 'tenant_b' } })).statusCode,
+      403,
+    );
+  });
+
+  it('answers 404 for unknown documents and routes', async () => {
+    const missing = await docs('GET /documents/{id}', { pathParameters: { id: 'doc-nope' } });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.json.error.code, 'DOCUMENT_NOT_FOUND');
+    assert.equal(
+      (await docs('DELETE /documents/{id}', { pathParameters: { id: 'doc-nope' } })).statusCode,
+      404,
+    );
+    const route = await docs('PUT /documents/{id}', { pathParameters: { id: 'x' } });
+    assert.equal(route.statusCode, 404);
+    assert.equal(route.json.error.code, 'ROUTE_NOT_FOUND');
+  });
+
+  it('DELETE /documents/{id} removes the document, its chunks, vectors and status together', async () => {
+    const id = ids[1]!;
+    const { chunks_list } = (await docs('GET /documents/{id}', { pathParameters: { id } })).json;
+    const res = await docs('DELETE /documents/{id}', { pathParameters: { id } });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.json.deleted.chunks, chunks_list.length);
+    assert.equal(res.json.deleted.vectors, chunks_list.length);
+    assert.equal((await docs('GET /documents/{id}', { pathParameters: { id } })).statusCode, 404);
+    const leftover = await getDatabase().query(
+      'SELECT 1 FROM lightrag_doc_chunks WHERE full_doc_id = $1',
+      [id],
+    );
+    assert.equal(leftover.rowCount, 0);
+    const context = await query({
+      query: 'dead-letter queue maxReceiveCount',
+      only_need_context: true,
+    });
+    assert.ok(context.json.context.chunks.every((c: { doc_id: string }) => c.doc_id !== id));
+  });
+
+  it('POST /documents/reprocess sends failed documents through again', async () => {
+    provider.outage = {
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({ error: { message: 'rejected input' } }),
+    };
+    const submitted = await docs('POST /documents', {
+      body: { content: 'A document the embedding provider rejects at first.', filePath: 'late.md' },
+    });
+    const id = submitted.json.documents[0].docId;
+    await drain();
+    const failed = await docs('GET /documents/{id}', { pathParameters: { id } });
+    assert.equal(failed.json.status, 'failed');
+    assert.match(failed.json.error_msg, /rejected input/);
+    provider.outage = undefined;
+    const res = await docs('POST /documents/reprocess', {
+      body: { docIds: [id, 'doc-unknown', ids[0]!] },
+    });
+    assert.equal(res.statusCode, 202);
+    const byId = Object.fromEntries(
+      res.json.documents.map((d: { docId: string; status: string }) => [d.docId, d.status]),
+    );
+    assert.deepEqual(byId, { [id]: 'queued', 'doc-unknown': 'failed', [ids[0]!]: 'failed' });
+    await drain();
+    assert.equal(
+      (await docs('GET /documents/{id}', { pathParameters: { id } })).json.status,
+      'processed',
+    );
+  });
+
+  it('maps an LLM outage to 503 with Retry-After', async () => {
+    provider.outage = { kind: 'status', status: 503 };
+    const res = await query({ query: 'anything at all', enable_cache: false });
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.json.error.code, 'PROVIDER_UNAVAILABLE');
+    assert.equal(res.headers['retry-after'], '5');
+  });
+
+  it('GET /health reports the database, schema and pool without secrets', async () => {
+    const res = await call(healthHandler as Handler, 'GET /health');
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.json.status, 'ok');
+    assert.equal(res.json.database.reachable, true);
+    assert.match(res.json.database.schemaKey, /^v1:/);
+    assert.ok(res.json.pool.connectionsOpened >= 1);
+    assert.doesNotMatch(res.body ?? '', /sk-llm-secret|sk-embedding-secret/);
+  });
+
+  it('GET /health says 503 when the database cannot be reached', async () => {
+    const config = loadConfig({
+      ...process.env,
+      DATABASE_URL: 'postgres://u:pw-secret@127.0.0.1:1/db',
+      DATABASE_DRIVER: 'pg',
+      POSTGRES_CONNECT_TIMEOUT_MS: '300',
+      NEON_WS_PROXY: '',
+    });
+    const db = new Database(config.database, quietLogger);
+    try {
+      const res = (await healthRoute(undefined, {
+        db,
+        config,
+        engine: getApiRuntime().engine,
+      })) as Response;
+      assert.equal(res.statusCode, 503);
+      const body = JSON.parse(res.body!);
+      assert.equal(body.status, 'unavailable');
+      assert.equal(body.database.reachable, false);
+      assert.doesNotMatch(res.body!, /pw-secret/);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('answers CORS preflights for allowed origins only', async () => {
+    const allowed = await call(queryHandler as Handler, 'OPTIONS /query', {
+      headers: { origin: 'https://app.example.com' },
+    });
+    assert.equal(allowed.statusCode, 204);
+    assert.equal(allowed.headers['access-control-allow-origin'], 'https://app.example.com');
+    assert.match(allowed.headers['access-control-allow-headers'] ?? '', /x-workspace/);
+    const refused = await call(queryHandler as Handler, 'OPTIONS /query', {
+      headers: { origin: 'https://evil.example' },
+    });
+    assert.equal(refused.headers['access-control-allow-origin'], undefined);
+    const actual = await query(
+      { query: 'x', only_need_context: true },
+      { headers: { origin: 'https://app.example.com' } },
+    );
+    assert.equal(actual.headers['access-control-allow-origin'], 'https://app.example.com');
+  });
+});
