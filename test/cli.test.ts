@@ -204,3 +204,37 @@ describe(`lightrag-serverless ingest and enqueue on ${TARGET}`, () => {
     }
   });
 });
+
+describe(`lightrag-serverless query on ${TARGET}`, () => {
+  const SAMPLES = fileURLToPath(new URL('../samples/', import.meta.url));
+
+  it('retrieves context for a question from ingested documents', async () => {
+    const target = await createTestDatabase();
+    const env = { ...target.env };
+    if (env.DATABASE_DRIVER === 'pglite') {
+      const { mkdtempSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      env.PGLITE_DATA_DIR = mkdtempSync(`${tmpdir()}/lrs-query-`);
+    }
+    assert.equal((await run(['ingest', `${SAMPLES}*.md`], env)).code, 0);
+    const result = await run(
+      ['query', 'How does an HNSW index trade build time for recall?', '--top-k', '2', '--json'],
+      env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const response = JSON.parse(result.stdout);
+    assert.equal(response.mode, 'naive');
+    assert.equal(response.answer, null, 'no LLM configured');
+    assert.match(response.context.chunks[0].file_path, /pgvector-indexes\.md$/);
+    const text = await run(['query', 'dead-letter queue', '--top-k', '1'], env);
+    assert.match(text.stdout, /\[1\] [\d.]+ {2}.*sqs-redrive\.md/);
+    assert.match(text.stdout, /No LLM configured/);
+    const graph = await run(['query', 'x', '--mode', 'local'], env);
+    assert.equal(graph.code, 1);
+    assert.match(graph.stderr, /MODE_NOT_SUPPORTED.*naive, bypass/);
+    const badTopK = await run(['query', 'x', '--top-k', 'lots'], env);
+    assert.equal(badTopK.code, 1);
+    assert.match(badTopK.stderr, /"top_k" must be an integer/);
+    assert.equal((await run(['query'], env)).code, 2);
+  });
+});

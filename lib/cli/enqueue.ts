@@ -43,7 +43,7 @@ export async function enqueueCommand(args: readonly string[], io: CliIo): Promis
     await run.close();
     return 2;
   }
-  const sqs = createSqsClient(run.config.queue);
+  const sqs = await createSqsClient(run.config.queue);
   try {
     const { documents, errors } = await readDocuments(positionals, io.readStdin ?? readAllStdin);
     for (const error of errors) io.err(`skipped ${error}`);

@@ -32,7 +32,7 @@ export function getApiRuntime(): ApiRuntime {
     const pipeline = new IngestPipeline(db, config, embedder, logger);
     const queue = config.queue.queueUrl
       ? new IngestQueueClient({
-          sqs: createSqsClient(config.queue),
+          sqs: () => createSqsClient(config.queue),
           queueUrl: config.queue.queueUrl,
           maxMessageBytes: config.queue.maxMessageBytes,
           maxDocumentBytes: config.ingest.maxDocumentBytes,

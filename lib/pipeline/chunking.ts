@@ -3,7 +3,7 @@
  * `CHUNK_OVERLAP_SIZE` (tiktoken, `o200k_base` by default, via js-tiktoken), optionally split on a
  * character first. Chunk ids are LightRAG's: `chunk-` + md5(chunk content).
  */
-import type { Tiktoken } from 'js-tiktoken/lite';
+import type { Tiktoken, TiktokenBPE } from 'js-tiktoken/lite';
 import type { ChunkingConfig, TokenEncoding } from '../config.ts';
 import { ValidationError } from '../errors.ts';
 import { computeMdhashId } from '../text.ts';
@@ -17,18 +17,43 @@ export interface Chunk {
 
 const encoders = new Map<TokenEncoding, Promise<Tiktoken>>();
 
+/**
+ * Where the rank tables are found. They are megabytes, so Lambda bundles leave them out and the
+ * ingest function gets them from a layer (`/opt/nodejs/node_modules`, which ES modules do not
+ * search on their own); everywhere else they come from the project's node_modules.
+ */
+const RANK_LOCATIONS = ['js-tiktoken/ranks/', '/opt/nodejs/node_modules/js-tiktoken/dist/ranks/'];
+
+async function loadRanks(encoding: TokenEncoding): Promise<TiktokenBPE> {
+  let lastError: unknown;
+  for (const location of RANK_LOCATIONS) {
+    const specifier = location.startsWith('/')
+      ? `${location}${encoding}.js`
+      : `${location}${encoding}`;
+    try {
+      return ((await import(specifier)) as { default: TiktokenBPE }).default;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw new Error(
+    `The ${encoding} token ranks were not found (js-tiktoken in node_modules, or the tiktoken layer in Lambda).`,
+    { cause: lastError },
+  );
+}
+
 /** The tokenizer, loaded once per container (the rank table is large; load it only when used). */
 export function getTokenizer(encoding: TokenEncoding): Promise<Tiktoken> {
   let encoder = encoders.get(encoding);
   if (!encoder) {
     encoder = (async () => {
-      const { Tiktoken } = await import('js-tiktoken/lite');
-      const ranks =
-        encoding === 'o200k_base'
-          ? (await import('js-tiktoken/ranks/o200k_base')).default
-          : (await import('js-tiktoken/ranks/cl100k_base')).default;
+      const [{ Tiktoken }, ranks] = await Promise.all([
+        import('js-tiktoken/lite'),
+        loadRanks(encoding),
+      ]);
       return new Tiktoken(ranks);
     })();
+    encoder.catch(() => encoders.delete(encoding));
     encoders.set(encoding, encoder);
   }
   return encoder;

@@ -4,11 +4,7 @@
  * per document. A document too large for a message is stored first (DOC_FULL, status
  * `pending`) and only its id is sent.
  */
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { isRetryable, LightRagError, ValidationError } from '../errors.ts';
 import { type IngestMessage, validateIngestMessage } from '../ingest/message.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
@@ -37,7 +33,8 @@ export interface EnqueueResult {
 }
 
 export interface EnqueueClientOptions {
-  sqs: SQSClient;
+  /** A client, or a function making one on first send (the SDK loads only when needed). */
+  sqs: SQSClient | (() => Promise<SQSClient>);
   queueUrl: string;
   /** The queue's `MaximumMessageSize` (also the limit for one batch call). */
   maxMessageBytes: number;
@@ -58,9 +55,16 @@ interface Pending {
 
 export class IngestQueueClient {
   readonly #options: EnqueueClientOptions;
+  #sqs: Promise<SQSClient> | undefined;
 
   constructor(options: EnqueueClientOptions) {
     this.#options = options;
+  }
+
+  #client(): Promise<SQSClient> {
+    const { sqs } = this.#options;
+    this.#sqs ??= typeof sqs === 'function' ? sqs() : Promise.resolve(sqs);
+    return this.#sqs;
   }
 
   /**
@@ -187,7 +191,9 @@ export class IngestQueueClient {
             Id: String(p.index),
             MessageBody: p.body,
           }));
-          const response = await this.#options.sqs.send(
+          const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
+          const sqs = await this.#client();
+          const response = await sqs.send(
             new SendMessageBatchCommand({ QueueUrl: this.#options.queueUrl, Entries: entries }),
           );
           for (const ok of response.Successful ?? []) {

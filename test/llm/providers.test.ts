@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { loadConfig } from '../../lib/config.ts';
+import { ProviderError } from '../../lib/errors.ts';
+import { createLlm } from '../../lib/llm/index.ts';
+import { type FakeOpenAi, startFakeOpenAi } from '../support/openai-server.ts';
+
+const messages = [
+  { role: 'system' as const, content: 'Be brief.' },
+  { role: 'user' as const, content: 'What is pgvector?' },
+];
+
+describe('OpenAI-compatible chat completions against a local server', () => {
+  let server: FakeOpenAi;
+  before(async () => {
+    server = await startFakeOpenAi(8);
+  });
+  after(() => server.close());
+  beforeEach(() => {
+    server.requests.length = 0;
+    server.faults = [];
+    server.outage = undefined;
+  });
+
+  const llm = (extra: Record<string, string> = {}) =>
+    createLlm(
+      loadConfig({
+        LLM_PROVIDER: 'openai',
+        LLM_MODEL: 'gpt-test',
+        LLM_BASE_URL: server.baseUrl,
+        LLM_API_KEY: 'sk-chat',
+        LLM_MAX_RETRIES: '2',
+        LLM_TEMPERATURE: '0.3',
+        LLM_MAX_TOKENS: '256',
+        ...extra,
+      }).llm,
+    )!;
+
+  it('sends the messages, model, temperature and max_tokens, and returns the content', async () => {
+    const answer = await llm().complete(messages);
+    assert.equal(answer, 'Answer to "What is pgvector?" from 2 messages.');
+    const request = server.requests[0]!;
+    assert.equal(request.headers.authorization, 'Bearer sk-chat');
+    assert.deepEqual(request.body.messages, messages);
+    assert.equal(request.body.model, 'gpt-test');
+    assert.equal((request.body as { temperature?: number }).temperature, 0.3);
+    assert.equal((request.body as { max_tokens?: number }).max_tokens, 256);
+  });
+
+  it('retries 429 and malformed answers, and refuses 400 at once', async () => {
+    server.faults = [{ kind: 'status', status: 429, retryAfter: '0' }, { kind: 'malformed' }];
+    assert.match(await llm().complete(messages), /^Answer to/);
+    assert.equal(server.requests.length, 3);
+    server.outage = {
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({ error: { message: 'context too long' } }),
+    };
+    await assert.rejects(llm().complete(messages), (err: Error) => {
+      assert.ok(err instanceof ProviderError);
+      assert.equal(err.retryable, false);
+      assert.match(err.message, /HTTP 400: context too long/);
+      assert.doesNotMatch(err.message, /sk-chat/);
+      return true;
+    });
+  });
+
+  it('times out a silent server', async () => {
+    server.outage = { kind: 'slow', ms: 1500 };
+    await assert.rejects(
+      llm({ LLM_TIMEOUT_MS: '200', LLM_MAX_RETRIES: '0' }).complete(messages),
+      /no answer within 200 ms/,
+    );
+  });
+
+  it('is absent with LLM_PROVIDER=none and needs a model otherwise', () => {
+    assert.equal(createLlm(loadConfig({}).llm), undefined);
+    assert.throws(() => loadConfig({ LLM_PROVIDER: 'openai' }), /LLM_MODEL: is required/);
+  });
+});
+
+describe('Bedrock Converse against a local HTTP/2 server', () => {
+  let server: Http2Server;
+  let endpoint: string;
+  const calls: Array<{ path: string; body: Record<string, unknown> }> = [];
+  let faults: Array<{ status: number; type: string }> = [];
+
+  before(async () => {
+    server = createHttp2Server(async (req, res) => {
+      let raw = '';
+      for await (const chunk of req) raw += chunk;
+      const body = JSON.parse(raw);
+      calls.push({ path: decodeURIComponent(req.url ?? ''), body });
+      const fault = faults.shift();
+      if (fault) {
+        res.writeHead(fault.status, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': fault.type,
+        });
+        res.end(JSON.stringify({ message: `injected ${fault.type}` }));
+        return;
+      }
+      const question = body.messages.at(-1).content[0].text;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          output: {
+            message: { role: 'assistant', content: [{ text: `Bedrock says: ${question}` }] },
+          },
+          stopReason: 'end_turn',
+          usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+          metrics: { latencyMs: 1 },
+        }),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    process.env.AWS_ACCESS_KEY_ID = 'test';
+    process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+  beforeEach(() => {
+    calls.length = 0;
+    faults = [];
+  });
+
+  const bedrock = () =>
+    createLlm(
+      loadConfig({
+        LLM_PROVIDER: 'bedrock',
+        LLM_MODEL: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+        BEDROCK_ENDPOINT: endpoint,
+        AWS_REGION: 'us-east-1',
+        LLM_MAX_RETRIES: '1',
+      }).llm,
+    )!;
+
+  it('sends system prompts apart from the turns and returns the text', async () => {
+    assert.equal(await bedrock().complete(messages), 'Bedrock says: What is pgvector?');
+    assert.equal(calls[0]!.path, '/model/anthropic.claude-3-5-haiku-20241022-v1:0/converse');
+    assert.deepEqual(calls[0]!.body.system, [{ text: 'Be brief.' }]);
+    assert.deepEqual(calls[0]!.body.messages, [
+      { role: 'user', content: [{ text: 'What is pgvector?' }] },
+    ]);
+  });
+
+  it('retries throttling and refuses access errors', async () => {
+    faults = [{ status: 429, type: 'ThrottlingException' }];
+    assert.match(await bedrock().complete(messages), /^Bedrock says/);
+    assert.equal(calls.length, 2);
+    faults = [{ status: 403, type: 'AccessDeniedException' }];
+    await assert.rejects(
+      bedrock().complete(messages),
+      (err: Error) => err instanceof ProviderError && !err.retryable,
+    );
+  });
+});
