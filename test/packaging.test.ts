@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { checkConnectionBudget } from '../lib/deploy/connection-budget.ts';
+import { API_ROUTES } from '../lib/http/routes.ts';
 import { createTestDatabase, TARGET } from './support/database.ts';
 
 const run = promisify(execFile);
@@ -106,6 +108,40 @@ describe('serverless.yml packaged offline with osls', () => {
     assert.deepEqual(ingest.Layers, [
       { 'Fn::ImportValue': 'lightrag-serverless-ci-tiktoken-layer' },
     ]);
+  });
+
+  it('serves the same routes as the local server (lib/http/routes.ts)', () => {
+    const deployed = ofType(template, 'AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties.RouteKey)
+      .sort();
+    assert.deepEqual(deployed, API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    for (const route of API_ROUTES) {
+      const integration = ofType(template, 'AWS::ApiGatewayV2::Route').find(
+        ([, r]) => r.Properties.RouteKey === `${route.method} ${route.path}`,
+      )![1];
+      assert.match(
+        JSON.stringify(integration.Properties.Target),
+        new RegExp(`HttpApiIntegration${route.fn[0]!.toUpperCase()}${route.fn.slice(1)}`),
+      );
+    }
+  });
+
+  it('keeps the worst-case connection count within the declared budget', async () => {
+    const budget = checkConnectionBudget(template);
+    assert.deepEqual(budget.unbounded, []);
+    assert.equal(budget.budget, 100);
+    assert.equal(budget.worstCase, (5 + 20 + 20 + 2) * 2);
+    assert.equal(budget.withinBudget, true);
+    const tight = checkConnectionBudget({
+      ...template,
+      Outputs: { DatabaseConnectionBudget: { Value: '50' } },
+    });
+    assert.equal(tight.withinBudget, false);
+    const script = await run(process.execPath, [
+      join(ROOT, 'scripts/check-connection-budget.ts'),
+      join(outDir, 'cloudformation-template-update-stack.json'),
+    ]);
+    assert.match(script.stdout, /Connection budget 100; worst case 94/);
   });
 
   it('protects every route with IAM by default', () => {

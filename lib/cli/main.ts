@@ -8,6 +8,7 @@ import type { CliIo } from './context.ts';
 import { enqueueCommand } from './enqueue.ts';
 import { ingestCommand } from './ingest.ts';
 import { initDbCommand } from './init-db.ts';
+import { demoCommand, startCommand } from './local.ts';
 import { queryCommand } from './query.ts';
 
 export type { CliIo } from './context.ts';
@@ -24,6 +25,10 @@ Commands:
   query "TEXT" [--workspace W] [--top-k N] [--mode naive|bypass] [--context-only] [--json]
                            Retrieve context (and an answer, with an LLM configured), as POST /query.
   init-db [--json]         Create or verify the schema on the configured database, then exit.
+  start [--port 3000] [--sqs-port 9324]
+                           The whole backend locally: embedded PGlite (.data/pglite), a local SQS
+                           queue and DLQ, the ingest function and the HTTP API. Ctrl-C stops it.
+  demo                     Start an in-memory stack, ingest samples/ through the API, ask a question.
   bridge [--port N]        Run a WebSocket-to-TCP bridge on loopback so the Neon driver can reach
                            a local PostgreSQL (set NEON_WS_PROXY=127.0.0.1:N).
   help                     Show this text.
@@ -35,6 +40,8 @@ const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => Promise<n
   query: queryCommand,
   enqueue: enqueueCommand,
   'init-db': initDbCommand,
+  start: startCommand,
+  demo: demoCommand,
   bridge: bridgeCommand,
 };
 

@@ -1,0 +1,64 @@
+/**
+ * Connection arithmetic for a packaged template: every container holds up to
+ * POSTGRES_MAX_CONNECTIONS connections, and the containers that can run at once are bounded by
+ * the ingest event source's maximum concurrency and each API function's reserved concurrency.
+ * The product must stay within the budget the template declares (Neon's pooler pool size).
+ */
+
+type Resource = { Type: string; Properties: Record<string, any> };
+export interface Template {
+  Resources: Record<string, Resource>;
+  Outputs?: Record<string, { Value: unknown }>;
+}
+
+export interface ConnectionBudget {
+  budget: number;
+  /** Containers that may run at once, per function. */
+  containers: Record<string, number>;
+  connectionsPerContainer: Record<string, number>;
+  worstCase: number;
+  withinBudget: boolean;
+  /** Functions without a concurrency bound: they make the worst case unbounded. */
+  unbounded: string[];
+}
+
+export function checkConnectionBudget(template: Template): ConnectionBudget {
+  const budget = Number(template.Outputs?.DatabaseConnectionBudget?.Value);
+  if (!Number.isFinite(budget))
+    throw new Error('The template declares no DatabaseConnectionBudget output.');
+  const functions = Object.entries(template.Resources).filter(
+    ([, r]) => r.Type === 'AWS::Lambda::Function',
+  );
+  const mappings = Object.values(template.Resources).filter(
+    (r) => r.Type === 'AWS::Lambda::EventSourceMapping',
+  );
+  const containers: Record<string, number> = {};
+  const perContainer: Record<string, number> = {};
+  const unbounded: string[] = [];
+  for (const [logicalId, fn] of functions) {
+    const name = logicalId.replace(/LambdaFunction$/, '');
+    perContainer[name] = Number(
+      fn.Properties.Environment?.Variables?.POSTGRES_MAX_CONNECTIONS ?? 2,
+    );
+    const mapping = mappings.find((m) =>
+      JSON.stringify(m.Properties.FunctionName).includes(logicalId),
+    );
+    const bound =
+      mapping?.Properties.ScalingConfig?.MaximumConcurrency ??
+      fn.Properties.ReservedConcurrentExecutions;
+    if (bound === undefined) unbounded.push(name);
+    else containers[name] = Number(bound);
+  }
+  const worstCase = Object.entries(containers).reduce(
+    (sum, [name, n]) => sum + n * perContainer[name]!,
+    0,
+  );
+  return {
+    budget,
+    containers,
+    connectionsPerContainer: perContainer,
+    worstCase,
+    unbounded,
+    withinBudget: unbounded.length === 0 && worstCase <= budget,
+  };
+}

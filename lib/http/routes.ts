@@ -1,0 +1,43 @@
+/**
+ * Every HTTP route and the function serving it: the single list the local server uses and the
+ * packaging test compares with serverless.yml, so local and deployed routing cannot drift.
+ */
+export const API_ROUTES = [
+  { method: 'POST', path: '/query', fn: 'query' },
+  { method: 'POST', path: '/documents', fn: 'documents' },
+  { method: 'GET', path: '/documents', fn: 'documents' },
+  { method: 'GET', path: '/documents/status-counts', fn: 'documents' },
+  { method: 'GET', path: '/documents/{id}', fn: 'documents' },
+  { method: 'DELETE', path: '/documents/{id}', fn: 'documents' },
+  { method: 'POST', path: '/documents/reprocess', fn: 'documents' },
+  { method: 'GET', path: '/health', fn: 'health' },
+] as const;
+
+export type ApiFunction = (typeof API_ROUTES)[number]['fn'];
+
+/** The route a request matches, with its path parameters; literal paths win over `{id}`. */
+export function matchRoute(
+  method: string,
+  path: string,
+): { routeKey: string; fn: ApiFunction; pathParameters?: Record<string, string> } | undefined {
+  const ordered = [...API_ROUTES].sort(
+    (a, b) => Number(a.path.includes('{')) - Number(b.path.includes('{')),
+  );
+  for (const route of ordered) {
+    if (route.method !== method) continue;
+    const names: string[] = [];
+    const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    const match = new RegExp(`^${pattern}$`).exec(path);
+    if (!match) continue;
+    const pathParameters = Object.fromEntries(names.map((n, i) => [n, match[i + 1]!]));
+    return {
+      routeKey: `${route.method} ${route.path}`,
+      fn: route.fn,
+      ...(names.length ? { pathParameters } : {}),
+    };
+  }
+  return undefined;
+}

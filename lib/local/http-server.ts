@@ -1,0 +1,156 @@
+/**
+ * The HTTP API on localhost: each request becomes a real API Gateway HTTP API (payload v2) event
+ * for the same handler the route runs in AWS (lib/http/routes.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { type ApiFunction, matchRoute } from '../http/routes.ts';
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+/** API Gateway's own limit on a request body. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export function toApiEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  route: { routeKey: string; pathParameters?: Record<string, string> },
+): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined)
+      headers[key.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query = Object.fromEntries(url.searchParams);
+  const isText = body.length === 0 || /json|text|xml|form/i.test(headers['content-type'] ?? '');
+  return {
+    version: '2.0',
+    routeKey: route.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(route.pathParameters ? { pathParameters: route.pathParameters } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: route.routeKey,
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
+    ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !isText,
+  };
+}
+
+function lambdaContext(name: string): Context {
+  const deadline = Date.now() + 29_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${name}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Serves the routes on `host:port` (port 0 picks a free one). */
+export async function startLocalApi(
+  handlers: Record<ApiFunction, ApiHandler>,
+  options: { host?: string; port?: number } = {},
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const server = createServer(async (req, res) => {
+    const send = (status: number, headers: Record<string, string>, body: string) => {
+      res.writeHead(status, headers);
+      res.end(body);
+    };
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_BODY_BYTES) {
+          send(
+            413,
+            { 'content-type': 'application/json' },
+            JSON.stringify({ message: 'Request Entity Too Large' }),
+          );
+          return;
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const method = req.method ?? 'GET';
+      // API Gateway answers a path no route matches with its own 404 body.
+      const route =
+        matchRoute(method === 'OPTIONS' ? 'POST' : method, path) ?? matchRoute('GET', path);
+      if (!route) {
+        send(404, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Not Found' }));
+        return;
+      }
+      const event = toApiEvent(
+        req,
+        Buffer.concat(chunks),
+        method === 'OPTIONS'
+          ? { ...route, routeKey: `OPTIONS ${route.routeKey.split(' ')[1]}` }
+          : route,
+      );
+      const result = (await handlers[route.fn](
+        event,
+        lambdaContext(route.fn),
+      )) as APIGatewayProxyStructuredResultV2;
+      const headers = Object.fromEntries(
+        Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]),
+      );
+      const body = result.body ?? '';
+      send(
+        result.statusCode ?? 200,
+        headers,
+        result.isBase64Encoded ? Buffer.from(body, 'base64').toString() : body,
+      );
+    } catch (err) {
+      send(
+        502,
+        { 'content-type': 'application/json' },
+        JSON.stringify({ message: 'Internal Server Error', detail: String(err) }),
+      );
+    }
+  });
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
