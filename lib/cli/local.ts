@@ -65,6 +65,7 @@ export async function demoCommand(_args: readonly string[], io: CliIo): Promise<
         headers: { 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
+      // biome-ignore lint/suspicious/noExplicitAny: the demo reads the API's JSON as documented in the README.
       return { status: res.status, json: (await res.json()) as any };
     };
     const submitted = await api('POST', '/documents', {

@@ -5,7 +5,15 @@
  * The product must stay within the budget the template declares (Neon's pooler pool size).
  */
 
-type Resource = { Type: string; Properties: Record<string, any> };
+type Resource = {
+  Type: string;
+  Properties: {
+    Environment?: { Variables?: Record<string, unknown> };
+    ScalingConfig?: { MaximumConcurrency?: number };
+    ReservedConcurrentExecutions?: number;
+    FunctionName?: unknown;
+  };
+};
 export interface Template {
   Resources: Record<string, Resource>;
   Outputs?: Record<string, { Value: unknown }>;
