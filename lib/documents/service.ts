@@ -120,6 +120,21 @@ export class DocumentService {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
         `lightrag:${s.workspace}:${docId}`,
       ]);
+      const current = await tx.query<{ status: string }>(
+        `SELECT status FROM ${s.docStatus.table} WHERE workspace = $1 AND id = $2 FOR UPDATE`,
+        [s.workspace, docId],
+      );
+      // The ingest function would write its chunks back after the delete: refuse, retry later.
+      if (current.rows[0]?.status === 'processing') {
+        throw new HttpError(
+          409,
+          'DOCUMENT_BUSY',
+          `Document ${docId} is being processed; delete it once it is processed or failed.`,
+          {
+            docId,
+          },
+        );
+      }
       const status = await tx.query(
         `DELETE FROM ${s.docStatus.table} WHERE workspace = $1 AND id = $2`,
         [s.workspace, docId],

@@ -383,6 +383,21 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     assert.equal(route.json.error.code, 'ROUTE_NOT_FOUND');
   });
 
+  it('DELETE /documents/{id} answers 409 while the document is being processed', async () => {
+    const { pipeline } = await import('../../lib/ingest/runtime.ts').then((m) =>
+      m.getIngestRuntime(),
+    );
+    const s = await pipeline.storages();
+    await s.docStatus.upsert([
+      { id: 'doc-busy', status: 'processing', content_summary: 'busy', content_length: 4 },
+    ]);
+    const res = await docs('DELETE /documents/{id}', { pathParameters: { id: 'doc-busy' } });
+    assert.equal(res.statusCode, 409);
+    assert.equal(res.json.error.code, 'DOCUMENT_BUSY');
+    assert.equal((await s.docStatus.getById('doc-busy'))?.status, 'processing', 'nothing deleted');
+    await s.docStatus.delete(['doc-busy']);
+  });
+
   it('DELETE /documents/{id} removes the document, its chunks, vectors and status together', async () => {
     const id = ids[1]!;
     const { chunks_list } = (await docs('GET /documents/{id}', { pathParameters: { id } })).json;
