@@ -22,6 +22,11 @@ export interface WsBridge {
   readonly openConnections: number;
   /** Cuts every bridged connection at once, as a network failure would. */
   cutConnections(): void;
+  /**
+   * Silently drops every byte of the connections open now, without closing them: a dead
+   * network path, as after a frozen container thaws. New connections are forwarded normally.
+   */
+  blackholeConnections(): void;
   close(): Promise<void>;
 }
 
@@ -36,7 +41,7 @@ export interface WsBridge {
  */
 export async function startWsBridge(options: WsBridgeOptions = {}): Promise<WsBridge> {
   const allowed = new Set(options.allowedHosts ?? ['127.0.0.1', 'localhost', '::1']);
-  const pairs = new Set<{ ws: WebSocket; tcp: Socket }>();
+  const pairs = new Set<{ ws: WebSocket; tcp: Socket; dead: boolean }>();
   const server = new WebSocketServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -55,7 +60,7 @@ export async function startWsBridge(options: WsBridgeOptions = {}): Promise<WsBr
     }
     const tcp = createConnection({ host: match[1]!, port: Number(match[2]) });
     tcp.setNoDelay(true);
-    const pair = { ws, tcp };
+    const pair = { ws, tcp, dead: false };
     pairs.add(pair);
     const closeBoth = () => {
       pairs.delete(pair);
@@ -63,8 +68,12 @@ export async function startWsBridge(options: WsBridgeOptions = {}): Promise<WsBr
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.terminate();
     };
     // Bytes arriving before the TCP connection is up are buffered by the socket.
-    ws.on('message', (data: Buffer) => tcp.write(data));
-    tcp.on('data', (chunk) => ws.send(chunk));
+    ws.on('message', (data: Buffer) => {
+      if (!pair.dead) tcp.write(data);
+    });
+    tcp.on('data', (chunk) => {
+      if (!pair.dead) ws.send(chunk);
+    });
     ws.on('close', closeBoth);
     ws.on('error', closeBoth);
     tcp.on('close', closeBoth);
@@ -84,6 +93,9 @@ export async function startWsBridge(options: WsBridgeOptions = {}): Promise<WsBr
         ws.terminate();
       }
       pairs.clear();
+    },
+    blackholeConnections() {
+      for (const pair of pairs) pair.dead = true;
     },
     close() {
       for (const { ws, tcp } of pairs) {

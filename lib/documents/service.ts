@@ -79,6 +79,13 @@ export class DocumentService {
         documents.push({ status: 'failed', error: err.message });
       }
     }
+    if (documents.every((d) => d.status === 'failed')) {
+      // Nothing usable: a plain 400 says so better than a 202 of failures.
+      throw new ValidationError(
+        documents.length === 1 ? documents[0]!.error! : 'No document in the request is valid.',
+        { documents: documents.map((d, index) => ({ index, error: d.error })) },
+      );
+    }
     const sent: EnqueueResult[] = references.length
       ? await queue.enqueueReferences(references)
       : [];

@@ -98,6 +98,12 @@ export function validateIngestMessage(
   }
   if (message.workspace !== undefined) validateWorkspace(message.workspace);
   optionalString(message, 'filePath', MAX_FILE_PATH_LENGTH);
+  // A file path is a label shown in answers and logs: no control characters (log injection).
+  if (typeof message.filePath === 'string' && /[\u0000-\u001f\u007f]/.test(message.filePath)) {
+    throw new ValidationError('Field "filePath" must not contain control characters.', {
+      field: 'filePath',
+    });
+  }
   optionalString(message, 'trackId', 255);
   if (message.metadata !== undefined) validateMetadata(message.metadata);
   return message as IngestMessage;
