@@ -99,6 +99,7 @@ export function validateIngestMessage(
   if (message.workspace !== undefined) validateWorkspace(message.workspace);
   optionalString(message, 'filePath', MAX_FILE_PATH_LENGTH);
   // A file path is a label shown in answers and logs: no control characters (log injection).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
   if (typeof message.filePath === 'string' && /[\u0000-\u001f\u007f]/.test(message.filePath)) {
     throw new ValidationError('Field "filePath" must not contain control characters.', {
       field: 'filePath',
