@@ -21,6 +21,7 @@ import { Database } from '../../lib/db/database.ts';
 import { startWsBridge } from '../../lib/db/ws-bridge.ts';
 import { DatabaseUnavailableError } from '../../lib/errors.ts';
 import { getApiRuntime } from '../../lib/http/runtime.ts';
+import { simulatedContainer } from '../../lib/local/simulated-container.ts';
 import { IngestQueueClient } from '../../lib/queue/enqueue.ts';
 import { LocalSqsPoller } from '../../lib/queue/poller.ts';
 import { applySchema, ensureSchema, planSchema } from '../../lib/storage/schema.ts';
@@ -34,7 +35,7 @@ import {
   type TestDatabase,
 } from '../support/database.ts';
 import { startTestQueues, type TestQueues } from '../support/queue.ts';
-import { bodyText, Report, simulatedContainer, snapshot } from './support.ts';
+import { bodyText, Report, snapshot } from './support.ts';
 
 const run = promisify(execFile);
 const REPORT_PATH = fileURLToPath(new URL('../../docs/RELIABILITY.md', import.meta.url));

@@ -1,39 +1,9 @@
 /**
- * Helpers for the reliability suite: simulated Lambda containers (each its own pool and
- * pipeline), hostile-case expansion, database snapshots and the results table.
+ * Helpers for the reliability suite: hostile-case expansion, database snapshots and the results
+ * table. Simulated containers come from lib/local/simulated-container.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { settleWithConcurrency } from '../../lib/concurrency.ts';
-import type { Config } from '../../lib/config.ts';
-import { Database } from '../../lib/db/database.ts';
-import { HashEmbedder } from '../../lib/embedding/hash.ts';
-import { processIngestRecord } from '../../lib/ingest/runtime.ts';
-import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
-import { quietLogger } from '../support/database.ts';
-
-/** A Lambda container: its own pool, pipeline and ingest handler (partial batch responses). */
-export function simulatedContainer(config: Config) {
-  const db = new Database(config.database, quietLogger);
-  const pipeline = new IngestPipeline(
-    db,
-    config,
-    new HashEmbedder(config.vector.dimension),
-    quietLogger,
-  );
-  const runtime = { config, pipeline, logger: quietLogger };
-  const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const settled = await settleWithConcurrency(event.Records, config.ingest.concurrency, (r) =>
-      processIngestRecord(runtime, r),
-    );
-    return {
-      batchItemFailures: settled.flatMap((s, i) =>
-        s.status === 'rejected' ? [{ itemIdentifier: event.Records[i]!.messageId }] : [],
-      ),
-    };
-  };
-  return { db, pipeline, handler };
-}
+import type { Database } from '../../lib/db/database.ts';
 
 /** Expands the data file's markers: `$repeat` (long strings), `$nest` (deep objects), `$raw` (JSON escapes). */
 export function expandBody(value: unknown, raws: string[] = []): unknown {
