@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
-import { cleanup, createBenchDatabase } from './lib/env.ts';
+import { cleanup, createBenchDatabase, dropLeftovers } from './lib/env.ts';
 import { barChart } from './lib/svg.ts';
 import { coldStart, connectionOverhead, endToEnd, queryLatency, vectorIngest } from './suites.ts';
 
@@ -43,6 +43,8 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main() {
   mkdirSync(join(outDir, 'charts'), { recursive: true });
+  const dropped = await dropLeftovers();
+  if (dropped > 0) log(`Dropped ${dropped} benchmark databases left by an interrupted run.`);
   const started = Date.now();
   log(
     `Benchmarks (${smoke ? 'smoke' : 'full'}) on ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,

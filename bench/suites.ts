@@ -22,6 +22,7 @@ import { IngestQueueClient } from '../lib/queue/enqueue.ts';
 import { LocalSqsPoller } from '../lib/queue/poller.ts';
 import { ensureSchema } from '../lib/storage/schema.ts';
 import { VectorStorage } from '../lib/storage/vector.ts';
+import { vectorLiteral } from '../lib/storage/vector-text.ts';
 import { createBenchDatabase, quiet } from './lib/env.ts';
 import { clusteredVectors, round, summary, timed } from './lib/stats.ts';
 
@@ -237,7 +238,7 @@ export async function vectorIngest(
         );
         const lines = (function* () {
           for (let i = 0; i < count; i++) {
-            yield `bench\tchunk-${i}\t${contents[i]}\tdoc-${Math.floor(i / 10)}\t${i % 10}\t8\t${pgvector.toSql(vectors[i]!)}\n`;
+            yield `bench\tchunk-${i}\t${contents[i]}\tdoc-${Math.floor(i / 10)}\t${i % 10}\t8\t${vectorLiteral(vectors[i]!)}\n`;
           }
         })();
         await streamPipeline(Readable.from(lines), stream);
@@ -279,7 +280,9 @@ export async function queryLatency(sizes: number[], dim: number, queries: number
     const setup = new Database(base.database, quiet);
     await ensureSchema(setup, base.vector);
     await setup.end();
-    const data = clusteredVectors(size, dim, 21);
+    // Probes come from the same distribution as the data (same centres), and are not stored.
+    const all = clusteredVectors(size + queries, dim, 21);
+    const data = all.slice(0, size);
     const client = new pg.Client({ connectionString: bdb.url });
     await client.connect();
     const stream = client.query(
@@ -289,7 +292,7 @@ export async function queryLatency(sizes: number[], dim: number, queries: number
       Readable.from(
         (function* () {
           for (let i = 0; i < size; i++)
-            yield `bench\tv-${i}\tvector ${i}\t${pgvector.toSql(data[i]!)}\n`;
+            yield `bench\tv-${i}\tvector ${i}\t${vectorLiteral(data[i]!)}\n`;
         })(),
       ),
       stream,
@@ -302,7 +305,7 @@ export async function queryLatency(sizes: number[], dim: number, queries: number
       await client.query('ANALYZE lightrag_vdb_chunks');
     });
     await client.end();
-    const probes = clusteredVectors(queries, dim, 99);
+    const probes = all.slice(size);
     const exactDb = new Database(base.database, quiet);
     const exact: string[][] = [];
     for (const q of probes) {

@@ -4,7 +4,7 @@
  * that is not JSON is a retryable malformed answer. Messages never include the request.
  */
 import { ProviderError } from './errors.ts';
-import { parseRetryAfter } from './retry.ts';
+import { parseRetryAfter, type RetryOptions } from './retry.ts';
 
 /** HTTP statuses worth retrying: throttling, timeouts and server errors. */
 export function isRetryableStatus(status: number): boolean {
@@ -68,4 +68,42 @@ export function summarise(body: string): string {
     // Not JSON: fall through to the raw text.
   }
   return body.slice(0, 300) || '(empty body)';
+}
+
+/**
+ * Runs one provider request under a timeout; any failure that is not already a
+ * {@link ProviderError} (a network error, the timeout) becomes a retryable one.
+ */
+export async function callProvider<T>(
+  provider: string,
+  timeoutMs: number,
+  request: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    return await request(signal);
+  } catch (err) {
+    if (err instanceof ProviderError) throw err;
+    const timedOut = signal.aborted || (err as Error)?.name === 'TimeoutError';
+    throw new ProviderError(
+      provider,
+      timedOut
+        ? `no answer within ${timeoutMs} ms`
+        : `request failed: ${(err as Error)?.message ?? err}`,
+      { retryable: true, cause: err },
+    );
+  }
+}
+
+/** The retry policy every provider shares: retryable ProviderErrors, their Retry-After honoured. */
+export function providerRetry(
+  maxRetries: number,
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void,
+): RetryOptions {
+  return {
+    maxRetries,
+    isRetryable: (err) => err instanceof ProviderError && err.retryable,
+    retryAfterMs: (err) => (err instanceof ProviderError ? err.retryAfterMs : undefined),
+    onRetry,
+  };
 }

@@ -38,6 +38,17 @@ export interface BenchDatabase {
   config(driver: 'neon' | 'pg', extra?: Record<string, string>): Promise<Config>;
 }
 
+/** Drops benchmark databases an interrupted earlier run left behind (not this process's). */
+export async function dropLeftovers(): Promise<number> {
+  const { rows } = await adminDb().query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE datname LIKE 'lrs\\_bench\\_%' AND datname NOT LIKE $1",
+    [`%\\_${process.pid}\\_%`],
+  );
+  for (const { datname } of rows)
+    await adminDb().query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+  return rows.length;
+}
+
 export async function createBenchDatabase(label: string): Promise<BenchDatabase> {
   const name = `lrs_bench_${label}_${process.pid}_${created.length}`;
   await adminDb().query(`DROP DATABASE IF EXISTS ${name}`);

@@ -34,16 +34,28 @@ export function rng(seed: number): () => number {
 }
 
 /**
- * Unit vectors around `clusters` random centres: realistic for embeddings (topics) and fair to
- * HNSW, unlike uniform noise in high dimensions.
+ * Unit vectors like real embeddings: points of a Gaussian mixture (`clusters` topics) in a
+ * low-dimensional latent space (16), mapped into `dim` dimensions by a fixed random projection.
+ * Real embeddings have low intrinsic dimension; isotropic noise in all dimensions would make
+ * every neighbour nearly equidistant, which no real corpus looks like.
  */
-export function clusteredVectors(count: number, dim: number, seed = 7, clusters = 100): number[][] {
+export function clusteredVectors(
+  count: number,
+  dim: number,
+  seed = 7,
+  clusters = 100,
+  latent = 16,
+): number[][] {
   const random = rng(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
-  const centres = Array.from({ length: clusters }, () => Array.from({ length: dim }, gauss));
-  return Array.from({ length: count }, (_, i) => {
-    const centre = centres[i % clusters]!;
-    const v = centre.map((c) => c + 0.6 * gauss());
+  const projection = Array.from({ length: dim }, () => Array.from({ length: latent }, gauss));
+  const centres = Array.from({ length: clusters }, () =>
+    Array.from({ length: latent }, () => 3 * gauss()),
+  );
+  return Array.from({ length: count }, () => {
+    const centre = centres[Math.floor(random() * clusters)]!;
+    const z = centre.map((c) => c + gauss());
+    const v = projection.map((row) => row.reduce((sum, w, k) => sum + w * z[k]!, 0));
     const norm = Math.hypot(...v);
     return v.map((x) => x / norm);
   });

@@ -8,6 +8,7 @@ import { mapWithConcurrency } from '../concurrency.ts';
 import type { EmbeddingConfig } from '../config.ts';
 import { ProviderError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { callProvider, providerRetry } from '../provider-http.ts';
 import { withRetry } from '../retry.ts';
 import type { Embedder, EmbeddingPurpose } from './types.ts';
 
@@ -53,39 +54,26 @@ export class BatchedEmbedder implements Embedder {
     const batches: string[][] = [];
     for (let i = 0; i < texts.length; i += size) batches.push(texts.slice(i, i + size));
     const results = await mapWithConcurrency(batches, this.#config.concurrency, (batch) =>
-      withRetry(() => this.#requestOnce(batch, options.purpose ?? 'document'), {
-        maxRetries: this.#config.maxRetries,
-        isRetryable: (err) => err instanceof ProviderError && err.retryable,
-        retryAfterMs: (err) => (err instanceof ProviderError ? err.retryAfterMs : undefined),
-        onRetry: (err, attempt, delayMs) =>
+      withRetry(
+        () => this.#requestOnce(batch, options.purpose ?? 'document'),
+        providerRetry(this.#config.maxRetries, (err, attempt, delayMs) =>
           this.#log?.warn('embedding request failed; retrying', {
             provider: this.name,
             attempt,
             delayMs: Math.round(delayMs),
             error: err instanceof Error ? err.message : String(err),
           }),
-      }),
+        ),
+      ),
     );
     return results.flat();
   }
 
   async #requestOnce(batch: readonly string[], purpose: EmbeddingPurpose): Promise<number[][]> {
     this.requests += 1;
-    const signal = AbortSignal.timeout(this.#config.timeoutMs);
-    let vectors: unknown[];
-    try {
-      vectors = await this.#requester.request(batch, purpose, signal);
-    } catch (err) {
-      if (err instanceof ProviderError) throw err;
-      const timedOut = signal.aborted || (err as Error)?.name === 'TimeoutError';
-      throw new ProviderError(
-        this.name,
-        timedOut
-          ? `no answer within ${this.#config.timeoutMs} ms`
-          : `request failed: ${(err as Error)?.message ?? err}`,
-        { retryable: true, cause: err },
-      );
-    }
+    const vectors = await callProvider(this.name, this.#config.timeoutMs, (signal) =>
+      this.#requester.request(batch, purpose, signal),
+    );
     return checkVectors(this.name, vectors, batch.length, this.dimension);
   }
 }

@@ -7,7 +7,7 @@ import { classifyBedrockError, getBedrockClient } from '../aws/bedrock-client.ts
 import type { LlmConfig } from '../config.ts';
 import { ProviderError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { openAiAuth, postJson } from '../provider-http.ts';
+import { callProvider, openAiAuth, postJson, providerRetry } from '../provider-http.ts';
 import { withRetry } from '../retry.ts';
 import type { ChatMessage, Llm } from './types.ts';
 
@@ -36,34 +36,18 @@ export class RetryingLlm implements Llm {
 
   complete(messages: readonly ChatMessage[]): Promise<string> {
     return withRetry(
-      async () => {
-        const signal = AbortSignal.timeout(this.#config.timeoutMs);
-        try {
-          return await this.#request(messages, signal);
-        } catch (err) {
-          if (err instanceof ProviderError) throw err;
-          const timedOut = signal.aborted || (err as Error)?.name === 'TimeoutError';
-          throw new ProviderError(
-            this.name,
-            timedOut
-              ? `no answer within ${this.#config.timeoutMs} ms`
-              : `request failed: ${(err as Error)?.message ?? err}`,
-            { retryable: true, cause: err },
-          );
-        }
-      },
-      {
-        maxRetries: this.#config.maxRetries,
-        isRetryable: (err) => err instanceof ProviderError && err.retryable,
-        retryAfterMs: (err) => (err instanceof ProviderError ? err.retryAfterMs : undefined),
-        onRetry: (err, attempt, delayMs) =>
-          this.#log?.warn('LLM request failed; retrying', {
-            provider: this.name,
-            attempt,
-            delayMs: Math.round(delayMs),
-            error: (err as Error).message,
-          }),
-      },
+      () =>
+        callProvider(this.name, this.#config.timeoutMs, (signal) =>
+          this.#request(messages, signal),
+        ),
+      providerRetry(this.#config.maxRetries, (err, attempt, delayMs) =>
+        this.#log?.warn('LLM request failed; retrying', {
+          provider: this.name,
+          attempt,
+          delayMs: Math.round(delayMs),
+          error: (err as Error).message,
+        }),
+      ),
     );
   }
 }

@@ -11,6 +11,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { lambdaContext } from '../local/lambda-context.ts';
 
 export interface PollerOptions {
   sqs: SQSClient;
@@ -59,7 +60,10 @@ export class LocalSqsPoller {
     const records = messages.map((m) => this.#toRecord(m));
     let failedIds: Set<string>;
     try {
-      const response = await this.#options.handler({ Records: records }, this.#context());
+      const response = await this.#options.handler(
+        { Records: records },
+        lambdaContext('ingest-local', 30_000),
+      );
       failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch {
       failedIds = new Set(records.map((r) => r.messageId));
@@ -113,25 +117,6 @@ export class LocalSqsPoller {
     this.#stopping = true;
     await this.#running;
     this.#running = undefined;
-  }
-
-  /** A Lambda context as the runtime would pass it (the handler may read the deadline). */
-  #context(): Context {
-    const deadline = Date.now() + 30_000;
-    return {
-      callbackWaitsForEmptyEventLoop: false,
-      functionName: 'ingest-local',
-      functionVersion: '$LATEST',
-      invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:ingest-local',
-      memoryLimitInMB: '1024',
-      awsRequestId: crypto.randomUUID(),
-      logGroupName: 'local',
-      logStreamName: 'local',
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
   }
 
   #toRecord(message: {

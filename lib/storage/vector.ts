@@ -2,7 +2,8 @@
  * LightRAG's vector storage on pgvector: `chunks`, `entities` and `relationships`, each in its
  * (optionally model-suffixed) VDB table with a fixed-dimension column. Vectors are checked against
  * the configured dimension before any SQL runs; similarity queries take the shape an HNSW or
- * IVFFlat index can serve. Vectors travel as pgvector's text form (the `pgvector` package).
+ * IVFFlat index can serve. Vectors travel as pgvector's text form, written compactly
+ * (vector-text.ts) and read with the `pgvector` package.
  */
 import pgvector from 'pgvector';
 import type { VectorConfig } from '../config.ts';
@@ -13,6 +14,7 @@ import { computeMdhashId, sanitizeText } from '../text.ts';
 import { queryVectorCast, vectorExpression } from './schema.ts';
 import { type VectorNamespace, vectorTableName } from './tables.ts';
 import { optionalString, requireInteger, requireString, typeOf } from './validate.ts';
+import { vectorLiteral } from './vector-text.ts';
 import { type ColumnSpec, epochColumn, validateIds, WorkspaceTable } from './workspace-table.ts';
 
 /** LightRAG joins source chunk ids with this separator. */
@@ -330,6 +332,6 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
         });
       }
     }
-    return pgvector.toSql(values as number[])!;
+    return vectorLiteral(values);
   }
 }
