@@ -22,7 +22,6 @@ import { IngestQueueClient } from '../lib/queue/enqueue.ts';
 import { LocalSqsPoller } from '../lib/queue/poller.ts';
 import { ensureSchema } from '../lib/storage/schema.ts';
 import { VectorStorage } from '../lib/storage/vector.ts';
-import { vectorLiteral } from '../lib/storage/vector-text.ts';
 import { createBenchDatabase, quiet } from './lib/env.ts';
 import { clusteredVectors, round, summary, timed } from './lib/stats.ts';
 
@@ -238,7 +237,7 @@ export async function vectorIngest(
         );
         const lines = (function* () {
           for (let i = 0; i < count; i++) {
-            yield `bench\tchunk-${i}\t${contents[i]}\tdoc-${Math.floor(i / 10)}\t${i % 10}\t8\t${vectorLiteral(vectors[i]!)}\n`;
+            yield `bench\tchunk-${i}\t${contents[i]}\tdoc-${Math.floor(i / 10)}\t${i % 10}\t8\t${pgvector.toSql(vectors[i]!)}\n`;
           }
         })();
         await streamPipeline(Readable.from(lines), stream);
@@ -292,7 +291,7 @@ export async function queryLatency(sizes: number[], dim: number, queries: number
       Readable.from(
         (function* () {
           for (let i = 0; i < size; i++)
-            yield `bench\tv-${i}\tvector ${i}\t${vectorLiteral(data[i]!)}\n`;
+            yield `bench\tv-${i}\tvector ${i}\t${pgvector.toSql(data[i]!)}\n`;
         })(),
       ),
       stream,

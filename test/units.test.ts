@@ -142,16 +142,16 @@ describe('hash embedder', () => {
   });
 });
 
-describe('vector text', () => {
-  it('writes each float4 exactly, in at most 9 significant digits', async () => {
-    const { vectorLiteral } = await import('../lib/storage/vector-text.ts');
-    const values = [0.1, -2, 1 / 3, 1e-8, -123456.789, 0, 3.4e38, Math.PI, -0];
-    const text = vectorLiteral(values);
-    const parsed = text.slice(1, -1).split(',').map(Number);
-    assert.deepEqual(parsed.map(Math.fround), values.map(Math.fround));
-    for (const token of text.slice(1, -1).split(',')) {
-      assert.ok(token.replace(/^-|e.*$|\./g, '').replace(/^0+/, '').length <= 9, token);
-    }
-    assert.equal(vectorLiteral([1, 2]), '[1,2]');
+describe('vector binary format', () => {
+  it("writes pgvector's header and big-endian float4 values", async () => {
+    const { vectorBinary } = await import('../lib/storage/vector-codec.ts');
+    const buffer = vectorBinary([0.1, -2, 1 / 3]);
+    assert.equal(buffer.length, 4 + 3 * 4);
+    assert.equal(buffer.readInt16BE(0), 3);
+    assert.equal(buffer.readInt16BE(2), 0);
+    assert.deepEqual(
+      [4, 8, 12].map((o) => buffer.readFloatBE(o)),
+      [0.1, -2, 1 / 3].map(Math.fround),
+    );
   });
 });

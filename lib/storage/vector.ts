@@ -2,8 +2,8 @@
  * LightRAG's vector storage on pgvector: `chunks`, `entities` and `relationships`, each in its
  * (optionally model-suffixed) VDB table with a fixed-dimension column. Vectors are checked against
  * the configured dimension before any SQL runs; similarity queries take the shape an HNSW or
- * IVFFlat index can serve. Vectors travel as pgvector's text form, written compactly
- * (vector-text.ts) and read with the `pgvector` package.
+ * IVFFlat index can serve. Vectors are written in pgvector's binary format (vector-codec.ts),
+ * one bind parameter each, and read back in its text form with the `pgvector` package.
  */
 import pgvector from 'pgvector';
 import type { VectorConfig } from '../config.ts';
@@ -14,7 +14,7 @@ import { computeMdhashId, sanitizeText } from '../text.ts';
 import { queryVectorCast, vectorExpression } from './schema.ts';
 import { type VectorNamespace, vectorTableName } from './tables.ts';
 import { optionalString, requireInteger, requireString, typeOf } from './validate.ts';
-import { vectorLiteral } from './vector-text.ts';
+import { vectorBinary } from './vector-codec.ts';
 import { type ColumnSpec, epochColumn, validateIds, WorkspaceTable } from './workspace-table.ts';
 
 /** LightRAG joins source chunk ids with this separator. */
@@ -53,7 +53,7 @@ export type VectorRow = Record<string, unknown> & { id: string; created_at: numb
 /** A similarity match: `distance` is the cosine distance (0 = same direction). */
 export type VectorMatch = VectorRow & { distance: number };
 
-type Prepared<N extends VectorNamespace> = VectorRecordFor<N> & { vectorText: string };
+type Prepared<N extends VectorNamespace> = VectorRecordFor<N> & { vectorParam: string | Buffer };
 
 const SELECTS: Record<VectorNamespace, string> = {
   chunks: 'id, full_doc_id, chunk_order_index, tokens, content, file_path',
@@ -76,7 +76,7 @@ function columnsFor(
     name: 'content_vector',
     arrayType: 'text',
     expression: (v) => `${v}::vector(${vector.dimension})`,
-    value: (r) => r.vectorText,
+    value: (r) => r.vectorParam,
   };
   const common: ColumnSpec<Prepared<VectorNamespace>>[] = [
     { name: 'content', arrayType: 'text', value: (r) => text(r.content) },
@@ -136,6 +136,7 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
   readonly embedder: Embedder;
   protected readonly selectList: string;
   readonly #columns: ColumnSpec<Prepared<VectorNamespace>>[];
+  readonly #binary: boolean;
 
   constructor(
     db: Database,
@@ -156,6 +157,8 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     this.embedder = embedder;
     this.selectList = `${SELECTS[namespace]}, ${epochColumn('create_time', 'created_at')}`;
     this.#columns = columnsFor(namespace, vector);
+    // node-postgres and the Neon driver send a Buffer as a binary parameter; PGlite does not.
+    this.#binary = db.config.driver !== 'pglite';
   }
 
   protected mapRow(row: Record<string, unknown>): VectorRow {
@@ -181,9 +184,12 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     const computed = new Map(missing.map((r, i) => [r, embedded[i]!]));
     const prepared = records.map((r) => {
       const values = r.vector ?? computed.get(r)!;
-      return { ...r, vectorText: this.#toVectorText(values, r.id) } as Prepared<VectorNamespace>;
+      this.#checkVector(values, r.id);
+      // Binary (pgvector's wire format) where the driver sends Buffers as binary parameters.
+      const vectorParam = this.#binary ? vectorBinary(values) : pgvector.toSql(values as number[])!;
+      return { ...r, vectorParam } as Prepared<VectorNamespace>;
     });
-    return this.upsertRecords(prepared, this.#columns, { tx });
+    return this.upsertRecords(prepared, this.#columns, { tx, form: 'values' });
   }
 
   /** The `topK` most similar rows to `query` above the cosine threshold, nearest first. */
@@ -313,6 +319,11 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
   }
 
   #toVectorText(values: readonly number[], id: string): string {
+    this.#checkVector(values, id);
+    return pgvector.toSql(values as number[])!;
+  }
+
+  #checkVector(values: readonly number[], id: string): void {
     if (!Array.isArray(values)) {
       throw new ValidationError(
         `Vector for ${id} must be an array of numbers, got ${typeOf(values)}.`,
@@ -332,6 +343,5 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
         });
       }
     }
-    return vectorLiteral(values);
   }
 }

@@ -112,29 +112,35 @@ export abstract class WorkspaceTable<Row> {
   protected async upsertRecords<R extends { id: string }>(
     records: readonly R[],
     columns: readonly ColumnSpec<R>[],
-    options: { tx?: Queryable; updateTimestamp?: string | null } = {},
+    options: { tx?: Queryable; updateTimestamp?: string | null; form?: 'unnest' | 'values' } = {},
   ): Promise<number> {
     if (records.length === 0) return 0;
     validateIds(records.map((r) => r.id));
     const unique = dedupeLastWins(records, (r) => r.id);
+    const form = options.form ?? 'unnest';
     const batches = splitBatches(
       unique,
-      { parametersPerRecord: columns.length + 1, parametersGrowWithRows: false },
+      { parametersPerRecord: columns.length + 1, parametersGrowWithRows: form === 'values' },
       (r) =>
         r.id.length +
         columns.reduce((sum, c) => sum + (c.size ? c.size(r) : sizeOf(c.value(r))), 0),
     );
-    const sql = this.#upsertSql(
-      columns,
-      options.updateTimestamp === undefined ? 'update_time' : options.updateTimestamp,
-    );
+    const updateTimestamp =
+      options.updateTimestamp === undefined ? 'update_time' : options.updateTimestamp;
     const run = async (q: Queryable) => {
       for (const batch of batches) {
-        await q.query(sql, [
-          this.workspace,
-          batch.map((r) => r.id),
-          ...columns.map((c) => batch.map(c.value)),
-        ]);
+        if (form === 'values') {
+          await q.query(this.#valuesSql(columns, batch.length, updateTimestamp), [
+            this.workspace,
+            ...batch.flatMap((r) => [r.id, ...columns.map((c) => c.value(r))]),
+          ]);
+        } else {
+          await q.query(this.#upsertSql(columns, updateTimestamp), [
+            this.workspace,
+            batch.map((r) => r.id),
+            ...columns.map((c) => batch.map(c.value)),
+          ]);
+        }
       }
     };
     if (options.tx) await run(options.tx);
@@ -143,13 +149,44 @@ export abstract class WorkspaceTable<Row> {
     return unique.length;
   }
 
+  /**
+   * The multi-row VALUES form: one bind parameter per value, so a value can travel in binary
+   * (pgvector's binary format for vectors: no float formatting or parsing, 4 bytes a dimension).
+   */
+  #valuesSql<R>(
+    columns: readonly ColumnSpec<R>[],
+    rows: number,
+    updateTimestamp: string | null,
+  ): string {
+    const width = columns.length + 1;
+    const tuples = Array.from({ length: rows }, (_, r) => {
+      const base = 2 + r * width;
+      const values = columns.map((c, i) => {
+        const param = `$${base + 1 + i}::${c.arrayType}`;
+        return c.expression
+          ? c.expression(c.arrayType === 'text' ? `$${base + 1 + i}` : param)
+          : param;
+      });
+      return `($1, $${base}::text, ${values.join(', ')})`;
+    });
+    return `INSERT INTO ${this.table} (workspace, id, ${columns.map((c) => assertIdentifier(c.name)).join(', ')})
+      VALUES ${tuples.join(',\n')}
+      ON CONFLICT (workspace, id) DO UPDATE SET ${this.#updates(columns, updateTimestamp)}`;
+  }
+
   #upsertSql<R>(columns: readonly ColumnSpec<R>[], updateTimestamp: string | null): string {
     const names = columns.map((c) => assertIdentifier(c.name));
     const arrays = columns.map((c, i) => `$${i + 3}::${c.arrayType}[]`).join(', ');
     const select = columns
       .map((c) => (c.expression ? c.expression(`u.${c.name}`) : `u.${c.name}`))
       .join(', ');
-    const updates = columns
+    return `INSERT INTO ${this.table} (workspace, id, ${names.join(', ')})
+      SELECT $1, u.id, ${select} FROM unnest($2::text[], ${arrays}) AS u(id, ${names.join(', ')})
+      ON CONFLICT (workspace, id) DO UPDATE SET ${this.#updates(columns, updateTimestamp)}`;
+  }
+
+  #updates<R>(columns: readonly ColumnSpec<R>[], updateTimestamp: string | null): string {
+    return columns
       .filter((c) => !c.keepOnUpdate)
       .map((c) => `${c.name} = EXCLUDED.${c.name}`)
       .concat(
@@ -158,9 +195,6 @@ export abstract class WorkspaceTable<Row> {
           : [],
       )
       .join(', ');
-    return `INSERT INTO ${this.table} (workspace, id, ${names.join(', ')})
-      SELECT $1, u.id, ${select} FROM unnest($2::text[], ${arrays}) AS u(id, ${names.join(', ')})
-      ON CONFLICT (workspace, id) DO UPDATE SET ${updates}`;
   }
 }
 
@@ -186,6 +220,7 @@ export function validateIds(ids: readonly unknown[]): string[] {
 function sizeOf(value: unknown): number {
   if (value === null || value === undefined) return 4;
   if (typeof value === 'string') return value.length;
+  if (value instanceof Uint8Array) return value.length;
   return 16;
 }
 
