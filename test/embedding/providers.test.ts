@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { loadConfig } from '../../lib/config.ts';
 import { BatchedEmbedder } from '../../lib/embedding/batched.ts';
@@ -9,6 +8,7 @@ import { createEmbedder } from '../../lib/embedding/index.ts';
 import { OpenAiEmbeddingRequester } from '../../lib/embedding/openai.ts';
 import { ProviderError } from '../../lib/errors.ts';
 import { parseRetryAfter, withRetry } from '../../lib/retry.ts';
+import { type FakeBedrock, startFakeBedrock } from '../support/bedrock-server.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../support/openai-server.ts';
 
 const DIM = 8;
@@ -143,59 +143,34 @@ describe('OpenAI-compatible embeddings against a local server', () => {
 });
 
 describe('Bedrock embeddings against a local server speaking the runtime API', () => {
-  // The Bedrock runtime client speaks HTTP/2 (cleartext for an http:// endpoint), like the service.
-  let server: Http2Server;
-  let endpoint: string;
-  const calls: Array<{ path: string; body: Record<string, unknown> }> = [];
-  let faults: Array<{ status: number; type: string }> = [];
-
+  let server: FakeBedrock;
   before(async () => {
-    server = createHttp2Server(async (req, res) => {
-      let raw = '';
-      for await (const chunk of req) raw += chunk;
-      const body = JSON.parse(raw);
-      calls.push({ path: decodeURIComponent(req.url ?? ''), body });
-      const fault = faults.shift();
-      if (fault) {
-        res.writeHead(fault.status, {
-          'content-type': 'application/json',
-          'x-amzn-errortype': fault.type,
-        });
-        res.end(JSON.stringify({ message: `injected ${fault.type}` }));
-        return;
-      }
+    server = await startFakeBedrock((path, body) => {
       const embed = (t: string, d: number) => new HashEmbedder(d).embedOne(t);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      if (req.url?.includes('titan'))
-        res.end(
-          JSON.stringify({
-            embedding: embed(body.inputText, body.dimensions),
-            inputTextTokenCount: 1,
-          }),
-        );
-      else
-        res.end(
-          JSON.stringify({
+      return path.includes('titan')
+        ? { embedding: embed(body.inputText, body.dimensions), inputTextTokenCount: 1 }
+        : {
             id: 'x',
             embeddings: (body.texts as string[]).map((t) => embed(t, 1024)),
             texts: body.texts,
-          }),
-        );
+          };
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    process.env.AWS_ACCESS_KEY_ID = 'test';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test';
   });
-  after(() => new Promise<void>((r) => server.close(() => r())));
+  after(() => server.close());
   beforeEach(() => {
-    calls.length = 0;
-    faults = [];
+    server.calls.length = 0;
+    server.faults.length = 0;
   });
+  const calls = () => server.calls;
 
   const bedrock = (model: string, dimension: number) =>
     new BatchedEmbedder(
-      new BedrockEmbeddingRequester({ model, dimension, region: 'us-east-1', endpoint }),
+      new BedrockEmbeddingRequester({
+        model,
+        dimension,
+        region: 'us-east-1',
+        endpoint: server.endpoint,
+      }),
       dimension,
       {
         ...fast,
@@ -211,9 +186,9 @@ describe('Bedrock embeddings against a local server speaking the runtime API', (
     ]);
     assert.equal(vectors.length, 3);
     assert.deepEqual(vectors[1], new HashEmbedder(256).embedOne('beta'));
-    assert.equal(calls.length, 3);
-    assert.equal(calls[0]!.path, '/model/amazon.titan-embed-text-v2:0/invoke');
-    const alpha = calls.find((c) => c.body.inputText === 'alpha');
+    assert.equal(calls().length, 3);
+    assert.equal(calls()[0]!.path, '/model/amazon.titan-embed-text-v2:0/invoke');
+    const alpha = calls().find((c) => c.body.inputText === 'alpha');
     assert.deepEqual(alpha?.body, { inputText: 'alpha', dimensions: 256, normalize: true });
   });
 
@@ -221,16 +196,16 @@ describe('Bedrock embeddings against a local server speaking the runtime API', (
     const e = bedrock('cohere.embed-multilingual-v3', 1024);
     assert.equal((await e.embed(['a', 'b'])).length, 2);
     await e.embed(['question?'], { purpose: 'query' });
-    assert.equal(calls[0]!.body.input_type, 'search_document');
-    assert.deepEqual(calls[0]!.body.texts, ['a', 'b']);
-    assert.equal(calls[1]!.body.input_type, 'search_query');
+    assert.equal(calls()[0]!.body.input_type, 'search_document');
+    assert.deepEqual(calls()[0]!.body.texts, ['a', 'b']);
+    assert.equal(calls()[1]!.body.input_type, 'search_query');
   });
 
   it('retries throttling and refuses validation errors', async () => {
-    faults = [{ status: 429, type: 'ThrottlingException' }];
+    server.faults.push({ status: 429, type: 'ThrottlingException' });
     assert.equal((await bedrock('amazon.titan-embed-text-v2:0', 512).embed(['x'])).length, 1);
-    assert.equal(calls.length, 2);
-    faults = [{ status: 400, type: 'ValidationException' }];
+    assert.equal(calls().length, 2);
+    server.faults.push({ status: 400, type: 'ValidationException' });
     await assert.rejects(
       bedrock('amazon.titan-embed-text-v2:0', 512).embed(['x']),
       (err: Error) => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { loadConfig } from '../../lib/config.ts';
 import { ProviderError } from '../../lib/errors.ts';
 import { createLlm } from '../../lib/llm/index.ts';
+import { type FakeBedrock, startFakeBedrock } from '../support/bedrock-server.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../support/openai-server.ts';
 
 const messages = [
@@ -81,56 +81,33 @@ describe('OpenAI-compatible chat completions against a local server', () => {
 });
 
 describe('Bedrock Converse against a local HTTP/2 server', () => {
-  let server: Http2Server;
-  let endpoint: string;
-  const calls: Array<{ path: string; body: Record<string, unknown> }> = [];
-  let faults: Array<{ status: number; type: string }> = [];
-
+  let server: FakeBedrock;
   before(async () => {
-    server = createHttp2Server(async (req, res) => {
-      let raw = '';
-      for await (const chunk of req) raw += chunk;
-      const body = JSON.parse(raw);
-      calls.push({ path: decodeURIComponent(req.url ?? ''), body });
-      const fault = faults.shift();
-      if (fault) {
-        res.writeHead(fault.status, {
-          'content-type': 'application/json',
-          'x-amzn-errortype': fault.type,
-        });
-        res.end(JSON.stringify({ message: `injected ${fault.type}` }));
-        return;
-      }
-      const question = body.messages.at(-1).content[0].text;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          output: {
-            message: { role: 'assistant', content: [{ text: `Bedrock says: ${question}` }] },
-          },
-          stopReason: 'end_turn',
-          usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
-          metrics: { latencyMs: 1 },
-        }),
-      );
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    process.env.AWS_ACCESS_KEY_ID = 'test';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test';
+    server = await startFakeBedrock((_path, body) => ({
+      output: {
+        message: {
+          role: 'assistant',
+          content: [{ text: `Bedrock says: ${body.messages.at(-1).content[0].text}` }],
+        },
+      },
+      stopReason: 'end_turn',
+      usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+      metrics: { latencyMs: 1 },
+    }));
   });
-  after(() => new Promise<void>((r) => server.close(() => r())));
+  after(() => server.close());
   beforeEach(() => {
-    calls.length = 0;
-    faults = [];
+    server.calls.length = 0;
+    server.faults.length = 0;
   });
+  const calls = () => server.calls;
 
   const bedrock = () =>
     createLlm(
       loadConfig({
         LLM_PROVIDER: 'bedrock',
         LLM_MODEL: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-        BEDROCK_ENDPOINT: endpoint,
+        BEDROCK_ENDPOINT: server.endpoint,
         AWS_REGION: 'us-east-1',
         LLM_MAX_RETRIES: '1',
       }).llm,
@@ -138,18 +115,18 @@ describe('Bedrock Converse against a local HTTP/2 server', () => {
 
   it('sends system prompts apart from the turns and returns the text', async () => {
     assert.equal(await bedrock().complete(messages), 'Bedrock says: What is pgvector?');
-    assert.equal(calls[0]!.path, '/model/anthropic.claude-3-5-haiku-20241022-v1:0/converse');
-    assert.deepEqual(calls[0]!.body.system, [{ text: 'Be brief.' }]);
-    assert.deepEqual(calls[0]!.body.messages, [
+    assert.equal(calls()[0]!.path, '/model/anthropic.claude-3-5-haiku-20241022-v1:0/converse');
+    assert.deepEqual(calls()[0]!.body.system, [{ text: 'Be brief.' }]);
+    assert.deepEqual(calls()[0]!.body.messages, [
       { role: 'user', content: [{ text: 'What is pgvector?' }] },
     ]);
   });
 
   it('retries throttling and refuses access errors', async () => {
-    faults = [{ status: 429, type: 'ThrottlingException' }];
+    server.faults.push({ status: 429, type: 'ThrottlingException' });
     assert.match(await bedrock().complete(messages), /^Bedrock says/);
-    assert.equal(calls.length, 2);
-    faults = [{ status: 403, type: 'AccessDeniedException' }];
+    assert.equal(calls().length, 2);
+    server.faults.push({ status: 403, type: 'AccessDeniedException' });
     await assert.rejects(
       bedrock().complete(messages),
       (err: Error) => err instanceof ProviderError && !err.retryable,
