@@ -17,6 +17,11 @@ export function sanitizeText(text: string): string {
   return wellFormed.includes('\u0000') ? wellFormed.replaceAll('\u0000', '') : wellFormed;
 }
 
+/** {@link sanitizeText} for an optional column value: null and undefined become SQL NULL. */
+export function sanitizeOptional(text: string | null | undefined): string | null {
+  return text === null || text === undefined ? null : sanitizeText(text);
+}
+
 /** {@link sanitizeText} applied to every string (keys included) inside a JSON-like value. */
 export function sanitizeJson(value: unknown): unknown {
   if (typeof value === 'string') return sanitizeText(value);

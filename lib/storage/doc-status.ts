@@ -4,10 +4,10 @@
  */
 import type { Database, Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
-import { sanitizeText, toJsonParam } from '../text.ts';
+import { sanitizeOptional, toJsonParam } from '../text.ts';
 import { TABLES } from './tables.ts';
 import { isStringArray, optionalString, requireString, typeOf } from './validate.ts';
-import { type ColumnSpec, isoColumn, WorkspaceTable } from './workspace-table.ts';
+import { asJsonb, type ColumnSpec, isoColumn, WorkspaceTable } from './workspace-table.ts';
 
 export const DOC_STATUSES = [
   'pending',
@@ -59,8 +59,6 @@ export interface Page {
   pageSize: number;
 }
 
-const text = (v: string | null | undefined) =>
-  v === null || v === undefined ? null : sanitizeText(v);
 // Timestamps are stored as UTC wall-clock time in LightRAG's TIMESTAMP (without zone) columns.
 const timestamp = (v: string) =>
   `COALESCE(${v}::timestamptz, CURRENT_TIMESTAMP) AT TIME ZONE 'UTC'`;
@@ -70,25 +68,25 @@ const COLUMNS: ColumnSpec<DocStatusRecord>[] = [
   {
     name: 'content_summary',
     arrayType: 'text',
-    value: (r) => text(r.content_summary)?.slice(0, 255) ?? null,
+    value: (r) => sanitizeOptional(r.content_summary)?.slice(0, 255) ?? null,
   },
   { name: 'content_length', arrayType: 'int4', value: (r) => r.content_length },
   { name: 'chunks_count', arrayType: 'int4', value: (r) => r.chunks_count ?? null },
   {
     name: 'chunks_list',
     arrayType: 'text',
-    expression: (v) => `${v}::jsonb`,
+    expression: asJsonb,
     value: (r) => toJsonParam(r.chunks_list ?? []),
   },
-  { name: 'file_path', arrayType: 'text', value: (r) => text(r.file_path) },
+  { name: 'file_path', arrayType: 'text', value: (r) => sanitizeOptional(r.file_path) },
   { name: 'track_id', arrayType: 'text', value: (r) => r.track_id ?? null },
   {
     name: 'metadata',
     arrayType: 'text',
-    expression: (v) => `${v}::jsonb`,
+    expression: asJsonb,
     value: (r) => toJsonParam(r.metadata ?? {}),
   },
-  { name: 'error_msg', arrayType: 'text', value: (r) => text(r.error_msg) },
+  { name: 'error_msg', arrayType: 'text', value: (r) => sanitizeOptional(r.error_msg) },
   { name: 'content_hash', arrayType: 'text', value: (r) => r.content_hash ?? null },
   // created_at keeps its first value on update; updated_at moves to now unless given.
   {

@@ -5,10 +5,10 @@
  */
 import type { Database, Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
-import { sanitizeText, toJsonParam } from '../text.ts';
+import { sanitizeOptional, toJsonParam } from '../text.ts';
 import { TABLES } from './tables.ts';
 import { isStringArray, optionalString, requireInteger, requireString } from './validate.ts';
-import { type ColumnSpec, epochColumn, WorkspaceTable } from './workspace-table.ts';
+import { asJsonb, type ColumnSpec, epochColumn, WorkspaceTable } from './workspace-table.ts';
 
 export const KV_NAMESPACES = ['full_docs', 'text_chunks', 'llm_response_cache'] as const;
 export type KvNamespace = (typeof KV_NAMESPACES)[number];
@@ -46,37 +46,37 @@ export interface LlmCacheEntry {
 /** Rows as read back: LightRAG adds the timestamps as unix seconds. */
 export type Stored<T> = T & { create_time: number; update_time: number };
 
-const text = (v: string | null | undefined) =>
-  v === null || v === undefined ? null : sanitizeText(v);
-const jsonb = (v: string) => `${v}::jsonb`;
-const json = (v: unknown) => toJsonParam(v);
-
 const FULL_DOC_COLUMNS: ColumnSpec<FullDoc>[] = [
-  { name: 'content', arrayType: 'text', value: (r) => text(r.content) },
-  { name: 'doc_name', arrayType: 'text', value: (r) => text(r.file_path) },
-  { name: 'meta', arrayType: 'text', expression: jsonb, value: (r) => json(r.meta) },
+  { name: 'content', arrayType: 'text', value: (r) => sanitizeOptional(r.content) },
+  { name: 'doc_name', arrayType: 'text', value: (r) => sanitizeOptional(r.file_path) },
+  { name: 'meta', arrayType: 'text', expression: asJsonb, value: (r) => toJsonParam(r.meta) },
 ];
 
 const TEXT_CHUNK_COLUMNS: ColumnSpec<TextChunk>[] = [
   { name: 'full_doc_id', arrayType: 'text', value: (r) => r.full_doc_id },
   { name: 'chunk_order_index', arrayType: 'int4', value: (r) => r.chunk_order_index },
   { name: 'tokens', arrayType: 'int4', value: (r) => r.tokens },
-  { name: 'content', arrayType: 'text', value: (r) => text(r.content) },
-  { name: 'file_path', arrayType: 'text', value: (r) => text(r.file_path) },
+  { name: 'content', arrayType: 'text', value: (r) => sanitizeOptional(r.content) },
+  { name: 'file_path', arrayType: 'text', value: (r) => sanitizeOptional(r.file_path) },
   {
     name: 'llm_cache_list',
     arrayType: 'text',
-    expression: jsonb,
-    value: (r) => json(r.llm_cache_list ?? []),
+    expression: asJsonb,
+    value: (r) => toJsonParam(r.llm_cache_list ?? []),
   },
 ];
 
 const LLM_CACHE_COLUMNS: ColumnSpec<LlmCacheEntry>[] = [
-  { name: 'original_prompt', arrayType: 'text', value: (r) => text(r.original_prompt) },
-  { name: 'return_value', arrayType: 'text', value: (r) => text(r.return) },
+  { name: 'original_prompt', arrayType: 'text', value: (r) => sanitizeOptional(r.original_prompt) },
+  { name: 'return_value', arrayType: 'text', value: (r) => sanitizeOptional(r.return) },
   { name: 'chunk_id', arrayType: 'text', value: (r) => r.chunk_id ?? null },
   { name: 'cache_type', arrayType: 'text', value: (r) => r.cache_type ?? null },
-  { name: 'queryparam', arrayType: 'text', expression: jsonb, value: (r) => json(r.queryparam) },
+  {
+    name: 'queryparam',
+    arrayType: 'text',
+    expression: asJsonb,
+    value: (r) => toJsonParam(r.queryparam),
+  },
 ];
 
 const TIMES = `${epochColumn('create_time')}, ${epochColumn('update_time')}`;

@@ -3,7 +3,7 @@
  * columns of its VDB table.
  */
 import type { VectorConfig } from '../config.ts';
-import { sanitizeText } from '../text.ts';
+import { sanitizeOptional } from '../text.ts';
 import type { VectorNamespace } from './tables.ts';
 import type { ColumnSpec } from './workspace-table.ts';
 
@@ -53,8 +53,6 @@ export const SELECTS: Record<VectorNamespace, string> = {
   relationships: 'id, source_id AS src_id, target_id AS tgt_id, content, chunk_ids, file_path',
 };
 
-const text = (v: string | null | undefined) =>
-  v === null || v === undefined ? null : sanitizeText(v);
 const chunkIds = (sourceId: string | undefined) =>
   JSON.stringify(sourceId ? sourceId.split(GRAPH_FIELD_SEP).filter((s) => s.length > 0) : []);
 const chunkIdsExpression = (v: string) =>
@@ -71,9 +69,9 @@ export function columnsFor(
     value: (r) => r.vectorParam,
   };
   const common: ColumnSpec<Prepared<VectorNamespace>>[] = [
-    { name: 'content', arrayType: 'text', value: (r) => text(r.content) },
+    { name: 'content', arrayType: 'text', value: (r) => sanitizeOptional(r.content) },
     vectorColumn,
-    { name: 'file_path', arrayType: 'text', value: (r) => text(r.file_path) },
+    { name: 'file_path', arrayType: 'text', value: (r) => sanitizeOptional(r.file_path) },
   ];
   const own = {
     chunks: [
@@ -89,7 +87,7 @@ export function columnsFor(
       {
         name: 'entity_name',
         arrayType: 'text',
-        value: (r: EntityVectorRecord) => text(r.entity_name),
+        value: (r: EntityVectorRecord) => sanitizeOptional(r.entity_name),
       },
       {
         name: 'chunk_ids',
@@ -99,8 +97,16 @@ export function columnsFor(
       },
     ],
     relationships: [
-      { name: 'source_id', arrayType: 'text', value: (r: RelationVectorRecord) => text(r.src_id) },
-      { name: 'target_id', arrayType: 'text', value: (r: RelationVectorRecord) => text(r.tgt_id) },
+      {
+        name: 'source_id',
+        arrayType: 'text',
+        value: (r: RelationVectorRecord) => sanitizeOptional(r.src_id),
+      },
+      {
+        name: 'target_id',
+        arrayType: 'text',
+        value: (r: RelationVectorRecord) => sanitizeOptional(r.tgt_id),
+      },
       {
         name: 'chunk_ids',
         arrayType: 'text',

@@ -9,6 +9,9 @@ import { dedupeLastWins, splitBatches } from './batch.ts';
 import { assertIdentifier } from './tables.ts';
 import { validateWorkspace } from './workspace.ts';
 
+/** Column expression for a JSONB column sent as JSON text. */
+export const asJsonb = (v: string) => `${v}::jsonb`;
+
 /** LightRAG's ids are VARCHAR(255). */
 export const MAX_ID_LENGTH = 255;
 
