@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { DocumentNotFoundError, HttpError, ValidationError } from '../errors.ts';
 import { validateIngestMessage } from '../ingest/message.ts';
+import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
 import type { EnqueueResult, IngestQueueClient } from '../queue/enqueue.ts';
 import type { DocStatus, PageRequest, StoredDocStatus } from '../storage/doc-status.ts';
@@ -245,20 +246,18 @@ export class DocumentService {
   }
 }
 
+const ENVELOPE_FIELDS = new Set(['documents', 'workspace']);
+
 function documentsOf(body: unknown): Array<Record<string, unknown>> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ValidationError(
-      'The body must be a document {"content": …} or {"documents": [ … ]}.',
-    );
-  }
-  const b = body as Record<string, unknown>;
+  const b = requireJsonObject(
+    body,
+    'The body must be a document {"content": …} or {"documents": [ … ]}.',
+  );
   if (b.documents === undefined) {
     const { workspace: _ignored, ...document } = b;
     return [document];
   }
-  const extra = Object.keys(b).filter((k) => k !== 'documents' && k !== 'workspace');
-  if (extra.length > 0)
-    throw new ValidationError(`Unknown field(s) next to "documents": ${extra.join(', ')}.`);
+  refuseUnknownFields(b, ENVELOPE_FIELDS, 'Unknown field(s) next to "documents":');
   if (
     !Array.isArray(b.documents) ||
     b.documents.length === 0 ||

@@ -8,6 +8,7 @@
  * Exactly one of `content` or `docId`. Unknown fields are refused, so a typo is never guessed at.
  */
 import { ValidationError } from '../errors.ts';
+import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import { validateWorkspace } from '../storage/workspace.ts';
 import { MAX_ID_LENGTH } from '../storage/workspace-table.ts';
 
@@ -52,16 +53,11 @@ export function validateIngestMessage(
   value: unknown,
   limits: { maxDocumentBytes: number },
 ): IngestMessage {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ValidationError('Message must be a JSON object with "content" or "docId".');
-  }
-  const message = value as Record<string, unknown>;
-  const unknown = Object.keys(message).filter((k) => !FIELDS.has(k));
-  if (unknown.length > 0) {
-    throw new ValidationError(
-      `Unknown message field(s) ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; allowed: ${[...FIELDS].join(', ')}.`,
-    );
-  }
+  const message = requireJsonObject(
+    value,
+    'Message must be a JSON object with "content" or "docId".',
+  );
+  refuseUnknownFields(message, FIELDS, 'Unknown message field(s)');
   const hasContent = message.content !== undefined;
   const hasDocId = message.docId !== undefined;
   if (hasContent === hasDocId) {

@@ -4,6 +4,7 @@
  */
 import type { QueryConfig } from '../config.ts';
 import { UnsupportedModeError, ValidationError } from '../errors.ts';
+import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import type { ChatMessage } from '../llm/types.ts';
 
 /** LightRAG's modes. The graph modes arrive with the knowledge-graph work. */
@@ -38,19 +39,11 @@ const FIELDS = new Set([
 
 /** Validates a parsed body; throws ValidationError / UnsupportedModeError naming the field. */
 export function parseQueryRequest(body: unknown, config: QueryConfig): QueryRequest {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ValidationError('The request body must be a JSON object with a "query" string.');
-  }
-  const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).filter((k) => !FIELDS.has(k));
-  if (unknown.length > 0) {
-    throw new ValidationError(
-      `Unknown field(s) ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; allowed: ${[...FIELDS].join(', ')}.`,
-      {
-        fields: unknown.slice(0, 20),
-      },
-    );
-  }
+  const b = requireJsonObject(
+    body,
+    'The request body must be a JSON object with a "query" string.',
+  );
+  refuseUnknownFields(b, FIELDS, 'Unknown field(s)');
   if (typeof b.query !== 'string' || b.query.trim() === '') {
     throw new ValidationError('"query" must be a non-empty string.', { field: 'query' });
   }
