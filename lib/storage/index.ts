@@ -5,6 +5,13 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Embedder } from '../embedding/types.ts';
 import { DocStatusStorage } from './doc-status.ts';
+import { GraphStorage } from './graph.ts';
+import {
+  EntityChunksStorage,
+  FullEntitiesStorage,
+  FullRelationsStorage,
+  RelationChunksStorage,
+} from './graph-kv.ts';
 import { FullDocsStorage, LlmCacheStorage, TextChunksStorage } from './kv.ts';
 import { ensureSchema } from './schema.ts';
 import { VectorStorage } from './vector.ts';
@@ -19,6 +26,11 @@ export interface Storages {
   chunksVdb: VectorStorage<'chunks'>;
   entitiesVdb: VectorStorage<'entities'>;
   relationshipsVdb: VectorStorage<'relationships'>;
+  graph: GraphStorage;
+  fullEntities: FullEntitiesStorage;
+  fullRelations: FullRelationsStorage;
+  entityChunks: EntityChunksStorage;
+  relationChunks: RelationChunksStorage;
 }
 
 /**
@@ -48,5 +60,10 @@ export async function openStorages(
     chunksVdb: new VectorStorage(db, 'chunks', config.vector, embedder, ws),
     entitiesVdb: new VectorStorage(db, 'entities', config.vector, embedder, ws),
     relationshipsVdb: new VectorStorage(db, 'relationships', config.vector, embedder, ws),
+    graph: new GraphStorage(db, ws),
+    fullEntities: new FullEntitiesStorage(db, ws),
+    fullRelations: new FullRelationsStorage(db, ws),
+    entityChunks: new EntityChunksStorage(db, ws),
+    relationChunks: new RelationChunksStorage(db, ws),
   };
 }

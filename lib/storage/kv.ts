@@ -10,7 +10,15 @@ import { TABLES } from './tables.ts';
 import { isStringArray, optionalString, requireInteger, requireString } from './validate.ts';
 import { asJsonb, type ColumnSpec, epochColumn, WorkspaceTable } from './workspace-table.ts';
 
-export const KV_NAMESPACES = ['full_docs', 'text_chunks', 'llm_response_cache'] as const;
+export const KV_NAMESPACES = [
+  'full_docs',
+  'text_chunks',
+  'llm_response_cache',
+  'full_entities',
+  'full_relations',
+  'entity_chunks',
+  'relation_chunks',
+] as const;
 export type KvNamespace = (typeof KV_NAMESPACES)[number];
 
 /** A stored document (LightRAG `full_docs`): `doc_name` holds its file path. */

@@ -17,7 +17,7 @@ import {
 } from './tables.ts';
 
 /** Bumped when the DDL below changes in a way the hash alone should not decide. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 /** Arbitrary constant naming this project's DDL lock. */
 const SCHEMA_LOCK_KEY = 7_245_311_001;
 
@@ -46,6 +46,37 @@ CREATE TABLE IF NOT EXISTS ${TABLES.docStatus} (
   metadata JSONB NULL DEFAULT '{}'::jsonb, error_msg TEXT NULL, content_hash TEXT NULL,
   created_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP, updated_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP,
   CONSTRAINT lightrag_doc_status_pk PRIMARY KEY (workspace, id));
+CREATE TABLE IF NOT EXISTS ${TABLES.fullEntities} (
+  id VARCHAR(255), workspace VARCHAR(255), entity_names JSONB, count INTEGER,
+  ${TIMESTAMPS},
+  CONSTRAINT lightrag_full_entities_pk PRIMARY KEY (workspace, id));
+CREATE TABLE IF NOT EXISTS ${TABLES.fullRelations} (
+  id VARCHAR(255), workspace VARCHAR(255), relation_pairs JSONB, count INTEGER,
+  ${TIMESTAMPS},
+  CONSTRAINT lightrag_full_relations_pk PRIMARY KEY (workspace, id));
+CREATE TABLE IF NOT EXISTS ${TABLES.entityChunks} (
+  id VARCHAR(512), workspace VARCHAR(255), chunk_ids JSONB, count INTEGER,
+  ${TIMESTAMPS},
+  CONSTRAINT lightrag_entity_chunks_pk PRIMARY KEY (workspace, id));
+CREATE TABLE IF NOT EXISTS ${TABLES.relationChunks} (
+  id VARCHAR(512), workspace VARCHAR(255), chunk_ids JSONB, count INTEGER,
+  ${TIMESTAMPS},
+  CONSTRAINT lightrag_relation_chunks_pk PRIMARY KEY (workspace, id));
+CREATE TABLE IF NOT EXISTS ${TABLES.graphNodes} (
+  workspace VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, id VARCHAR(512) NOT NULL,
+  properties JSONB NOT NULL DEFAULT '{}'::jsonb, updated_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP,
+  CONSTRAINT lightrag_graph_nodes_pk PRIMARY KEY (workspace, namespace, id));
+CREATE TABLE IF NOT EXISTS ${TABLES.graphEdges} (
+  workspace VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL,
+  src_id VARCHAR(512) NOT NULL, tgt_id VARCHAR(512) NOT NULL,
+  properties JSONB NOT NULL DEFAULT '{}'::jsonb, updated_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP,
+  CONSTRAINT lightrag_graph_edges_pk PRIMARY KEY (workspace, namespace, src_id, tgt_id),
+  -- Undirected edges are stored once, ends in code-point order ("C" collation = UTF-8 byte order).
+  CONSTRAINT lightrag_graph_edges_canonical CHECK (src_id COLLATE "C" < tgt_id COLLATE "C"),
+  CONSTRAINT lightrag_graph_edges_src_fk FOREIGN KEY (workspace, namespace, src_id)
+    REFERENCES ${TABLES.graphNodes} (workspace, namespace, id) ON DELETE CASCADE,
+  CONSTRAINT lightrag_graph_edges_tgt_fk FOREIGN KEY (workspace, namespace, tgt_id)
+    REFERENCES ${TABLES.graphNodes} (workspace, namespace, id) ON DELETE CASCADE);
 `;
 
 const MARKER_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLES.schemaMarker} (
@@ -60,7 +91,8 @@ CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_status_created ON ${TABLES.do
 CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_updated ON ${TABLES.docStatus} (workspace, updated_at DESC);
 CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_created ON ${TABLES.docStatus} (workspace, created_at DESC);
 CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_file_path ON ${TABLES.docStatus} (workspace, file_path);
-CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_track_id ON ${TABLES.docStatus} (workspace, track_id);`;
+CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_track_id ON ${TABLES.docStatus} (workspace, track_id);
+CREATE INDEX IF NOT EXISTS idx_lightrag_graph_edges_tgt ON ${TABLES.graphEdges} (workspace, namespace, tgt_id, src_id);`;
 
 function vectorTableDdl(namespace: VectorNamespace, table: string, dim: number): string {
   const columns = {

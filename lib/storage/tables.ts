@@ -9,8 +9,17 @@ export const TABLES = {
   textChunks: 'lightrag_doc_chunks',
   llmCache: 'lightrag_llm_cache',
   docStatus: 'lightrag_doc_status',
+  fullEntities: 'lightrag_full_entities',
+  fullRelations: 'lightrag_full_relations',
+  entityChunks: 'lightrag_entity_chunks',
+  relationChunks: 'lightrag_relation_chunks',
+  graphNodes: 'lightrag_graph_nodes',
+  graphEdges: 'lightrag_graph_edges',
   schemaMarker: 'lightrag_serverless_schema',
 } as const;
+
+/** LightRAG's namespace of the entity-relation graph (the `namespace` column of the graph tables). */
+export const GRAPH_NAMESPACE = 'chunk_entity_relation';
 
 /** The vector namespaces and their base tables. */
 export const VECTOR_BASE_TABLES = {

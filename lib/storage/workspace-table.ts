@@ -40,6 +40,9 @@ export abstract class WorkspaceTable<Row> {
     this.table = assertIdentifier(table);
   }
 
+  /** Longest id the table's key column holds. */
+  protected readonly maxIdLength: number = MAX_ID_LENGTH;
+
   /** The SELECT list that {@link mapRow} reads. */
   protected abstract readonly selectList: string;
   protected abstract mapRow(row: Record<string, unknown>): Row;
@@ -51,7 +54,7 @@ export abstract class WorkspaceTable<Row> {
 
   /** Rows for `ids` in the same order, `null` where an id is not stored. */
   async getByIds(ids: readonly string[]): Promise<(Row | null)[]> {
-    const wanted = validateIds(ids);
+    const wanted = validateIds(ids, this.maxIdLength);
     if (wanted.length === 0) return [];
     const { rows } = await this.db.query(
       `SELECT ${this.selectList} FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
@@ -63,7 +66,7 @@ export abstract class WorkspaceTable<Row> {
 
   /** The keys that are NOT stored yet (LightRAG's `filter_keys`). */
   async filterKeys(keys: Iterable<string>): Promise<Set<string>> {
-    const wanted = [...new Set(validateIds([...keys]))];
+    const wanted = [...new Set(validateIds([...keys], this.maxIdLength))];
     if (wanted.length === 0) return new Set();
     const { rows } = await this.db.query<{ id: string }>(
       `SELECT id FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
@@ -75,7 +78,7 @@ export abstract class WorkspaceTable<Row> {
 
   /** Deletes the given ids in this workspace; returns how many rows went. */
   async delete(ids: readonly string[]): Promise<number> {
-    const wanted = validateIds(ids);
+    const wanted = validateIds(ids, this.maxIdLength);
     if (wanted.length === 0) return 0;
     const { rowCount } = await this.db.query(
       `DELETE FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
@@ -118,7 +121,10 @@ export abstract class WorkspaceTable<Row> {
     options: { tx?: Queryable; updateTimestamp?: string | null; form?: 'unnest' | 'values' } = {},
   ): Promise<number> {
     if (records.length === 0) return 0;
-    validateIds(records.map((r) => r.id));
+    validateIds(
+      records.map((r) => r.id),
+      this.maxIdLength,
+    );
     const unique = dedupeLastWins(records, (r) => r.id);
     const form = options.form ?? 'unnest';
     const batches = splitBatches(
@@ -202,17 +208,17 @@ export abstract class WorkspaceTable<Row> {
 }
 
 /** Checks ids are non-empty strings within LightRAG's 255 characters, without NUL. */
-export function validateIds(ids: readonly unknown[]): string[] {
+export function validateIds(ids: readonly unknown[], maxLength = MAX_ID_LENGTH): string[] {
   if (!Array.isArray(ids)) throw new ValidationError('ids must be an array of strings.');
   for (const id of ids) {
     if (
       typeof id !== 'string' ||
       id.length === 0 ||
-      id.length > MAX_ID_LENGTH ||
+      id.length > maxLength ||
       id.includes('\u0000')
     ) {
       throw new ValidationError(
-        `Invalid id ${JSON.stringify(typeof id === 'string' ? id.slice(0, 80) : id)}: ids are 1-${MAX_ID_LENGTH} characters without NUL.`,
+        `Invalid id ${JSON.stringify(typeof id === 'string' ? id.slice(0, 80) : id)}: ids are 1-${maxLength} characters without NUL.`,
         { id: typeof id === 'string' ? id.slice(0, 80) : null },
       );
     }

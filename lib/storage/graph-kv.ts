@@ -1,0 +1,148 @@
+/**
+ * The key-value tables LightRAG keeps beside its graph: per document, the entities and relations
+ * it produced (FULL_ENTITIES / FULL_RELATIONS, the "anchors" deletion starts from), and per entity
+ * or relation, the complete list of chunks that support it (ENTITY_CHUNKS / RELATION_CHUNKS; the
+ * graph and vector copies are capped, these are not).
+ */
+import type { Database, Queryable } from '../db/database.ts';
+import { ValidationError } from '../errors.ts';
+import { toJsonParam } from '../text.ts';
+import { canonicalEdge } from './graph.ts';
+import { KvStorage } from './kv.ts';
+import { TABLES } from './tables.ts';
+import { GRAPH_FIELD_SEP } from './vector-records.ts';
+import { asJsonb, type ColumnSpec, epochColumn } from './workspace-table.ts';
+
+/** LightRAG's key of a relation in RELATION_CHUNKS: both ends, sorted, joined with `<SEP>`. */
+export function relationChunkKey(a: string, b: string): string {
+  return canonicalEdge(a, b).join(GRAPH_FIELD_SEP);
+}
+
+export interface FullEntitiesRecord {
+  id: string;
+  entity_names: string[];
+  count?: number;
+}
+export interface FullRelationsRecord {
+  id: string;
+  relation_pairs: Array<[string, string]>;
+  count?: number;
+}
+export interface ChunkTrackingRecord {
+  id: string;
+  chunk_ids: string[];
+  count?: number;
+}
+
+const TIMES = `${epochColumn('create_time')}, ${epochColumn('update_time')}`;
+
+function listColumns<R extends { id: string }>(
+  field: string,
+  list: (r: R) => unknown[],
+): ColumnSpec<R>[] {
+  return [
+    { name: field, arrayType: 'text', expression: asJsonb, value: (r) => toJsonParam(list(r)) },
+    { name: 'count', arrayType: 'int4', value: (r) => list(r).length },
+  ];
+}
+
+function requireList(record: { id: string }, field: string, items: unknown): void {
+  if (!Array.isArray(items)) {
+    throw new ValidationError(`Record ${record.id}: ${field} must be an array.`, {
+      id: record.id,
+      field,
+    });
+  }
+}
+
+/** A JSON list per id; the SELECT reads it back as `field` with its `count`. */
+abstract class ListStorage<T extends { id: string }> extends KvStorage<T> {
+  protected abstract readonly field: string;
+  protected override readonly maxIdLength: number = 512;
+
+  protected mapRow(row: Record<string, unknown>) {
+    return {
+      id: row.id as string,
+      [this.field]: row[this.field] ?? [],
+      count: row.count as number,
+      create_time: row.create_time as number,
+      update_time: row.update_time as number,
+    } as unknown as T & { create_time: number; update_time: number };
+  }
+
+  protected validate(record: T): void {
+    requireList(record, this.field, (record as Record<string, unknown>)[this.field]);
+  }
+
+  /** Deletes by id inside a caller's transaction. */
+  async deleteIn(ids: readonly string[], tx: Queryable): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { rowCount } = await tx.query(
+      `DELETE FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
+      [this.workspace, [...new Set(ids)]],
+    );
+    return rowCount;
+  }
+
+  /** Reads by id inside a caller's transaction (sees its uncommitted writes). */
+  async getMapIn(ids: readonly string[], tx: Queryable): Promise<Map<string, T>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await tx.query(
+      `SELECT ${this.selectList} FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
+      [this.workspace, [...new Set(ids)]],
+    );
+    return new Map(rows.map((row) => [row.id as string, this.mapRow(row)]));
+  }
+}
+
+export class FullEntitiesStorage extends ListStorage<FullEntitiesRecord> {
+  readonly namespace = 'full_entities';
+  protected readonly field = 'entity_names';
+  protected override readonly maxIdLength = 255;
+  protected readonly selectList = `id, entity_names, count, ${TIMES}`;
+  protected readonly columns = listColumns<FullEntitiesRecord>(
+    'entity_names',
+    (r) => r.entity_names,
+  );
+
+  constructor(db: Database, workspace: string) {
+    super(db, workspace, TABLES.fullEntities);
+  }
+}
+
+export class FullRelationsStorage extends ListStorage<FullRelationsRecord> {
+  readonly namespace = 'full_relations';
+  protected readonly field = 'relation_pairs';
+  protected override readonly maxIdLength = 255;
+  protected readonly selectList = `id, relation_pairs, count, ${TIMES}`;
+  protected readonly columns = listColumns<FullRelationsRecord>(
+    'relation_pairs',
+    (r) => r.relation_pairs,
+  );
+
+  constructor(db: Database, workspace: string) {
+    super(db, workspace, TABLES.fullRelations);
+  }
+}
+
+export class EntityChunksStorage extends ListStorage<ChunkTrackingRecord> {
+  readonly namespace = 'entity_chunks';
+  protected readonly field = 'chunk_ids';
+  protected readonly selectList = `id, chunk_ids, count, ${TIMES}`;
+  protected readonly columns = listColumns<ChunkTrackingRecord>('chunk_ids', (r) => r.chunk_ids);
+
+  constructor(db: Database, workspace: string) {
+    super(db, workspace, TABLES.entityChunks);
+  }
+}
+
+export class RelationChunksStorage extends ListStorage<ChunkTrackingRecord> {
+  readonly namespace = 'relation_chunks';
+  protected readonly field = 'chunk_ids';
+  protected readonly selectList = `id, chunk_ids, count, ${TIMES}`;
+  protected readonly columns = listColumns<ChunkTrackingRecord>('chunk_ids', (r) => r.chunk_ids);
+
+  constructor(db: Database, workspace: string) {
+    super(db, workspace, TABLES.relationChunks);
+  }
+}

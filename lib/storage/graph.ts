@@ -1,0 +1,336 @@
+/**
+ * LightRAG's graph storage on plain PostgreSQL (no Apache AGE, which Neon, RDS and Supabase do
+ * not offer): one node table and one edge table shared by all workspaces, keyed by (workspace,
+ * namespace, …). Edges are undirected and stored once with their ends in code-point order, which
+ * is computed here rather than by a collation (collations disagree on non-ASCII names); the
+ * table's CHECK constraint holds writers from elsewhere to the same order. Deleting a node deletes
+ * its edges (ON DELETE CASCADE). Degrees are counted from the edge indexes, never stored, so no
+ * writer can leave them stale.
+ */
+import type { Database, Queryable } from '../db/database.ts';
+import { ValidationError } from '../errors.ts';
+import { toJsonParam } from '../text.ts';
+import { getKnowledgeGraph, getPopularLabels, searchLabels } from './graph-explore.ts';
+import { GRAPH_NAMESPACE, TABLES } from './tables.ts';
+import { validateWorkspace } from './workspace.ts';
+
+export type GraphProperties = Record<string, unknown>;
+export type EdgePair = readonly [string, string];
+
+/** LightRAG truncates entity names to 256 characters; ids here allow the column's 512. */
+export const MAX_NODE_ID_LENGTH = 512;
+
+/**
+ * Compares strings by Unicode code point (UTF-16 `<` puts astral characters before U+E000–U+FFFF;
+ * code-point order, like PostgreSQL's "C" collation on UTF-8, puts them after).
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const surrogateX = x >= 0xd800 && x <= 0xdfff;
+    const surrogateY = y >= 0xd800 && y <= 0xdfff;
+    if (surrogateX !== surrogateY) return surrogateX ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** The stored form of an undirected edge: its ends in code-point order. */
+export function canonicalEdge(a: string, b: string): [string, string] {
+  return compareCodePoints(a, b) <= 0 ? [a, b] : [b, a];
+}
+
+/** A map key for an undirected edge (same for both directions). */
+export function edgeKey(a: string, b: string): string {
+  const [x, y] = canonicalEdge(a, b);
+  return `${x}\u0000${y}`;
+}
+
+export function checkNodeId(id: unknown): string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_NODE_ID_LENGTH) {
+    throw new ValidationError(
+      `Graph node ids are non-empty strings of at most ${MAX_NODE_ID_LENGTH} characters, got ${JSON.stringify(typeof id === 'string' ? id.slice(0, 80) : id)}.`,
+      { field: 'id' },
+    );
+  }
+  if (id.includes('\u0000')) throw new ValidationError('Graph node ids cannot contain NUL.');
+  return id;
+}
+
+function checkPair(a: unknown, b: unknown): [string, string] {
+  const x = checkNodeId(a);
+  const y = checkNodeId(b);
+  if (x === y) throw new ValidationError(`An edge needs two different nodes, got ${x} twice.`);
+  return canonicalEdge(x, y);
+}
+
+/**
+ * The entity-relation graph of one workspace.
+ *
+ * @example
+ * ```ts
+ * const graph = new GraphStorage(db, 'default');
+ * await graph.upsertNodes([{ id: 'Alice', properties: { entity_id: 'Alice', entity_type: 'person' } }]);
+ * await graph.upsertEdges([{ source: 'Alice', target: 'Bob', properties: { weight: 1 } }]);
+ * await graph.nodeDegree('Alice'); // 1
+ * ```
+ */
+export class GraphStorage {
+  readonly db: Database;
+  readonly workspace: string;
+  readonly namespace: string;
+  readonly nodes = TABLES.graphNodes;
+  readonly edges = TABLES.graphEdges;
+
+  constructor(db: Database, workspace: string, namespace = GRAPH_NAMESPACE) {
+    this.db = db;
+    this.workspace = validateWorkspace(workspace);
+    this.namespace = namespace;
+  }
+
+  /** SQL for the degree of the node whose id is `expr` (incident edges, both index arms). */
+  degreeSql(expr: string): string {
+    return `((SELECT count(*) FROM ${this.edges} d WHERE d.workspace = $1 AND d.namespace = $2 AND d.src_id = ${expr})
+      + (SELECT count(*) FROM ${this.edges} d WHERE d.workspace = $1 AND d.namespace = $2 AND d.tgt_id = ${expr}))::int`;
+  }
+
+  async hasNode(id: string): Promise<boolean> {
+    return (await this.getNodesBatch([id])).has(id);
+  }
+
+  async hasEdge(a: string, b: string): Promise<boolean> {
+    return (await this.getEdge(a, b)) !== null;
+  }
+
+  async getNode(id: string): Promise<GraphProperties | null> {
+    return (await this.getNodesBatch([id])).get(id) ?? null;
+  }
+
+  async getEdge(a: string, b: string): Promise<GraphProperties | null> {
+    return (await this.getEdgesBatch([[a, b]])).get(edgeKey(a, b)) ?? null;
+  }
+
+  async nodeDegree(id: string): Promise<number> {
+    return (await this.nodeDegreesBatch([id])).get(id) ?? 0;
+  }
+
+  /** LightRAG's edge degree: the sum of both ends' degrees. */
+  async edgeDegree(a: string, b: string): Promise<number> {
+    const degrees = await this.nodeDegreesBatch([a, b]);
+    return (degrees.get(a) ?? 0) + (degrees.get(b) ?? 0);
+  }
+
+  /** The edges at a node as `[id, neighbour]` pairs; null when the node does not exist. */
+  async getNodeEdges(id: string): Promise<Array<[string, string]> | null> {
+    if (!(await this.hasNode(id))) return null;
+    return (await this.getNodesEdgesBatch([id])).get(id) ?? [];
+  }
+
+  async getNodesBatch(ids: readonly string[], q: Queryable = this.db) {
+    const wanted = [...new Set(ids.map(checkNodeId))];
+    const result = new Map<string, GraphProperties>();
+    if (wanted.length === 0) return result;
+    const { rows } = await q.query<{ id: string; properties: GraphProperties }>(
+      `SELECT id, properties FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2 AND id = ANY($3::text[])`,
+      [this.workspace, this.namespace, wanted],
+    );
+    for (const row of rows) result.set(row.id, row.properties);
+    return result;
+  }
+
+  async nodeDegreesBatch(ids: readonly string[], q: Queryable = this.db) {
+    const wanted = [...new Set(ids.map(checkNodeId))];
+    const result = new Map<string, number>();
+    if (wanted.length === 0) return result;
+    const { rows } = await q.query<{ id: string; degree: number }>(
+      `SELECT u.id, ${this.degreeSql('u.id')} AS degree FROM unnest($3::text[]) AS u(id)`,
+      [this.workspace, this.namespace, wanted],
+    );
+    for (const row of rows) result.set(row.id, row.degree);
+    return result;
+  }
+
+  /** Edge degrees keyed by {@link edgeKey}. */
+  async edgeDegreesBatch(pairs: readonly EdgePair[]): Promise<Map<string, number>> {
+    const degrees = await this.nodeDegreesBatch(pairs.flat());
+    return new Map(
+      pairs.map(([a, b]) => [edgeKey(a, b), (degrees.get(a) ?? 0) + (degrees.get(b) ?? 0)]),
+    );
+  }
+
+  /** Edge properties keyed by {@link edgeKey}; absent edges are absent. */
+  async getEdgesBatch(pairs: readonly EdgePair[], q: Queryable = this.db) {
+    const canonical = pairs.map(([a, b]) => checkPair(a, b));
+    const result = new Map<string, GraphProperties>();
+    if (canonical.length === 0) return result;
+    const { rows } = await q.query<{ s: string; t: string; properties: GraphProperties }>(
+      `SELECT e.src_id AS s, e.tgt_id AS t, e.properties
+         FROM unnest($3::text[], $4::text[]) AS p(s, t)
+         JOIN ${this.edges} e ON e.workspace = $1 AND e.namespace = $2 AND e.src_id = p.s AND e.tgt_id = p.t`,
+      [this.workspace, this.namespace, canonical.map((p) => p[0]), canonical.map((p) => p[1])],
+    );
+    for (const row of rows) result.set(edgeKey(row.s, row.t), row.properties);
+    return result;
+  }
+
+  /** For each node, its edges as `[id, neighbour]` (nodes without edges map to `[]`). */
+  async getNodesEdgesBatch(ids: readonly string[], q: Queryable = this.db) {
+    const wanted = [...new Set(ids.map(checkNodeId))];
+    const result = new Map<string, Array<[string, string]>>(wanted.map((id) => [id, []]));
+    if (wanted.length === 0) return result;
+    // Two index arms joined by UNION ALL: an OR across src_id and tgt_id forces a sequential scan.
+    const { rows } = await q.query<{ node: string; other: string }>(
+      `SELECT src_id AS node, tgt_id AS other FROM ${this.edges}
+        WHERE workspace = $1 AND namespace = $2 AND src_id = ANY($3::text[])
+       UNION ALL
+       SELECT tgt_id, src_id FROM ${this.edges}
+        WHERE workspace = $1 AND namespace = $2 AND tgt_id = ANY($3::text[])`,
+      [this.workspace, this.namespace, wanted],
+    );
+    for (const row of rows) result.get(row.node)?.push([row.node, row.other]);
+    return result;
+  }
+
+  /**
+   * Inserts or replaces nodes (properties replaced whole, as LightRAG's `upsert_node`). Rows are
+   * written in code-point order so concurrent writers lock them in the same order.
+   */
+  async upsertNodes(
+    nodes: ReadonlyArray<{ id: string; properties: GraphProperties }>,
+    q: Queryable = this.db,
+  ): Promise<number> {
+    const byId = new Map(nodes.map((n) => [checkNodeId(n.id), n.properties]));
+    if (byId.size === 0) return 0;
+    const ids = [...byId.keys()].sort(compareCodePoints);
+    await q.query(
+      `INSERT INTO ${this.nodes} (workspace, namespace, id, properties)
+       SELECT $1, $2, u.id, u.p::jsonb FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS u(id, p, n) ORDER BY u.n
+       ON CONFLICT (workspace, namespace, id) DO UPDATE
+         SET properties = EXCLUDED.properties, updated_at = CURRENT_TIMESTAMP AT TIME ZONE 'UTC'`,
+      [this.workspace, this.namespace, ids, ids.map((id) => propertiesParam(byId.get(id)))],
+    );
+    return ids.length;
+  }
+
+  /**
+   * Inserts or replaces undirected edges. A missing end is created as a bare node
+   * (`{entity_id}`), as LightRAG's storages do, so an edge never fails on a foreign key.
+   */
+  async upsertEdges(
+    edges: ReadonlyArray<{ source: string; target: string; properties: GraphProperties }>,
+    q: Queryable = this.db,
+  ): Promise<number> {
+    const byKey = new Map<string, { pair: [string, string]; properties: GraphProperties }>();
+    for (const e of edges) {
+      const pair = checkPair(e.source, e.target);
+      byKey.set(edgeKey(...pair), { pair, properties: e.properties });
+    }
+    if (byKey.size === 0) return 0;
+    const sorted = [...byKey.values()].sort(
+      (x, y) => compareCodePoints(x.pair[0], y.pair[0]) || compareCodePoints(x.pair[1], y.pair[1]),
+    );
+    const ends = [...new Set(sorted.flatMap((e) => e.pair))].sort(compareCodePoints);
+    await q.query(
+      `INSERT INTO ${this.nodes} (workspace, namespace, id, properties)
+       SELECT $1, $2, u.id, jsonb_build_object('entity_id', u.id) FROM unnest($3::text[]) WITH ORDINALITY AS u(id, n) ORDER BY u.n
+       ON CONFLICT (workspace, namespace, id) DO NOTHING`,
+      [this.workspace, this.namespace, ends],
+    );
+    await q.query(
+      `INSERT INTO ${this.edges} (workspace, namespace, src_id, tgt_id, properties)
+       SELECT $1, $2, u.s, u.t, u.p::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(s, t, p, n) ORDER BY u.n
+       ON CONFLICT (workspace, namespace, src_id, tgt_id) DO UPDATE
+         SET properties = EXCLUDED.properties, updated_at = CURRENT_TIMESTAMP AT TIME ZONE 'UTC'`,
+      [
+        this.workspace,
+        this.namespace,
+        sorted.map((e) => e.pair[0]),
+        sorted.map((e) => e.pair[1]),
+        sorted.map((e) => propertiesParam(e.properties)),
+      ],
+    );
+    return sorted.length;
+  }
+
+  /** Deletes nodes and (by cascade) every edge at them; returns how many nodes went. */
+  async removeNodes(ids: readonly string[], q: Queryable = this.db): Promise<number> {
+    const wanted = [...new Set(ids.map(checkNodeId))].sort(compareCodePoints);
+    if (wanted.length === 0) return 0;
+    const { rowCount } = await q.query(
+      `DELETE FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2 AND id = ANY($3::text[])`,
+      [this.workspace, this.namespace, wanted],
+    );
+    return rowCount;
+  }
+
+  async deleteNode(id: string): Promise<boolean> {
+    return (await this.removeNodes([id])) > 0;
+  }
+
+  /** Deletes edges in either direction; returns how many went. */
+  async removeEdges(pairs: readonly EdgePair[], q: Queryable = this.db): Promise<number> {
+    const canonical = pairs.map(([a, b]) => checkPair(a, b));
+    if (canonical.length === 0) return 0;
+    const { rowCount } = await q.query(
+      `DELETE FROM ${this.edges} e USING unnest($3::text[], $4::text[]) AS p(s, t)
+        WHERE e.workspace = $1 AND e.namespace = $2 AND e.src_id = p.s AND e.tgt_id = p.t`,
+      [this.workspace, this.namespace, canonical.map((p) => p[0]), canonical.map((p) => p[1])],
+    );
+    return rowCount;
+  }
+
+  /** See {@link getKnowledgeGraph}: LightRAG's `get_knowledge_graph(label, max_depth, max_nodes)`. */
+  getKnowledgeGraph(label: string, options: { maxDepth?: number; maxNodes?: number } = {}) {
+    return getKnowledgeGraph(this, label, options);
+  }
+
+  getPopularLabels(limit?: number): Promise<string[]> {
+    return getPopularLabels(this, limit);
+  }
+
+  searchLabels(query: string, limit?: number): Promise<string[]> {
+    return searchLabels(this, query, limit);
+  }
+
+  /** Every node id, in code-point order (LightRAG's `get_all_labels`). */
+  async getAllLabels(): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT id FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2 ORDER BY id COLLATE "C"`,
+      [this.workspace, this.namespace],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async counts(): Promise<{ nodes: number; edges: number }> {
+    const { rows } = await this.db.query<{ nodes: number; edges: number }>(
+      `SELECT (SELECT count(*) FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2)::int AS nodes,
+              (SELECT count(*) FROM ${this.edges} WHERE workspace = $1 AND namespace = $2)::int AS edges`,
+      [this.workspace, this.namespace],
+    );
+    return rows[0] ?? { nodes: 0, edges: 0 };
+  }
+
+  /** Deletes this workspace's graph (edges first; the cascade would do it row by row). */
+  async drop(): Promise<void> {
+    await this.db.withTransaction(async (tx) => {
+      await tx.query(`DELETE FROM ${this.edges} WHERE workspace = $1 AND namespace = $2`, [
+        this.workspace,
+        this.namespace,
+      ]);
+      await tx.query(`DELETE FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2`, [
+        this.workspace,
+        this.namespace,
+      ]);
+    });
+  }
+}
+
+function propertiesParam(properties: GraphProperties | undefined): string {
+  if (properties === null || typeof properties !== 'object' || Array.isArray(properties)) {
+    throw new ValidationError('Graph properties must be an object.');
+  }
+  return toJsonParam(properties) ?? '{}';
+}
