@@ -13,6 +13,12 @@ import {
   readQuery,
 } from './settings/api.ts';
 import {
+  type GraphConfig,
+  type GraphQueryConfig,
+  readGraph,
+  readGraphQuery,
+} from './settings/graph.ts';
+import {
   type ChunkingConfig,
   type EmbeddingConfig,
   type IngestConfig,
@@ -32,6 +38,7 @@ import {
 import { WORKSPACE_PATTERN } from './storage/workspace.ts';
 
 export * from './settings/api.ts';
+export * from './settings/graph.ts';
 export * from './settings/ingestion.ts';
 export * from './settings/storage.ts';
 
@@ -51,6 +58,8 @@ export interface Config {
   queue: QueueConfig;
   llm: LlmConfig;
   query: QueryConfig;
+  graph: GraphConfig;
+  graphQuery: GraphQueryConfig;
   api: ApiConfig;
   logLevel: LogLevel;
 }
@@ -77,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
     pattern: WORKSPACE_PATTERN,
     hint: 'use 1-255 characters from A-Z, a-z, 0-9, "_" and "-"',
   });
+  const llm = readLlm(reader);
   const config: Config = {
     workspace,
     database,
@@ -85,8 +95,10 @@ export function loadConfig(env: Env = process.env): Config {
     chunking: readChunking(reader),
     ingest: readIngest(reader),
     queue: readQueue(reader),
-    llm: readLlm(reader),
+    llm,
     query: readQuery(reader),
+    graph: readGraph(reader, llm.provider !== 'none'),
+    graphQuery: readGraphQuery(reader),
     api: readApi(reader, workspace),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
   };
@@ -124,6 +136,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     queue: config.queue,
     llm: { ...llm, apiKey: llmKey ? '***' : undefined },
     query: config.query,
+    graph: config.graph,
+    graphQuery: config.graphQuery,
     api: config.api,
     logLevel: config.logLevel,
   };

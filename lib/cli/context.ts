@@ -2,6 +2,7 @@
 import { type Config, loadConfig } from '../config.ts';
 import { Database } from '../db/database.ts';
 import { createEmbedder } from '../embedding/index.ts';
+import { createLlm } from '../llm/index.ts';
 import { createLogger } from '../logger.ts';
 import { IngestPipeline } from '../pipeline/ingest.ts';
 
@@ -22,8 +23,9 @@ export function openPipeline(io: CliIo, overrides: { workspace?: string } = {}) 
   const logger = createLogger(config.logLevel);
   const db = new Database(config.database, logger);
   const embedder = createEmbedder(config, logger);
-  const pipeline = new IngestPipeline(db, config, embedder, logger);
-  return { config, db, embedder, pipeline, logger, close: () => db.end() };
+  const llm = createLlm(config.llm, logger);
+  const pipeline = new IngestPipeline(db, config, embedder, logger, llm);
+  return { config, db, embedder, llm, pipeline, logger, close: () => db.end() };
 }
 
 /** `[#####.....] 5/10` on one terminal line. */

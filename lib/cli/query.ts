@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { createLlm } from '../llm/index.ts';
 import { QueryEngine } from '../query/engine.ts';
 import { parseQueryRequest } from '../query/request.ts';
 import { validateWorkspace } from '../storage/workspace.ts';
@@ -37,13 +36,7 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
       },
       run.config.query,
     );
-    const engine = new QueryEngine(
-      run.db,
-      run.config,
-      run.embedder,
-      createLlm(run.config.llm, run.logger),
-      run.logger,
-    );
+    const engine = new QueryEngine(run.db, run.config, run.embedder, run.llm, run.logger);
     const result = await engine.query(
       request,
       validateWorkspace(values.workspace ?? run.config.workspace),

@@ -29,7 +29,8 @@ export function getApiRuntime(): ApiRuntime {
     const logger = createLogger(config.logLevel);
     const db = getDatabase();
     const embedder = createEmbedder(config, logger);
-    const pipeline = new IngestPipeline(db, config, embedder, logger);
+    const llm = createLlm(config.llm, logger);
+    const pipeline = new IngestPipeline(db, config, embedder, logger, llm);
     const queue = config.queue.queueUrl
       ? new IngestQueueClient({
           sqs: () => createSqsClient(config.queue),
@@ -43,7 +44,7 @@ export function getApiRuntime(): ApiRuntime {
       config,
       db,
       logger,
-      engine: new QueryEngine(db, config, embedder, createLlm(config.llm, logger), logger),
+      engine: new QueryEngine(db, config, embedder, llm, logger),
       documents: new DocumentService(db, config, pipeline, queue),
     };
   }

@@ -6,6 +6,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { type Config, getConfig } from '../config.ts';
 import { getDatabase } from '../db/container.ts';
 import { createEmbedder } from '../embedding/index.ts';
+import { createLlm } from '../llm/index.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { IngestPipeline, type IngestResult } from '../pipeline/ingest.ts';
 import { parseIngestMessage } from './message.ts';
@@ -28,6 +29,7 @@ export function getIngestRuntime(): IngestRuntime {
       config,
       createEmbedder(config, logger),
       logger,
+      createLlm(config.llm, logger),
     );
     runtime = { config, pipeline, logger };
   }

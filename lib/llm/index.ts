@@ -9,11 +9,15 @@ import { ProviderError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { callProvider, openAiAuth, postJson, providerRetry } from '../provider-http.ts';
 import { withRetry } from '../retry.ts';
-import type { ChatMessage, Llm } from './types.ts';
+import type { ChatMessage, CompletionOptions, Llm } from './types.ts';
 
-export type { ChatMessage, Llm } from './types.ts';
+export type { ChatMessage, CompletionOptions, Llm } from './types.ts';
 
-type Request = (messages: readonly ChatMessage[], signal: AbortSignal) => Promise<string>;
+type Request = (
+  messages: readonly ChatMessage[],
+  signal: AbortSignal,
+  options: CompletionOptions,
+) => Promise<string>;
 
 /** Wraps one provider request with timeouts and retries. */
 export class RetryingLlm implements Llm {
@@ -34,11 +38,11 @@ export class RetryingLlm implements Llm {
     this.#log = logger;
   }
 
-  complete(messages: readonly ChatMessage[]): Promise<string> {
+  complete(messages: readonly ChatMessage[], options: CompletionOptions = {}): Promise<string> {
     return withRetry(
       () =>
         callProvider(this.name, this.#config.timeoutMs, (signal) =>
-          this.#request(messages, signal),
+          this.#request(messages, signal, options),
         ),
       providerRetry(this.#config.maxRetries, (err, attempt, delayMs) =>
         this.#log?.warn('LLM request failed; retrying', {
@@ -55,7 +59,7 @@ export class RetryingLlm implements Llm {
 /** OpenAI-compatible `POST /chat/completions`. */
 export function openAiChat(config: LlmConfig, fetchImpl?: typeof fetch): Request {
   const name = `openai-compatible (${config.model})`;
-  return async (messages, signal) => {
+  return async (messages, signal, options) => {
     const url = new URL(`${config.baseUrl}/chat/completions`);
     const answer = (await postJson({
       provider: name,
@@ -66,6 +70,7 @@ export function openAiChat(config: LlmConfig, fetchImpl?: typeof fetch): Request
         messages,
         temperature: config.temperature,
         ...(config.maxTokens ? { max_tokens: config.maxTokens } : {}),
+        ...(options.json ? { response_format: { type: 'json_object' } } : {}),
       },
       signal,
       fetch: fetchImpl,

@@ -3,9 +3,14 @@ export interface ChatMessage {
   content: string;
 }
 
+export interface CompletionOptions {
+  /** Ask for a JSON object (OpenAI `response_format: json_object`; other providers follow the prompt). */
+  json?: boolean;
+}
+
 /** A chat model. Providers implement one request; {@link RetryingLlm} adds the retry policy. */
 export interface Llm {
   /** Provider and model: part of the answer cache key, shown in the health check. */
   readonly name: string;
-  complete(messages: readonly ChatMessage[]): Promise<string>;
+  complete(messages: readonly ChatMessage[], options?: CompletionOptions): Promise<string>;
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config.ts';
 import { Database } from '../db/database.ts';
 import { HashEmbedder } from '../embedding/hash.ts';
 import { processIngestRecord } from '../ingest/runtime.ts';
+import { createLlm } from '../llm/index.ts';
 import { createLogger } from '../logger.ts';
 import { IngestPipeline } from '../pipeline/ingest.ts';
 
@@ -20,6 +21,7 @@ export function simulatedContainer(config: Config) {
     config,
     new HashEmbedder(config.vector.dimension),
     quietLogger,
+    createLlm(config.llm, quietLogger),
   );
   const runtime = { config, pipeline, logger: quietLogger };
   const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {

@@ -5,10 +5,16 @@
  * crashed invocation) replaces what an earlier run wrote instead of duplicating it.
  */
 import { randomUUID } from 'node:crypto';
+import { mapWithConcurrency } from '../concurrency.ts';
 import type { Config } from '../config.ts';
+import { withConflictRetry } from '../db/conflicts.ts';
 import type { Database } from '../db/database.ts';
 import type { Embedder } from '../embedding/types.ts';
 import { DocumentNotFoundError, isRetryable, ValidationError } from '../errors.ts';
+import { type ChunkExtraction, GraphExtractor } from '../graph/extract.ts';
+import { GraphMerger } from '../graph/merge.ts';
+import { Summarizer } from '../graph/summarize.ts';
+import type { Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
 import { dedupeLastWins } from '../storage/batch.ts';
 import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts';
@@ -33,6 +39,9 @@ export interface IngestResult {
   /** True when the document was already processed and nothing was done. */
   duplicate: boolean;
   chunks: number;
+  /** Entities and relations merged into the graph (0 when the graph stage is off). */
+  entities: number;
+  relations: number;
   error?: string;
   durationMs: number;
 }
@@ -69,12 +78,26 @@ export class IngestPipeline {
   readonly #config: Config;
   readonly #embedder: Embedder;
   readonly #log: Logger;
+  readonly #graph: { extractor: GraphExtractor; merger: GraphMerger } | undefined;
 
-  constructor(db: Database, config: Config, embedder: Embedder, logger: Logger) {
+  /** With `llm` and `ENABLE_GRAPH` on, chunks also go through entity extraction and graph merging. */
+  constructor(db: Database, config: Config, embedder: Embedder, logger: Logger, llm?: Llm) {
     this.#db = db;
     this.#config = config;
     this.#embedder = embedder;
     this.#log = logger;
+    if (llm && config.graph.enabled) {
+      const encoding = config.chunking.encoding;
+      this.#graph = {
+        extractor: new GraphExtractor(llm, config.graph, config.chunking, logger),
+        merger: new GraphMerger(new Summarizer(llm, config.graph, encoding, logger), config.graph),
+      };
+    }
+  }
+
+  /** Whether documents go through the knowledge-graph stage. */
+  get graphEnabled(): boolean {
+    return this.#graph !== undefined;
   }
 
   storages(workspace: string = this.#config.workspace): Promise<Storages> {
@@ -125,6 +148,8 @@ export class IngestPipeline {
       status,
       duplicate: false,
       chunks: 0,
+      entities: 0,
+      relations: 0,
       durationMs: Math.round(performance.now() - started),
       ...fields,
     });
@@ -151,31 +176,46 @@ export class IngestPipeline {
         (c) => c.id,
       );
       const vectors = await this.#embedder.embed(chunks.map((c) => c.content));
-      await this.#db.withTransaction(async (tx) => {
-        // One writer per document: two deliveries of the same message cannot interleave.
-        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-          `lightrag:${s.workspace}:${docId}`,
-        ]);
-        await s.textChunks.deleteByDocId(docId, tx);
-        await s.chunksVdb.deleteByDocId(docId, tx);
-        const rows = chunks.map((c) => ({ ...c, full_doc_id: docId, file_path: filePath }));
-        await s.textChunks.upsert(rows, tx);
-        await s.chunksVdb.upsert(
-          rows.map((r, i) => ({ ...r, vector: vectors[i]! })),
-          tx,
-        );
-        await s.docStatus.upsert(
-          [
-            this.#status(docId, content, withPath, existing, {
-              status: 'processed',
-              chunks_count: chunks.length,
-              chunks_list: chunks.map((c) => c.id),
-            }),
-          ],
-          tx,
-        );
-      });
-      return done('processed', { chunks: chunks.length });
+      // LLM calls happen before the transaction: no lock or connection is held while they run.
+      const extractions = await this.#extract(s, chunks, filePath);
+      const graph = { entities: 0, relations: 0 };
+      await withConflictRetry(
+        this.#db,
+        async (tx) => {
+          // One writer per document: two deliveries of the same message cannot interleave.
+          await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+            `lightrag:${s.workspace}:${docId}`,
+          ]);
+          await s.textChunks.deleteByDocId(docId, tx);
+          await s.chunksVdb.deleteByDocId(docId, tx);
+          const rows = chunks.map((c, i) => ({
+            ...c,
+            full_doc_id: docId,
+            file_path: filePath,
+            llm_cache_list: extractions?.[i]?.cacheKeys ?? [],
+          }));
+          await s.textChunks.upsert(rows, tx);
+          await s.chunksVdb.upsert(
+            rows.map((r, i) => ({ ...r, vector: vectors[i]! })),
+            tx,
+          );
+          if (extractions && this.#graph) {
+            Object.assign(graph, await this.#graph.merger.merge(tx, s, docId, extractions));
+          }
+          await s.docStatus.upsert(
+            [
+              this.#status(docId, content, withPath, existing, {
+                status: 'processed',
+                chunks_count: chunks.length,
+                chunks_list: chunks.map((c) => c.id),
+              }),
+            ],
+            tx,
+          );
+        },
+        { logger: this.#log },
+      );
+      return done('processed', { chunks: chunks.length, ...graph });
     } catch (err) {
       const retryable = isRetryable(err);
       const final = !retryable || options.finalAttempt === true;
@@ -201,6 +241,19 @@ export class IngestPipeline {
       if (!retryable) return done('failed', { error: reason });
       throw err;
     }
+  }
+
+  /** Entity extraction of every chunk (bounded concurrency); undefined when the graph is off. */
+  async #extract(
+    s: Storages,
+    chunks: ReadonlyArray<{ id: string; content: string }>,
+    filePath: string | null,
+  ): Promise<ChunkExtraction[] | undefined> {
+    const graph = this.#graph;
+    if (!graph) return undefined;
+    return mapWithConcurrency(chunks, this.#config.graph.extractionConcurrency, (chunk) =>
+      graph.extractor.extract(s.llmCache, { ...chunk, file_path: filePath }),
+    );
   }
 
   async #resolve(s: Storages, input: IngestInput) {

@@ -74,16 +74,6 @@ abstract class ListStorage<T extends { id: string }> extends KvStorage<T> {
     requireList(record, this.field, (record as Record<string, unknown>)[this.field]);
   }
 
-  /** Deletes by id inside a caller's transaction. */
-  async deleteIn(ids: readonly string[], tx: Queryable): Promise<number> {
-    if (ids.length === 0) return 0;
-    const { rowCount } = await tx.query(
-      `DELETE FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
-      [this.workspace, [...new Set(ids)]],
-    );
-    return rowCount;
-  }
-
   /** Reads by id inside a caller's transaction (sees its uncommitted writes). */
   async getMapIn(ids: readonly string[], tx: Queryable): Promise<Map<string, T>> {
     if (ids.length === 0) return new Map();

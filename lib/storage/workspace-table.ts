@@ -77,10 +77,10 @@ export abstract class WorkspaceTable<Row> {
   }
 
   /** Deletes the given ids in this workspace; returns how many rows went. */
-  async delete(ids: readonly string[]): Promise<number> {
+  async delete(ids: readonly string[], q: Queryable = this.db): Promise<number> {
     const wanted = validateIds(ids, this.maxIdLength);
     if (wanted.length === 0) return 0;
-    const { rowCount } = await this.db.query(
+    const { rowCount } = await q.query(
       `DELETE FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
       [this.workspace, [...new Set(wanted)]],
     );

@@ -1,0 +1,159 @@
+/**
+ * LightRAG's merge rules, as pure functions: how new records from some chunks combine with what
+ * an entity or relation already holds. The database work (locks, reads, writes) is merge.ts's;
+ * the LLM summary of long descriptions is decided by the caller from `fragments`.
+ */
+import type { GraphConfig } from '../config.ts';
+import type { GraphProperties } from '../storage/graph.ts';
+import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
+import type { EntityRecord, RelationRecord } from './records.ts';
+
+/** Marker appended when an element's file paths are capped (`MAX_FILE_PATHS`). */
+export const FILE_PATH_TRUNCATED = '...(more files)';
+/** Type of a node created only because a relation named it. */
+export const UNKNOWN_TYPE = 'UNKNOWN';
+
+/** A record with where it came from. */
+export interface Sourced<R> {
+  record: R;
+  chunkId: string;
+  filePath: string | null;
+}
+
+export const splitField = (value: unknown): string[] =>
+  typeof value === 'string' && value.length > 0
+    ? value.split(GRAPH_FIELD_SEP).filter((s) => s.length > 0)
+    : [];
+
+export function orderedUnique(values: Iterable<string>): string[] {
+  return [...new Set(values)];
+}
+
+/** Stored fragments first, then new ones (longest first), without repeats. */
+export function mergeFragments(stored: readonly string[], fresh: readonly string[]): string[] {
+  const sortedFresh = [...fresh].sort((a, b) => b.length - a.length);
+  return orderedUnique([...stored, ...sortedFresh].filter((d) => d.length > 0));
+}
+
+/** The most frequent type among the new records and the stored one (counted once); ties go to the first new. */
+export function voteEntityType(stored: string | undefined, fresh: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const t of [...fresh, ...(stored ? [stored] : [])]) counts.set(t, (counts.get(t) ?? 0) + 1);
+  let best = fresh[0] ?? stored ?? UNKNOWN_TYPE;
+  for (const [type, n] of counts) if (n > (counts.get(best) ?? 0)) best = type;
+  return best;
+}
+
+export function mergeFilePaths(
+  stored: unknown,
+  fresh: ReadonlyArray<string | null>,
+  max: number,
+): string {
+  const all = orderedUnique(
+    [...splitField(stored), ...fresh.map((p) => p ?? 'unknown_source')].filter(
+      (p) => p !== FILE_PATH_TRUNCATED,
+    ),
+  );
+  return (all.length > max ? [...all.slice(0, max), FILE_PATH_TRUNCATED] : all).join(
+    GRAPH_FIELD_SEP,
+  );
+}
+
+export interface MergedElement {
+  /** Every supporting chunk, oldest first (ENTITY_CHUNKS / RELATION_CHUNKS). */
+  chunkIds: string[];
+  /** The chunk ids kept on the graph and vector rows (the oldest, up to the cap). */
+  sourceId: string;
+  fragments: string[];
+  filePath: string;
+}
+
+function mergeCommon<R extends { description: string }>(
+  storedChunkIds: readonly string[],
+  storedDescription: unknown,
+  storedFilePath: unknown,
+  records: ReadonlyArray<Sourced<R>>,
+  maxSourceIds: number,
+  config: Pick<GraphConfig, 'maxFilePaths'>,
+): MergedElement {
+  const chunkIds = orderedUnique([...storedChunkIds, ...records.map((r) => r.chunkId)]);
+  return {
+    chunkIds,
+    sourceId: chunkIds.slice(0, maxSourceIds).join(GRAPH_FIELD_SEP),
+    fragments: mergeFragments(
+      splitField(storedDescription),
+      records.map((r) => r.record.description),
+    ),
+    filePath: mergeFilePaths(
+      storedFilePath,
+      records.map((r) => r.filePath),
+      config.maxFilePaths,
+    ),
+  };
+}
+
+/** Merge of an entity's new records into its stored node (or a new one). */
+export function mergeEntity(
+  name: string,
+  stored: GraphProperties | undefined,
+  storedChunkIds: readonly string[],
+  records: ReadonlyArray<Sourced<EntityRecord>>,
+  config: Pick<GraphConfig, 'maxFilePaths' | 'maxSourceIdsPerEntity'>,
+): MergedElement & { entityType: string; name: string } {
+  const common = mergeCommon(
+    storedChunkIds.length > 0 ? storedChunkIds : splitField(stored?.source_id),
+    stored?.description,
+    stored?.file_path,
+    records,
+    config.maxSourceIdsPerEntity,
+    config,
+  );
+  const storedType =
+    typeof stored?.entity_type === 'string' && stored.entity_type !== UNKNOWN_TYPE
+      ? stored.entity_type
+      : undefined;
+  return {
+    ...common,
+    name,
+    entityType: voteEntityType(
+      storedType,
+      records.map((r) => r.record.type),
+    ),
+  };
+}
+
+/**
+ * Merge of a relation's new records. The weight grows by the records of chunks not already
+ * counted, so merging the same chunk twice (a redelivered message) does not inflate it.
+ */
+export function mergeRelation(
+  stored: GraphProperties | undefined,
+  storedChunkIds: readonly string[],
+  records: ReadonlyArray<Sourced<RelationRecord>>,
+  config: Pick<GraphConfig, 'maxFilePaths' | 'maxSourceIdsPerRelation'>,
+): MergedElement & { weight: number; keywords: string } {
+  const known = new Set(storedChunkIds.length > 0 ? storedChunkIds : splitField(stored?.source_id));
+  const fresh = records.filter((r) => !known.has(r.chunkId));
+  const common = mergeCommon(
+    [...known],
+    stored?.description,
+    stored?.file_path,
+    fresh,
+    config.maxSourceIdsPerRelation,
+    config,
+  );
+  const storedWeight = typeof stored?.weight === 'number' ? stored.weight : 0;
+  const keywords = orderedUnique(
+    [
+      ...String(stored?.keywords ?? '').split(','),
+      ...fresh.flatMap((r) => r.record.keywords.split(',')),
+    ]
+      .map((k) => k.trim())
+      .filter(Boolean),
+  ).sort();
+  return {
+    ...common,
+    weight: storedWeight + fresh.reduce((sum, r) => sum + r.record.weight, 0),
+    keywords: keywords.join(','),
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Descriptions of merged entities and relations: fragments joined with `<SEP>`, or summarised by
+ * the LLM once there are FORCE_LLM_SUMMARY_ON_MERGE fragments or SUMMARY_MAX_TOKENS tokens
+ * (map-reduce above 12,000 tokens). Summaries are cached (cache_type `summary`); a rebuild after a
+ * deletion uses the cache only and never calls the LLM.
+ */
+import type { GraphConfig, TokenEncoding } from '../config.ts';
+import type { Llm } from '../llm/types.ts';
+import type { Logger } from '../logger.ts';
+import { getTokenizer } from '../pipeline/chunking.ts';
+import type { LlmCacheStorage } from '../storage/kv.ts';
+import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
+import { completeWithCache, llmCacheKey } from './cached-llm.ts';
+import { summaryMessages } from './prompts.ts';
+
+/** LightRAG's context size for one summary call; larger inputs are summarised in groups first. */
+export const SUMMARY_CONTEXT_TOKENS = 12_000;
+
+export class Summarizer {
+  readonly #llm: Llm | undefined;
+  readonly #config: GraphConfig;
+  readonly #encoding: TokenEncoding;
+  readonly #log: Logger | undefined;
+
+  constructor(llm: Llm | undefined, config: GraphConfig, encoding: TokenEncoding, logger?: Logger) {
+    this.#llm = llm;
+    this.#config = config;
+    this.#encoding = encoding;
+    this.#log = logger;
+  }
+
+  /**
+   * The description to store for `fragments`. With `cacheOnly` (rebuilds) a summary comes from
+   * the cache or not at all, in which case the fragments are joined.
+   */
+  async describe(
+    cache: LlmCacheStorage,
+    kind: 'entity' | 'relation',
+    name: string,
+    fragments: readonly string[],
+    options: { cacheOnly?: boolean } = {},
+  ): Promise<string> {
+    if (fragments.length <= 1) return fragments[0] ?? '';
+    const joined = fragments.join(GRAPH_FIELD_SEP);
+    const tokens = await this.#count(joined);
+    if (
+      fragments.length < this.#config.forceSummaryOnMerge &&
+      tokens < this.#config.summaryMaxTokens
+    )
+      return joined;
+    if (!this.#llm) return joined;
+    let parts = [...fragments];
+    // Map: summarise groups that fit one call until everything fits one call.
+    while ((await this.#count(parts.join('\n'))) > SUMMARY_CONTEXT_TOKENS && parts.length > 2) {
+      const groups = await this.#group(parts);
+      if (groups.length === parts.length) break; // each fragment alone is too large: summarise as is
+      parts = [];
+      for (const group of groups) {
+        parts.push(
+          group.length === 1 ? group[0]! : await this.#summary(cache, kind, name, group, options),
+        );
+      }
+    }
+    return this.#summary(cache, kind, name, parts, options);
+  }
+
+  async #summary(
+    cache: LlmCacheStorage,
+    kind: 'entity' | 'relation',
+    name: string,
+    fragments: readonly string[],
+    options: { cacheOnly?: boolean },
+  ): Promise<string> {
+    const llm = this.#llm!;
+    const call = {
+      mode: 'default',
+      cacheType: 'summary' as const,
+      messages: summaryMessages(kind, name, fragments, {
+        language: this.#config.language,
+        lengthTokens: this.#config.summaryLengthRecommended,
+      }),
+    };
+    if (options.cacheOnly) {
+      const hit = await cache.getById(llmCacheKey(call, llm.name));
+      return hit?.return ?? fragments.join(GRAPH_FIELD_SEP);
+    }
+    const { reply } = await completeWithCache(llm, cache, call, this.#log);
+    return reply.trim() || fragments.join(GRAPH_FIELD_SEP);
+  }
+
+  async #group(parts: readonly string[]): Promise<string[][]> {
+    const groups: string[][] = [];
+    let current: string[] = [];
+    let size = 0;
+    for (const part of parts) {
+      const n = await this.#count(part);
+      if (current.length > 0 && size + n > SUMMARY_CONTEXT_TOKENS) {
+        groups.push(current);
+        current = [];
+        size = 0;
+      }
+      current.push(part);
+      size += n;
+    }
+    if (current.length > 0) groups.push(current);
+    return groups;
+  }
+
+  async #count(text: string): Promise<number> {
+    return (await getTokenizer(this.#encoding)).encode(text).length;
+  }
+}
