@@ -2,7 +2,9 @@
  * LLM calls through LIGHTRAG_LLM_CACHE, keyed as LightRAG keys them:
  * `{mode}:{cache_type}:{md5 of the prompts, history, response format and model}`.
  * A hit costs one indexed read; a reply the caller calls incomplete is used but not cached.
+ * Inside a transaction pass it as `tx`: a second pooled connection could deadlock a pool of one.
  */
+import type { Queryable } from '../db/database.ts';
 import type { ChatMessage, CompletionOptions, Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
 import type { LlmCacheStorage } from '../storage/kv.ts';
@@ -38,22 +40,26 @@ export async function completeWithCache(
   cache: LlmCacheStorage,
   call: CachedCall,
   logger?: Logger,
+  tx?: Queryable,
 ): Promise<CachedReply> {
   const key = llmCacheKey(call, llm.name);
-  const hit = await cache.getById(key);
+  const hit = await cache.getById(key, tx);
   if (hit) return { key, reply: hit.return, cached: true };
   const reply = await llm.complete(call.messages, call.options);
   if (call.cacheable?.(reply) ?? true) {
     await cache
-      .upsert([
-        {
-          id: key,
-          return: reply,
-          original_prompt: call.messages.at(-1)?.content ?? '',
-          cache_type: call.cacheType,
-          chunk_id: call.chunkId ?? null,
-        },
-      ])
+      .upsert(
+        [
+          {
+            id: key,
+            return: reply,
+            original_prompt: call.messages.at(-1)?.content ?? '',
+            cache_type: call.cacheType,
+            chunk_id: call.chunkId ?? null,
+          },
+        ],
+        tx,
+      )
       .catch((err: unknown) => logger?.warn('could not cache an LLM reply', errorFields(err)));
   }
   return { key, reply, cached: false };

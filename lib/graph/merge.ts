@@ -155,7 +155,7 @@ export class GraphMerger {
       const stored = rebuild ? undefined : storedNodes.get(name);
       const tracked = rebuild ? [] : (entityChunks.get(name)?.chunk_ids ?? []);
       const m = mergeEntity(name, stored, tracked, records, this.#config);
-      const description = await this.#summarizer.describe(cache, 'entity', name, m.fragments, {
+      const description = await this.#summarizer.describe(tx, cache, 'entity', name, m.fragments, {
         cacheOnly: rebuild,
       });
       nodes.push({
@@ -183,6 +183,7 @@ export class GraphMerger {
         : (relationChunks.get(relationChunkKey(...pair))?.chunk_ids ?? []);
       const m = mergeRelation(stored, tracked, records, this.#config);
       const description = await this.#summarizer.describe(
+        tx,
         cache,
         'relation',
         `${pair[0]} - ${pair[1]}`,

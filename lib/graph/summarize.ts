@@ -5,6 +5,7 @@
  * deletion uses the cache only and never calls the LLM.
  */
 import type { GraphConfig, TokenEncoding } from '../config.ts';
+import type { Queryable } from '../db/database.ts';
 import type { Llm } from '../llm/types.ts';
 import type { Logger } from '../logger.ts';
 import { getTokenizer } from '../pipeline/chunking.ts';
@@ -34,6 +35,7 @@ export class Summarizer {
    * the cache or not at all, in which case the fragments are joined.
    */
   async describe(
+    tx: Queryable,
     cache: LlmCacheStorage,
     kind: 'entity' | 'relation',
     name: string,
@@ -57,14 +59,17 @@ export class Summarizer {
       parts = [];
       for (const group of groups) {
         parts.push(
-          group.length === 1 ? group[0]! : await this.#summary(cache, kind, name, group, options),
+          group.length === 1
+            ? group[0]!
+            : await this.#summary(tx, cache, kind, name, group, options),
         );
       }
     }
-    return this.#summary(cache, kind, name, parts, options);
+    return this.#summary(tx, cache, kind, name, parts, options);
   }
 
   async #summary(
+    tx: Queryable,
     cache: LlmCacheStorage,
     kind: 'entity' | 'relation',
     name: string,
@@ -81,10 +86,10 @@ export class Summarizer {
       }),
     };
     if (options.cacheOnly) {
-      const hit = await cache.getById(llmCacheKey(call, llm.name));
+      const hit = await cache.getById(llmCacheKey(call, llm.name), tx);
       return hit?.return ?? fragments.join(GRAPH_FIELD_SEP);
     }
-    const { reply } = await completeWithCache(llm, cache, call, this.#log);
+    const { reply } = await completeWithCache(llm, cache, call, this.#log, tx);
     return reply.trim() || fragments.join(GRAPH_FIELD_SEP);
   }
 

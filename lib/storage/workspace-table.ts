@@ -47,16 +47,16 @@ export abstract class WorkspaceTable<Row> {
   protected abstract readonly selectList: string;
   protected abstract mapRow(row: Record<string, unknown>): Row;
 
-  async getById(id: string): Promise<Row | null> {
-    const [row] = await this.getByIds([id]);
+  async getById(id: string, q: Queryable = this.db): Promise<Row | null> {
+    const [row] = await this.getByIds([id], q);
     return row ?? null;
   }
 
   /** Rows for `ids` in the same order, `null` where an id is not stored. */
-  async getByIds(ids: readonly string[]): Promise<(Row | null)[]> {
+  async getByIds(ids: readonly string[], q: Queryable = this.db): Promise<(Row | null)[]> {
     const wanted = validateIds(ids, this.maxIdLength);
     if (wanted.length === 0) return [];
-    const { rows } = await this.db.query(
+    const { rows } = await q.query(
       `SELECT ${this.selectList} FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
       [this.workspace, [...new Set(wanted)]],
     );
