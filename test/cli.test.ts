@@ -223,15 +223,24 @@ describe(`lightrag-serverless query on ${TARGET}`, () => {
     );
     assert.equal(result.code, 0, result.stderr);
     const response = JSON.parse(result.stdout);
-    assert.equal(response.mode, 'naive');
+    assert.equal(response.mode, 'mix', 'the default mode');
+    assert.deepEqual(response.keywords.low_level, [
+      'How does an HNSW index trade build time for recall?',
+    ]);
     assert.equal(response.answer, null, 'no LLM configured');
     assert.match(response.context.chunks[0].file_path, /pgvector-indexes\.md$/);
     const text = await run(['query', 'dead-letter queue', '--top-k', '1'], env);
     assert.match(text.stdout, /\[1\] [\d.]+ {2}.*sqs-redrive\.md/);
     assert.match(text.stdout, /No LLM configured/);
-    const graph = await run(['query', 'x', '--mode', 'local'], env);
-    assert.equal(graph.code, 1);
-    assert.match(graph.stderr, /MODE_NOT_SUPPORTED.*naive, bypass/);
+    const graph = await run(['query', 'dead-letter queue', '--mode', 'local'], env);
+    assert.equal(graph.code, 0, graph.stderr);
+    assert.match(
+      graph.stdout,
+      /0 entities, 0 relations, 0 chunks/,
+      'no graph without an LLM at ingest',
+    );
+    const naive = await run(['query', 'dead-letter queue', '--mode', 'naive', '--top-k', '1'], env);
+    assert.match(naive.stdout, /sqs-redrive\.md/);
     const badTopK = await run(['query', 'x', '--top-k', 'lots'], env);
     assert.equal(badTopK.code, 1);
     assert.match(badTopK.stderr, /"top_k" must be an integer/);

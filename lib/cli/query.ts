@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { QueryEngine } from '../query/engine.ts';
-import { parseQueryRequest } from '../query/request.ts';
+import { parseQueryRequest, queryDefaults } from '../query/request.ts';
 import { validateWorkspace } from '../storage/workspace.ts';
 import { type CliIo, openPipeline } from './context.ts';
 
@@ -34,7 +34,7 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
         ...(topK === undefined ? {} : { top_k: topK }),
         only_need_context: values['context-only'],
       },
-      run.config.query,
+      queryDefaults(run.config),
     );
     const engine = new QueryEngine(run.db, run.config, run.embedder, run.llm, run.logger);
     const result = await engine.query(
@@ -46,9 +46,14 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
       return 0;
     }
     if (result.answer !== null) io.out(`${result.answer}\n`);
+    const { entities, relationships, chunks } = result.context;
     io.out(
-      `Context (${result.context.chunks.length} chunks, ${result.timings.retrievalMs} ms retrieval, ${result.timings.generationMs} ms generation${result.cached ? ', cached answer' : ''}):`,
+      `Context (${entities.length} entities, ${relationships.length} relations, ${chunks.length} chunks, ${result.timings.retrievalMs} ms retrieval, ${result.timings.generationMs} ms generation${result.cached ? ', cached answer' : ''}):`,
     );
+    for (const e of entities.slice(0, 10))
+      io.out(`  entity   ${e.entity} (${e.type}, degree ${e.rank})`);
+    for (const r of relationships.slice(0, 10))
+      io.out(`  relation ${r.entity1} — ${r.entity2} (weight ${r.weight})`);
     for (const chunk of result.context.chunks) {
       const preview = chunk.content.replace(/\s+/g, ' ').slice(0, 100);
       io.out(

@@ -16,6 +16,8 @@ export interface CachedCall {
   messages: readonly ChatMessage[];
   options?: CompletionOptions;
   chunkId?: string;
+  /** Neither read nor write the cache (the request or the configuration turned it off). */
+  bypassCache?: boolean;
   /** False for a reply that must not be cached (e.g. cut off before its completion marker). */
   cacheable?: (reply: string) => boolean;
 }
@@ -43,10 +45,10 @@ export async function completeWithCache(
   tx?: Queryable,
 ): Promise<CachedReply> {
   const key = llmCacheKey(call, llm.name);
-  const hit = await cache.getById(key, tx);
+  const hit = call.bypassCache ? null : await cache.getById(key, tx);
   if (hit) return { key, reply: hit.return, cached: true };
   const reply = await llm.complete(call.messages, call.options);
-  if (call.cacheable?.(reply) ?? true) {
+  if (!call.bypassCache && (call.cacheable?.(reply) ?? true)) {
     await cache
       .upsert(
         [

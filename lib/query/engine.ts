@@ -1,8 +1,9 @@
 /**
- * Retrieval and answers: `naive` (vector search over chunks, then the LLM answers from them)
- * and `bypass` (the LLM alone). Answers are cached in LIGHTRAG_LLM_CACHE under LightRAG's key
- * shape `{mode}:query:{md5}`; the hash covers the retrieved chunk ids, so a changed corpus never
- * serves a stale answer.
+ * Retrieval and answers in LightRAG's six modes. `naive` searches chunk vectors; `local`,
+ * `global`, `hybrid` and `mix` read the knowledge graph (graph-retrieval.ts) with keywords from
+ * the request or the LLM; `bypass` sends the question to the LLM alone. Answers are cached in
+ * LIGHTRAG_LLM_CACHE under `{mode}:query:{md5}`; the hash covers everything retrieved, so a
+ * changed corpus never serves a stale answer.
  */
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
@@ -10,29 +11,46 @@ import type { Embedder } from '../embedding/types.ts';
 import { LlmNotConfiguredError } from '../errors.ts';
 import type { ChatMessage, Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
+import { getTokenizer } from '../pipeline/chunking.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
 import { md5 } from '../text.ts';
-import type { QueryRequest } from './request.ts';
+import {
+  assignReferences,
+  type ContextChunk,
+  type ContextEntity,
+  type ContextRelation,
+  chunkLine,
+  formatGraphContext,
+  type Reference,
+  truncateByTokens,
+} from './context.ts';
+import { retrieveGraph } from './graph-retrieval.ts';
+import { type QueryKeywords, queryKeywords } from './keywords.ts';
+import { bypassMessages, graphMessages, naiveMessages } from './prompt.ts';
+import { GRAPH_MODES, type QueryRequest } from './request.ts';
 
-export interface ContextChunk {
-  reference_id: number;
-  chunk_id: string;
-  doc_id: string;
-  file_path: string | null;
-  content: string;
-  /** Cosine similarity to the query (1 = same direction). */
-  score: number;
-}
+export type { ContextChunk, ContextEntity, ContextRelation, Reference } from './context.ts';
 
 export interface QueryResponse {
   mode: QueryRequest['mode'];
   workspace: string;
-  context: { chunks: ContextChunk[] };
-  references: Array<{ reference_id: number; file_path: string | null }>;
+  /** The keywords the graph was searched with (graph modes only). */
+  keywords?: Omit<QueryKeywords, 'source'> & { source: QueryKeywords['source'] };
+  context: { entities: ContextEntity[]; relationships: ContextRelation[]; chunks: ContextChunk[] };
+  references: Reference[];
   /** Null when only context was asked for, or no LLM is configured. */
   answer: string | null;
   cached: boolean;
   timings: { retrievalMs: number; generationMs: number; totalMs: number };
+}
+
+interface Retrieved {
+  keywords?: QueryKeywords;
+  entities: ContextEntity[];
+  relations: ContextRelation[];
+  chunks: ContextChunk[];
+  references: Reference[];
+  messages: ChatMessage[];
 }
 
 export class QueryEngine {
@@ -63,22 +81,34 @@ export class QueryEngine {
   /**
    * @example
    * ```ts
-   * const res = await engine.query(parseQueryRequest({ query: 'What is HNSW?' }, config.query), 'default');
-   * res.context.chunks[0].content; res.answer;
+   * const res = await engine.query(parseQueryRequest({ query: 'Who built the engine?' }, queryDefaults(config)), 'default');
+   * res.context.entities; res.context.chunks; res.answer;
    * ```
    */
   async query(request: QueryRequest, workspace: string): Promise<QueryResponse> {
     const started = performance.now();
     if (request.mode === 'bypass' && !this.#llm) throw new LlmNotConfiguredError('Mode "bypass"');
     const s = await openStorages(this.#db, this.#config, this.#embedder, workspace);
-    const chunks = request.mode === 'naive' ? await this.#retrieve(s, request) : [];
+    const useCache =
+      this.#config.llm.enableCache &&
+      request.enable_cache &&
+      request.conversation_history.length === 0;
+    const r = await this.#retrieve(s, request, useCache);
     const retrievalMs = performance.now() - started;
-    const references = this.#references(chunks);
     const respond = (answer: string | null, cached: boolean): QueryResponse => ({
       mode: request.mode,
       workspace: s.workspace,
-      context: { chunks },
-      references,
+      ...(r.keywords
+        ? {
+            keywords: {
+              high_level: r.keywords.high_level,
+              low_level: r.keywords.low_level,
+              source: r.keywords.source,
+            },
+          }
+        : {}),
+      context: { entities: r.entities, relationships: r.relations, chunks: r.chunks },
+      references: r.references,
       answer,
       cached,
       timings: {
@@ -89,11 +119,6 @@ export class QueryEngine {
     });
     if (request.only_need_context || !this.#llm) return respond(null, false);
 
-    const messages = this.#messages(request, chunks, references);
-    const useCache =
-      this.#config.llm.enableCache &&
-      request.enable_cache &&
-      request.conversation_history.length === 0;
     const cacheId = `${request.mode}:query:${md5(
       JSON.stringify([
         'query-answer-cache-v2',
@@ -101,15 +126,23 @@ export class QueryEngine {
         request.query,
         request.response_type,
         request.top_k,
+        request.chunk_top_k,
+        request.max_entity_tokens,
+        request.max_relation_tokens,
+        request.max_total_tokens,
+        r.keywords?.high_level ?? [],
+        r.keywords?.low_level ?? [],
         this.#llm.name,
-        chunks.map((c) => c.chunk_id),
+        r.entities.map((e) => e.entity),
+        r.relations.map((e) => [e.entity1, e.entity2]),
+        r.chunks.map((c) => c.chunk_id),
       ]),
     )}`;
     if (useCache) {
       const hit = await s.llmCache.getById(cacheId);
       if (hit) return respond(hit.return, true);
     }
-    const answer = await this.#llm.complete(messages);
+    const answer = await this.#llm.complete(r.messages);
     if (useCache) {
       await s.llmCache
         .upsert([
@@ -121,6 +154,7 @@ export class QueryEngine {
             queryparam: {
               mode: request.mode,
               top_k: request.top_k,
+              chunk_top_k: request.chunk_top_k,
               response_type: request.response_type,
             },
           },
@@ -130,73 +164,63 @@ export class QueryEngine {
     return respond(answer, false);
   }
 
-  /** Nearest chunks, then as many as fit the context token budget. */
-  async #retrieve(s: Storages, request: QueryRequest): Promise<ContextChunk[]> {
-    const matches = await s.chunksVdb.query(request.query, request.top_k);
-    const chunks: ContextChunk[] = [];
-    let tokens = 0;
-    for (const match of matches) {
-      tokens += Number(match.tokens ?? 0);
-      if (chunks.length > 0 && tokens > this.#config.query.maxContextTokens) break;
-      chunks.push({
-        reference_id: 0,
-        chunk_id: match.id,
-        doc_id: String(match.full_doc_id ?? ''),
-        file_path: (match.file_path as string | null) ?? null,
-        content: String(match.content ?? ''),
-        score: Number((1 - match.distance).toFixed(6)),
-      });
+  async #retrieve(s: Storages, request: QueryRequest, useCache: boolean): Promise<Retrieved> {
+    const empty = { entities: [], relations: [], chunks: [], references: [] };
+    if (request.mode === 'bypass') return { ...empty, messages: bypassMessages(request) };
+    const tokenizer = await getTokenizer(this.#config.chunking.encoding);
+    const [queryVector] = await this.#embedder.embed([request.query], { purpose: 'query' });
+    if (request.mode === 'naive') {
+      const topK = request.chunk_top_k_given ? request.chunk_top_k : request.top_k;
+      const matches = await s.chunksVdb.queryByVector(queryVector!, topK);
+      const chunks = truncateByTokens(
+        matches.map((m) => ({
+          reference_id: 0,
+          chunk_id: m.id,
+          doc_id: String(m.full_doc_id ?? ''),
+          file_path: (m.file_path as string | null) ?? null,
+          content: String(m.content ?? ''),
+          score: Number((1 - m.distance).toFixed(6)),
+        })),
+        chunkLine,
+        request.max_total_tokens,
+        tokenizer,
+      );
+      const references = assignReferences(chunks);
+      return { ...empty, chunks, references, messages: naiveMessages(request, chunks, references) };
     }
-    return chunks;
-  }
-
-  /** One reference per distinct file path, numbered in order of first use (LightRAG's [n]). */
-  #references(chunks: ContextChunk[]): QueryResponse['references'] {
-    const byPath = new Map<string, number>();
-    for (const chunk of chunks) {
-      const key = chunk.file_path ?? 'unknown_source';
-      if (!byPath.has(key)) byPath.set(key, byPath.size + 1);
-      chunk.reference_id = byPath.get(key)!;
-    }
-    return [...byPath].map(([file_path, reference_id]) => ({
-      reference_id,
-      file_path: file_path === 'unknown_source' ? null : file_path,
-    }));
-  }
-
-  #messages(
-    request: QueryRequest,
-    chunks: ContextChunk[],
-    references: QueryResponse['references'],
-  ): ChatMessage[] {
-    const history = request.conversation_history;
-    if (request.mode === 'bypass') return [...history, { role: 'user', content: request.query }];
-    const context = chunks
-      .map((c) => JSON.stringify({ reference_id: c.reference_id, content: c.content }))
-      .join('\n');
-    const referenceList = references
-      .map((r) => `[${r.reference_id}] ${r.file_path ?? 'unknown source'}`)
-      .join('\n');
-    const system = [
-      '---Role---',
-      'You answer questions using the document chunks of a knowledge base, given below.',
-      '',
-      '---Instructions---',
-      '- Answer only from the Document Chunks. If they do not contain the answer, say that you do not know.',
-      '- Do not invent facts, sources or numbers.',
-      `- Format: ${request.response_type}, in Markdown, in the language of the question.`,
-      '- End with a "### References" section listing at most 5 of the references you used, as "- [n] source".',
-      '',
-      '---Document Chunks---',
-      context || '(no relevant chunks were found)',
-      '',
-      '---References---',
-      referenceList || '(none)',
-    ].join('\n');
-    return [
-      { role: 'system', content: system },
-      ...history,
-      { role: 'user', content: request.query },
-    ];
+    if (!GRAPH_MODES.includes(request.mode)) throw new Error(`unhandled mode ${request.mode}`);
+    const keywords = await queryKeywords(request, this.#llm, s.llmCache, {
+      useCache,
+      logger: this.#log,
+    });
+    const graph = await retrieveGraph(s, request, keywords, queryVector!, {
+      relatedChunkNumber: this.#config.graphQuery.relatedChunkNumber,
+      tokenizer,
+    });
+    // Chunks get what the entities, relations and the prompt itself leave of the total budget.
+    const count = (text: string) => tokenizer.encode(text).length;
+    const overhead = count(
+      graphMessages(request, formatGraphContext(graph.entities, graph.relations, [], []))
+        .map((m) => m.content)
+        .join('\n'),
+    );
+    const chunks = truncateByTokens(
+      graph.chunks,
+      chunkLine,
+      Math.max(0, request.max_total_tokens - overhead),
+      tokenizer,
+    );
+    const references = assignReferences(chunks);
+    return {
+      keywords,
+      entities: graph.entities,
+      relations: graph.relations,
+      chunks,
+      references,
+      messages: graphMessages(
+        request,
+        formatGraphContext(graph.entities, graph.relations, chunks, references),
+      ),
+    };
   }
 }

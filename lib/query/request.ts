@@ -2,23 +2,36 @@
  * The query request body (`POST /query`, the `query` CLI): LightRAG's parameter names, checked
  * strictly so a typo is an error instead of a silently ignored option.
  */
-import type { QueryConfig } from '../config.ts';
-import { UnsupportedModeError, ValidationError } from '../errors.ts';
+import type { GraphQueryConfig, QueryConfig } from '../config.ts';
+import { ValidationError } from '../errors.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import type { ChatMessage } from '../llm/types.ts';
 
-/** LightRAG's modes. The graph modes arrive with the knowledge-graph work. */
-export const QUERY_MODES = ['naive', 'bypass', 'local', 'global', 'hybrid', 'mix'] as const;
-export const SUPPORTED_MODES = ['naive', 'bypass'] as const;
-export type SupportedMode = (typeof SUPPORTED_MODES)[number];
+/** LightRAG's modes; `mix` (graph and chunk vectors) is the default. */
+export const QUERY_MODES = ['mix', 'local', 'global', 'hybrid', 'naive', 'bypass'] as const;
+export type QueryMode = (typeof QUERY_MODES)[number];
+/** The modes that read the knowledge graph. */
+export const GRAPH_MODES: readonly QueryMode[] = ['local', 'global', 'hybrid', 'mix'];
+export const MAX_KEYWORDS = 50;
 
 export const MAX_QUERY_LENGTH = 10_000;
 export const MAX_HISTORY_MESSAGES = 50;
 
 export interface QueryRequest {
   query: string;
-  mode: SupportedMode;
+  mode: QueryMode;
+  /** Entities (local) or relations (global) taken from their vector search. */
   top_k: number;
+  /** Chunks taken from the chunk vectors (`mix`; `naive` when given, else `top_k`). */
+  chunk_top_k: number;
+  /** Whether `chunk_top_k` was given in the request. */
+  chunk_top_k_given: boolean;
+  max_entity_tokens: number;
+  max_relation_tokens: number;
+  max_total_tokens: number;
+  /** Keywords given by the caller; when both are empty the LLM extracts them. */
+  hl_keywords: string[];
+  ll_keywords: string[];
   only_need_context: boolean;
   response_type: string;
   conversation_history: ChatMessage[];
@@ -35,10 +48,27 @@ const FIELDS = new Set([
   'conversation_history',
   'enable_cache',
   'workspace',
+  'chunk_top_k',
+  'max_entity_tokens',
+  'max_relation_tokens',
+  'max_total_tokens',
+  'hl_keywords',
+  'll_keywords',
 ]);
 
+/** The parts of the configuration that give the request defaults. */
+export type QueryDefaults = QueryConfig & GraphQueryConfig;
+
+/** Request defaults from the configuration (`TOP_K`, `CHUNK_TOP_K`, the token budgets). */
+export function queryDefaults(config: {
+  query: QueryConfig;
+  graphQuery: GraphQueryConfig;
+}): QueryDefaults {
+  return { ...config.query, ...config.graphQuery };
+}
+
 /** Validates a parsed body; throws ValidationError / UnsupportedModeError naming the field. */
-export function parseQueryRequest(body: unknown, config: QueryConfig): QueryRequest {
+export function parseQueryRequest(body: unknown, config: QueryDefaults): QueryRequest {
   const b = requireJsonObject(
     body,
     'The request body must be a JSON object with a "query" string.',
@@ -52,20 +82,21 @@ export function parseQueryRequest(body: unknown, config: QueryConfig): QueryRequ
       field: 'query',
     });
   }
-  const mode = b.mode ?? 'naive';
+  const mode = b.mode ?? 'mix';
   if (typeof mode !== 'string' || !(QUERY_MODES as readonly string[]).includes(mode)) {
     throw new ValidationError(`"mode" must be one of ${QUERY_MODES.join(', ')}.`, {
       field: 'mode',
     });
   }
-  if (!(SUPPORTED_MODES as readonly string[]).includes(mode))
-    throw new UnsupportedModeError(mode, SUPPORTED_MODES);
-  const topK = b.top_k ?? config.topK;
-  if (!Number.isInteger(topK) || (topK as number) < 1 || (topK as number) > config.maxTopK) {
-    throw new ValidationError(`"top_k" must be an integer from 1 to ${config.maxTopK}.`, {
-      field: 'top_k',
-    });
-  }
+  const int = (name: string, fallback: number, max: number, min = 1) => {
+    const v = b[name] ?? fallback;
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
+      throw new ValidationError(`"${name}" must be an integer from ${min} to ${max}.`, {
+        field: name,
+      });
+    }
+    return v as number;
+  };
   const flag = (name: string, fallback: boolean) => {
     const v = b[name] ?? fallback;
     if (typeof v !== 'boolean')
@@ -80,13 +111,35 @@ export function parseQueryRequest(body: unknown, config: QueryConfig): QueryRequ
   }
   return {
     query: b.query,
-    mode: mode as SupportedMode,
-    top_k: topK as number,
+    mode: mode as QueryMode,
+    top_k: int('top_k', config.topK, config.maxTopK),
+    chunk_top_k: int('chunk_top_k', config.chunkTopK, config.maxTopK),
+    chunk_top_k_given: b.chunk_top_k !== undefined,
+    max_entity_tokens: int('max_entity_tokens', config.maxEntityTokens, 1_000_000, 0),
+    max_relation_tokens: int('max_relation_tokens', config.maxRelationTokens, 1_000_000, 0),
+    max_total_tokens: int('max_total_tokens', config.maxContextTokens, 1_000_000, 100),
+    hl_keywords: parseKeywords(b.hl_keywords, 'hl_keywords'),
+    ll_keywords: parseKeywords(b.ll_keywords, 'll_keywords'),
     only_need_context: flag('only_need_context', false),
     response_type: responseType,
     conversation_history: parseHistory(b.conversation_history),
     enable_cache: flag('enable_cache', true),
   };
+}
+
+function parseKeywords(value: unknown, field: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (
+    !Array.isArray(value) ||
+    value.length > MAX_KEYWORDS ||
+    !value.every((k) => typeof k === 'string' && k.length <= 200)
+  ) {
+    throw new ValidationError(
+      `"${field}" must be an array of at most ${MAX_KEYWORDS} strings of at most 200 characters.`,
+      { field },
+    );
+  }
+  return value.map((k) => k.trim()).filter(Boolean);
 }
 
 function parseHistory(value: unknown): ChatMessage[] {

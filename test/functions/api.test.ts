@@ -153,6 +153,7 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     const before = chatCalls();
     const first = await query({
       query: 'How do HNSW indexes trade build time for recall?',
+      mode: 'naive',
       top_k: 2,
     });
     assert.equal(first.statusCode, 200, first.body);
@@ -178,6 +179,7 @@ describe(`HTTP API functions on ${TARGET}`, () => {
 
     const second = await query({
       query: 'How do HNSW indexes trade build time for recall?',
+      mode: 'naive',
       top_k: 2,
     });
     assert.equal(second.json.cached, true);
@@ -190,12 +192,14 @@ describe(`HTTP API functions on ${TARGET}`, () => {
 
     const uncached = await query({
       query: 'How do HNSW indexes trade build time for recall?',
+      mode: 'naive',
       top_k: 2,
       enable_cache: false,
     });
     assert.equal(uncached.json.cached, false);
     const withHistory = await query({
       query: 'How do HNSW indexes trade build time for recall?',
+      mode: 'naive',
       top_k: 2,
       conversation_history: [
         { role: 'user', content: 'Hi' },
@@ -208,7 +212,11 @@ describe(`HTTP API functions on ${TARGET}`, () => {
 
   it('returns only the context when asked, and answers bypass queries without retrieval', async () => {
     const before = chatCalls();
-    const contextOnly = await query({ query: 'dead-letter queue', only_need_context: true });
+    const contextOnly = await query({
+      query: 'dead-letter queue',
+      mode: 'naive',
+      only_need_context: true,
+    });
     assert.equal(contextOnly.json.answer, null);
     assert.equal(contextOnly.json.context.chunks[0].file_path, 'sqs.md');
     assert.equal(chatCalls(), before);
@@ -218,15 +226,37 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     assert.match(bypass.json.answer, /Answer to "Say hello" from 1 messages/);
   });
 
-  it('refuses the graph modes, naming the supported ones', async () => {
-    for (const mode of ['local', 'global', 'hybrid', 'mix']) {
-      const res = await query({ query: 'x', mode });
-      assert.equal(res.statusCode, 400);
-      assert.equal(res.json.error.code, 'MODE_NOT_SUPPORTED');
-      assert.deepEqual(res.json.error.details.supported, ['naive', 'bypass']);
+  it('serves every LightRAG mode, mix by default, and refuses unknown ones', async () => {
+    const before = chatCalls();
+    for (const mode of ['local', 'global', 'hybrid', 'mix', undefined]) {
+      const res = await query({
+        query: 'dead-letter queue',
+        ...(mode ? { mode } : {}),
+        only_need_context: true,
+        hl_keywords: ['queues'],
+        ll_keywords: ['dead-letter queue'],
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json.mode, mode ?? 'mix');
+      assert.deepEqual(res.json.keywords, {
+        high_level: ['queues'],
+        low_level: ['dead-letter queue'],
+        source: 'request',
+      });
+      assert.ok(Array.isArray(res.json.context.entities));
+      assert.ok(Array.isArray(res.json.context.relationships));
     }
+    const mix = await query({
+      query: 'dead-letter queue',
+      only_need_context: true,
+      ll_keywords: ['x'],
+    });
+    assert.equal(mix.json.context.chunks[0].file_path, 'sqs.md', 'mix adds the chunk vectors');
+    assert.equal(chatCalls(), before, 'keywords given: no LLM call');
     const unknown = await query({ query: 'x', mode: 'telepathy' });
     assert.equal(unknown.json.error.code, 'VALIDATION_FAILED');
+    const badKeywords = await query({ query: 'x', hl_keywords: 'one' });
+    assert.equal(badKeywords.json.error.details.field, 'hl_keywords');
   });
 
   it('refuses bad bodies with specific errors and one body shape', async () => {

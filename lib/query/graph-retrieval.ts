@@ -1,0 +1,243 @@
+/**
+ * Graph retrieval for the `local`, `global`, `hybrid` and `mix` modes, as LightRAG's `kg_query`:
+ * - local: entity vectors searched with the low-level keywords, then their one-hop relations
+ *   ranked by (edge degree, weight);
+ * - global: relation vectors searched with the high-level keywords, their ends as entities;
+ * - hybrid: both, merged round-robin; mix: hybrid plus the chunk vectors searched with the query.
+ * Chunks of the graph elements come from their source ids, `RELATED_CHUNK_NUMBER` per element,
+ * chosen by vector similarity to the query (LightRAG's `kg_chunk_pick_method` VECTOR).
+ */
+import type { Tiktoken } from 'js-tiktoken/lite';
+import type { GraphProperties } from '../storage/graph.ts';
+import { edgeKey } from '../storage/graph.ts';
+import type { Storages } from '../storage/index.ts';
+import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
+import {
+  type ContextChunk,
+  type ContextEntity,
+  type ContextRelation,
+  entityLine,
+  relationLine,
+  truncateByTokens,
+} from './context.ts';
+import type { QueryKeywords } from './keywords.ts';
+import type { QueryRequest } from './request.ts';
+
+export interface GraphRetrieval {
+  entities: ContextEntity[];
+  relations: ContextRelation[];
+  /** Candidate chunks in priority order (vector chunks, entity chunks, relation chunks). */
+  chunks: ContextChunk[];
+}
+
+const str = (v: unknown) =>
+  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+
+function toEntity(name: string, p: GraphProperties | undefined, rank: number): ContextEntity {
+  return {
+    entity: name,
+    type: str(p?.entity_type) || 'UNKNOWN',
+    description: str(p?.description),
+    rank,
+    source_id: str(p?.source_id),
+    file_path: str(p?.file_path),
+  };
+}
+
+function toRelation(a: string, b: string, p: GraphProperties, rank: number): ContextRelation {
+  return {
+    entity1: a,
+    entity2: b,
+    description: str(p.description),
+    keywords: str(p.keywords),
+    weight: typeof p.weight === 'number' ? p.weight : Number(p.weight ?? 0),
+    rank,
+    source_id: str(p.source_id),
+    file_path: str(p.file_path),
+  };
+}
+
+/** Alternates between lists, keeping the first occurrence of each key. */
+export function roundRobin<T>(lists: ReadonlyArray<readonly T[]>, key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  const longest = Math.max(0, ...lists.map((l) => l.length));
+  for (let i = 0; i < longest; i++) {
+    for (const list of lists) {
+      const item = list[i];
+      if (item === undefined || seen.has(key(item))) continue;
+      seen.add(key(item));
+      out.push(item);
+    }
+  }
+  return out;
+}
+
+async function localSearch(s: Storages, keywords: string[], topK: number, vector: number[]) {
+  if (keywords.length === 0) return { entities: [], relations: [] };
+  const [embedded] = await s.entitiesVdb.embedder.embed([keywords.join(', ')], {
+    purpose: 'query',
+  });
+  const matches = await s.entitiesVdb.queryByVector(embedded ?? vector, topK);
+  const names = [...new Set(matches.map((m) => str(m.entity_name)).filter(Boolean))];
+  const [nodes, degrees, nodeEdges] = await Promise.all([
+    s.graph.getNodesBatch(names),
+    s.graph.nodeDegreesBatch(names),
+    s.graph.getNodesEdgesBatch(names),
+  ]);
+  const entities = names
+    .filter((n) => nodes.has(n))
+    .map((n) => toEntity(n, nodes.get(n), degrees.get(n) ?? 0));
+  const pairs = new Map<string, [string, string]>();
+  for (const e of entities) {
+    for (const [a, b] of nodeEdges.get(e.entity) ?? []) pairs.set(edgeKey(a, b), [a, b]);
+  }
+  const list = [...pairs.values()];
+  const [props, edgeDegrees] = await Promise.all([
+    s.graph.getEdgesBatch(list),
+    s.graph.edgeDegreesBatch(list),
+  ]);
+  const relations = list
+    .filter(([a, b]) => props.has(edgeKey(a, b)))
+    .map(([a, b]) =>
+      toRelation(a, b, props.get(edgeKey(a, b))!, edgeDegrees.get(edgeKey(a, b)) ?? 0),
+    )
+    .sort((x, y) => y.rank - x.rank || y.weight - x.weight);
+  return { entities, relations };
+}
+
+async function globalSearch(s: Storages, keywords: string[], topK: number) {
+  if (keywords.length === 0) return { entities: [], relations: [] };
+  const matches = await s.relationshipsVdb.query(keywords.join(', '), topK);
+  const pairs = matches
+    .map((m) => [str(m.src_id), str(m.tgt_id)] as [string, string])
+    .filter(([a, b]) => a && b && a !== b);
+  const [props, edgeDegrees] = await Promise.all([
+    s.graph.getEdgesBatch(pairs),
+    s.graph.edgeDegreesBatch(pairs),
+  ]);
+  const relations = pairs
+    .filter(([a, b]) => props.has(edgeKey(a, b)))
+    .map(([a, b]) =>
+      toRelation(a, b, props.get(edgeKey(a, b))!, edgeDegrees.get(edgeKey(a, b)) ?? 0),
+    );
+  const names = [...new Set(relations.flatMap((r) => [r.entity1, r.entity2]))];
+  const [nodes, degrees] = await Promise.all([
+    s.graph.getNodesBatch(names),
+    s.graph.nodeDegreesBatch(names),
+  ]);
+  const entities = names
+    .filter((n) => nodes.has(n))
+    .map((n) => toEntity(n, nodes.get(n), degrees.get(n) ?? 0));
+  return { entities, relations };
+}
+
+function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
+/**
+ * The chunks behind some graph elements: their source ids in order of occurrence, then the
+ * `perElement × elements` most similar to the query.
+ */
+async function chunksFromSources(
+  s: Storages,
+  sourceIds: readonly string[],
+  elements: number,
+  perElement: number,
+  queryVector: readonly number[],
+): Promise<ContextChunk[]> {
+  const ids = [...new Set(sourceIds.flatMap((id) => id.split(GRAPH_FIELD_SEP)).filter(Boolean))];
+  if (ids.length === 0) return [];
+  const vectors = await s.chunksVdb.getVectorsByIds(ids);
+  const ranked = ids
+    .filter((id) => vectors.has(id))
+    .map((id) => ({ id, score: cosine(queryVector, vectors.get(id)!) }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, perElement * elements);
+  const rows = await s.textChunks.getByIds(ranked.map((r) => r.id));
+  return ranked.flatMap((r, i) => {
+    const row = rows[i];
+    if (!row) return [];
+    return [
+      {
+        reference_id: 0,
+        chunk_id: r.id,
+        doc_id: row.full_doc_id,
+        file_path: row.file_path ?? null,
+        content: row.content,
+        score: Number(r.score.toFixed(6)),
+      },
+    ];
+  });
+}
+
+/** Retrieves and budgets the graph part of the context; chunks are budgeted by the caller. */
+export async function retrieveGraph(
+  s: Storages,
+  request: QueryRequest,
+  keywords: QueryKeywords,
+  queryVector: number[],
+  options: { relatedChunkNumber: number; tokenizer: Tiktoken },
+): Promise<GraphRetrieval> {
+  const mode = request.mode;
+  const wantLocal = mode === 'local' || mode === 'hybrid' || mode === 'mix';
+  const wantGlobal = mode === 'global' || mode === 'hybrid' || mode === 'mix';
+  const [local, global, vectorMatches] = await Promise.all([
+    wantLocal ? localSearch(s, keywords.low_level, request.top_k, queryVector) : undefined,
+    wantGlobal ? globalSearch(s, keywords.high_level, request.top_k) : undefined,
+    mode === 'mix' ? s.chunksVdb.queryByVector(queryVector, request.chunk_top_k) : [],
+  ]);
+  const entities = truncateByTokens(
+    roundRobin([local?.entities ?? [], global?.entities ?? []], (e) => e.entity),
+    entityLine,
+    request.max_entity_tokens,
+    options.tokenizer,
+  );
+  const relations = truncateByTokens(
+    roundRobin([local?.relations ?? [], global?.relations ?? []], (r) =>
+      edgeKey(r.entity1, r.entity2),
+    ),
+    relationLine,
+    request.max_relation_tokens,
+    options.tokenizer,
+  );
+  const n = options.relatedChunkNumber;
+  const [entityChunks, relationChunks] = await Promise.all([
+    chunksFromSources(
+      s,
+      entities.map((e) => e.source_id),
+      entities.length,
+      n,
+      queryVector,
+    ),
+    chunksFromSources(
+      s,
+      relations.map((r) => r.source_id),
+      relations.length,
+      n,
+      queryVector,
+    ),
+  ]);
+  const vectorChunks: ContextChunk[] = vectorMatches.map((m) => ({
+    reference_id: 0,
+    chunk_id: m.id,
+    doc_id: str(m.full_doc_id),
+    file_path: (m.file_path as string | null) ?? null,
+    content: str(m.content),
+    score: Number((1 - m.distance).toFixed(6)),
+  }));
+  return {
+    entities,
+    relations,
+    chunks: roundRobin([vectorChunks, entityChunks, relationChunks], (c) => c.chunk_id),
+  };
+}
