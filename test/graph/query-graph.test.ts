@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Config, loadConfig } from '../../lib/config.ts';
+import type { Database } from '../../lib/db/database.ts';
+import { HashEmbedder } from '../../lib/embedding/hash.ts';
+import { createLlm } from '../../lib/llm/index.ts';
+import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
+import { QueryEngine } from '../../lib/query/engine.ts';
+import { parseQueryRequest, queryDefaults } from '../../lib/query/request.ts';
+import { createTestDatabase, quietLogger, TARGET, uniqueWorkspace } from '../support/database.ts';
+import { type ScriptedLlm, scriptedLlmEnv, startScriptedLlm } from '../support/scripted-llm.ts';
+
+const DIM = 64;
+
+const DOCS = [
+  {
+    file: 'ada.md',
+    text: [
+      'Ada Lovelace wrote programs for the Analytical Engine designed by Charles Babbage.',
+      '[[E:Ada Lovelace|Person|Ada Lovelace was a mathematician who wrote the first program.]]',
+      '[[E:Analytical Engine|Artifact|The Analytical Engine was a mechanical computer.]]',
+      '[[E:Charles Babbage|Person|Charles Babbage designed the Analytical Engine.]]',
+      '[[R:Ada Lovelace|Analytical Engine|programming, software|Ada Lovelace programmed the Analytical Engine.]]',
+      '[[R:Charles Babbage|Analytical Engine|design, invention|Charles Babbage designed the Analytical Engine.]]',
+      '[[R:Ada Lovelace|Charles Babbage|collaboration|Ada Lovelace corresponded with Charles Babbage.]]',
+    ].join('\n'),
+  },
+  {
+    file: 'turing.md',
+    text: [
+      'Alan Turing described a universal machine and broke ciphers at Bletchley Park.',
+      '[[E:Alan Turing|Person|Alan Turing was a logician and codebreaker.]]',
+      '[[E:Bletchley Park|Location|Bletchley Park was the codebreaking centre.]]',
+      '[[E:Universal Machine|Concept|A machine that can simulate any other machine.]]',
+      '[[R:Alan Turing|Bletchley Park|codebreaking, war|Alan Turing worked at Bletchley Park.]]',
+      '[[R:Alan Turing|Universal Machine|computation theory|Alan Turing described the Universal Machine.]]',
+      '[[R:Universal Machine|Analytical Engine|computation theory|The Analytical Engine anticipated the Universal Machine.]]',
+    ].join('\n'),
+  },
+  {
+    file: 'gardening.md',
+    text: 'Tomatoes need sun and regular watering; compost improves the soil of a vegetable garden.',
+  },
+];
+
+describe(`graph query modes on ${TARGET}`, () => {
+  let db: Database;
+  let llm: ScriptedLlm;
+  let config: Config;
+  let engine: QueryEngine;
+  const ws = uniqueWorkspace();
+
+  before(async () => {
+    llm = await startScriptedLlm();
+    const target = await createTestDatabase({ EMBEDDING_DIM: String(DIM), ...scriptedLlmEnv(llm) });
+    config = loadConfig(target.env);
+    db = target.open();
+    const chat = createLlm(config.llm);
+    const pipeline = new IngestPipeline(db, config, new HashEmbedder(DIM), quietLogger, chat);
+    for (const doc of DOCS) {
+      const r = await pipeline.ingest({ content: doc.text, filePath: doc.file, workspace: ws });
+      assert.equal(r.status, 'processed', r.error);
+    }
+    engine = new QueryEngine(db, config, new HashEmbedder(DIM), chat, quietLogger);
+  });
+  after(() => llm.close());
+
+  const ask = (body: Record<string, unknown>) =>
+    engine.query(parseQueryRequest(body, queryDefaults(config)), ws);
+
+  it('local: entities by the low-level keywords, their relations by edge degree then weight', async () => {
+    const res = await ask({
+      query: 'Who was Ada Lovelace?',
+      mode: 'local',
+      ll_keywords: ['Ada Lovelace'],
+      top_k: 1,
+      only_need_context: true,
+    });
+    assert.deepEqual(
+      res.context.entities.map((e) => [e.entity, e.type, e.rank]),
+      [['Ada Lovelace', 'person', 2]],
+    );
+    const relations = res.context.relationships.map((r) => [r.entity1, r.entity2, r.rank]);
+    // Edge degrees: Ada(2) + Engine(3) = 5, Ada(2) + Babbage(2) = 4.
+    assert.deepEqual(relations, [
+      ['Ada Lovelace', 'Analytical Engine', 5],
+      ['Ada Lovelace', 'Charles Babbage', 4],
+    ]);
+    assert.equal(res.context.chunks.length, 1, 'the one chunk behind them');
+    assert.equal(res.context.chunks[0]?.file_path, 'ada.md');
+    assert.deepEqual(res.references, [{ reference_id: 1, file_path: 'ada.md' }]);
+    assert.deepEqual(res.keywords?.source, 'request');
+  });
+
+  it('global: relations by the high-level keywords, their ends as entities', async () => {
+    const res = await ask({
+      query: 'What was done in codebreaking?',
+      mode: 'global',
+      hl_keywords: ['codebreaking, war'],
+      top_k: 1,
+      only_need_context: true,
+    });
+    assert.deepEqual(
+      res.context.relationships.map((r) => [r.entity1, r.entity2]),
+      [['Alan Turing', 'Bletchley Park']],
+    );
+    assert.deepEqual(
+      res.context.entities.map((e) => e.entity),
+      ['Alan Turing', 'Bletchley Park'],
+    );
+    assert.equal(res.context.chunks[0]?.file_path, 'turing.md');
+  });
+
+  it('hybrid merges both round-robin; mix adds the chunk vectors of the raw query', async () => {
+    const body = {
+      query: 'tomatoes compost garden',
+      ll_keywords: ['Ada Lovelace'],
+      hl_keywords: ['codebreaking, war'],
+      top_k: 1,
+      only_need_context: true,
+    };
+    const hybrid = await ask({ ...body, mode: 'hybrid' });
+    assert.deepEqual(
+      hybrid.context.entities.map((e) => e.entity),
+      ['Ada Lovelace', 'Alan Turing', 'Bletchley Park'],
+    );
+    assert.deepEqual(
+      hybrid.context.relationships.map((r) => r.entity1 + '|' + r.entity2),
+      [
+        'Ada Lovelace|Analytical Engine',
+        'Alan Turing|Bletchley Park',
+        'Ada Lovelace|Charles Babbage',
+      ],
+    );
+    assert.ok(!hybrid.context.chunks.some((c) => c.file_path === 'gardening.md'));
+    const mix = await ask({ ...body, mode: 'mix', chunk_top_k: 1 });
+    assert.equal(mix.context.chunks[0]?.file_path, 'gardening.md', 'vector chunks come first');
+    assert.deepEqual(mix.context.chunks.map((c) => c.file_path).sort(), [
+      'ada.md',
+      'gardening.md',
+      'turing.md',
+    ]);
+    assert.deepEqual(
+      mix.references.map((r) => r.reference_id),
+      [1, 2, 3],
+    );
+  });
+
+  it('extracts keywords with the LLM once, then from the cache', async () => {
+    const question = 'Which machine did Charles Babbage design?';
+    llm.keywords.set(question, {
+      high_level_keywords: ['design, invention'],
+      low_level_keywords: ['Charles Babbage'],
+    });
+    const before = llm.count('keywords');
+    const first = await ask({ query: question, mode: 'hybrid', only_need_context: true });
+    assert.deepEqual(first.keywords, {
+      high_level: ['design, invention'],
+      low_level: ['Charles Babbage'],
+      source: 'llm',
+    });
+    assert.ok(first.context.entities.some((e) => e.entity === 'Charles Babbage'));
+    const second = await ask({ query: question, mode: 'hybrid', only_need_context: true });
+    assert.equal(second.keywords?.source, 'cache');
+    assert.equal(llm.count('keywords'), before + 1);
+    const { rows } = await db.query<{ id: string }>(
+      `SELECT id FROM lightrag_llm_cache WHERE workspace = $1 AND cache_type = 'keywords'`,
+      [ws],
+    );
+    assert.ok(rows.some((r) => /^hybrid:keywords:[0-9a-f]{32}$/.test(r.id)));
+    const keywordsRequest = llm.requests.filter((r) => r.kind === 'keywords').at(-1)!;
+    assert.deepEqual(keywordsRequest.body.response_format, { type: 'json_object' });
+
+    // No keywords and a short question: the question is the low-level keyword.
+    const short = await ask({ query: 'Alan Turing', mode: 'local', only_need_context: true });
+    assert.deepEqual(short.keywords?.low_level, ['Alan Turing']);
+    assert.equal(short.context.entities[0]?.entity, 'Alan Turing');
+  });
+
+  it('answers from the graph context and caches the answer under {mode}:query', async () => {
+    const body = {
+      query: 'How did Ada Lovelace work with the Analytical Engine?',
+      mode: 'local',
+      ll_keywords: ['Ada Lovelace'],
+      top_k: 2,
+    };
+    const before = llm.count('answer');
+    const first = await ask(body);
+    assert.match(first.answer ?? '', /^ANSWER with 2 entities, \d+ relations, \d+ chunks\.$/);
+    const prompt = llm.requests.at(-1)!.body.messages as Array<{ role: string; content: string }>;
+    assert.match(
+      prompt[0]!.content,
+      /Knowledge Graph Data \(Entity\):[\s\S]*"entity":"Ada Lovelace"/,
+    );
+    assert.match(prompt[0]!.content, /Reference Document List[\s\S]*\[1\] ada\.md/);
+    assert.match(prompt[0]!.content, /### References/);
+    assert.equal(prompt.at(-1)!.content, body.query);
+    const second = await ask(body);
+    assert.equal(second.cached, true);
+    assert.equal(llm.count('answer'), before + 1);
+    const { rows } = await db.query<{ id: string }>(
+      `SELECT id FROM lightrag_llm_cache WHERE workspace = $1 AND cache_type = 'query'`,
+      [ws],
+    );
+    assert.ok(rows.some((r) => /^local:query:[0-9a-f]{32}$/.test(r.id)));
+  });
+
+  it('keeps each context section within its token budget', async () => {
+    const body = {
+      query: 'everything',
+      mode: 'hybrid',
+      ll_keywords: ['Ada Lovelace', 'Alan Turing'],
+      hl_keywords: ['computation theory'],
+      top_k: 10,
+      only_need_context: true,
+    };
+    const full = await ask(body);
+    assert.ok(full.context.entities.length >= 4 && full.context.relationships.length >= 4);
+    const tight = await ask({ ...body, max_entity_tokens: 30, max_relation_tokens: 40 });
+    assert.equal(tight.context.entities.length, 1);
+    assert.equal(tight.context.relationships.length, 1);
+    const noChunks = await ask({ ...body, max_total_tokens: 100 });
+    assert.deepEqual(noChunks.context.chunks, [], 'the prompt and graph use the whole budget');
+  });
+});
