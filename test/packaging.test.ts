@@ -151,6 +151,9 @@ describe('serverless.yml packaged offline with osls', () => {
       'GET /documents',
       'GET /documents/status-counts',
       'GET /documents/{id}',
+      'GET /graph',
+      'GET /graph/labels/popular',
+      'GET /graph/labels/search',
       'GET /health',
       'POST /documents',
       'POST /documents/reprocess',
@@ -187,7 +190,7 @@ describe('serverless.yml packaged offline with osls', () => {
       'sqs:ReceiveMessage',
     ]);
     assert.deepEqual(actions('QueryRole'), ['bedrock:InvokeModel']);
-    assert.deepEqual(actions('DocumentsRole'), ['sqs:SendMessage']);
+    assert.deepEqual(actions('DocumentsRole'), ['bedrock:InvokeModel', 'sqs:SendMessage']);
     assert.deepEqual(actions('HealthRole'), []);
   });
 

@@ -3,10 +3,15 @@
  * delete and reprocess. Shared by the HTTP function and the CLI.
  */
 import type { Config } from '../config.ts';
+import { withConflictRetry } from '../db/conflicts.ts';
 import type { Database } from '../db/database.ts';
 import { DocumentNotFoundError, HttpError, ValidationError } from '../errors.ts';
+import { GraphMerger } from '../graph/merge.ts';
+import { removeDocumentFromGraph } from '../graph/rebuild.ts';
+import { Summarizer } from '../graph/summarize.ts';
 import { validateIngestMessage } from '../ingest/message.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
+import type { Llm } from '../llm/types.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
 import type { EnqueueResult, IngestQueueClient } from '../queue/enqueue.ts';
 import type { DocStatus, PageRequest, StoredDocStatus } from '../storage/doc-status.ts';
@@ -24,17 +29,24 @@ export class DocumentService {
   readonly #config: Config;
   readonly #pipeline: IngestPipeline;
   readonly #queue: IngestQueueClient | undefined;
+  readonly #merger: GraphMerger;
 
+  /** `llm` names the cached summaries a deletion's rebuild may reuse; it is never called. */
   constructor(
     db: Database,
     config: Config,
     pipeline: IngestPipeline,
     queue: IngestQueueClient | undefined,
+    llm?: Llm,
   ) {
     this.#db = db;
     this.#config = config;
     this.#pipeline = pipeline;
     this.#queue = queue;
+    this.#merger = new GraphMerger(
+      new Summarizer(llm, config.graph, config.chunking.encoding),
+      config.graph,
+    );
   }
 
   /**
@@ -119,12 +131,14 @@ export class DocumentService {
   }
 
   /**
-   * Deletes a document, its chunks, its chunk vectors, its status and the cache entries made
-   * from its chunks, in one transaction. 404 when it does not exist.
+   * Deletes a document in one transaction: the entities and relations only it supported, then
+   * (rebuilt from cached extractions, without LLM calls) those it shared, its chunks, chunk
+   * vectors, anchors, status, full text and the cache entries made from its chunks. 404 when it
+   * does not exist; a failure part-way changes nothing, so the call can simply be repeated.
    */
   async delete(docId: string, workspace: string) {
     const s = await this.#pipeline.storages(workspace);
-    return this.#db.withTransaction(async (tx) => {
+    return withConflictRetry(this.#db, async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
         `lightrag:${s.workspace}:${docId}`,
       ]);
@@ -153,6 +167,18 @@ export class DocumentService {
       );
       if (status.rowCount === 0 && full.rowCount === 0)
         throw new DocumentNotFoundError(docId, s.workspace);
+      const chunkRows = await tx.query<{ id: string }>(
+        `SELECT id FROM ${s.textChunks.table} WHERE workspace = $1 AND full_doc_id = $2`,
+        [s.workspace, docId],
+      );
+      const graph = await removeDocumentFromGraph(
+        tx,
+        s,
+        docId,
+        chunkRows.rows.map((r) => r.id),
+        this.#merger,
+        { json: this.#config.graph.useJson },
+      );
       const cache = await tx.query(
         `DELETE FROM ${s.llmCache.table} WHERE workspace = $1 AND chunk_id IN
            (SELECT id FROM ${s.textChunks.table} WHERE workspace = $1 AND full_doc_id = $2)`,
@@ -160,7 +186,7 @@ export class DocumentService {
       );
       const chunks = await s.textChunks.deleteByDocId(docId, tx);
       const vectors = await s.chunksVdb.deleteByDocId(docId, tx);
-      return { docId, deleted: { chunks, vectors, cacheEntries: cache.rowCount } };
+      return { docId, deleted: { chunks, vectors, cacheEntries: cache.rowCount }, graph };
     });
   }
 

@@ -18,6 +18,12 @@ export interface Sourced<R> {
   record: R;
   chunkId: string;
   filePath: string | null;
+  /**
+   * The chunk names this entity only as a relation's end: it supports the entity (its id and file
+   * are tracked, so deleting another document cannot orphan the relation) without a description
+   * or a type vote.
+   */
+  supportOnly?: boolean;
 }
 
 export const splitField = (value: unknown): string[] =>
@@ -82,7 +88,7 @@ function mergeCommon<R extends { description: string }>(
     sourceId: chunkIds.slice(0, maxSourceIds).join(GRAPH_FIELD_SEP),
     fragments: mergeFragments(
       splitField(storedDescription),
-      records.map((r) => r.record.description),
+      records.filter((r) => !r.supportOnly).map((r) => r.record.description),
     ),
     filePath: mergeFilePaths(
       storedFilePath,
@@ -117,7 +123,7 @@ export function mergeEntity(
     name,
     entityType: voteEntityType(
       storedType,
-      records.map((r) => r.record.type),
+      records.filter((r) => !r.supportOnly).map((r) => r.record.type),
     ),
   };
 }

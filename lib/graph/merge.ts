@@ -67,6 +67,37 @@ export async function lockEntities(
   );
 }
 
+/**
+ * The entity records plus, for each relation end that is no entity record of these chunks, a
+ * record from the relation: of type UNKNOWN with the relation's description when the end is new
+ * (or itself UNKNOWN), as LightRAG creates missing ends; support-only for a known entity.
+ */
+export function withRelationEnds(
+  groups: RecordGroups,
+  known: ReadonlyMap<string, GraphProperties>,
+): Map<string, Sourced<EntityRecord>[]> {
+  const entities = new Map(groups.entities);
+  for (const { records } of groups.relations.values()) {
+    for (const r of records) {
+      for (const end of [r.record.source, r.record.target]) {
+        const own = groups.entities.get(end);
+        if (own?.some((e) => e.chunkId === r.chunkId)) continue;
+        const stored = known.get(end);
+        const real = (own?.length ?? 0) > 0 || (stored && stored.entity_type !== UNKNOWN_TYPE);
+        const list = entities.get(end) ?? [];
+        list.push({
+          chunkId: r.chunkId,
+          filePath: r.filePath,
+          record: { name: end, type: UNKNOWN_TYPE, description: real ? '' : r.record.description },
+          supportOnly: Boolean(real),
+        });
+        entities.set(end, list);
+      }
+    }
+  }
+  return entities;
+}
+
 export const entityVectorId = (name: string) => computeMdhashId(name, 'ent-');
 /** LightRAG's relation vector id: `rel-` + md5(src + tgt), ends in canonical order. */
 export const relationVectorId = (a: string, b: string) => {
@@ -76,11 +107,11 @@ export const relationVectorId = (a: string, b: string) => {
 
 export class GraphMerger {
   readonly #summarizer: Summarizer;
-  readonly #config: GraphConfig;
+  readonly config: GraphConfig;
 
   constructor(summarizer: Summarizer, config: GraphConfig) {
     this.#summarizer = summarizer;
-    this.#config = config;
+    this.config = config;
   }
 
   /** Merges one document's extractions and records its anchors (FULL_ENTITIES / FULL_RELATIONS). */
@@ -130,23 +161,7 @@ export class GraphMerger {
       tx,
     );
 
-    // A relation's end that is no entity anywhere becomes a node of type UNKNOWN.
-    const entities = new Map(groups.entities);
-    if (!rebuild) {
-      for (const { records } of relations) {
-        for (const r of records) {
-          for (const end of [r.record.source, r.record.target]) {
-            if (groups.entities.has(end) || storedNodes.has(end)) continue;
-            const list = entities.get(end) ?? [];
-            list.push({
-              ...r,
-              record: { name: end, type: UNKNOWN_TYPE, description: r.record.description },
-            });
-            entities.set(end, list);
-          }
-        }
-      }
-    }
+    const entities = rebuild ? new Map(groups.entities) : withRelationEnds(groups, storedNodes);
 
     const now = Math.floor(Date.now() / 1000);
     const cache = s.llmCache;
@@ -154,7 +169,7 @@ export class GraphMerger {
     for (const [name, records] of entities) {
       const stored = rebuild ? undefined : storedNodes.get(name);
       const tracked = rebuild ? [] : (entityChunks.get(name)?.chunk_ids ?? []);
-      const m = mergeEntity(name, stored, tracked, records, this.#config);
+      const m = mergeEntity(name, stored, tracked, records, this.config);
       const description = await this.#summarizer.describe(tx, cache, 'entity', name, m.fragments, {
         cacheOnly: rebuild,
       });
@@ -181,7 +196,7 @@ export class GraphMerger {
       const tracked = rebuild
         ? []
         : (relationChunks.get(relationChunkKey(...pair))?.chunk_ids ?? []);
-      const m = mergeRelation(stored, tracked, records, this.#config);
+      const m = mergeRelation(stored, tracked, records, this.config);
       const description = await this.#summarizer.describe(
         tx,
         cache,

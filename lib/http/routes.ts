@@ -4,6 +4,9 @@
  */
 export const API_ROUTES = [
   { method: 'POST', path: '/query', fn: 'query' },
+  { method: 'GET', path: '/graph', fn: 'query' },
+  { method: 'GET', path: '/graph/labels/popular', fn: 'query' },
+  { method: 'GET', path: '/graph/labels/search', fn: 'query' },
   { method: 'POST', path: '/documents', fn: 'documents' },
   { method: 'GET', path: '/documents', fn: 'documents' },
   { method: 'GET', path: '/documents/status-counts', fn: 'documents' },

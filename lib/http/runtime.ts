@@ -6,6 +6,7 @@ import { getDatabase } from '../db/container.ts';
 import type { Database } from '../db/database.ts';
 import { DocumentService } from '../documents/service.ts';
 import { createEmbedder } from '../embedding/index.ts';
+import { GraphService } from '../graph/service.ts';
 import { createLlm } from '../llm/index.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { IngestPipeline } from '../pipeline/ingest.ts';
@@ -19,6 +20,7 @@ export interface ApiRuntime {
   logger: Logger;
   engine: QueryEngine;
   documents: DocumentService;
+  graph: GraphService;
 }
 
 let runtime: ApiRuntime | undefined;
@@ -45,7 +47,8 @@ export function getApiRuntime(): ApiRuntime {
       db,
       logger,
       engine: new QueryEngine(db, config, embedder, llm, logger),
-      documents: new DocumentService(db, config, pipeline, queue),
+      documents: new DocumentService(db, config, pipeline, queue, llm),
+      graph: new GraphService(db, config),
     };
   }
   return runtime;
