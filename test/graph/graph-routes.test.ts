@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { handler as documentsHandler } from '../../functions/documents.ts';
+import { handler as queryHandler } from '../../functions/query.ts';
+import { getDatabase } from '../../lib/db/container.ts';
+import { HashEmbedder } from '../../lib/embedding/hash.ts';
+import { matchRoute } from '../../lib/http/routes.ts';
+import { getApiRuntime } from '../../lib/http/runtime.ts';
+import { createLlm } from '../../lib/llm/index.ts';
+import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
+import { call, type EventOptions, type Handler } from '../support/api-event.ts';
+import { createTestDatabase, quietLogger, TARGET } from '../support/database.ts';
+import { type ScriptedLlm, scriptedLlmEnv, startScriptedLlm } from '../support/scripted-llm.ts';
+
+const DIM = 32;
+const get = (routeKey: string, options?: EventOptions) =>
+  call(queryHandler as Handler, routeKey, options);
+
+describe(`graph HTTP routes on ${TARGET}`, () => {
+  let llm: ScriptedLlm;
+  const savedEnv = { ...process.env };
+  let docId = '';
+
+  before(async () => {
+    llm = await startScriptedLlm();
+    const target = await createTestDatabase({
+      EMBEDDING_DIM: String(DIM),
+      ...scriptedLlmEnv(llm),
+      ALLOWED_WORKSPACES: 'default,tenant_a',
+    });
+    Object.assign(process.env, target.env);
+    const { config } = getApiRuntime();
+    const pipeline = new IngestPipeline(
+      getDatabase(),
+      config,
+      new HashEmbedder(DIM),
+      quietLogger,
+      createLlm(config.llm),
+    );
+    const edges = ['Beta', 'Gamma', 'Delta', 'Epsilon'].map(
+      (n) => `[[R:Alpha Hub|${n} Node|link|Alpha Hub links ${n}.]]`,
+    );
+    const result = await pipeline.ingest({
+      content: [
+        '[[E:Alpha Hub|Concept|The hub of the test graph.]]',
+        ...edges,
+        '[[R:Beta Node|Gamma Node|pair|Beta meets Gamma.]]',
+      ].join('\n'),
+      filePath: 'graph.md',
+    });
+    assert.equal(result.status, 'processed', result.error);
+    docId = result.docId;
+    await pipeline.ingest({
+      content: '[[E:Tenant Only|Concept|Lives in tenant_a.]]',
+      workspace: 'tenant_a',
+    });
+  });
+
+  after(async () => {
+    await getDatabase().end();
+    await llm.close();
+    process.env = savedEnv;
+  });
+
+  it('routes the graph reads to the query function', () => {
+    assert.equal(matchRoute('GET', '/graph')?.fn, 'query');
+    assert.equal(matchRoute('GET', '/graph/labels/popular')?.fn, 'query');
+    assert.equal(matchRoute('GET', '/graph/labels/search')?.fn, 'query');
+  });
+
+  it('GET /graph returns the subgraph around a label, or the top nodes for "*"', async () => {
+    const res = await get('GET /graph', { query: { label: 'Alpha Hub', max_depth: '1' } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json.is_truncated, false);
+    assert.equal(res.json.nodes[0].id, 'Alpha Hub');
+    assert.equal(res.json.nodes.length, 5);
+    assert.equal(res.json.edges.length, 5, 'the Beta-Gamma edge is among the returned nodes');
+    assert.deepEqual(Object.keys(res.json.edges[0]).sort(), [
+      'id',
+      'properties',
+      'source',
+      'target',
+      'type',
+    ]);
+    const small = await get('GET /graph', { query: { label: '*', max_nodes: '2' } });
+    assert.equal(small.json.nodes.length, 2);
+    assert.equal(small.json.is_truncated, true);
+    const missing = await get('GET /graph', { query: { label: 'Nobody' } });
+    assert.deepEqual(missing.json, { nodes: [], edges: [], is_truncated: false });
+  });
+
+  it('GET /graph/labels/popular and /graph/labels/search', async () => {
+    const popular = await get('GET /graph/labels/popular', { query: { limit: '2' } });
+    assert.equal(popular.statusCode, 200, popular.body);
+    assert.deepEqual(popular.json, ['Alpha Hub', 'Beta Node']);
+    const search = await get('GET /graph/labels/search', { query: { q: 'node' } });
+    assert.deepEqual(search.json, ['Beta Node', 'Delta Node', 'Gamma Node', 'Epsilon Node']);
+  });
+
+  it('applies the workspace rules and refuses bad parameters with specific errors', async () => {
+    const tenant = await get('GET /graph/labels/popular', {
+      headers: { 'x-workspace': 'tenant_a' },
+    });
+    assert.deepEqual(tenant.json, ['Tenant Only']);
+    const foreign = await get('GET /graph', {
+      query: { label: '*' },
+      headers: { 'x-workspace': 'tenant_b' },
+    });
+    assert.equal(foreign.statusCode, 403);
+    const hostile = await get('GET /graph', {
+      query: { label: '*', workspace: "x'; DROP TABLE lightrag_graph_nodes;--" },
+    });
+    assert.equal(hostile.statusCode, 400);
+    const cases: Array<[string, Record<string, string>, string]> = [
+      ['GET /graph', {}, 'label'],
+      ['GET /graph', { label: '*', max_nodes: '5000' }, 'max_nodes'],
+      ['GET /graph', { label: '*', max_depth: 'deep' }, 'max_depth'],
+      ['GET /graph', { label: 'x'.repeat(600) }, 'id'],
+      ['GET /graph/labels/search', {}, 'q'],
+      ['GET /graph/labels/search', { q: 'a', limit: '0' }, 'limit'],
+      ['GET /graph/labels/popular', { limit: '-1' }, 'limit'],
+    ];
+    for (const [route, query, field] of cases) {
+      const res = await get(route, { query });
+      assert.equal(res.statusCode, 400, `${route} ${JSON.stringify(query)}: ${res.body}`);
+      assert.equal(res.json.error.code, 'VALIDATION_FAILED');
+      assert.match(JSON.stringify(res.json.error), new RegExp(field));
+    }
+    assert.equal((await get('GET /graph', { query: { label: 'Alpha Hub' } })).statusCode, 200);
+  });
+
+  it('POST /query answers a graph mode; DELETE /documents/{id} reports the graph removal', async () => {
+    const res = await call(queryHandler as Handler, 'POST /query', {
+      body: { query: 'What links to the hub?', mode: 'local', ll_keywords: ['Alpha Hub'] },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json.context.entities[0].entity, 'Alpha Hub');
+    assert.match(res.json.answer, /^ANSWER with/);
+    const deleted = await call(documentsHandler as Handler, 'DELETE /documents/{id}', {
+      pathParameters: { id: docId },
+    });
+    assert.equal(deleted.statusCode, 200, deleted.body);
+    assert.equal(deleted.json.graph.entitiesDeleted, 5);
+    const empty = await get('GET /graph', { query: { label: '*' } });
+    assert.deepEqual(empty.json.nodes, []);
+  });
+});
