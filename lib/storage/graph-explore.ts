@@ -81,7 +81,7 @@ export async function getKnowledgeGraph(
 
 async function topNodes(graph: GraphStorage, maxNodes: number) {
   const { rows } = await graph.db.query<NodeRow & { total: number }>(
-    `SELECT n.id, n.properties, ${graph.degreeSql('n.id')} AS degree,
+    `SELECT n.id, n.properties, n.degree,
             count(*) OVER ()::int AS total
        FROM ${graph.nodes} n WHERE n.workspace = $1 AND n.namespace = $2
       ORDER BY degree DESC, n.id COLLATE "C" LIMIT $3`,
@@ -110,7 +110,7 @@ async function walk(graph: GraphStorage, label: string, maxDepth: number, maxNod
          UNION
          SELECT e.src_id FROM ${graph.edges} e
           WHERE e.workspace = $1 AND e.namespace = $2 AND e.tgt_id = ANY($3::text[]))
-       SELECT n.id, n.properties, ${graph.degreeSql('n.id')} AS degree
+       SELECT n.id, n.properties, n.degree
          FROM nbr JOIN ${graph.nodes} n ON n.workspace = $1 AND n.namespace = $2 AND n.id = nbr.id
         WHERE NOT EXISTS (SELECT 1 FROM unnest($4::text[]) AS v(id) WHERE v.id = nbr.id)
         ORDER BY degree DESC, n.id COLLATE "C" LIMIT $5`,
@@ -169,7 +169,7 @@ export async function getPopularLabels(graph: GraphStorage, limit = 300): Promis
   }
   const { rows } = await graph.db.query<{ id: string }>(
     `SELECT id FROM (
-       SELECT n.id, ${graph.degreeSql('n.id')} AS degree FROM ${graph.nodes} n
+       SELECT n.id, n.degree FROM ${graph.nodes} n
         WHERE n.workspace = $1 AND n.namespace = $2) ranked
       ORDER BY degree DESC, id COLLATE "C" LIMIT $3`,
     [graph.workspace, graph.namespace, limit],

@@ -4,8 +4,8 @@
  * namespace, …). Edges are undirected and stored once with their ends in code-point order, which
  * is computed here rather than by a collation (collations disagree on non-ASCII names); the
  * table's CHECK constraint holds writers from elsewhere to the same order. Deleting a node deletes
- * its edges (ON DELETE CASCADE). Degrees are counted from the edge indexes, never stored, so no
- * writer can leave them stale.
+ * its edges (ON DELETE CASCADE). A node's degree is kept in its row by a trigger on the edge
+ * table, so it stays right whoever writes the edges (a LightRAG deployment included).
  */
 import type { Database, Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
@@ -91,12 +91,6 @@ export class GraphStorage {
     this.namespace = namespace;
   }
 
-  /** SQL for the degree of the node whose id is `expr` (incident edges, both index arms). */
-  degreeSql(expr: string): string {
-    return `((SELECT count(*) FROM ${this.edges} d WHERE d.workspace = $1 AND d.namespace = $2 AND d.src_id = ${expr})
-      + (SELECT count(*) FROM ${this.edges} d WHERE d.workspace = $1 AND d.namespace = $2 AND d.tgt_id = ${expr}))::int`;
-  }
-
   async hasNode(id: string): Promise<boolean> {
     return (await this.getNodesBatch([id])).has(id);
   }
@@ -143,10 +137,10 @@ export class GraphStorage {
 
   async nodeDegreesBatch(ids: readonly string[], q: Queryable = this.db) {
     const wanted = [...new Set(ids.map(checkNodeId))];
-    const result = new Map<string, number>();
+    const result = new Map<string, number>(wanted.map((id) => [id, 0]));
     if (wanted.length === 0) return result;
     const { rows } = await q.query<{ id: string; degree: number }>(
-      `SELECT u.id, ${this.degreeSql('u.id')} AS degree FROM unnest($3::text[]) AS u(id)`,
+      `SELECT id, degree FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2 AND id = ANY($3::text[])`,
       [this.workspace, this.namespace, wanted],
     );
     for (const row of rows) result.set(row.id, row.degree);

@@ -66,6 +66,9 @@ CREATE TABLE IF NOT EXISTS ${TABLES.graphNodes} (
   workspace VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, id VARCHAR(512) NOT NULL,
   properties JSONB NOT NULL DEFAULT '{}'::jsonb, updated_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP,
   CONSTRAINT lightrag_graph_nodes_pk PRIMARY KEY (workspace, namespace, id));
+-- Incident edges, kept by the triggers below so traversal can rank a hub's thousands of
+-- neighbours without counting each one's edges.
+ALTER TABLE ${TABLES.graphNodes} ADD COLUMN IF NOT EXISTS degree INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS ${TABLES.graphEdges} (
   workspace VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL,
   src_id VARCHAR(512) NOT NULL, tgt_id VARCHAR(512) NOT NULL,
@@ -77,6 +80,30 @@ CREATE TABLE IF NOT EXISTS ${TABLES.graphEdges} (
     REFERENCES ${TABLES.graphNodes} (workspace, namespace, id) ON DELETE CASCADE,
   CONSTRAINT lightrag_graph_edges_tgt_fk FOREIGN KEY (workspace, namespace, tgt_id)
     REFERENCES ${TABLES.graphNodes} (workspace, namespace, id) ON DELETE CASCADE);
+-- Statement-level, over the transition table: one UPDATE per statement however many edges it
+-- wrote (row-level updates of a hub thousands of times in one transaction grow a version chain).
+-- An upsert that hits an existing edge is an UPDATE and leaves degrees alone; a node's
+-- cascade-deleted edges arrive as DELETEs and lower their other end.
+CREATE OR REPLACE FUNCTION lightrag_graph_degree_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  sign integer := CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END;
+  r record;
+BEGIN
+  -- One indexed UPDATE per touched node, in key order (the lock order every writer shares).
+  FOR r IN SELECT workspace, namespace, id, count(*)::int AS c FROM (
+             SELECT workspace, namespace, src_id AS id FROM changed_edges
+             UNION ALL SELECT workspace, namespace, tgt_id FROM changed_edges) ends
+           GROUP BY workspace, namespace, id ORDER BY workspace, namespace, id LOOP
+    UPDATE ${TABLES.graphNodes} SET degree = degree + sign * r.c
+     WHERE workspace = r.workspace AND namespace = r.namespace AND id = r.id;
+  END LOOP;
+  RETURN NULL;
+END
+$fn$;
+CREATE OR REPLACE TRIGGER lightrag_graph_edges_added AFTER INSERT ON ${TABLES.graphEdges}
+  REFERENCING NEW TABLE AS changed_edges FOR EACH STATEMENT EXECUTE FUNCTION lightrag_graph_degree_change();
+CREATE OR REPLACE TRIGGER lightrag_graph_edges_removed AFTER DELETE ON ${TABLES.graphEdges}
+  REFERENCING OLD TABLE AS changed_edges FOR EACH STATEMENT EXECUTE FUNCTION lightrag_graph_degree_change();
 `;
 
 const MARKER_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLES.schemaMarker} (
@@ -92,7 +119,8 @@ CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_updated ON ${TABLES.docStatus
 CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_created ON ${TABLES.docStatus} (workspace, created_at DESC);
 CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_file_path ON ${TABLES.docStatus} (workspace, file_path);
 CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_track_id ON ${TABLES.docStatus} (workspace, track_id);
-CREATE INDEX IF NOT EXISTS idx_lightrag_graph_edges_tgt ON ${TABLES.graphEdges} (workspace, namespace, tgt_id, src_id);`;
+CREATE INDEX IF NOT EXISTS idx_lightrag_graph_edges_tgt ON ${TABLES.graphEdges} (workspace, namespace, tgt_id, src_id);
+CREATE INDEX IF NOT EXISTS idx_lightrag_graph_nodes_degree ON ${TABLES.graphNodes} (workspace, namespace, degree DESC, id COLLATE "C");`;
 
 function vectorTableDdl(namespace: VectorNamespace, table: string, dim: number): string {
   const columns = {
