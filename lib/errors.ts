@@ -141,17 +141,6 @@ export function isRetryable(err: unknown): boolean {
   return true; // Unknown failures (bugs, driver errors) are retried; the DLQ catches repeats.
 }
 
-/** A query mode this deployment does not serve (yet). */
-export class UnsupportedModeError extends LightRagError {
-  constructor(mode: string, supported: readonly string[]) {
-    super(
-      'MODE_NOT_SUPPORTED',
-      `Query mode "${mode}" is not supported yet; use one of: ${supported.join(', ')}.`,
-      { mode, supported },
-    );
-  }
-}
-
 /** The request needs an LLM but `LLM_PROVIDER=none`. */
 export class LlmNotConfiguredError extends LightRagError {
   constructor(what: string) {

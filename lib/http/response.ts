@@ -13,7 +13,6 @@ import {
   LightRagError,
   LlmNotConfiguredError,
   ProviderError,
-  UnsupportedModeError,
   ValidationError,
 } from '../errors.ts';
 
@@ -41,12 +40,7 @@ export function json(
 /** The HTTP status for an error; anything unrecognised is a 500. */
 export function statusFor(err: unknown): number {
   if (err instanceof HttpError) return err.status;
-  if (
-    err instanceof ValidationError ||
-    err instanceof InvalidWorkspaceError ||
-    err instanceof UnsupportedModeError
-  )
-    return 400;
+  if (err instanceof ValidationError || err instanceof InvalidWorkspaceError) return 400;
   if (err instanceof DocumentNotFoundError) return 404;
   if (err instanceof DimensionMismatchError || err instanceof LlmNotConfiguredError) return 422;
   if (err instanceof DatabaseUnavailableError) return 503;

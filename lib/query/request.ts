@@ -67,7 +67,7 @@ export function queryDefaults(config: {
   return { ...config.query, ...config.graphQuery };
 }
 
-/** Validates a parsed body; throws ValidationError / UnsupportedModeError naming the field. */
+/** Validates a parsed body; throws a ValidationError naming the field. */
 export function parseQueryRequest(body: unknown, config: QueryDefaults): QueryRequest {
   const b = requireJsonObject(
     body,
