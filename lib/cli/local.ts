@@ -9,7 +9,7 @@ import { readDocuments } from './documents.ts';
 
 function describe(stack: LocalStack): string {
   return [
-    `HTTP API     ${stack.apiUrl}   (POST /query, /documents …, GET /health)`,
+    `HTTP API     ${stack.apiUrl}   (POST /query, GET /graph, /documents …, GET /health)`,
     `SQS          ${stack.sqsEndpoint}   ingest queue ${stack.queueUrl}`,
     `             dead-letter queue ${stack.dlqUrl}`,
     `Database     ${stack.database}`,
@@ -95,7 +95,7 @@ export async function demoCommand(_args: readonly string[], io: CliIo): Promise<
       await sleep(250);
     }
     const question = 'What happens to a message that keeps failing?';
-    const answer = await api('POST', '/query', { query: question, top_k: 3 });
+    const answer = await api('POST', '/query', { query: question, chunk_top_k: 3 });
     io.out(`\nPOST /query "${question}" → ${answer.status}`);
     for (const chunk of answer.json.context.chunks) {
       io.out(

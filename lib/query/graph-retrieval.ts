@@ -73,6 +73,22 @@ export function roundRobin<T>(lists: ReadonlyArray<readonly T[]>, key: (item: T)
   return out;
 }
 
+/** Stored relations among `pairs`, in the same order, with their edge degrees. */
+async function relationsFor(
+  s: Storages,
+  pairs: ReadonlyArray<[string, string]>,
+): Promise<ContextRelation[]> {
+  const [props, edgeDegrees] = await Promise.all([
+    s.graph.getEdgesBatch(pairs),
+    s.graph.edgeDegreesBatch(pairs),
+  ]);
+  return pairs
+    .filter(([a, b]) => props.has(edgeKey(a, b)))
+    .map(([a, b]) =>
+      toRelation(a, b, props.get(edgeKey(a, b))!, edgeDegrees.get(edgeKey(a, b)) ?? 0),
+    );
+}
+
 async function localSearch(s: Storages, keywords: string[], topK: number, vector: number[]) {
   if (keywords.length === 0) return { entities: [], relations: [] };
   const [embedded] = await s.entitiesVdb.embedder.embed([keywords.join(', ')], {
@@ -92,17 +108,9 @@ async function localSearch(s: Storages, keywords: string[], topK: number, vector
   for (const e of entities) {
     for (const [a, b] of nodeEdges.get(e.entity) ?? []) pairs.set(edgeKey(a, b), [a, b]);
   }
-  const list = [...pairs.values()];
-  const [props, edgeDegrees] = await Promise.all([
-    s.graph.getEdgesBatch(list),
-    s.graph.edgeDegreesBatch(list),
-  ]);
-  const relations = list
-    .filter(([a, b]) => props.has(edgeKey(a, b)))
-    .map(([a, b]) =>
-      toRelation(a, b, props.get(edgeKey(a, b))!, edgeDegrees.get(edgeKey(a, b)) ?? 0),
-    )
-    .sort((x, y) => y.rank - x.rank || y.weight - x.weight);
+  const relations = (await relationsFor(s, [...pairs.values()])).sort(
+    (x, y) => y.rank - x.rank || y.weight - x.weight,
+  );
   return { entities, relations };
 }
 
@@ -112,15 +120,7 @@ async function globalSearch(s: Storages, keywords: string[], topK: number) {
   const pairs = matches
     .map((m) => [str(m.src_id), str(m.tgt_id)] as [string, string])
     .filter(([a, b]) => a && b && a !== b);
-  const [props, edgeDegrees] = await Promise.all([
-    s.graph.getEdgesBatch(pairs),
-    s.graph.edgeDegreesBatch(pairs),
-  ]);
-  const relations = pairs
-    .filter(([a, b]) => props.has(edgeKey(a, b)))
-    .map(([a, b]) =>
-      toRelation(a, b, props.get(edgeKey(a, b))!, edgeDegrees.get(edgeKey(a, b)) ?? 0),
-    );
+  const relations = await relationsFor(s, pairs);
   const names = [...new Set(relations.flatMap((r) => [r.entity1, r.entity2]))];
   const [nodes, degrees] = await Promise.all([
     s.graph.getNodesBatch(names),

@@ -115,22 +115,25 @@ export class FullRelationsStorage extends ListStorage<FullRelationsRecord> {
   }
 }
 
-export class EntityChunksStorage extends ListStorage<ChunkTrackingRecord> {
-  readonly namespace = 'entity_chunks';
+/** ENTITY_CHUNKS or RELATION_CHUNKS: every chunk supporting an entity or a relation. */
+abstract class ChunkTrackingStorage extends ListStorage<ChunkTrackingRecord> {
   protected readonly field = 'chunk_ids';
   protected readonly selectList = `id, chunk_ids, count, ${TIMES}`;
   protected readonly columns = listColumns<ChunkTrackingRecord>('chunk_ids', (r) => r.chunk_ids);
+}
+
+/** Keyed by entity name. */
+export class EntityChunksStorage extends ChunkTrackingStorage {
+  readonly namespace = 'entity_chunks';
 
   constructor(db: Database, workspace: string) {
     super(db, workspace, TABLES.entityChunks);
   }
 }
 
-export class RelationChunksStorage extends ListStorage<ChunkTrackingRecord> {
+/** Keyed by {@link relationChunkKey}. */
+export class RelationChunksStorage extends ChunkTrackingStorage {
   readonly namespace = 'relation_chunks';
-  protected readonly field = 'chunk_ids';
-  protected readonly selectList = `id, chunk_ids, count, ${TIMES}`;
-  protected readonly columns = listColumns<ChunkTrackingRecord>('chunk_ids', (r) => r.chunk_ids);
 
   constructor(db: Database, workspace: string) {
     super(db, workspace, TABLES.relationChunks);
