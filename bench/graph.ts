@@ -54,16 +54,20 @@ const RECURSIVE_CTE = (g: GraphStorage) => `
 
 export async function graphTraversal(edgeCount: number, samples: number, cteTimeoutMs: number) {
   const bench = await createBenchDatabase('graph');
-  const config = await bench.config('neon', { POSTGRES_STATEMENT_TIMEOUT_MS: '600000' });
+  // Loading 200k edges is bulk work, not a request: generous timeouts for the load statements.
+  const config = await bench.config('neon', {
+    POSTGRES_STATEMENT_TIMEOUT_MS: '600000',
+    POSTGRES_QUERY_TIMEOUT_MS: '600000',
+  });
   const db = new Database(config.database, quiet);
   try {
     await ensureSchema(db, config.vector);
     const graph = new GraphStorage(db, 'bench');
     const edges = scaleFreeEdges(edgeCount, 5);
     const load = await timed(async () => {
-      for (let i = 0; i < edges.length; i += 5000) {
+      for (let i = 0; i < edges.length; i += 2000) {
         await graph.upsertEdges(
-          edges.slice(i, i + 5000).map(([source, target]) => ({
+          edges.slice(i, i + 2000).map(([source, target]) => ({
             source,
             target,
             properties: { weight: 1, description: `${source} relates to ${target}.` },

@@ -57,6 +57,8 @@ export async function processIngestRecord(
     status: result.status,
     duplicate: result.duplicate,
     chunks: result.chunks,
+    entities: result.entities,
+    relations: result.relations,
     durationMs: result.durationMs,
     ...(result.error ? { error: result.error } : {}),
   });

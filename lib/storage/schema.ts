@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS ${TABLES.graphNodes} (
   properties JSONB NOT NULL DEFAULT '{}'::jsonb, updated_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP,
   CONSTRAINT lightrag_graph_nodes_pk PRIMARY KEY (workspace, namespace, id));
 -- Incident edges, kept by the triggers below so traversal can rank a hub's thousands of
--- neighbours without counting each one's edges.
+-- neighbours without counting each one's edges. Deliberately not indexed: an unindexed column
+-- keeps the triggers' updates HOT (no index writes); ranking all nodes is a sort of one column.
 ALTER TABLE ${TABLES.graphNodes} ADD COLUMN IF NOT EXISTS degree INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS ${TABLES.graphEdges} (
   workspace VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL,
@@ -119,8 +120,7 @@ CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_updated ON ${TABLES.docStatus
 CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_created ON ${TABLES.docStatus} (workspace, created_at DESC);
 CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_file_path ON ${TABLES.docStatus} (workspace, file_path);
 CREATE INDEX IF NOT EXISTS idx_lightrag_doc_status_track_id ON ${TABLES.docStatus} (workspace, track_id);
-CREATE INDEX IF NOT EXISTS idx_lightrag_graph_edges_tgt ON ${TABLES.graphEdges} (workspace, namespace, tgt_id, src_id);
-CREATE INDEX IF NOT EXISTS idx_lightrag_graph_nodes_degree ON ${TABLES.graphNodes} (workspace, namespace, degree DESC, id COLLATE "C");`;
+CREATE INDEX IF NOT EXISTS idx_lightrag_graph_edges_tgt ON ${TABLES.graphEdges} (workspace, namespace, tgt_id, src_id);`;
 
 function vectorTableDdl(namespace: VectorNamespace, table: string, dim: number): string {
   const columns = {
