@@ -125,7 +125,7 @@ describe(`graph query modes on ${TARGET}`, () => {
       ['Ada Lovelace', 'Alan Turing', 'Bletchley Park'],
     );
     assert.deepEqual(
-      hybrid.context.relationships.map((r) => r.entity1 + '|' + r.entity2),
+      hybrid.context.relationships.map((r) => `${r.entity1}|${r.entity2}`),
       [
         'Ada Lovelace|Analytical Engine',
         'Alan Turing|Bletchley Park',
