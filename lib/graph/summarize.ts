@@ -9,6 +9,7 @@ import type { Queryable } from '../db/database.ts';
 import type { Llm } from '../llm/types.ts';
 import type { Logger } from '../logger.ts';
 import { getTokenizer } from '../pipeline/chunking.ts';
+import { splitBatches } from '../storage/batch.ts';
 import type { LlmCacheStorage } from '../storage/kv.ts';
 import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
 import { completeWithCache, llmCacheKey } from './cached-llm.ts';
@@ -51,10 +52,17 @@ export class Summarizer {
     )
       return joined;
     if (!this.#llm) return joined;
+    const tokenizer = await getTokenizer(this.#encoding);
+    const count = (text: string) => tokenizer.encode(text).length;
     let parts = [...fragments];
     // Map: summarise groups that fit one call until everything fits one call.
-    while ((await this.#count(parts.join('\n'))) > SUMMARY_CONTEXT_TOKENS && parts.length > 2) {
-      const groups = await this.#group(parts);
+    while (count(parts.join('\n')) > SUMMARY_CONTEXT_TOKENS && parts.length > 2) {
+      // The same greedy split as statement batches, measured in tokens instead of bytes.
+      const groups = splitBatches(
+        parts,
+        { parametersPerRecord: 1, parametersGrowWithRows: false, maxBytes: SUMMARY_CONTEXT_TOKENS },
+        count,
+      );
       if (groups.length === parts.length) break; // each fragment alone is too large: summarise as is
       parts = [];
       for (const group of groups) {
@@ -91,24 +99,6 @@ export class Summarizer {
     }
     const { reply } = await completeWithCache(llm, cache, call, this.#log, tx);
     return reply.trim() || fragments.join(GRAPH_FIELD_SEP);
-  }
-
-  async #group(parts: readonly string[]): Promise<string[][]> {
-    const groups: string[][] = [];
-    let current: string[] = [];
-    let size = 0;
-    for (const part of parts) {
-      const n = await this.#count(part);
-      if (current.length > 0 && size + n > SUMMARY_CONTEXT_TOKENS) {
-        groups.push(current);
-        current = [];
-        size = 0;
-      }
-      current.push(part);
-      size += n;
-    }
-    if (current.length > 0) groups.push(current);
-    return groups;
   }
 
   async #count(text: string): Promise<number> {

@@ -4,6 +4,7 @@ import { type Config, loadConfig } from '../../lib/config.ts';
 import type { Database } from '../../lib/db/database.ts';
 import { HashEmbedder } from '../../lib/embedding/hash.ts';
 import { entityVectorId, relationVectorId } from '../../lib/graph/merge.ts';
+import { Summarizer } from '../../lib/graph/summarize.ts';
 import { createLlm } from '../../lib/llm/index.ts';
 import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
 import { openStorages, type Storages } from '../../lib/storage/index.ts';
@@ -242,5 +243,41 @@ describe(`graph extraction and merging on ${TARGET}`, () => {
       () => loadConfig({ ...env, LLM_PROVIDER: 'none', ENABLE_GRAPH: 'true' }),
       /ENABLE_GRAPH/,
     );
+  });
+  it('summarises very long descriptions map-reduce: groups first, then the group summaries', async () => {
+    const ws = uniqueWorkspace();
+    const s = await open(ws);
+    const summarizer = new Summarizer(
+      createLlm(config.llm),
+      config.graph,
+      config.chunking.encoding,
+    );
+    // Six fragments of about 5,000 tokens: 30,000 in all, over the 12,000 one call may take.
+    const fragments = Array.from({ length: 6 }, (_, i) => `fragment ${i} ${'word '.repeat(5000)}`);
+    const before = llm.count('summary');
+    const description = await summarizer.describe(
+      db,
+      s.llmCache,
+      'entity',
+      'Big Entity',
+      fragments,
+    );
+    assert.equal(
+      description,
+      'SUMMARY of Big Entity (3 fragments)',
+      'the reduce step saw 3 group summaries',
+    );
+    assert.equal(llm.count('summary') - before, 4, 'three groups of two, then one reduce');
+    // Below both thresholds nothing is summarised; a rebuild (cache only) never calls the LLM.
+    assert.equal(
+      await summarizer.describe(db, s.llmCache, 'entity', 'Small', ['a', 'b']),
+      'a<SEP>b',
+    );
+    const calls = llm.requests.length;
+    const fromCache = await summarizer.describe(db, s.llmCache, 'entity', 'Big Entity', fragments, {
+      cacheOnly: true,
+    });
+    assert.equal(fromCache, description);
+    assert.equal(llm.requests.length, calls);
   });
 });
