@@ -1,4 +1,7 @@
-/** Shape checks for JSON bodies and messages: an object, with only the fields it may have. */
+/**
+ * Shape checks for JSON bodies and messages (an object, with only the fields it may have), and
+ * the loose reading of a JSON object out of an LLM reply.
+ */
 import { ValidationError } from './errors.ts';
 
 /** The value as an object, or a ValidationError with `message` (arrays and null are refused). */
@@ -27,4 +30,22 @@ export function refuseUnknownFields(
     `${prefix} ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; allowed: ${[...allowed].join(', ')}.`,
     { fields: unknown.slice(0, 20).map((k) => k.slice(0, 40)) },
   );
+}
+
+/**
+ * The JSON object in a model's reply, tolerating code fences and prose around it: from the first
+ * `{` to the last `}`. Undefined when there is none or it does not parse.
+ */
+export function parseJsonObjectLoosely(text: string): Record<string, unknown> | undefined {
+  const start = text.indexOf('{');
+  const end = text.lastIndexOf('}');
+  if (start < 0 || end <= start) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text.slice(start, end + 1));
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -6,12 +6,9 @@ import type { Config } from '../config.ts';
 import { withConflictRetry } from '../db/conflicts.ts';
 import type { Database } from '../db/database.ts';
 import { DocumentNotFoundError, HttpError, ValidationError } from '../errors.ts';
-import { GraphMerger } from '../graph/merge.ts';
 import { removeDocumentFromGraph } from '../graph/rebuild.ts';
-import { Summarizer } from '../graph/summarize.ts';
 import { validateIngestMessage } from '../ingest/message.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
-import type { Llm } from '../llm/types.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
 import type { EnqueueResult, IngestQueueClient } from '../queue/enqueue.ts';
 import type { DocStatus, PageRequest, StoredDocStatus } from '../storage/doc-status.ts';
@@ -29,24 +26,17 @@ export class DocumentService {
   readonly #config: Config;
   readonly #pipeline: IngestPipeline;
   readonly #queue: IngestQueueClient | undefined;
-  readonly #merger: GraphMerger;
 
-  /** `llm` names the cached summaries a deletion's rebuild may reuse; it is never called. */
   constructor(
     db: Database,
     config: Config,
     pipeline: IngestPipeline,
     queue: IngestQueueClient | undefined,
-    llm?: Llm,
   ) {
     this.#db = db;
     this.#config = config;
     this.#pipeline = pipeline;
     this.#queue = queue;
-    this.#merger = new GraphMerger(
-      new Summarizer(llm, config.graph, config.chunking.encoding),
-      config.graph,
-    );
   }
 
   /**
@@ -176,7 +166,7 @@ export class DocumentService {
         s,
         docId,
         chunkRows.rows.map((r) => r.id),
-        this.#merger,
+        this.#pipeline.graphMerger,
         { json: this.#config.graph.useJson },
       );
       const cache = await tx.query(

@@ -98,12 +98,42 @@ export function withRelationEnds(
   return entities;
 }
 
+/** What a merge starts from: the stored nodes, edges and chunk-tracking rows it touches. */
+async function readStored(
+  tx: Queryable,
+  s: Storages,
+  names: string[],
+  pairs: Array<[string, string]>,
+) {
+  return {
+    storedNodes: await s.graph.getNodesBatch(names, tx),
+    storedEdges: await s.graph.getEdgesBatch(pairs, tx),
+    entityChunks: await s.entityChunks.getMapIn(names, tx),
+    relationChunks: await s.relationChunks.getMapIn(
+      pairs.map((p) => relationChunkKey(...p)),
+      tx,
+    ),
+  };
+}
+
+function nothingStored(): Awaited<ReturnType<typeof readStored>> {
+  return {
+    storedNodes: new Map(),
+    storedEdges: new Map(),
+    entityChunks: new Map(),
+    relationChunks: new Map(),
+  };
+}
+
 export const entityVectorId = (name: string) => computeMdhashId(name, 'ent-');
 /** LightRAG's relation vector id: `rel-` + md5(src + tgt), ends in canonical order. */
-export const relationVectorId = (a: string, b: string) => {
+export const relationVectorId = (a: string, b: string) => relationVectorIds(a, b).id;
+
+/** The relation's vector id and the id of its reverse direction, which LightRAG also deletes. */
+export function relationVectorIds(a: string, b: string): { id: string; reverse: string } {
   const [src, tgt] = canonicalEdge(a, b);
-  return computeMdhashId(src + tgt, 'rel-');
-};
+  return { id: computeMdhashId(src + tgt, 'rel-'), reverse: computeMdhashId(tgt + src, 'rel-') };
+}
 
 export class GraphMerger {
   readonly #summarizer: Summarizer;
@@ -150,16 +180,15 @@ export class GraphMerger {
     const relations = [...groups.relations.values()];
     const names = new Set([...groups.entities.keys(), ...relations.flatMap((r) => r.pair)]);
     await lockEntities(tx, s.workspace, names);
-    const storedNodes = await s.graph.getNodesBatch([...names], tx);
-    const storedEdges = await s.graph.getEdgesBatch(
-      relations.map((r) => r.pair),
-      tx,
-    );
-    const entityChunks = await s.entityChunks.getMapIn([...names], tx);
-    const relationChunks = await s.relationChunks.getMapIn(
-      relations.map((r) => relationChunkKey(...r.pair)),
-      tx,
-    );
+    // A rebuild recomputes from its records alone: what is stored is not read.
+    const { storedNodes, storedEdges, entityChunks, relationChunks } = rebuild
+      ? nothingStored()
+      : await readStored(
+          tx,
+          s,
+          [...names],
+          relations.map((r) => r.pair),
+        );
 
     const entities = rebuild ? new Map(groups.entities) : withRelationEnds(groups, storedNodes);
 
@@ -167,8 +196,8 @@ export class GraphMerger {
     const cache = s.llmCache;
     const nodes: Array<{ id: string; properties: GraphProperties; chunkIds: string[] }> = [];
     for (const [name, records] of entities) {
-      const stored = rebuild ? undefined : storedNodes.get(name);
-      const tracked = rebuild ? [] : (entityChunks.get(name)?.chunk_ids ?? []);
+      const stored = storedNodes.get(name);
+      const tracked = entityChunks.get(name)?.chunk_ids ?? [];
       const m = mergeEntity(name, stored, tracked, records, this.config);
       const description = await this.#summarizer.describe(tx, cache, 'entity', name, m.fragments, {
         cacheOnly: rebuild,
@@ -192,10 +221,8 @@ export class GraphMerger {
       chunkIds: string[];
     }> = [];
     for (const { pair, records } of relations) {
-      const stored = rebuild ? undefined : storedEdges.get(edgeKey(...pair));
-      const tracked = rebuild
-        ? []
-        : (relationChunks.get(relationChunkKey(...pair))?.chunk_ids ?? []);
+      const stored = storedEdges.get(edgeKey(...pair));
+      const tracked = relationChunks.get(relationChunkKey(...pair))?.chunk_ids ?? [];
       const m = mergeRelation(stored, tracked, records, this.config);
       const description = await this.#summarizer.describe(
         tx,
@@ -253,7 +280,7 @@ export class GraphMerger {
     );
     // LightRAG deletes both directions' ids before writing the canonical one.
     await s.relationshipsVdb.delete(
-      edges.map((e) => computeMdhashId(e.pair[1] + e.pair[0], 'rel-')),
+      edges.map((e) => relationVectorIds(...e.pair).reverse),
       tx,
     );
     await s.relationshipsVdb.upsert(

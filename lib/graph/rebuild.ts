@@ -8,10 +8,9 @@
 import type { GraphConfig } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import { edgeKey, type GraphProperties } from '../storage/graph.ts';
-import { relationChunkKey } from '../storage/graph-kv.ts';
+import { type ChunkTrackingRecord, relationChunkKey } from '../storage/graph-kv.ts';
 import type { Storages } from '../storage/index.ts';
 import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
-import { computeMdhashId } from '../text.ts';
 import { type ChunkExtraction, extractionFromCache } from './extract.ts';
 import {
   entityVectorId,
@@ -19,7 +18,7 @@ import {
   groupExtractions,
   lockEntities,
   type RecordGroups,
-  relationVectorId,
+  relationVectorIds,
   withRelationEnds,
 } from './merge.ts';
 
@@ -30,8 +29,19 @@ export interface GraphRemoval {
   relationsRebuilt: number;
 }
 
-const minus = (list: readonly string[], removed: ReadonlySet<string>) =>
-  list.filter((id) => !removed.has(id));
+/**
+ * The chunks still supporting an element once `removed` is gone (its tracking row, else its
+ * `source_id`); undefined when it keeps support and lost none (nothing to do).
+ */
+function remainingSupport(
+  tracking: ChunkTrackingRecord | undefined,
+  stored: GraphProperties,
+  removed: ReadonlySet<string>,
+): string[] | undefined {
+  const before = tracking?.chunk_ids ?? String(stored.source_id ?? '').split(GRAPH_FIELD_SEP);
+  const remaining = before.filter((id) => !removed.has(id));
+  return remaining.length === 0 || remaining.length < before.length ? remaining : undefined;
+}
 
 /** Rebuilds a chunk's extraction from the cache entries its `llm_cache_list` names. */
 async function cachedExtractions(
@@ -140,13 +150,11 @@ export async function removeDocumentFromGraph(
   const deleteEntities: string[] = [];
   const rebuildEntities = new Map<string, string[]>();
   for (const name of names) {
-    if (!nodes.has(name)) continue;
-    const before =
-      entityChunks.get(name)?.chunk_ids ??
-      String(nodes.get(name)?.source_id ?? '').split(GRAPH_FIELD_SEP);
-    const remaining = minus(before, removed);
-    if (remaining.length === 0) deleteEntities.push(name);
-    else if (remaining.length < before.length) rebuildEntities.set(name, remaining);
+    const node = nodes.get(name);
+    if (!node) continue;
+    const remaining = remainingSupport(entityChunks.get(name), node, removed);
+    if (remaining?.length === 0) deleteEntities.push(name);
+    else if (remaining) rebuildEntities.set(name, remaining);
   }
   const deleteRelations: Array<[string, string]> = [];
   const rebuildRelations = new Map<string, { pair: [string, string]; remaining: string[] }>();
@@ -154,13 +162,9 @@ export async function removeDocumentFromGraph(
   for (const [a, b] of pairs) {
     const stored = edges.get(edgeKey(a, b));
     if (!stored) continue;
-    const before =
-      relationChunks.get(relationChunkKey(a, b))?.chunk_ids ??
-      String(stored.source_id ?? '').split(GRAPH_FIELD_SEP);
-    const remaining = minus(before, removed);
-    if (remaining.length === 0) deleteRelations.push([a, b]);
-    else if (remaining.length < before.length)
-      rebuildRelations.set(edgeKey(a, b), { pair: [a, b], remaining });
+    const remaining = remainingSupport(relationChunks.get(relationChunkKey(a, b)), stored, removed);
+    if (remaining?.length === 0) deleteRelations.push([a, b]);
+    else if (remaining) rebuildRelations.set(edgeKey(a, b), { pair: [a, b], remaining });
   }
 
   // Deleting a node takes its edges (cascade); their vectors and tracking rows go with them.
@@ -171,7 +175,7 @@ export async function removeDocumentFromGraph(
   await s.entitiesVdb.delete(deleteEntities.map(entityVectorId), tx);
   await s.entityChunks.delete(deleteEntities, tx);
   await s.relationshipsVdb.delete(
-    allDeletedEdges.flatMap(([a, b]) => [relationVectorId(a, b), computeMdhashId(b + a, 'rel-')]),
+    allDeletedEdges.flatMap(([a, b]) => Object.values(relationVectorIds(a, b))),
     tx,
   );
   await s.relationChunks.delete(

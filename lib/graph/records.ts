@@ -5,6 +5,7 @@
  * are dropped. Names are normalised (tags, outer quotes, full-width forms, CJK spacing) with
  * their case preserved.
  */
+import { parseJsonObjectLoosely } from '../json-fields.ts';
 import { sanitizeText } from '../text.ts';
 import { COMPLETION_DELIMITER, TUPLE_DELIMITER } from './prompts.ts';
 
@@ -136,17 +137,8 @@ export function parseRecords(reply: string): Extraction {
 
 /** Parses the JSON mode reply, tolerating code fences and text around the object. */
 export function parseJsonExtraction(reply: string): Extraction | undefined {
-  const start = reply.indexOf('{');
-  const end = reply.lastIndexOf('}');
-  if (start < 0 || end <= start) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(reply.slice(start, end + 1));
-  } catch {
-    return undefined;
-  }
-  if (parsed === null || typeof parsed !== 'object') return undefined;
-  const obj = parsed as { entities?: unknown; relationships?: unknown; relations?: unknown };
+  const obj = parseJsonObjectLoosely(reply);
+  if (!obj) return undefined;
   const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
   const list = (v: unknown) => (Array.isArray(v) ? v : []) as Array<Record<string, unknown>>;
   const entities = list(obj.entities)

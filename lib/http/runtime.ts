@@ -47,7 +47,7 @@ export function getApiRuntime(): ApiRuntime {
       db,
       logger,
       engine: new QueryEngine(db, config, embedder, llm, logger),
-      documents: new DocumentService(db, config, pipeline, queue, llm),
+      documents: new DocumentService(db, config, pipeline, queue),
       graph: new GraphService(db, config),
     };
   }

@@ -78,7 +78,9 @@ export class IngestPipeline {
   readonly #config: Config;
   readonly #embedder: Embedder;
   readonly #log: Logger;
-  readonly #graph: { extractor: GraphExtractor; merger: GraphMerger } | undefined;
+  readonly #extractor: GraphExtractor | undefined;
+  /** Merges extractions into the graph; deletions use it too, to rebuild what they leave. */
+  readonly graphMerger: GraphMerger;
 
   /** With `llm` and `ENABLE_GRAPH` on, chunks also go through entity extraction and graph merging. */
   constructor(db: Database, config: Config, embedder: Embedder, logger: Logger, llm?: Llm) {
@@ -86,18 +88,18 @@ export class IngestPipeline {
     this.#config = config;
     this.#embedder = embedder;
     this.#log = logger;
+    this.graphMerger = new GraphMerger(
+      new Summarizer(llm, config.graph, config.chunking.encoding, logger),
+      config.graph,
+    );
     if (llm && config.graph.enabled) {
-      const encoding = config.chunking.encoding;
-      this.#graph = {
-        extractor: new GraphExtractor(llm, config.graph, config.chunking, logger),
-        merger: new GraphMerger(new Summarizer(llm, config.graph, encoding, logger), config.graph),
-      };
+      this.#extractor = new GraphExtractor(llm, config.graph, config.chunking, logger);
     }
   }
 
   /** Whether documents go through the knowledge-graph stage. */
   get graphEnabled(): boolean {
-    return this.#graph !== undefined;
+    return this.#extractor !== undefined;
   }
 
   storages(workspace: string = this.#config.workspace): Promise<Storages> {
@@ -199,8 +201,8 @@ export class IngestPipeline {
             rows.map((r, i) => ({ ...r, vector: vectors[i]! })),
             tx,
           );
-          if (extractions && this.#graph) {
-            Object.assign(graph, await this.#graph.merger.merge(tx, s, docId, extractions));
+          if (extractions) {
+            Object.assign(graph, await this.graphMerger.merge(tx, s, docId, extractions));
           }
           await s.docStatus.upsert(
             [
@@ -249,10 +251,10 @@ export class IngestPipeline {
     chunks: ReadonlyArray<{ id: string; content: string }>,
     filePath: string | null,
   ): Promise<ChunkExtraction[] | undefined> {
-    const graph = this.#graph;
-    if (!graph) return undefined;
+    const extractor = this.#extractor;
+    if (!extractor) return undefined;
     return mapWithConcurrency(chunks, this.#config.graph.extractionConcurrency, (chunk) =>
-      graph.extractor.extract(s.llmCache, { ...chunk, file_path: filePath }),
+      extractor.extract(s.llmCache, { ...chunk, file_path: filePath }),
     );
   }
 

@@ -4,6 +4,7 @@
  * each section cut to its token budget, then a numbered list of the source files.
  */
 import type { Tiktoken } from 'js-tiktoken/lite';
+import type { VectorMatch } from '../storage/vector-records.ts';
 
 export interface ContextEntity {
   entity: string;
@@ -35,6 +36,18 @@ export interface ContextChunk {
   content: string;
   /** Cosine similarity to the query (1 = same direction). */
   score: number;
+}
+
+/** A chunk-vector match as a context chunk (its score the cosine similarity). */
+export function chunkFromMatch(m: VectorMatch): ContextChunk {
+  return {
+    reference_id: 0,
+    chunk_id: m.id,
+    doc_id: String(m.full_doc_id ?? ''),
+    file_path: (m.file_path as string | null) ?? null,
+    content: String(m.content ?? ''),
+    score: Number((1 - m.distance).toFixed(6)),
+  };
 }
 
 export interface Reference {

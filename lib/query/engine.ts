@@ -19,6 +19,7 @@ import {
   type ContextChunk,
   type ContextEntity,
   type ContextRelation,
+  chunkFromMatch,
   chunkLine,
   formatGraphContext,
   type Reference,
@@ -173,14 +174,7 @@ export class QueryEngine {
       const topK = request.chunk_top_k_given ? request.chunk_top_k : request.top_k;
       const matches = await s.chunksVdb.queryByVector(queryVector!, topK);
       const chunks = truncateByTokens(
-        matches.map((m) => ({
-          reference_id: 0,
-          chunk_id: m.id,
-          doc_id: String(m.full_doc_id ?? ''),
-          file_path: (m.file_path as string | null) ?? null,
-          content: String(m.content ?? ''),
-          score: Number((1 - m.distance).toFixed(6)),
-        })),
+        matches.map(chunkFromMatch),
         chunkLine,
         request.max_total_tokens,
         tokenizer,

@@ -16,6 +16,7 @@ import {
   type ContextChunk,
   type ContextEntity,
   type ContextRelation,
+  chunkFromMatch,
   entityLine,
   relationLine,
   truncateByTokens,
@@ -89,21 +90,25 @@ async function relationsFor(
     );
 }
 
-async function localSearch(s: Storages, keywords: string[], topK: number, vector: number[]) {
-  if (keywords.length === 0) return { entities: [], relations: [] };
-  const [embedded] = await s.entitiesVdb.embedder.embed([keywords.join(', ')], {
-    purpose: 'query',
-  });
-  const matches = await s.entitiesVdb.queryByVector(embedded ?? vector, topK);
-  const names = [...new Set(matches.map((m) => str(m.entity_name)).filter(Boolean))];
-  const [nodes, degrees, nodeEdges] = await Promise.all([
+/** Stored nodes among `names`, in the same order, with their degrees. */
+async function entitiesFor(s: Storages, names: readonly string[]): Promise<ContextEntity[]> {
+  const [nodes, degrees] = await Promise.all([
     s.graph.getNodesBatch(names),
     s.graph.nodeDegreesBatch(names),
-    s.graph.getNodesEdgesBatch(names),
   ]);
-  const entities = names
+  return names
     .filter((n) => nodes.has(n))
     .map((n) => toEntity(n, nodes.get(n), degrees.get(n) ?? 0));
+}
+
+async function localSearch(s: Storages, keywords: string[], topK: number) {
+  if (keywords.length === 0) return { entities: [], relations: [] };
+  const matches = await s.entitiesVdb.query(keywords.join(', '), topK);
+  const names = [...new Set(matches.map((m) => str(m.entity_name)).filter(Boolean))];
+  const [entities, nodeEdges] = await Promise.all([
+    entitiesFor(s, names),
+    s.graph.getNodesEdgesBatch(names),
+  ]);
   const pairs = new Map<string, [string, string]>();
   for (const e of entities) {
     for (const [a, b] of nodeEdges.get(e.entity) ?? []) pairs.set(edgeKey(a, b), [a, b]);
@@ -121,14 +126,9 @@ async function globalSearch(s: Storages, keywords: string[], topK: number) {
     .map((m) => [str(m.src_id), str(m.tgt_id)] as [string, string])
     .filter(([a, b]) => a && b && a !== b);
   const relations = await relationsFor(s, pairs);
-  const names = [...new Set(relations.flatMap((r) => [r.entity1, r.entity2]))];
-  const [nodes, degrees] = await Promise.all([
-    s.graph.getNodesBatch(names),
-    s.graph.nodeDegreesBatch(names),
+  const entities = await entitiesFor(s, [
+    ...new Set(relations.flatMap((r) => [r.entity1, r.entity2])),
   ]);
-  const entities = names
-    .filter((n) => nodes.has(n))
-    .map((n) => toEntity(n, nodes.get(n), degrees.get(n) ?? 0));
   return { entities, relations };
 }
 
@@ -192,7 +192,7 @@ export async function retrieveGraph(
   const wantLocal = mode === 'local' || mode === 'hybrid' || mode === 'mix';
   const wantGlobal = mode === 'global' || mode === 'hybrid' || mode === 'mix';
   const [local, global, vectorMatches] = await Promise.all([
-    wantLocal ? localSearch(s, keywords.low_level, request.top_k, queryVector) : undefined,
+    wantLocal ? localSearch(s, keywords.low_level, request.top_k) : undefined,
     wantGlobal ? globalSearch(s, keywords.high_level, request.top_k) : undefined,
     mode === 'mix' ? s.chunksVdb.queryByVector(queryVector, request.chunk_top_k) : [],
   ]);
@@ -227,17 +227,12 @@ export async function retrieveGraph(
       queryVector,
     ),
   ]);
-  const vectorChunks: ContextChunk[] = vectorMatches.map((m) => ({
-    reference_id: 0,
-    chunk_id: m.id,
-    doc_id: str(m.full_doc_id),
-    file_path: (m.file_path as string | null) ?? null,
-    content: str(m.content),
-    score: Number((1 - m.distance).toFixed(6)),
-  }));
   return {
     entities,
     relations,
-    chunks: roundRobin([vectorChunks, entityChunks, relationChunks], (c) => c.chunk_id),
+    chunks: roundRobin(
+      [vectorMatches.map(chunkFromMatch), entityChunks, relationChunks],
+      (c) => c.chunk_id,
+    ),
   };
 }

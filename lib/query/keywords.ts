@@ -6,6 +6,7 @@
  */
 import { completeWithCache } from '../graph/cached-llm.ts';
 import { keywordsMessages } from '../graph/prompts.ts';
+import { parseJsonObjectLoosely } from '../json-fields.ts';
 import type { Llm } from '../llm/types.ts';
 import type { Logger } from '../logger.ts';
 import type { LlmCacheStorage } from '../storage/kv.ts';
@@ -20,20 +21,12 @@ export interface QueryKeywords {
 
 /** Parses `{"high_level_keywords": [...], "low_level_keywords": [...]}` tolerantly. */
 export function parseKeywordsReply(reply: string): { high: string[]; low: string[] } {
-  const start = reply.indexOf('{');
-  const end = reply.lastIndexOf('}');
-  try {
-    const parsed = JSON.parse(reply.slice(start, end + 1)) as Record<string, unknown>;
-    const list = (v: unknown) =>
-      Array.isArray(v)
-        ? v
-            .filter((k): k is string => typeof k === 'string' && k.trim() !== '')
-            .map((k) => k.trim())
-        : [];
-    return { high: list(parsed.high_level_keywords), low: list(parsed.low_level_keywords) };
-  } catch {
-    return { high: [], low: [] };
-  }
+  const parsed = parseJsonObjectLoosely(reply) ?? {};
+  const list = (v: unknown) =>
+    Array.isArray(v)
+      ? v.filter((k): k is string => typeof k === 'string' && k.trim() !== '').map((k) => k.trim())
+      : [];
+  return { high: list(parsed.high_level_keywords), low: list(parsed.low_level_keywords) };
 }
 
 export async function queryKeywords(

@@ -34,6 +34,13 @@ export interface KnowledgeGraph {
   is_truncated: boolean;
 }
 
+function integerIn(value: number, field: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(`${field} must be an integer from ${min} to ${max}.`, { field });
+  }
+  return value;
+}
+
 interface NodeRow {
   id: string;
   properties: GraphProperties;
@@ -50,18 +57,8 @@ export async function getKnowledgeGraph(
   label: string,
   options: { maxDepth?: number; maxNodes?: number } = {},
 ): Promise<KnowledgeGraph> {
-  const maxDepth = options.maxDepth ?? 3;
-  const maxNodes = options.maxNodes ?? MAX_GRAPH_NODES;
-  if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > 10) {
-    throw new ValidationError('max_depth must be an integer from 0 to 10.', {
-      field: 'max_depth',
-    });
-  }
-  if (!Number.isInteger(maxNodes) || maxNodes < 1 || maxNodes > MAX_GRAPH_NODES) {
-    throw new ValidationError(`max_nodes must be an integer from 1 to ${MAX_GRAPH_NODES}.`, {
-      field: 'max_nodes',
-    });
-  }
+  const maxDepth = integerIn(options.maxDepth ?? 3, 'max_depth', 0, 10);
+  const maxNodes = integerIn(options.maxNodes ?? MAX_GRAPH_NODES, 'max_nodes', 1, MAX_GRAPH_NODES);
   const { nodes, truncated } =
     label === '*' ? await topNodes(graph, maxNodes) : await walk(graph, label, maxDepth, maxNodes);
   const edges = await edgesAmong(
@@ -162,15 +159,9 @@ async function edgesAmong(graph: GraphStorage, ids: string[]): Promise<Knowledge
 
 /** Node ids by degree, highest first, ties by id (LightRAG's `get_popular_labels`). */
 export async function getPopularLabels(graph: GraphStorage, limit = 300): Promise<string[]> {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_GRAPH_NODES) {
-    throw new ValidationError(`limit must be an integer from 1 to ${MAX_GRAPH_NODES}.`, {
-      field: 'limit',
-    });
-  }
+  integerIn(limit, 'limit', 1, MAX_GRAPH_NODES);
   const { rows } = await graph.db.query<{ id: string }>(
-    `SELECT id FROM (
-       SELECT n.id, n.degree FROM ${graph.nodes} n
-        WHERE n.workspace = $1 AND n.namespace = $2) ranked
+    `SELECT id FROM ${graph.nodes} WHERE workspace = $1 AND namespace = $2
       ORDER BY degree DESC, id COLLATE "C" LIMIT $3`,
     [graph.workspace, graph.namespace, limit],
   );
@@ -189,11 +180,7 @@ export async function searchLabels(
   if (typeof query !== 'string' || query.trim() === '' || query.length > 256) {
     throw new ValidationError('The search query must be 1-256 characters.', { field: 'q' });
   }
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_GRAPH_NODES) {
-    throw new ValidationError(`limit must be an integer from 1 to ${MAX_GRAPH_NODES}.`, {
-      field: 'limit',
-    });
-  }
+  integerIn(limit, 'limit', 1, MAX_GRAPH_NODES);
   const q = query.trim().toLowerCase();
   const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   // Candidates in SQL (shortest first: they score highest), exact scoring here.

@@ -83,27 +83,27 @@ export class GraphStorage {
   }
 
   async getNodesBatch(ids: readonly string[], q: Queryable = this.db) {
-    const wanted = [...new Set(ids.map(checkNodeId))];
-    const result = new Map<string, GraphProperties>();
-    if (wanted.length === 0) return result;
-    const { rows } = await q.query<{ id: string; properties: GraphProperties }>(
-      `SELECT id, properties FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2 AND id = ANY($3::text[])`,
-      [this.workspace, this.namespace, wanted],
-    );
-    for (const row of rows) result.set(row.id, row.properties);
+    const rows = await this.#nodeRows(ids, 'properties', q);
+    return new Map(rows.map((row) => [row.id, row.properties as GraphProperties]));
+  }
+
+  /** Degrees by id; an id that is no node has degree 0. */
+  async nodeDegreesBatch(ids: readonly string[], q: Queryable = this.db) {
+    const rows = await this.#nodeRows(ids, 'degree', q);
+    const result = new Map<string, number>(ids.map((id) => [id, 0]));
+    for (const row of rows) result.set(row.id, row.degree as number);
     return result;
   }
 
-  async nodeDegreesBatch(ids: readonly string[], q: Queryable = this.db) {
+  /** One column of the stored nodes among `ids` (ids checked, duplicates sent once). */
+  async #nodeRows(ids: readonly string[], column: 'properties' | 'degree', q: Queryable) {
     const wanted = [...new Set(ids.map(checkNodeId))];
-    const result = new Map<string, number>(wanted.map((id) => [id, 0]));
-    if (wanted.length === 0) return result;
-    const { rows } = await q.query<{ id: string; degree: number }>(
-      `SELECT id, degree FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2 AND id = ANY($3::text[])`,
+    if (wanted.length === 0) return [];
+    const { rows } = await q.query<{ id: string; properties?: unknown; degree?: unknown }>(
+      `SELECT id, ${column} FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2 AND id = ANY($3::text[])`,
       [this.workspace, this.namespace, wanted],
     );
-    for (const row of rows) result.set(row.id, row.degree);
-    return result;
+    return rows;
   }
 
   /** Edge degrees keyed by {@link edgeKey}. */

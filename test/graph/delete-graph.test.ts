@@ -46,7 +46,7 @@ describe(`document deletion with graph rebuild on ${TARGET}`, () => {
     db = target.open();
     const chat = createLlm(config.llm);
     pipeline = new IngestPipeline(db, config, embedder, quietLogger, chat);
-    documents = new DocumentService(db, config, pipeline, undefined, chat);
+    documents = new DocumentService(db, config, pipeline, undefined);
   });
   after(() => llm.close());
 
