@@ -137,6 +137,9 @@ export async function removeDocumentFromGraph(
   const [relationAnchors] = await s.fullRelations.getByIds([docId], tx);
   const names = anchors?.entity_names ?? [];
   const pairs = relationAnchors?.relation_pairs ?? [];
+  // The anchors go whatever follows (empty ones too: a document whose extraction found nothing).
+  await s.fullEntities.delete([docId], tx);
+  await s.fullRelations.delete([docId], tx);
   if (names.length === 0 && pairs.length === 0) return result;
   await lockEntities(tx, s.workspace, [...names, ...pairs.flat()]);
 
@@ -211,7 +214,5 @@ export async function removeDocumentFromGraph(
   const rebuilt = await merger.apply(tx, s, groups, { rebuild: true });
   result.entitiesRebuilt = rebuilt.entities;
   result.relationsRebuilt = rebuilt.relations;
-  await s.fullEntities.delete([docId], tx);
-  await s.fullRelations.delete([docId], tx);
   return result;
 }

@@ -210,4 +210,15 @@ describe(`document deletion with graph rebuild on ${TARGET}`, () => {
     assert.equal(after?.source_id, chunkY!.id);
     assert.equal(await s.graph.hasEdge('Nuclear Fission', 'Lise Meitner'), true);
   });
+  it('removes the anchors of a document whose extraction found nothing', async () => {
+    const ws = uniqueWorkspace();
+    const plain = await pipeline.ingest({ content: 'No entities here at all.', workspace: ws });
+    assert.equal(plain.status, 'processed');
+    const s = await openStorages(db, config, embedder, ws);
+    assert.deepEqual((await s.fullEntities.getById(plain.docId))?.entity_names, []);
+    const result = await documents.delete(plain.docId, ws);
+    assert.equal(result.graph.entitiesDeleted, 0);
+    assert.equal(await s.fullEntities.getById(plain.docId), null);
+    assert.equal(await s.fullRelations.getById(plain.docId), null);
+  });
 });
