@@ -7,8 +7,8 @@
 import type { ChunkingConfig, GraphConfig } from '../config.ts';
 import type { ChatMessage, Llm } from '../llm/types.ts';
 import type { Logger } from '../logger.ts';
-import { getTokenizer } from '../pipeline/chunking.ts';
 import type { LlmCacheStorage } from '../storage/kv.ts';
+import { getTokenizer } from '../tokenizer.ts';
 import { completeWithCache } from './cached-llm.ts';
 import { COMPLETION_DELIMITER, extractionMessages, gleaningPrompt } from './prompts.ts';
 import { type Extraction, mergeGleaning, parseJsonExtraction, parseRecords } from './records.ts';

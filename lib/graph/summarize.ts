@@ -8,10 +8,10 @@ import type { GraphConfig, TokenEncoding } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import type { Llm } from '../llm/types.ts';
 import type { Logger } from '../logger.ts';
-import { getTokenizer } from '../pipeline/chunking.ts';
 import { splitBatches } from '../storage/batch.ts';
 import type { LlmCacheStorage } from '../storage/kv.ts';
 import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
+import { getTokenizer } from '../tokenizer.ts';
 import { completeWithCache, llmCacheKey } from './cached-llm.ts';
 import { summaryMessages } from './prompts.ts';
 

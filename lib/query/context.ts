@@ -3,8 +3,9 @@
  * relations `{entity1, entity2, description}` and chunks `{reference_id, content}` as JSON lines,
  * each section cut to its token budget, then a numbered list of the source files.
  */
-import type { Tiktoken } from 'js-tiktoken/lite';
+
 import type { VectorMatch } from '../storage/vector-records.ts';
+import type { Tokenizer } from '../tokenizer.ts';
 
 export interface ContextEntity {
   entity: string;
@@ -67,7 +68,7 @@ export function truncateByTokens<T>(
   items: readonly T[],
   line: (item: T) => string,
   budget: number,
-  tokenizer: Tiktoken,
+  tokenizer: Tokenizer,
 ): T[] {
   const kept: T[] = [];
   let used = 0;

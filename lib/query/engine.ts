@@ -11,9 +11,9 @@ import type { Embedder } from '../embedding/types.ts';
 import { LlmNotConfiguredError } from '../errors.ts';
 import type { ChatMessage, Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
-import { getTokenizer } from '../pipeline/chunking.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
 import { md5 } from '../text.ts';
+import { getTokenizer } from '../tokenizer.ts';
 import {
   assignReferences,
   type ContextChunk,

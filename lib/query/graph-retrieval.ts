@@ -7,11 +7,12 @@
  * Chunks of the graph elements come from their source ids, `RELATED_CHUNK_NUMBER` per element,
  * chosen by vector similarity to the query (LightRAG's `kg_chunk_pick_method` VECTOR).
  */
-import type { Tiktoken } from 'js-tiktoken/lite';
+
 import type { GraphProperties } from '../storage/graph.ts';
 import { edgeKey } from '../storage/graph.ts';
 import type { Storages } from '../storage/index.ts';
 import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
+import type { Tokenizer } from '../tokenizer.ts';
 import {
   type ContextChunk,
   type ContextEntity,
@@ -186,7 +187,7 @@ export async function retrieveGraph(
   request: QueryRequest,
   keywords: QueryKeywords,
   queryVector: number[],
-  options: { relatedChunkNumber: number; tokenizer: Tiktoken },
+  options: { relatedChunkNumber: number; tokenizer: Tokenizer },
 ): Promise<GraphRetrieval> {
   const mode = request.mode;
   const wantLocal = mode === 'local' || mode === 'hybrid' || mode === 'mix';

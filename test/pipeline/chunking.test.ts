@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChunkingConfig } from '../../lib/config.ts';
 import { ValidationError } from '../../lib/errors.ts';
-import { chunkDocument, getTokenizer } from '../../lib/pipeline/chunking.ts';
+import { chunkDocument } from '../../lib/pipeline/chunking.ts';
 import { computeMdhashId } from '../../lib/text.ts';
+import { getTokenizer } from '../../lib/tokenizer.ts';
 
 const base: ChunkingConfig = {
   chunkTokenSize: 50,
