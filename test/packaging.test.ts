@@ -4,43 +4,31 @@
  * bundles themselves run in fresh processes against the real database.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { checkConnectionBudget } from '../lib/deploy/connection-budget.ts';
+import {
+  type Container,
+  deployedFunctions,
+  packageService,
+  startContainer,
+  type Template,
+} from '../lib/deploy/lambda-sandbox.ts';
 import { API_ROUTES } from '../lib/http/routes.ts';
-import { createTestDatabase, TARGET } from './support/database.ts';
+import { apiEvent, type EventOptions } from './support/api-event.ts';
+import { createTestDatabase, ON_SERVER, TARGET } from './support/database.ts';
+import { type ScriptedLlm, scriptedLlmEnv, startScriptedLlm } from './support/scripted-llm.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'node_modules', '.bin');
 /** Each function's zip must stay within this (issue budget). */
 const ZIP_BUDGET_BYTES = 250 * 1024;
 const FUNCTIONS = ['ingest', 'query', 'documents', 'health'];
-
-type Template = { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
-
-async function osls(outDir: string, params: string[] = []): Promise<Template> {
-  await run(
-    join(BIN, 'osls'),
-    ['package', '--region', 'eu-west-1', '--stage', 'ci', '--package', outDir, ...params],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: `${process.execPath.replace(/\/node$/, '')}:${process.env.PATH}`,
-        HOME: process.env.HOME ?? '/root',
-      },
-      timeout: 180_000,
-    },
-  );
-  return JSON.parse(
-    readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  );
-}
 
 const ofType = (t: Template, type: string) =>
   Object.entries(t.Resources).filter(([, r]) => r.Type === type);
@@ -50,9 +38,8 @@ describe('serverless.yml packaged offline with osls', () => {
   let template: Template;
 
   before(async () => {
-    await run('bash', [join(ROOT, 'scripts/build-layers.sh')], { cwd: ROOT });
     outDir = mkdtempSync(join(tmpdir(), 'lrs-package-'));
-    template = await osls(outDir);
+    ({ template } = await packageService(outDir));
   });
 
   it('builds every function as ESM for nodejs22.x on arm64 with its own role', () => {
@@ -105,9 +92,13 @@ describe('serverless.yml packaged offline with osls', () => {
     const alarm = template.Resources.IngestDeadLetterQueueAlarm!.Properties;
     assert.equal(alarm.MetricName, 'ApproximateNumberOfMessagesVisible');
     assert.equal(alarm.Threshold, 0);
-    assert.deepEqual(ingest.Layers, [
-      { 'Fn::ImportValue': 'lightrag-serverless-ci-tiktoken-layer' },
-    ]);
+    const tokenizerLayer = [{ 'Fn::ImportValue': 'lightrag-serverless-ci-tiktoken-layer' }];
+    for (const fn of ['Ingest', 'Query', 'Documents'])
+      assert.deepEqual(
+        template.Resources[`${fn}LambdaFunction`]!.Properties.Layers,
+        tokenizerLayer,
+      );
+    assert.equal(template.Resources.HealthLambdaFunction!.Properties.Layers, undefined);
   });
 
   it('serves the same routes as the local server (lib/http/routes.ts)', () => {
@@ -196,13 +187,15 @@ describe('serverless.yml packaged offline with osls', () => {
 
   it('switches to a JWT authorizer and API Gateway CORS by parameter', async () => {
     const jwtDir = mkdtempSync(join(tmpdir(), 'lrs-package-jwt-'));
-    const jwt = await osls(jwtDir, [
-      '--param=auth=jwt',
-      '--param=jwtIssuer=https://issuer.example.com/',
-      '--param=jwtAudience=rag-api',
-      '--param=corsMode=origins',
-      '--param=corsOrigins=https://app.example.com',
-    ]);
+    const { template: jwt } = await packageService(jwtDir, {
+      params: [
+        '--param=auth=jwt',
+        '--param=jwtIssuer=https://issuer.example.com/',
+        '--param=jwtAudience=rag-api',
+        '--param=corsMode=origins',
+        '--param=corsOrigins=https://app.example.com',
+      ],
+    });
     const [[, authorizer]] = ofType(jwt, 'AWS::ApiGatewayV2::Authorizer') as [[string, any]];
     assert.equal(authorizer.Properties.AuthorizerType, 'JWT');
     assert.deepEqual(authorizer.Properties.JwtConfiguration, {
@@ -216,72 +209,165 @@ describe('serverless.yml packaged offline with osls', () => {
     ]);
   });
 
-  describe(`the bundles run in fresh processes on ${TARGET}`, () => {
-    /** Unzips a function and runs a script against its handler in a new Node process. */
-    async function runBundle(
-      name: string,
-      env: Record<string, string>,
-      script: string,
-    ): Promise<string> {
-      const dir = mkdtempSync(join(tmpdir(), `lrs-bundle-${name}-`));
-      await run('unzip', ['-q', join(outDir, `${name}.zip`), '-d', dir]);
-      // What Lambda provides: the runtime's AWS SDK v3 and the tiktoken layer.
-      mkdirSync(join(dir, 'node_modules'));
-      symlinkSync(join(ROOT, 'node_modules/@aws-sdk'), join(dir, 'node_modules/@aws-sdk'));
-      symlinkSync(
-        join(ROOT, '.build/layers/tiktoken/nodejs/node_modules/js-tiktoken'),
-        join(dir, 'node_modules/js-tiktoken'),
-      );
-      return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-          cwd: dir,
-          env: {
-            PATH: process.env.PATH ?? '',
-            LOG_LEVEL: 'warn',
-            ...env,
-            AWS_LAMBDA_FUNCTION_NAME: name,
-          },
-        });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d) => (out += d));
-        child.stderr.on('data', (d) => (err += d));
-        child.on('close', (code) =>
-          code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`)),
-        );
+  describe(`every function from its own zip, as deployed, on ${TARGET}`, () => {
+    // Each function runs as Lambda runs it (lib/deploy/lambda-sandbox.ts): its zip alone, with
+    // only the layers the packaged template attaches to it mounted at /opt, one container per
+    // function serving all its invocations (cold, then warm).
+    let llm: ScriptedLlm;
+    let env: Record<string, string>;
+    const containers: Record<string, Container> = {};
+    const skip =
+      (process.env.TEST_DATABASE_DRIVER ?? 'neon') !== 'neon' || !ON_SERVER
+        ? 'the bundles carry only the Neon driver (PGlite and pg are excluded by design)'
+        : false;
+
+    before(async () => {
+      if (skip) return;
+      llm = await startScriptedLlm();
+      const target = await createTestDatabase({
+        EMBEDDING_PROVIDER: 'hash',
+        ...scriptedLlmEnv(llm),
+        FORCE_LLM_SUMMARY_ON_MERGE: '2',
       });
+      env = { ...target.env, LOG_LEVEL: 'warn' };
+      const functions = deployedFunctions(template, outDir);
+      for (const name of FUNCTIONS)
+        containers[name] = await startContainer(functions[name]!, { env });
+    });
+    after(async () => {
+      for (const c of Object.values(containers)) await c.close();
+      await llm?.close();
+    });
+
+    /** Invokes an API function with a real HTTP API (payload v2) event. */
+    async function http(fn: string, routeKey: string, options?: EventOptions) {
+      const out = await containers[fn]!.invoke(apiEvent(routeKey, options));
+      assert.ok(out.ok, `${fn} threw: ${out.error?.message}\n${containers[fn]!.logs()}`);
+      const res = out.result as { statusCode: number; body: string };
+      return { ...res, json: res.body ? JSON.parse(res.body) : undefined };
     }
 
-    it('health and ingest handlers work from their zips (module init timed)', async (t) => {
-      const target = await createTestDatabase({ EMBEDDING_PROVIDER: 'hash' });
-      const env: Record<string, string> = { ...target.env };
-      if (env.DATABASE_DRIVER !== 'neon') {
-        t.skip('the bundles carry only the Neon driver (PGlite and pg are excluded by design)');
-        return;
+    const docA = [
+      'Document A: Marie Curie and radium.',
+      '[[E:Marie Curie|Person|Marie Curie as document A tells it.]]',
+      '[[E:Radium|Concept|Radium, element 88, fragment A.]]',
+      '[[R:Marie Curie|Radium|discovery|Marie Curie discovered radium (A).]]',
+    ].join('\n');
+    const docB = [
+      'Document B: the Curies.',
+      '[[E:Marie Curie|Person|Marie Curie as document B tells it.]]',
+      '[[E:Pierre Curie|Person|Pierre Curie, physicist.]]',
+      '[[R:Marie Curie|Pierre Curie|marriage|Marie married Pierre (B).]]',
+    ].join('\n');
+
+    it('only the token-counting functions get the tokenizer layer', { skip }, (t) => {
+      const functions = deployedFunctions(template, outDir);
+      for (const name of ['ingest', 'query', 'documents'])
+        assert.equal(functions[name]!.layerDirs.length, 1, name);
+      assert.deepEqual(functions.health!.layerDirs, []);
+      for (const name of FUNCTIONS) {
+        const init = containers[name]!.init;
+        t.diagnostic(
+          `${name}: module init ${init.ms.toFixed(1)} ms, ${(init.rss / 2 ** 20).toFixed(0)} MB RSS`,
+        );
       }
-      const health = await runBundle(
-        'health',
-        env,
-        `const t = performance.now(); const { handler } = await import('./functions/health.mjs');
-         const init = performance.now() - t;
-         const res = await handler({ routeKey: 'GET /health', headers: {}, requestContext: { http: { method: 'GET' } } }, { awsRequestId: 'x' });
-         console.log(JSON.stringify({ init, status: res.statusCode, body: JSON.parse(res.body) })); process.exit(0);`,
+    });
+
+    it('health answers from its zip with no layer', { skip }, async () => {
+      const res = await http('health', 'GET /health');
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json.database.reachable, true);
+    });
+
+    it('ingest builds the graph from its zip (chunking, extraction, merge summaries)', {
+      skip,
+    }, async () => {
+      const record = (id: string, body: unknown) => ({
+        messageId: id,
+        receiptHandle: `r-${id}`,
+        body: JSON.stringify(body),
+        attributes: { ApproximateReceiveCount: '1' },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:eu-west-1:1:q',
+        awsRegion: 'eu-west-1',
+      });
+      for (const [id, content, filePath] of [
+        ['m1', docA, 'a.md'],
+        ['m2', docB, 'b.md'],
+      ] as const) {
+        const out = await containers.ingest!.invoke({
+          Records: [record(id, { content, filePath })],
+        });
+        assert.ok(out.ok, out.error?.message);
+        assert.deepEqual(out.result, { batchItemFailures: [] }, containers.ingest!.logs());
+      }
+      assert.ok(llm.count('extract') >= 2);
+      assert.ok(llm.count('summary') >= 1, 'Marie Curie has two fragments: summarised');
+    });
+
+    it('documents lists and gets from its zip', { skip }, async () => {
+      const list = await http('documents', 'GET /documents');
+      assert.equal(list.statusCode, 200, list.body);
+      const docs = list.json.documents as Array<{ id: string; status: string; file_path: string }>;
+      assert.deepEqual(
+        docs.map((d) => d.status),
+        ['processed', 'processed'],
       );
-      const parsed = JSON.parse(health);
-      t.diagnostic(`health bundle module initialisation: ${parsed.init.toFixed(1)} ms`);
-      assert.equal(parsed.status, 200, health);
-      assert.equal(parsed.body.database.reachable, true);
-      const ingest = await runBundle(
-        'ingest',
-        env,
-        `const { handler } = await import('./functions/ingest.mjs');
-         const record = { messageId: 'm1', receiptHandle: 'r', body: JSON.stringify({ content: 'Bundled ingest works. '.repeat(20) }),
-           attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs',
-           eventSourceARN: 'arn:aws:sqs:eu-west-1:1:q', awsRegion: 'eu-west-1' };
-         const res = await handler({ Records: [record] }, { awsRequestId: 'x', getRemainingTimeInMillis: () => 60000 });
-         console.log(JSON.stringify(res)); process.exit(0);`,
-      );
-      assert.deepEqual(JSON.parse(ingest), { batchItemFailures: [] });
+      const a = docs.find((d) => d.file_path === 'a.md')!;
+      const one = await http('documents', 'GET /documents/{id}', { pathParameters: { id: a.id } });
+      assert.equal(one.statusCode, 200, one.body);
+      assert.equal(one.json.id, a.id);
+    });
+
+    it('query answers naive and mix mode, and serves the graph routes, from its zip', {
+      skip,
+    }, async () => {
+      const naive = await http('query', 'POST /query', {
+        body: { query: 'Who discovered radium?', mode: 'naive' },
+      });
+      assert.equal(naive.statusCode, 200, naive.body);
+      assert.match(naive.json.answer, /^ANSWER with 0 entities, 0 relations, [1-9] chunks/);
+      llm.keywords.set('Who married Marie Curie?', {
+        high_level_keywords: ['marriage'],
+        low_level_keywords: ['Marie Curie'],
+      });
+      const mix = await http('query', 'POST /query', {
+        body: { query: 'Who married Marie Curie?', mode: 'mix' },
+      });
+      assert.equal(mix.statusCode, 200, mix.body);
+      assert.ok(mix.json.context.entities.length > 0, mix.body);
+      assert.match(mix.json.answer, /^ANSWER with [1-9]/);
+      const graph = await http('query', 'GET /graph', { query: { label: 'Marie Curie' } });
+      assert.equal(graph.statusCode, 200, graph.body);
+      assert.deepEqual(graph.json.nodes.map((n: { id: string }) => n.id).sort(), [
+        'Marie Curie',
+        'Pierre Curie',
+        'Radium',
+      ]);
+      const popular = await http('query', 'GET /graph/labels/popular');
+      assert.equal(popular.json[0], 'Marie Curie');
+      const search = await http('query', 'GET /graph/labels/search', { query: { q: 'curie' } });
+      assert.deepEqual(search.json.sort(), ['Marie Curie', 'Pierre Curie']);
+    });
+
+    it('documents deletes with a graph rebuild from its zip', { skip }, async () => {
+      const list = await http('documents', 'GET /documents');
+      const a = list.json.documents.find((d: { file_path: string }) => d.file_path === 'a.md');
+      const deleted = await http('documents', 'DELETE /documents/{id}', {
+        pathParameters: { id: a.id },
+      });
+      assert.equal(deleted.statusCode, 200, deleted.body);
+      assert.equal(deleted.json.graph.entitiesDeleted, 1, 'Radium was only in A');
+      assert.equal(deleted.json.graph.entitiesRebuilt, 1, 'Marie Curie rebuilt from B');
+      const gone = await http('documents', 'GET /documents/{id}', { pathParameters: { id: a.id } });
+      assert.equal(gone.statusCode, 404);
+      const after = await http('query', 'GET /graph', { query: { label: '*' } });
+      assert.deepEqual(after.json.nodes.map((n: { id: string }) => n.id).sort(), [
+        'Marie Curie',
+        'Pierre Curie',
+      ]);
     });
   });
 });

@@ -1,0 +1,64 @@
+/**
+ * Runs inside a Lambda-like sandbox (lib/deploy/lambda-sandbox.ts): plays the Node.js runtime's
+ * part for one container. Imports the handler from the function's folder (the working directory,
+ * as /var/task is in Lambda), then invokes it once per event read from stdin, in order, like warm
+ * invocations of one container. Results go to file descriptor 3 as JSON lines, so whatever the
+ * handler logs on stdout/stderr stays apart. Node built-ins only: nothing may resolve from the
+ * project's node_modules.
+ *
+ * Usage: node container-runner.ts functions/query.handler   (cwd: the unzipped function)
+ */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+
+const spec = process.argv[2] ?? '';
+const dot = spec.lastIndexOf('.');
+const file = spec.slice(0, dot);
+const exportName = spec.slice(dot + 1);
+const results = createWriteStream('', { fd: 3 });
+const send = (message: Record<string, unknown>) =>
+  results.write(`${JSON.stringify({ ...message, rss: process.memoryUsage().rss })}\n`);
+
+function describe(err: unknown) {
+  const e = err as { name?: string; message?: string; code?: string; stack?: string };
+  return { name: e?.name, message: e?.message ?? String(err), code: e?.code, stack: e?.stack };
+}
+
+// The runtime's own lookup order for a handler module.
+const path = ['.mjs', '.js', '.cjs']
+  .map((ext) => `${process.cwd()}/${file}${ext}`)
+  .find((p) => existsSync(p));
+const started = performance.now();
+let handler: (event: unknown, context: unknown) => Promise<unknown>;
+try {
+  if (!path) throw new Error(`Cannot find the handler module ${file} in ${process.cwd()}`);
+  const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  if (typeof module[exportName] !== 'function')
+    throw new Error(`${file} does not export a function ${exportName}`);
+  handler = module[exportName] as typeof handler;
+  send({ type: 'init', ms: performance.now() - started });
+} catch (err) {
+  send({ type: 'init', ms: performance.now() - started, error: describe(err) });
+  process.exit(1);
+}
+
+for await (const line of createInterface({ input: process.stdin })) {
+  const { event, remainingMs } = JSON.parse(line) as { event: unknown; remainingMs: number };
+  const deadline = Date.now() + remainingMs;
+  const context = {
+    awsRequestId: randomUUID(),
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  const begun = performance.now();
+  try {
+    const result = await handler(event, context);
+    send({ type: 'result', ok: true, result, ms: performance.now() - begun });
+  } catch (err) {
+    send({ type: 'result', ok: false, error: describe(err), ms: performance.now() - begun });
+  }
+}
+results.end();
