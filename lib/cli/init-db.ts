@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { describeConfig, loadConfig } from '../config.ts';
 import { Database } from '../db/database.ts';
 import { createLogger } from '../logger.ts';
-import { applySchema, planSchema } from '../storage/schema.ts';
+import { applySchema } from '../storage/schema.ts';
 import type { CliIo } from './context.ts';
 
 /** DDL on a large existing table (an HNSW build) may take minutes: no short timeouts here. */
@@ -20,7 +20,7 @@ export async function initDbCommand(args: readonly string[], io: CliIo): Promise
     createLogger(config.logLevel),
   );
   try {
-    const result = await applySchema(db, planSchema(config.vector), config.vector);
+    const result = await applySchema(db, config.vector);
     const summary = {
       status: result.applied ? 'created' : 'verified',
       schemaKey: result.key,

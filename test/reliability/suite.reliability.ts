@@ -24,7 +24,7 @@ import { getApiRuntime } from '../../lib/http/runtime.ts';
 import { simulatedContainer } from '../../lib/local/simulated-container.ts';
 import { IngestQueueClient } from '../../lib/queue/enqueue.ts';
 import { LocalSqsPoller } from '../../lib/queue/poller.ts';
-import { applySchema, ensureSchema, planSchema } from '../../lib/storage/schema.ts';
+import { applySchema, ensureSchema } from '../../lib/storage/schema.ts';
 import { documentId } from '../../lib/text.ts';
 import { call, type Handler } from '../support/api-event.ts';
 import {
@@ -411,9 +411,8 @@ describe('reliability suite', { skip: NEEDS_SERVER }, () => {
     it('50 containers cold-starting at once on an empty database: no DDL error', async () => {
       const empty = await createTestDatabase({ EMBEDDING_DIM: '32' });
       const containers = Array.from({ length: 50 }, () => empty.open());
-      const plan = planSchema(empty.config.vector);
       const results = await Promise.allSettled(
-        containers.map((db) => applySchema(db, plan, empty.config.vector)),
+        containers.map((db) => applySchema(db, empty.config.vector)),
       );
       const errors = results.filter((r) => r.status === 'rejected');
       assert.equal(

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../lib/config.ts';
 import type { Database } from '../../lib/db/database.ts';
+import { HashEmbedder } from '../../lib/embedding/hash.ts';
 import { DimensionMismatchError, SchemaError } from '../../lib/errors.ts';
-import { applySchema, ensureSchema, planSchema } from '../../lib/storage/schema.ts';
+import { applySchema, ensureSchema } from '../../lib/storage/schema.ts';
+import { VectorStorage } from '../../lib/storage/vector.ts';
 import { createTestDatabase, TARGET } from '../support/database.ts';
 
 /** LightRAG's columns per table (name → Postgres type), the compatibility contract. */
@@ -142,9 +144,8 @@ describe(`schema on ${TARGET}`, () => {
     assert.equal((await ensureSchema(first, target.config.vector)).applied, true);
     // Another container (on PGlite, the same embedded database): the schema already there.
     const second = target.open();
-    const plan = planSchema(target.config.vector);
     const before = second.stats().queries;
-    const result = await applySchema(second, plan, target.config.vector);
+    const result = await applySchema(second, target.config.vector);
     assert.equal(result.applied, false);
     assert.equal(second.stats().queries - before, 1, 'one statement: the marker lookup');
     // Same container again: memoised, no query at all.
@@ -157,9 +158,8 @@ describe(`schema on ${TARGET}`, () => {
     const target = await createTestDatabase();
     // applySchema, not the memoised ensureSchema: on PGlite all "containers" share one database.
     const containers = Array.from({ length: 20 }, () => target.open());
-    const plan = planSchema(target.config.vector);
     const results = await Promise.all(
-      containers.map((db) => applySchema(db, plan, target.config.vector)),
+      containers.map((db) => applySchema(db, target.config.vector)),
     );
     assert.equal(results.filter((r) => r.applied).length, 1, 'exactly one container ran the DDL');
     const { rows } = await containers[0]!.query<{ n: number }>(
@@ -253,6 +253,84 @@ describe(`schema on ${TARGET}`, () => {
     assert.doesNotMatch(
       (await indexesOf(db, noneTables.vectorTables.chunks)).join('\n'),
       /hnsw|ivfflat/,
+    );
+  });
+
+  it('heals what was dropped since: a table, a column, an index, a trigger (data kept)', async () => {
+    const target = await createTestDatabase();
+    const first = target.open();
+    await ensureSchema(first, target.config.vector);
+    await first.query(
+      "INSERT INTO lightrag_doc_status (workspace, id, status, content_hash) VALUES ('w', 'keep', 'processed', 'h')",
+    );
+    // LightRAG 1.5 drops an empty legacy vector table when it starts with a model name.
+    await first.query('DROP TABLE lightrag_vdb_chunks');
+    await first.query('ALTER TABLE lightrag_doc_status DROP COLUMN track_id');
+    await first.query('DROP INDEX idx_lightrag_llm_cache_chunk_id');
+    await first.query('DROP TRIGGER lightrag_graph_edges_added ON lightrag_graph_edges');
+    // The next cold start (another container) finds all of it missing despite the marker row.
+    const second = target.open();
+    const result = await applySchema(second, target.config.vector);
+    assert.equal(result.applied, true);
+    assert.deepEqual(result.repaired.sort(), [
+      'column lightrag_doc_status.track_id',
+      'index idx_lightrag_doc_status_track_id', // dropped with its column
+      'index idx_lightrag_llm_cache_chunk_id',
+      'index idx_lightrag_vdb_chunks_doc',
+      'index idx_lightrag_vdb_chunks_hnsw_cosine',
+      'table lightrag_vdb_chunks',
+      'trigger lightrag_graph_edges_added',
+    ]);
+    assert.equal((await columnsOf(second, 'lightrag_vdb_chunks')).content_vector, 'vector(32)');
+    assert.equal(
+      (await columnsOf(second, 'lightrag_doc_status')).track_id,
+      'character varying(255)',
+    );
+    assert.match((await indexesOf(second, 'lightrag_llm_cache')).join('\n'), /chunk_id/);
+    const { rows } = await second.query<{ id: string; content_hash: string }>(
+      'SELECT id, content_hash FROM lightrag_doc_status',
+    );
+    assert.deepEqual(rows, [{ id: 'keep', content_hash: 'h' }]);
+    // Healed: the third cold start is one catalog query again.
+    const third = target.open();
+    const before = third.stats().queries;
+    assert.equal((await applySchema(third, target.config.vector)).applied, false);
+    assert.equal(third.stats().queries - before, 1);
+  });
+
+  it("accepts LightRAG's halfvec(n) column (HNSW_HALFVEC) of the configured dimension", async () => {
+    const target = await createTestDatabase();
+    const db = target.open();
+    await db.query('CREATE EXTENSION IF NOT EXISTS vector');
+    // As LightRAG 1.5 creates it under POSTGRES_VECTOR_INDEX_TYPE=HNSW_HALFVEC.
+    await db.query(`CREATE TABLE lightrag_vdb_entity (id VARCHAR(255), workspace VARCHAR(255),
+      entity_name VARCHAR(512), content TEXT, content_vector HALFVEC(32),
+      create_time TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP, update_time TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP,
+      chunk_ids VARCHAR(255)[] NULL, file_path TEXT NULL,
+      CONSTRAINT lightrag_vdb_entity_pk PRIMARY KEY (workspace, id))`);
+    await db.query(
+      'CREATE INDEX idx_lightrag_vdb_entity_hnsw_halfvec_cosine ON lightrag_vdb_entity USING hnsw (content_vector halfvec_cosine_ops)',
+    );
+    const result = await applySchema(db, target.config.vector);
+    assert.equal(result.vectorColumns.entities, 'halfvec');
+    assert.equal(result.vectorColumns.chunks, 'vector');
+    assert.equal((await columnsOf(db, 'lightrag_vdb_entity')).content_vector, 'halfvec(32)');
+    const indexes = await indexesOf(db, 'lightrag_vdb_entity');
+    assert.equal(indexes.filter((i) => /USING hnsw/.test(i)).length, 1, "LightRAG's index reused");
+    const entities = new VectorStorage(
+      db,
+      'entities',
+      target.config.vector,
+      new HashEmbedder(32),
+      'w',
+    );
+    await entities.upsert([{ id: 'ent-1', entity_name: 'Alan Turing', content: 'Alan Turing' }]);
+    const [match] = await entities.query('Alan Turing', 5);
+    assert.equal(match?.entity_name, 'Alan Turing');
+    assert.ok(match!.distance < 0.01);
+    assert.match(
+      await entities.explain((await new HashEmbedder(32).embed(['x']))[0]!, 5),
+      /hnsw_halfvec_cosine|Sort/,
     );
   });
 });

@@ -1,0 +1,371 @@
+/**
+ * What the schema is: LightRAG's tables as column lists (so a missing column can be added in
+ * place), their indexes, the graph-degree triggers, and the vector tables of this configuration.
+ * lib/storage/schema.ts compares this with the catalog and applies it.
+ */
+import { createHash } from 'node:crypto';
+import type { VectorConfig } from '../config.ts';
+import {
+  assertIdentifier,
+  TABLES,
+  VECTOR_BASE_TABLES,
+  type VectorNamespace,
+  vectorTableName,
+} from './tables.ts';
+
+/** Bumped when the DDL changes in a way the hash alone should not decide. */
+export const SCHEMA_VERSION = 3;
+
+/** A table as a list of columns, so that a missing one can be added with ADD COLUMN. */
+export interface TableSpec {
+  name: string;
+  columns: Array<[name: string, definition: string]>;
+  constraints: string[];
+}
+
+/** How a vector table stores its vectors: pgvector `vector`, or `halfvec` (LightRAG's HNSW_HALFVEC). */
+export type VectorColumnType = 'vector' | 'halfvec';
+
+const TIMESTAMPS: TableSpec['columns'] = [
+  ['create_time', 'TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP'],
+  ['update_time', 'TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP'],
+];
+const pk = (table: string, columns = 'workspace, id') =>
+  `CONSTRAINT ${assertIdentifier(`${table.slice(0, 60)}_pk`)} PRIMARY KEY (${columns})`;
+const kvTable = (name: string, columns: TableSpec['columns']): TableSpec => ({
+  name,
+  columns: [['id', 'VARCHAR(255)'], ['workspace', 'VARCHAR(255)'], ...columns, ...TIMESTAMPS],
+  constraints: [pk(name)],
+});
+const chunkListTable = (name: string, listColumn: string): TableSpec => ({
+  name,
+  columns: [
+    [
+      'id',
+      name === TABLES.entityChunks || name === TABLES.relationChunks
+        ? 'VARCHAR(512)'
+        : 'VARCHAR(255)',
+    ],
+    ['workspace', 'VARCHAR(255)'],
+    [listColumn, 'JSONB'],
+    ['count', 'INTEGER'],
+    ...TIMESTAMPS,
+  ],
+  constraints: [pk(name)],
+});
+
+export const CORE_TABLES: TableSpec[] = [
+  kvTable(TABLES.fullDocs, [
+    ['doc_name', 'VARCHAR(1024)'],
+    ['content', 'TEXT'],
+    ['meta', 'JSONB'],
+  ]),
+  kvTable(TABLES.textChunks, [
+    ['full_doc_id', 'VARCHAR(256)'],
+    ['chunk_order_index', 'INTEGER'],
+    ['tokens', 'INTEGER'],
+    ['content', 'TEXT'],
+    ['file_path', 'TEXT NULL'],
+    ['llm_cache_list', "JSONB NULL DEFAULT '[]'::jsonb"],
+  ]),
+  {
+    name: TABLES.llmCache,
+    columns: [
+      ['workspace', 'VARCHAR(255) NOT NULL'],
+      ['id', 'VARCHAR(255) NOT NULL'],
+      ['original_prompt', 'TEXT'],
+      ['return_value', 'TEXT'],
+      ['chunk_id', 'VARCHAR(255) NULL'],
+      ['cache_type', 'VARCHAR(32)'],
+      ['queryparam', 'JSONB NULL'],
+      ...TIMESTAMPS,
+    ],
+    constraints: [pk(TABLES.llmCache)],
+  },
+  {
+    name: TABLES.docStatus,
+    columns: [
+      ['workspace', 'VARCHAR(255) NOT NULL'],
+      ['id', 'VARCHAR(255) NOT NULL'],
+      ['content_summary', 'VARCHAR(255) NULL'],
+      ['content_length', 'INT4 NULL'],
+      ['chunks_count', 'INT4 NULL'],
+      ['status', 'VARCHAR(64) NULL'],
+      ['file_path', 'TEXT NULL'],
+      ['chunks_list', "JSONB NULL DEFAULT '[]'::jsonb"],
+      ['track_id', 'VARCHAR(255) NULL'],
+      ['metadata', "JSONB NULL DEFAULT '{}'::jsonb"],
+      ['error_msg', 'TEXT NULL'],
+      ['content_hash', 'TEXT NULL'],
+      ['created_at', 'TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP'],
+      ['updated_at', 'TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP'],
+    ],
+    constraints: [pk(TABLES.docStatus)],
+  },
+  chunkListTable(TABLES.fullEntities, 'entity_names'),
+  chunkListTable(TABLES.fullRelations, 'relation_pairs'),
+  chunkListTable(TABLES.entityChunks, 'chunk_ids'),
+  chunkListTable(TABLES.relationChunks, 'chunk_ids'),
+  {
+    name: TABLES.graphNodes,
+    columns: [
+      ['workspace', 'VARCHAR(255) NOT NULL'],
+      ['namespace', 'VARCHAR(255) NOT NULL'],
+      ['id', 'VARCHAR(512) NOT NULL'],
+      ['properties', "JSONB NOT NULL DEFAULT '{}'::jsonb"],
+      ['updated_at', 'TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP'],
+      // Incident edges, kept by the triggers below so traversal can rank a hub's neighbours
+      // without counting each one's edges. Unindexed on purpose: the triggers' updates stay HOT.
+      ['degree', 'INTEGER NOT NULL DEFAULT 0'],
+    ],
+    constraints: [pk(TABLES.graphNodes, 'workspace, namespace, id')],
+  },
+  {
+    name: TABLES.graphEdges,
+    columns: [
+      ['workspace', 'VARCHAR(255) NOT NULL'],
+      ['namespace', 'VARCHAR(255) NOT NULL'],
+      ['src_id', 'VARCHAR(512) NOT NULL'],
+      ['tgt_id', 'VARCHAR(512) NOT NULL'],
+      ['properties', "JSONB NOT NULL DEFAULT '{}'::jsonb"],
+      ['updated_at', 'TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP'],
+    ],
+    constraints: [
+      pk(TABLES.graphEdges, 'workspace, namespace, src_id, tgt_id'),
+      // Undirected edges are stored once, ends in code-point order ("C" collation = UTF-8 byte order).
+      'CONSTRAINT lightrag_graph_edges_canonical CHECK (src_id COLLATE "C" < tgt_id COLLATE "C")',
+      `CONSTRAINT lightrag_graph_edges_src_fk FOREIGN KEY (workspace, namespace, src_id)
+    REFERENCES ${TABLES.graphNodes} (workspace, namespace, id) ON DELETE CASCADE`,
+      `CONSTRAINT lightrag_graph_edges_tgt_fk FOREIGN KEY (workspace, namespace, tgt_id)
+    REFERENCES ${TABLES.graphNodes} (workspace, namespace, id) ON DELETE CASCADE`,
+    ],
+  },
+];
+
+/**
+ * Statement-level triggers over the transition table: one UPDATE per touched node however many
+ * edges a statement wrote, in key order (the lock order every writer shares). An upsert that hits
+ * an existing edge is an UPDATE and leaves degrees alone; cascade-deleted edges lower their ends.
+ */
+export const TRIGGERS = ['lightrag_graph_edges_added', 'lightrag_graph_edges_removed'];
+export const TRIGGERS_DDL = `
+CREATE OR REPLACE FUNCTION lightrag_graph_degree_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  sign integer := CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END;
+  r record;
+BEGIN
+  FOR r IN SELECT workspace, namespace, id, count(*)::int AS c FROM (
+             SELECT workspace, namespace, src_id AS id FROM changed_edges
+             UNION ALL SELECT workspace, namespace, tgt_id FROM changed_edges) ends
+           GROUP BY workspace, namespace, id ORDER BY workspace, namespace, id LOOP
+    UPDATE ${TABLES.graphNodes} SET degree = degree + sign * r.c
+     WHERE workspace = r.workspace AND namespace = r.namespace AND id = r.id;
+  END LOOP;
+  RETURN NULL;
+END
+$fn$;
+CREATE OR REPLACE TRIGGER lightrag_graph_edges_added AFTER INSERT ON ${TABLES.graphEdges}
+  REFERENCING NEW TABLE AS changed_edges FOR EACH STATEMENT EXECUTE FUNCTION lightrag_graph_degree_change();
+CREATE OR REPLACE TRIGGER lightrag_graph_edges_removed AFTER DELETE ON ${TABLES.graphEdges}
+  REFERENCING OLD TABLE AS changed_edges FOR EACH STATEMENT EXECUTE FUNCTION lightrag_graph_degree_change();
+`;
+
+export const MARKER_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLES.schemaMarker} (
+  id VARCHAR(255) PRIMARY KEY, version INTEGER NOT NULL, detail JSONB,
+  applied_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP)`;
+
+export interface IndexSpec {
+  name: string;
+  table: string;
+  sql: string;
+}
+
+const index = (name: string, table: string, body: string): IndexSpec => ({
+  name: assertIdentifier(name),
+  table,
+  sql: `CREATE INDEX IF NOT EXISTS ${name} ON ${table} ${body}`,
+});
+
+const CORE_INDEXES: IndexSpec[] = [
+  index('idx_lightrag_doc_chunks_full_doc_id', TABLES.textChunks, '(workspace, full_doc_id)'),
+  index('idx_lightrag_llm_cache_chunk_id', TABLES.llmCache, '(workspace, chunk_id)'),
+  index(
+    'idx_lightrag_doc_status_status_updated',
+    TABLES.docStatus,
+    '(workspace, status, updated_at DESC)',
+  ),
+  index(
+    'idx_lightrag_doc_status_status_created',
+    TABLES.docStatus,
+    '(workspace, status, created_at DESC)',
+  ),
+  index('idx_lightrag_doc_status_updated', TABLES.docStatus, '(workspace, updated_at DESC)'),
+  index('idx_lightrag_doc_status_created', TABLES.docStatus, '(workspace, created_at DESC)'),
+  index('idx_lightrag_doc_status_file_path', TABLES.docStatus, '(workspace, file_path)'),
+  index('idx_lightrag_doc_status_track_id', TABLES.docStatus, '(workspace, track_id)'),
+  index(
+    'idx_lightrag_graph_edges_tgt',
+    TABLES.graphEdges,
+    '(workspace, namespace, tgt_id, src_id)',
+  ),
+];
+
+function vectorTableSpec(namespace: VectorNamespace, table: string, dim: number): TableSpec {
+  const vector: [string, string] = ['content_vector', `VECTOR(${dim})`];
+  const columns: Record<VectorNamespace, TableSpec['columns']> = {
+    chunks: [
+      ['full_doc_id', 'VARCHAR(256)'],
+      ['chunk_order_index', 'INTEGER'],
+      ['tokens', 'INTEGER'],
+      ['content', 'TEXT'],
+      vector,
+      ['file_path', 'TEXT NULL'],
+    ],
+    entities: [
+      ['entity_name', 'VARCHAR(512)'],
+      ['content', 'TEXT'],
+      vector,
+      ['chunk_ids', 'VARCHAR(255)[] NULL'],
+      ['file_path', 'TEXT NULL'],
+    ],
+    relationships: [
+      ['source_id', 'VARCHAR(512)'],
+      ['target_id', 'VARCHAR(512)'],
+      ['content', 'TEXT'],
+      vector,
+      ['chunk_ids', 'VARCHAR(255)[] NULL'],
+      ['file_path', 'TEXT NULL'],
+    ],
+  };
+  return kvTable(table, columns[namespace]);
+}
+
+function indexName(table: string, suffix: string): string {
+  // Index names share the 63-character limit; the table's hash keeps long ones unique.
+  const name = `idx_${table}_${suffix}`;
+  if (name.length <= 63) return assertIdentifier(name);
+  const hash = createHash('md5').update(table).digest('hex').slice(0, 8);
+  return assertIdentifier(`idx_${table.slice(0, 63 - 6 - suffix.length - 9)}_${hash}_${suffix}`);
+}
+
+/** How queries and indexes address one vector table's column. */
+export interface VectorLayout {
+  /** The SQL expression the similarity query orders by (the one the index is built on). */
+  expression: string;
+  /** The type a query vector is cast to. */
+  cast: string;
+}
+
+/**
+ * The layout for a table: a `halfvec` column (LightRAG's HNSW_HALFVEC tables) is used as it is;
+ * a `vector` column under HNSW_HALFVEC is indexed and searched through a `halfvec` cast.
+ */
+export function vectorLayout(
+  vector: Pick<VectorConfig, 'indexType' | 'dimension'>,
+  column: VectorColumnType = 'vector',
+): VectorLayout {
+  const half = `halfvec(${vector.dimension})`;
+  if (column === 'halfvec') return { expression: 'content_vector', cast: half };
+  return vector.indexType === 'HNSW_HALFVEC'
+    ? { expression: `content_vector::${half}`, cast: half }
+    : { expression: 'content_vector', cast: `vector(${vector.dimension})` };
+}
+
+function vectorIndexes(
+  namespace: VectorNamespace,
+  table: string,
+  vector: VectorConfig,
+  column: VectorColumnType,
+): IndexSpec[] {
+  const secondary = {
+    chunks: [index(indexName(table, 'doc'), table, '(workspace, full_doc_id)')],
+    entities: [index(indexName(table, 'name'), table, '(workspace, entity_name)')],
+    relationships: [
+      index(indexName(table, 'src'), table, '(workspace, source_id)'),
+      index(indexName(table, 'tgt'), table, '(workspace, target_id)'),
+    ],
+  }[namespace];
+  const hnsw = `WITH (m = ${vector.hnswM}, ef_construction = ${vector.hnswEfConstruction})`;
+  const { expression } = vectorLayout(vector, column);
+  const ops = column === 'halfvec' || vector.indexType === 'HNSW_HALFVEC' ? 'halfvec' : 'vector';
+  const ann = {
+    // A halfvec column gets LightRAG's own index name, so an index LightRAG built is reused.
+    HNSW:
+      column === 'halfvec'
+        ? index(
+            indexName(table, 'hnsw_halfvec_cosine'),
+            table,
+            `USING hnsw (content_vector halfvec_cosine_ops) ${hnsw}`,
+          )
+        : index(
+            indexName(table, 'hnsw_cosine'),
+            table,
+            `USING hnsw (content_vector vector_cosine_ops) ${hnsw}`,
+          ),
+    HNSW_HALFVEC:
+      column === 'halfvec'
+        ? index(
+            indexName(table, 'hnsw_halfvec_cosine'),
+            table,
+            `USING hnsw (content_vector halfvec_cosine_ops) ${hnsw}`,
+          )
+        : index(
+            indexName(table, 'hnsw_half_cosine'),
+            table,
+            `USING hnsw ((${expression}) halfvec_cosine_ops) ${hnsw}`,
+          ),
+    IVFFLAT: index(
+      indexName(table, 'ivfflat_cosine'),
+      table,
+      `USING ivfflat (${expression} ${ops}_cosine_ops) WITH (lists = ${vector.ivfflatLists})`,
+    ),
+    NONE: undefined,
+  }[vector.indexType];
+  return ann ? [...secondary, ann] : secondary;
+}
+
+export interface SchemaPlan {
+  /** Marker id: the version and a hash of every statement. */
+  key: string;
+  vectorTables: Record<VectorNamespace, string>;
+  vectorColumns: Record<VectorNamespace, VectorColumnType>;
+  tables: TableSpec[];
+  indexes: IndexSpec[];
+}
+
+/**
+ * The schema this configuration needs. `columns` gives the vector column type of tables that
+ * already exist (a LightRAG `halfvec` table is kept as it is); new tables get `vector`.
+ */
+export function planSchema(
+  vector: VectorConfig,
+  columns: Partial<Record<string, VectorColumnType>> = {},
+): SchemaPlan {
+  const namespaces = Object.keys(VECTOR_BASE_TABLES) as VectorNamespace[];
+  const vectorTables = Object.fromEntries(
+    namespaces.map((ns) => [ns, vectorTableName(ns, vector)]),
+  ) as Record<VectorNamespace, string>;
+  const vectorColumns = Object.fromEntries(
+    namespaces.map((ns) => [ns, columns[vectorTables[ns]] ?? 'vector']),
+  ) as Record<VectorNamespace, VectorColumnType>;
+  const tables = [
+    ...CORE_TABLES,
+    ...namespaces.map((ns) => vectorTableSpec(ns, vectorTables[ns], vector.dimension)),
+  ];
+  const indexes = [
+    ...CORE_INDEXES,
+    ...namespaces.flatMap((ns) => vectorIndexes(ns, vectorTables[ns], vector, vectorColumns[ns])),
+  ];
+  const hash = createHash('md5')
+    .update(JSON.stringify(tables))
+    .update(JSON.stringify(indexes))
+    .update(TRIGGERS_DDL)
+    .digest('hex');
+  return { key: `v${SCHEMA_VERSION}:${hash}`, vectorTables, vectorColumns, tables, indexes };
+}
+
+/** `CREATE TABLE IF NOT EXISTS` for a spec. */
+export function createTableSql(table: TableSpec): string {
+  const lines = [...table.columns.map(([n, d]) => `${n} ${d}`), ...table.constraints];
+  return `CREATE TABLE IF NOT EXISTS ${table.name} (\n  ${lines.join(',\n  ')})`;
+}
