@@ -30,6 +30,19 @@ export interface RunOptions {
   idempotent?: boolean;
 }
 
+/** Options of {@link Database.withTransaction}. */
+export interface TransactionOptions extends RunOptions {
+  /**
+   * Settings for this transaction only (`SET LOCAL`, sent with BEGIN in one round trip; works
+   * through Neon's transaction pooler), e.g. `{ 'hnsw.iterative_scan': 'relaxed_order' }`.
+   * Names and values are checked against a strict pattern: they cannot be bind parameters.
+   */
+  settings?: Record<string, string | number>;
+}
+
+const SETTING_NAME = /^[a-z_]+(\.[a-z_]+)?$/;
+const SETTING_VALUE = /^[A-Za-z0-9_.]+$/;
+
 /** Connection usage, for logs and the health check. */
 export interface PoolStats {
   driver: DatabaseConfig['driver'];
@@ -129,10 +142,21 @@ export class Database implements Queryable {
    * Runs `fn` inside BEGIN/COMMIT on one connection; any error rolls back. The statement timeout
    * is applied with `SET LOCAL`, which works through Neon's transaction-mode pooler.
    */
-  withTransaction<T>(fn: (tx: Queryable) => Promise<T>, options: RunOptions = {}): Promise<T> {
+  withTransaction<T>(
+    fn: (tx: Queryable) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     const timeout = this.config.statementTimeoutMs;
-    const begin =
-      timeout > 0 ? `BEGIN; SET LOCAL statement_timeout = ${Math.trunc(timeout)}` : 'BEGIN';
+    const settings: Record<string, string | number> = { ...options.settings };
+    if (timeout > 0) settings.statement_timeout = Math.trunc(timeout);
+    let begin = 'BEGIN';
+    for (const [name, value] of Object.entries(settings)) {
+      if (!SETTING_NAME.test(name) || !SETTING_VALUE.test(String(value)))
+        throw new Error(
+          `Refusing unsafe setting ${JSON.stringify(name)} = ${JSON.stringify(value)}`,
+        );
+      begin += `; SET LOCAL ${name} = '${value}'`;
+    }
     return this.withClient(async (client) => {
       await client.query(begin);
       try {

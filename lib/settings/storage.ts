@@ -14,6 +14,10 @@ export const MAX_VECTOR_INDEX_DIM = 2000;
 export const MAX_HALFVEC_INDEX_DIM = 4000;
 export const MAX_VECTOR_DIM = 16000;
 
+/** pgvector ≥ 0.8 iterative index scans for filtered searches (off = stop after ef_search). */
+export const ITERATIVE_SCAN_MODES = ['relaxed_order', 'strict_order', 'off'] as const;
+export type IterativeScanMode = (typeof ITERATIVE_SCAN_MODES)[number];
+
 export interface DatabaseConfig {
   driver: DatabaseDriver;
   /** Full connection string (neon and pg drivers). Secret: never log it. */
@@ -42,6 +46,16 @@ export interface VectorConfig {
   /** `hnsw.ef_search` per query; undefined keeps the server's default (40). */
   hnswEfSearch?: number;
   ivfflatLists: number;
+  /** Lists an IVFFlat search probes (`ivfflat.probes`; pgvector's default of 1 loses recall). */
+  ivfflatProbes: number;
+  /**
+   * How a search filtered to one workspace continues the index scan until it has `top_k` rows
+   * of that workspace (pgvector ≥ 0.8). Without it a small workspace beside a large one gets a
+   * fraction of its rows (pgvector filters after the approximate scan).
+   */
+  iterativeScan: IterativeScanMode;
+  /** Index tuples an iterative HNSW scan may visit (`hnsw.max_scan_tuples`) before it stops. */
+  maxScanTuples: number;
   /** Minimum cosine similarity a match must reach. */
   cosineThreshold: number;
 }
@@ -197,6 +211,11 @@ export function readVector(reader: EnvReader): VectorConfig {
       `IVFFLAT indexes stop at ${MAX_VECTOR_INDEX_DIM} dimensions; use HNSW_HALFVEC (up to ${MAX_HALFVEC_INDEX_DIM}) or NONE.`,
     );
   }
+  const ivfflatLists = reader.integer('POSTGRES_IVFFLAT_LISTS', {
+    default: 100,
+    min: 1,
+    max: 32768,
+  });
   return {
     dimension,
     model,
@@ -204,7 +223,20 @@ export function readVector(reader: EnvReader): VectorConfig {
     hnswM: reader.integer('POSTGRES_HNSW_M', { default: 16, min: 2, max: 100 }),
     hnswEfConstruction: reader.integer('POSTGRES_HNSW_EF', { default: 64, min: 4, max: 1000 }),
     hnswEfSearch: reader.integer('POSTGRES_HNSW_EF_SEARCH', { min: 1, max: 1000 }),
-    ivfflatLists: reader.integer('POSTGRES_IVFFLAT_LISTS', { default: 100, min: 1, max: 32768 }),
+    ivfflatLists,
+    ivfflatProbes: reader.integer('POSTGRES_IVFFLAT_PROBES', {
+      default: Math.ceil(Math.sqrt(ivfflatLists)),
+      min: 1,
+      max: 32768,
+    }),
+    iterativeScan: reader.oneOf('POSTGRES_VECTOR_ITERATIVE_SCAN', ITERATIVE_SCAN_MODES, {
+      default: 'relaxed_order',
+    }),
+    maxScanTuples: reader.integer('POSTGRES_HNSW_MAX_SCAN_TUPLES', {
+      default: 20_000,
+      min: 100,
+      max: 10_000_000,
+    }),
     cosineThreshold: reader.number('COSINE_THRESHOLD', { default: 0.2, min: -1, max: 1 }),
   };
 }

@@ -11,7 +11,7 @@ import type { Database, Queryable } from '../db/database.ts';
 import type { Embedder } from '../embedding/types.ts';
 import { DimensionMismatchError, ValidationError } from '../errors.ts';
 import { computeMdhashId } from '../text.ts';
-import { queryVectorCast, vectorExpression } from './schema.ts';
+import { ensureSchema, type VectorLayout, vectorLayout } from './schema.ts';
 import { type VectorNamespace, vectorTableName } from './tables.ts';
 import { optionalString, requireInteger, requireString, typeOf } from './validate.ts';
 import { vectorBinary } from './vector-codec.ts';
@@ -112,7 +112,14 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     return this.queryByVector(embedding!, topK, options);
   }
 
-  /** Like {@link query} with a vector already computed. */
+  /**
+   * Like {@link query} with a vector already computed. Returns the workspace's `topK` nearest
+   * rows however small the workspace is next to the others in the table: the index scan
+   * continues until it has `topK` rows of this workspace (pgvector ≥ 0.8 iterative scans), and
+   * a result still short of `topK` (a workspace of fewer rows, a scan that hit
+   * `hnsw.max_scan_tuples`, pgvector < 0.8) is answered by an exact scan of the workspace alone.
+   * The cosine threshold applies after the top `topK` are found, so it never prolongs a scan.
+   */
   async queryByVector(
     queryVector: readonly number[],
     topK: number,
@@ -121,42 +128,70 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     if (!Number.isInteger(topK) || topK < 1 || topK > 1000) {
       throw new ValidationError(`topK must be an integer from 1 to 1000, got ${typeOf(topK)}.`);
     }
-    const { sql, params } = this.#similarity(queryVector, topK, options.threshold);
-    const efSearch = this.vector.hnswEfSearch;
-    const run = async (c: Queryable) => (await c.query<VectorMatch>(sql, params)).rows;
-    if (
-      efSearch === undefined ||
-      this.vector.indexType === 'NONE' ||
-      this.vector.indexType === 'IVFFLAT'
-    ) {
-      return run(this.db);
+    const bound = 1 - (options.threshold ?? this.vector.cosineThreshold);
+    const schema = await ensureSchema(this.db, this.vector);
+    const layout = vectorLayout(this.vector, schema.vectorColumns[this.namespace]);
+    const params = [this.workspace, this.#toVectorText(queryVector, 'query'), topK];
+    const run = async (c: Queryable, exact: boolean) =>
+      (await c.query<VectorMatch>(this.#similaritySql(layout, exact), params)).rows;
+    let rows: VectorMatch[];
+    if (this.vector.indexType === 'NONE') rows = await run(this.db, true);
+    else {
+      const settings = this.#scanSettings(schema.iterativeScan);
+      rows = Object.keys(settings).length
+        ? await this.db.withTransaction((tx) => run(tx, false), { settings })
+        : await run(this.db, false);
+      if (rows.length < topK) rows = await run(this.db, true);
     }
-    return this.db.withTransaction(async (tx) => {
-      await tx.query(`SET LOCAL hnsw.ef_search = ${Math.trunc(efSearch)}`);
-      return run(tx);
-    });
+    // Relaxed order returns the nearest rows slightly out of order: sort, then apply the bound.
+    return rows.sort((a, b) => a.distance - b.distance).filter((r) => r.distance < bound);
   }
 
   /** The plan Postgres picks for a similarity query (diagnostics: is the vector index used?). */
   async explain(queryVector: readonly number[], topK: number): Promise<string> {
-    const { sql, params } = this.#similarity(queryVector, topK);
-    const { rows } = await this.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+    const schema = await ensureSchema(this.db, this.vector);
+    const layout = vectorLayout(this.vector, schema.vectorColumns[this.namespace]);
+    const sql = `EXPLAIN ${this.#similaritySql(layout, false)}`;
+    const params = [this.workspace, this.#toVectorText(queryVector, 'query'), topK];
+    const settings = this.#scanSettings(schema.iterativeScan);
+    const { rows } = await this.db.withTransaction(
+      (tx) => tx.query<{ 'QUERY PLAN': string }>(sql, params),
+      {
+        settings,
+      },
+    );
     return rows.map((r) => r['QUERY PLAN']).join('\n');
   }
 
-  #similarity(
-    queryVector: readonly number[],
-    topK: number,
-    threshold = this.vector.cosineThreshold,
-  ) {
-    const q = this.#toVectorText(queryVector, 'query');
-    const expr = vectorExpression(this.vector);
-    const cast = queryVectorCast(this.vector);
-    // `distance < bound ORDER BY distance LIMIT k`: the shape an HNSW/IVFFlat index can serve.
-    const sql = `SELECT ${this.selectList}, (${expr} <=> $2::${cast})::float8 AS distance
-      FROM ${this.table} WHERE workspace = $1 AND ${expr} <=> $2::${cast} < $3
-      ORDER BY ${expr} <=> $2::${cast} LIMIT $4`;
-    return { sql, params: [this.workspace, q, 1 - threshold, topK] };
+  /**
+   * The nearest `$3` rows of workspace `$1` to `$2`. `ORDER BY distance` is the shape an HNSW or
+   * IVFFlat index serves; the exact form orders by an expression no index matches, so Postgres
+   * reads the workspace's rows through its primary key and sorts them.
+   */
+  #similaritySql(layout: VectorLayout, exact: boolean): string {
+    const distance = `${layout.expression} <=> $2::${layout.cast}`;
+    return `SELECT ${this.selectList}, (${distance})::float8 AS distance
+      FROM ${this.table} WHERE workspace = $1
+      ORDER BY ${exact ? `(${distance}) + 0` : distance} LIMIT $3`;
+  }
+
+  /** `SET LOCAL` settings of an approximate search; empty when the server defaults apply. */
+  #scanSettings(iterativeAvailable: boolean): Record<string, string | number> {
+    const settings: Record<string, string | number> = {};
+    const iterative = iterativeAvailable && this.vector.iterativeScan !== 'off';
+    if (this.vector.indexType === 'IVFFLAT') {
+      settings['ivfflat.probes'] = this.vector.ivfflatProbes;
+      // IVFFlat scans only in relaxed order.
+      if (iterative) settings['ivfflat.iterative_scan'] = 'relaxed_order';
+      return settings;
+    }
+    if (iterative) {
+      settings['hnsw.iterative_scan'] = this.vector.iterativeScan;
+      settings['hnsw.max_scan_tuples'] = this.vector.maxScanTuples;
+    }
+    if (this.vector.hnswEfSearch !== undefined)
+      settings['hnsw.ef_search'] = this.vector.hnswEfSearch;
+    return settings;
   }
 
   /** Stored vectors by id; ids not stored are absent from the map. */

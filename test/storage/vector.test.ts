@@ -209,22 +209,31 @@ describe(`vector storage on ${TARGET}`, () => {
     assert.equal((await store.queryByVector(rows[7]!.vector!, 1))[0]?.id, 'r7');
   });
 
-  it('applies hnsw.ef_search, when configured, in a transaction of its own', async () => {
+  it('searches in one transaction with its scan settings; a short result adds one exact query', async () => {
     const ws = uniqueWorkspace();
-    const plain = chunks(ws);
-    const tuned = chunks(ws, { ...config, vector: { ...config.vector, hnswEfSearch: 100 } });
-    await plain.upsert([chunk('t', at(0))]);
+    const withSettings = chunks(ws, { ...config, vector: { ...config.vector, hnswEfSearch: 100 } });
+    const bare = chunks(ws, {
+      ...config,
+      vector: { ...config.vector, iterativeScan: 'off', hnswEfSearch: undefined },
+    });
+    await withSettings.upsert([chunk('t', at(0))]);
     let before = db.stats().queries;
     assert.deepEqual(
-      (await plain.queryByVector(at(0), 3)).map((m) => m.id),
+      (await withSettings.queryByVector(at(0), 1)).map((m) => m.id),
       ['t'],
     );
-    assert.equal(db.stats().queries - before, 1);
+    assert.equal(db.stats().queries - before, 3, 'BEGIN + SET LOCALs, SELECT, COMMIT');
     before = db.stats().queries;
     assert.deepEqual(
-      (await tuned.queryByVector(at(0), 3)).map((m) => m.id),
+      (await bare.queryByVector(at(0), 1)).map((m) => m.id),
       ['t'],
     );
-    assert.equal(db.stats().queries - before, 4, 'BEGIN, SET LOCAL hnsw.ef_search, SELECT, COMMIT');
+    assert.equal(db.stats().queries - before, 1, 'server defaults: no transaction');
+    before = db.stats().queries;
+    assert.deepEqual(
+      (await bare.queryByVector(at(0), 3)).map((m) => m.id),
+      ['t'],
+    );
+    assert.equal(db.stats().queries - before, 2, 'one row for top 3: the exact scan confirms it');
   });
 });
