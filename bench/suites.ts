@@ -16,13 +16,14 @@ import { from as copyFrom } from 'pg-copy-streams';
 import pgvector from 'pgvector';
 import type { Config } from '../lib/config.ts';
 import { Database } from '../lib/db/database.ts';
+import { packageService, startContainer } from '../lib/deploy/lambda-sandbox.ts';
 import { HashEmbedder } from '../lib/embedding/hash.ts';
 import { simulatedContainer } from '../lib/local/simulated-container.ts';
 import { IngestQueueClient } from '../lib/queue/enqueue.ts';
 import { LocalSqsPoller } from '../lib/queue/poller.ts';
 import { ensureSchema } from '../lib/storage/schema.ts';
 import { VectorStorage } from '../lib/storage/vector.ts';
-import { createBenchDatabase, quiet } from './lib/env.ts';
+import { createBenchDatabase, getBridge, quiet } from './lib/env.ts';
 import { clusteredVectors, round, summary, timed } from './lib/stats.ts';
 
 const run = promisify(execFile);
@@ -388,61 +389,119 @@ export async function queryLatency(sizes: number[], dim: number, queries: number
   return rows;
 }
 
-/** 4. Cold start: each function's zip and its module initialisation in a fresh process. */
+/**
+ * 4. Cold start, as deployed: each function's zip run by lib/deploy/lambda-sandbox.ts (only its
+ * own layers at /opt): module initialisation, then the first `POST /query` of a fresh query
+ * container (naive and mix mode, which load the tokenizer) with its latency and RSS.
+ */
 export async function coldStart(samplesPerFunction: number) {
   const outDir = mkdtempSync(join(tmpdir(), 'lrs-bench-package-'));
-  await run('bash', [join(ROOT, 'scripts/build-layers.sh')], { cwd: ROOT });
-  await run(
-    join(ROOT, 'node_modules/.bin/osls'),
-    ['package', '--region', 'eu-west-1', '--stage', 'bench', '--package', outDir],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        PATH: `${process.execPath.replace(/\/node$/, '')}:${process.env.PATH}`,
-      },
-    },
-  );
+  const { functions } = await packageService(outDir, { stage: 'bench' });
+  const bdb = await createBenchDatabase('cold');
+  const env: Record<string, string> = {
+    DATABASE_URL: bdb.url,
+    DATABASE_DRIVER: 'neon',
+    NEON_WS_PROXY: (await getBridge()).address,
+    EMBEDDING_PROVIDER: 'hash',
+    EMBEDDING_DIM: '384',
+    LLM_PROVIDER: 'none',
+    LOG_LEVEL: 'warn',
+  };
   const rows: Array<{
     function: string;
     zipBytes: number;
     initMsMedian: number;
     initMsMax: number;
+    initRssMb: number;
   }> = [];
   for (const name of ['ingest', 'query', 'documents', 'health']) {
-    const dir = mkdtempSync(join(tmpdir(), `lrs-bench-${name}-`));
-    await run('unzip', ['-q', join(outDir, `${name}.zip`), '-d', dir]);
-    mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(join(ROOT, 'node_modules/@aws-sdk'), join(dir, 'node_modules/@aws-sdk'));
     const times: number[] = [];
+    const rss: number[] = [];
     for (let i = 0; i < samplesPerFunction; i++) {
-      const out = await new Promise<string>((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          [
-            '--input-type=module',
-            '-e',
-            `const t = performance.now(); await import('./functions/${name}.mjs'); console.log(performance.now() - t);`,
-          ],
-          { cwd: dir, env: { PATH: process.env.PATH ?? '', AWS_LAMBDA_FUNCTION_NAME: name } },
-        );
-        let text = '';
-        child.stdout.on('data', (d) => (text += d));
-        child.on('close', (code) =>
-          code === 0 ? resolve(text) : reject(new Error(`init of ${name} exited ${code}`)),
-        );
-      });
-      times.push(Number(out.trim()));
+      const container = await startContainer(functions[name]!, { env });
+      times.push(container.init.ms);
+      rss.push(container.init.rss);
+      await container.close();
     }
     const s = summary(times);
     rows.push({
       function: name,
-      zipBytes: statSync(join(outDir, `${name}.zip`)).size,
+      zipBytes: statSync(functions[name]!.zip).size,
       initMsMedian: s.p50,
       initMsMax: Math.max(...times.map((t) => round(t))),
+      initRssMb: round(Math.max(...rss) / 2 ** 20),
     });
   }
-  return rows;
+  // Documents to retrieve from, through the ingest function's own zip.
+  const ingest = await startContainer(functions.ingest!, { env });
+  const text = (i: number) =>
+    `Report ${i}. `.concat(
+      'The committee reviewed budgets, timelines and risks in detail. '.repeat(60),
+    );
+  const seeded = await ingest.invoke({
+    Records: Array.from({ length: 10 }, (_, i) => ({
+      messageId: `m${i}`,
+      receiptHandle: `r${i}`,
+      body: JSON.stringify({ content: text(i), filePath: `report-${i}.md` }),
+      attributes: { ApproximateReceiveCount: '1' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:eu-west-1:1:q',
+      awsRegion: 'eu-west-1',
+    })),
+  });
+  await ingest.close();
+  if (!seeded.ok || seeded.result.batchItemFailures.length > 0)
+    throw new Error(`seeding failed: ${JSON.stringify(seeded)}`);
+  const firstQuery: Array<{
+    mode: string;
+    initMs: number;
+    firstQueryMs: number;
+    coldTotalMs: number;
+    warmQueryMs: number;
+    rssMb: number;
+  }> = [];
+  for (const mode of ['naive', 'mix']) {
+    for (let i = 0; i < samplesPerFunction; i++) {
+      const container = await startContainer(functions.query!, { env });
+      const event = queryEvent({
+        query: 'What did the committee review?',
+        mode,
+        ...(mode === 'mix' ? { hl_keywords: ['risks'], ll_keywords: ['committee'] } : {}),
+      });
+      const first = await container.invoke(event);
+      const status = (first.result as { statusCode?: number } | undefined)?.statusCode;
+      if (!first.ok || status !== 200)
+        throw new Error(
+          `first query (${mode}) failed: ${JSON.stringify(first)}\n${container.logs()}`,
+        );
+      const warm = await container.invoke(event);
+      await container.close();
+      firstQuery.push({
+        mode,
+        initMs: round(container.init.ms),
+        firstQueryMs: round(first.ms),
+        coldTotalMs: round(container.init.ms + first.ms),
+        warmQueryMs: round(warm.ms),
+        rssMb: round(first.rss / 2 ** 20),
+      });
+    }
+  }
+  return { functions: rows, firstQuery };
+}
+
+function queryEvent(body: Record<string, unknown>) {
+  return {
+    version: '2.0',
+    routeKey: 'POST /query',
+    rawPath: '/query',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    requestContext: { http: { method: 'POST', path: '/query' }, requestId: randomUUID() },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  };
 }
 
 /** 5. End to end: documents per second through the local queue, the ingest handler and the database. */
