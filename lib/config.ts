@@ -1,6 +1,6 @@
 /**
  * The one place configuration is read. Every variable, its default and its meaning are listed
- * in the README's configuration table; `loadConfig` validates them all at once and throws a
+ * in docs/configuration.md; `loadConfig` validates them all at once and throws a
  * single {@link ConfigError} naming each problem. The sections live in lib/settings/.
  */
 import { type Env, EnvReader } from './env.ts';

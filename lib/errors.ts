@@ -42,7 +42,7 @@ export class ConfigError extends LightRagError {
     super(
       'CONFIG_INVALID',
       `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines}\n` +
-        'Set or fix these environment variables; the README lists every variable with its default.',
+        'Set or fix these environment variables; docs/configuration.md lists every variable with its default.',
       { problems },
     );
     this.problems = problems;

@@ -7,7 +7,7 @@
  * comma-joined byte strings, which costs ~1.2 s and ~150 MB on every cold start (measured;
  * gpt-tokenizer: ~0.3 s and ~70 MB). Here the same rank data (js-tiktoken's rank modules) is
  * unpacked into one byte array, an offset array and an open-addressing hash table: tens of
- * milliseconds and a few megabytes, so the query path can afford it (README, "Tokenizer").
+ * milliseconds and a few megabytes, so the query path can afford it (README "Decisions"; docs/architecture.md "Tokenizer").
  * Merging uses a heap, so a pathological piece (a megabyte without a word break) costs
  * n log n instead of js-tiktoken's n².
  *

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Lambda layers serverless.yml references: the tiktoken layer holds js-tiktoken
-# (its rank tables are megabytes), so the ingest bundle stays small.
+# Builds the Lambda layers serverless.yml references: the tiktoken layer holds js-tiktoken's rank
+# tables (megabytes), which lib/tokenizer.ts reads in the ingest, query and documents functions,
+# so the bundles stay small.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 layer=.build/layers/tiktoken/nodejs/node_modules

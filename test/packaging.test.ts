@@ -1,7 +1,7 @@
 /**
  * Packaging verified: `osls package` runs offline (no AWS credentials), and the generated
- * CloudFormation template and zips are checked against what the README promises. Then the
- * bundles themselves run in fresh processes against the real database.
+ * CloudFormation template and zips are checked against what docs/deployment.md promises. Then every
+ * function runs from its own zip as deployed (lib/deploy/lambda-sandbox.ts) against the real database.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -33,7 +33,7 @@ Commands:
                            a local PostgreSQL (set NEON_WS_PROXY=127.0.0.1:N).
   help                     Show this text.
 
-Configuration comes from environment variables; see the README for the full list.`;
+Configuration comes from environment variables; docs/configuration.md lists them all.`;
 
 const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => Promise<number>> = {
   ingest: ingestCommand,

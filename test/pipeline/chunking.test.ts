@@ -86,4 +86,13 @@ describe('token chunking (LightRAG chunking_by_token_size)', () => {
     assert.ok(chunks.length > 1);
     assert.ok(chunks.every((c) => c.tokens <= 50));
   });
+
+  it('chunks a document that quotes special-token text (js-tiktoken would throw)', async () => {
+    const text = 'The GPT separator <|endoftext|> ends a sample; <|endofprompt|> too.';
+    const chunks = await chunkDocument(text, base);
+    assert.deepEqual(
+      chunks.map((c) => c.content),
+      [text],
+    );
+  });
 });
