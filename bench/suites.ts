@@ -300,7 +300,7 @@ export async function queryLatency(sizes: number[], dim: number, queries: number
     const build = await timed(async () => {
       await client.query("SET maintenance_work_mem = '1GB'");
       await client.query(
-        'CREATE INDEX ON lightrag_vdb_chunks USING hnsw (content_vector vector_cosine_ops) WITH (m = 16, ef_construction = 64)',
+        'CREATE INDEX idx_lightrag_vdb_chunks_hnsw_cosine ON lightrag_vdb_chunks USING hnsw (content_vector vector_cosine_ops) WITH (m = 16, ef_construction = 64)',
       );
       await client.query('ANALYZE lightrag_vdb_chunks');
     });
