@@ -162,7 +162,7 @@ export class GraphStorage {
       `INSERT INTO ${this.nodes} (workspace, namespace, id, properties)
        SELECT $1, $2, u.id, u.p::jsonb FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS u(id, p, n) ORDER BY u.n
        ON CONFLICT (workspace, namespace, id) DO UPDATE
-         SET properties = EXCLUDED.properties, updated_at = CURRENT_TIMESTAMP AT TIME ZONE 'UTC'`,
+         SET properties = EXCLUDED.properties, updated_at = now()`,
       [this.workspace, this.namespace, ids, ids.map((id) => propertiesParam(byId.get(id)))],
     );
     return ids.length;
@@ -196,7 +196,7 @@ export class GraphStorage {
       `INSERT INTO ${this.edges} (workspace, namespace, src_id, tgt_id, properties)
        SELECT $1, $2, u.s, u.t, u.p::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(s, t, p, n) ORDER BY u.n
        ON CONFLICT (workspace, namespace, src_id, tgt_id) DO UPDATE
-         SET properties = EXCLUDED.properties, updated_at = CURRENT_TIMESTAMP AT TIME ZONE 'UTC'`,
+         SET properties = EXCLUDED.properties, updated_at = now()`,
       [
         this.workspace,
         this.namespace,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { VectorConfig } from '../config.ts';
 import {
   assertIdentifier,
+  GRAPH_NAMESPACE,
   TABLES,
   VECTOR_BASE_TABLES,
   type VectorNamespace,
@@ -106,37 +107,43 @@ export const CORE_TABLES: TableSpec[] = [
   chunkListTable(TABLES.fullRelations, 'relation_pairs'),
   chunkListTable(TABLES.entityChunks, 'chunk_ids'),
   chunkListTable(TABLES.relationChunks, 'chunk_ids'),
+  // LightRAG 1.5's PGTableGraphStorage tables (LIGHTRAG-1.5.md §3.1): TEXT ids, timestamptz,
+  // unnamed primary keys (PostgreSQL names them `…_pkey`, the names LightRAG looks up) and its
+  // foreign-key names, so LightRAG's graph storage starts on a database created here.
   {
     name: TABLES.graphNodes,
     columns: [
-      ['workspace', 'VARCHAR(255) NOT NULL'],
-      ['namespace', 'VARCHAR(255) NOT NULL'],
-      ['id', 'VARCHAR(512) NOT NULL'],
+      ['workspace', 'TEXT NOT NULL'],
+      ['namespace', `TEXT NOT NULL DEFAULT '${GRAPH_NAMESPACE}'`],
+      ['id', 'TEXT NOT NULL'],
       ['properties', "JSONB NOT NULL DEFAULT '{}'::jsonb"],
-      ['updated_at', 'TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP'],
-      // Incident edges, kept by the triggers below so traversal can rank a hub's neighbours
-      // without counting each one's edges. Unindexed on purpose: the triggers' updates stay HOT.
+      ['updated_at', 'TIMESTAMPTZ NOT NULL DEFAULT now()'],
+      // Incident edges (a self-loop counts twice, as LightRAG counts), kept by the triggers below
+      // so traversal can rank a hub's neighbours without counting each one's edges; backfilled
+      // whenever the triggers are (re)created, so rows written without them are counted too.
+      // Unindexed on purpose: the triggers' updates stay HOT.
       ['degree', 'INTEGER NOT NULL DEFAULT 0'],
     ],
-    constraints: [pk(TABLES.graphNodes, 'workspace, namespace, id')],
+    constraints: ['PRIMARY KEY (workspace, namespace, id)'],
   },
   {
     name: TABLES.graphEdges,
     columns: [
-      ['workspace', 'VARCHAR(255) NOT NULL'],
-      ['namespace', 'VARCHAR(255) NOT NULL'],
-      ['src_id', 'VARCHAR(512) NOT NULL'],
-      ['tgt_id', 'VARCHAR(512) NOT NULL'],
+      ['workspace', 'TEXT NOT NULL'],
+      ['namespace', `TEXT NOT NULL DEFAULT '${GRAPH_NAMESPACE}'`],
+      ['src_id', 'TEXT NOT NULL'],
+      ['tgt_id', 'TEXT NOT NULL'],
       ['properties', "JSONB NOT NULL DEFAULT '{}'::jsonb"],
-      ['updated_at', 'TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP'],
+      ['updated_at', 'TIMESTAMPTZ NOT NULL DEFAULT now()'],
     ],
     constraints: [
-      pk(TABLES.graphEdges, 'workspace, namespace, src_id, tgt_id'),
-      // Undirected edges are stored once, ends in code-point order ("C" collation = UTF-8 byte order).
-      'CONSTRAINT lightrag_graph_edges_canonical CHECK (src_id COLLATE "C" < tgt_id COLLATE "C")',
-      `CONSTRAINT lightrag_graph_edges_src_fk FOREIGN KEY (workspace, namespace, src_id)
+      'PRIMARY KEY (workspace, namespace, src_id, tgt_id)',
+      // Undirected edges are stored once, ends in code-point order ("C" collation = UTF-8 byte
+      // order = Python's str order), as LightRAG stores them.
+      'CONSTRAINT lightrag_graph_edges_canonical CHECK (src_id COLLATE "C" <= tgt_id COLLATE "C")',
+      `CONSTRAINT fk_lightrag_graph_edges_src FOREIGN KEY (workspace, namespace, src_id)
     REFERENCES ${TABLES.graphNodes} (workspace, namespace, id) ON DELETE CASCADE`,
-      `CONSTRAINT lightrag_graph_edges_tgt_fk FOREIGN KEY (workspace, namespace, tgt_id)
+      `CONSTRAINT fk_lightrag_graph_edges_tgt FOREIGN KEY (workspace, namespace, tgt_id)
     REFERENCES ${TABLES.graphNodes} (workspace, namespace, id) ON DELETE CASCADE`,
     ],
   },
@@ -169,6 +176,107 @@ CREATE OR REPLACE TRIGGER lightrag_graph_edges_added AFTER INSERT ON ${TABLES.gr
 CREATE OR REPLACE TRIGGER lightrag_graph_edges_removed AFTER DELETE ON ${TABLES.graphEdges}
   REFERENCING OLD TABLE AS changed_edges FOR EACH STATEMENT EXECUTE FUNCTION lightrag_graph_degree_change();
 `;
+
+/** Recounts every node's degree from its edges (after rows were written without the triggers). */
+export const DEGREE_BACKFILL = [
+  `WITH counted AS (
+     SELECT workspace, namespace, id, count(*)::int AS c FROM (
+       SELECT workspace, namespace, src_id AS id FROM ${TABLES.graphEdges}
+       UNION ALL SELECT workspace, namespace, tgt_id FROM ${TABLES.graphEdges}) ends
+     GROUP BY workspace, namespace, id)
+   UPDATE ${TABLES.graphNodes} n SET degree = counted.c FROM counted
+    WHERE n.workspace = counted.workspace AND n.namespace = counted.namespace AND n.id = counted.id
+      AND n.degree <> counted.c`,
+  `UPDATE ${TABLES.graphNodes} n SET degree = 0 WHERE degree <> 0 AND NOT EXISTS (
+     SELECT 1 FROM ${TABLES.graphEdges} e WHERE e.workspace = n.workspace AND e.namespace = n.namespace
+       AND (e.src_id = n.id OR e.tgt_id = n.id))`,
+];
+
+/** What the catalog holds of the plan's tables (lib/storage/schema.ts reads it in one query). */
+export interface CatalogState {
+  /** table → column → `format_type` (e.g. `character varying(255)`). */
+  columns: Map<string, Map<string, string>>;
+  /** constraint name → `pg_get_constraintdef`. */
+  constraints: Map<string, string>;
+  indexes: Set<string>;
+}
+
+/**
+ * In-place upgrades of databases made by earlier versions of this project. Each says whether a
+ * catalog needs it and which statements apply it; none drops data.
+ */
+export interface Upgrade {
+  name: string;
+  statements(state: CatalogState): string[];
+}
+
+const GRAPH_RENAMES: Array<[table: string, from: string, to: string]> = [
+  [TABLES.graphNodes, 'lightrag_graph_nodes_pk', 'lightrag_graph_nodes_pkey'],
+  [TABLES.graphEdges, 'lightrag_graph_edges_pk', 'lightrag_graph_edges_pkey'],
+  [TABLES.graphEdges, 'lightrag_graph_edges_src_fk', 'fk_lightrag_graph_edges_src'],
+  [TABLES.graphEdges, 'lightrag_graph_edges_tgt_fk', 'fk_lightrag_graph_edges_tgt'],
+];
+
+/** Graph columns as LightRAG types them. */
+const GRAPH_TYPES: Array<[table: string, column: string, type: string]> = [
+  ...['workspace', 'namespace', 'id'].map(
+    (c) => [TABLES.graphNodes, c, 'text'] as [string, string, string],
+  ),
+  ...['workspace', 'namespace', 'src_id', 'tgt_id'].map(
+    (c) => [TABLES.graphEdges, c, 'text'] as [string, string, string],
+  ),
+  [TABLES.graphNodes, 'updated_at', 'timestamp with time zone'],
+  [TABLES.graphEdges, 'updated_at', 'timestamp with time zone'],
+];
+
+export const UPGRADES: Upgrade[] = [
+  {
+    name: "graph constraints under LightRAG's names",
+    statements: (state) =>
+      GRAPH_RENAMES.filter(([, from]) => state.constraints.has(from)).map(
+        ([table, from, to]) => `ALTER TABLE ${table} RENAME CONSTRAINT ${from} TO ${to}`,
+      ),
+  },
+  {
+    name: "graph columns of LightRAG's types",
+    statements: (state) =>
+      GRAPH_TYPES.filter(([table, column, type]) => {
+        const found = state.columns.get(table)?.get(column);
+        return found !== undefined && found !== type;
+      }).flatMap(([table, column, type]) =>
+        type === 'text'
+          ? [
+              `ALTER TABLE ${table} ALTER COLUMN ${column} TYPE TEXT`,
+              ...(column === 'namespace'
+                ? [`ALTER TABLE ${table} ALTER COLUMN namespace SET DEFAULT '${GRAPH_NAMESPACE}'`]
+                : []),
+            ]
+          : [
+              // Earlier versions wrote naive UTC.
+              `ALTER TABLE ${table} ALTER COLUMN ${column} TYPE TIMESTAMPTZ USING ${column} AT TIME ZONE 'UTC'`,
+              `UPDATE ${table} SET ${column} = now() WHERE ${column} IS NULL`,
+              `ALTER TABLE ${table} ALTER COLUMN ${column} SET DEFAULT now(), ALTER COLUMN ${column} SET NOT NULL`,
+            ],
+      ),
+  },
+  {
+    name: 'self-loops allowed in the canonical-order check (LightRAG stores them)',
+    statements: (state) =>
+      /<=/.test(state.constraints.get('lightrag_graph_edges_canonical') ?? '<=')
+        ? []
+        : [
+            `ALTER TABLE ${TABLES.graphEdges} DROP CONSTRAINT lightrag_graph_edges_canonical`,
+            `ALTER TABLE ${TABLES.graphEdges} ADD CONSTRAINT lightrag_graph_edges_canonical CHECK (src_id COLLATE "C" <= tgt_id COLLATE "C")`,
+          ],
+  },
+  {
+    name: "edge index under LightRAG's name",
+    statements: (state) =>
+      state.indexes.has('idx_lightrag_graph_edges_tgt')
+        ? ['DROP INDEX IF EXISTS idx_lightrag_graph_edges_tgt']
+        : [],
+  },
+];
 
 export const MARKER_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLES.schemaMarker} (
   id VARCHAR(255) PRIMARY KEY, version INTEGER NOT NULL, detail JSONB,
@@ -203,10 +311,16 @@ const CORE_INDEXES: IndexSpec[] = [
   index('idx_lightrag_doc_status_created', TABLES.docStatus, '(workspace, created_at DESC)'),
   index('idx_lightrag_doc_status_file_path', TABLES.docStatus, '(workspace, file_path)'),
   index('idx_lightrag_doc_status_track_id', TABLES.docStatus, '(workspace, track_id)'),
+  // LightRAG's index names (it looks them up by name); src_id added so a hop is index-only.
   index(
-    'idx_lightrag_graph_edges_tgt',
+    'idx_lightrag_graph_edges_namespace_tgt',
     TABLES.graphEdges,
     '(workspace, namespace, tgt_id, src_id)',
+  ),
+  index(
+    'idx_lightrag_graph_edges_noncanonical',
+    TABLES.graphEdges,
+    '(workspace, namespace) WHERE src_id COLLATE "C" > tgt_id COLLATE "C"',
   ),
 ];
 

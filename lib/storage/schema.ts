@@ -11,13 +11,16 @@ import type { VectorConfig } from '../config.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { DimensionMismatchError, SchemaError } from '../errors.ts';
 import {
+  type CatalogState,
   createTableSql,
+  DEGREE_BACKFILL,
   MARKER_TABLE,
   planSchema,
   SCHEMA_VERSION,
   type SchemaPlan,
   TRIGGERS,
   TRIGGERS_DDL,
+  UPGRADES,
   type VectorColumnType,
 } from './schema-ddl.ts';
 import { TABLES, type VectorNamespace } from './tables.ts';
@@ -100,7 +103,13 @@ export async function applySchema(db: Database, vector: VectorConfig): Promise<S
           );
       }
     }
+    for (const upgrade of UPGRADES)
+      for (const statement of upgrade.statements(locked)) await tx.query(statement);
     await tx.query(TRIGGERS_DDL);
+    // Rows written while the triggers were missing (by LightRAG, before this project first ran)
+    // were never counted: recount.
+    if (locked.missing.some((m) => m.startsWith('trigger ') || m.endsWith('.degree')))
+      for (const statement of DEGREE_BACKFILL) await tx.query(statement);
     for (const index of locked.plan.indexes) await tx.query(index.sql);
     await tx.query(
       `INSERT INTO ${TABLES.schemaMarker} (id, version, detail) VALUES ($1, $2, $3::jsonb)
@@ -108,17 +117,20 @@ export async function applySchema(db: Database, vector: VectorConfig): Promise<S
       [
         locked.plan.key,
         SCHEMA_VERSION,
-        JSON.stringify({ vectorTables: locked.plan.vectorTables, vector, repaired: first.missing }),
+        JSON.stringify({
+          vectorTables: locked.plan.vectorTables,
+          vector,
+          repaired: locked.missing,
+        }),
       ],
     );
-    return result(locked, true, first.missing);
+    return result(locked, true, locked.missing);
   });
 }
 
-interface Inspection {
+interface Inspection extends CatalogState {
   plan: SchemaPlan;
   pgvector: string | null;
-  columns: Map<string, Map<string, string>>;
   missing: string[];
 }
 
@@ -157,6 +169,7 @@ async function inspect(
     pgvector: string | null;
     marker: boolean;
     columns: string[][];
+    constraints: Record<string, string>;
     indexes: string[];
     triggers: string[];
   };
@@ -170,6 +183,8 @@ async function inspect(
          (SELECT coalesce(json_agg(json_build_array(c.relname, a.attname, format_type(a.atttypid, a.atttypmod))), '[]')
             FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
            WHERE c.relkind IN ('r', 'p') AND ${inSchema}) AS columns,
+         (SELECT coalesce(json_object_agg(x.conname, pg_get_constraintdef(x.oid)), '{}')
+            FROM pg_constraint x JOIN pg_class c ON c.oid = x.conrelid WHERE ${inSchema}) AS constraints,
          (SELECT coalesce(json_agg(i.relname), '[]')
             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
            WHERE ${inSchema}) AS indexes,
@@ -182,7 +197,14 @@ async function inspect(
   } catch (err) {
     // undefined_table: the marker table does not exist, so nothing of this project does yet.
     if ((err as { code?: string }).code !== '42P01') throw err;
-    return { plan: draft, pgvector: null, columns: new Map(), missing: ['marker table'] };
+    return {
+      plan: draft,
+      pgvector: null,
+      columns: new Map(),
+      constraints: new Map(),
+      indexes: new Set(),
+      missing: ['marker table'],
+    };
   }
   const columns = new Map<string, Map<string, string>>();
   for (const [table, column, type] of row.columns) {
@@ -210,8 +232,11 @@ async function inspect(
     if (!indexes.has(index.name)) missing.push(`index ${index.name}`);
   const triggers = new Set(row.triggers);
   for (const trigger of TRIGGERS) if (!triggers.has(trigger)) missing.push(`trigger ${trigger}`);
+  const state = { columns, constraints: new Map(Object.entries(row.constraints)), indexes };
+  for (const upgrade of UPGRADES)
+    if (upgrade.statements(state).length > 0) missing.push(`upgrade: ${upgrade.name}`);
   if (!row.marker || plan.key !== draft.key) missing.push(`marker ${plan.key}`);
-  return { plan, pgvector: row.pgvector, columns, missing };
+  return { plan, pgvector: row.pgvector, ...state, missing };
 }
 
 /** A `vector(n)` or `halfvec(n)` column of the configured dimension, or a refusal. */
