@@ -136,12 +136,13 @@ export class DocumentService {
         `SELECT status FROM ${s.docStatus.table} WHERE workspace = $1 AND id = $2 FOR UPDATE`,
         [s.workspace, docId],
       );
-      // The ingest function would write its chunks back after the delete: refuse, retry later.
-      if (current.rows[0]?.status === 'processing') {
+      // The ingest function (or a LightRAG worker: parsing, analyzing) would write its chunks back
+      // after the delete: refuse, retry later.
+      if (['parsing', 'analyzing', 'processing'].includes(current.rows[0]?.status ?? '')) {
         throw new HttpError(
           409,
           'DOCUMENT_BUSY',
-          `Document ${docId} is being processed; delete it once it is processed or failed.`,
+          `Document ${docId} is being processed (${current.rows[0]!.status}); delete it once it is processed or failed.`,
           {
             docId,
           },

@@ -9,8 +9,11 @@ import { TABLES } from './tables.ts';
 import { isStringArray, optionalString, requireString, typeOf } from './validate.ts';
 import { asJsonb, type ColumnSpec, isoColumn, WorkspaceTable } from './workspace-table.ts';
 
+/** LightRAG 1.5's statuses (`parsing`, `analyzing` new in 1.5; `preprocessed` deprecated, still read). */
 export const DOC_STATUSES = [
   'pending',
+  'parsing',
+  'analyzing',
   'processing',
   'preprocessed',
   'processed',

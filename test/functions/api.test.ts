@@ -140,6 +140,8 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     const counts = await docs('GET /documents/status-counts');
     assert.deepEqual(counts.json.status_counts, {
       pending: 0,
+      parsing: 0,
+      analyzing: 0,
       processing: 0,
       preprocessed: 0,
       processed: 3,

@@ -68,6 +68,8 @@ describe(`document status storage on ${TARGET}`, () => {
     ]);
     assert.deepEqual(await store.getStatusCounts(), {
       pending: 0,
+      parsing: 0,
+      analyzing: 0,
       processing: 1,
       preprocessed: 0,
       processed: 2,
