@@ -86,6 +86,13 @@ export class DatabaseUnavailableError extends LightRagError {
   }
 }
 
+/** An embedding model name whose vector table name would exceed PostgreSQL's 63 characters. */
+export class VectorTableNameError extends LightRagError {
+  constructor(message: string, details: { model: string; table: string }) {
+    super('VECTOR_TABLE_NAME_TOO_LONG', message, details);
+  }
+}
+
 /** The database schema cannot be created or does not match what this configuration needs. */
 export class SchemaError extends LightRagError {
   constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {

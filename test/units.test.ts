@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isConnectionError } from '../lib/db/database.ts';
 import { HashEmbedder } from '../lib/embedding/hash.ts';
-import { InvalidWorkspaceError } from '../lib/errors.ts';
+import { InvalidWorkspaceError, VectorTableNameError } from '../lib/errors.ts';
 import { dedupeLastWins, MAX_BIND_PARAMETERS, splitBatches } from '../lib/storage/batch.ts';
 import { vectorTableName } from '../lib/storage/tables.ts';
 import { validateWorkspace } from '../lib/storage/workspace.ts';
@@ -85,18 +85,41 @@ describe('workspaces and identifiers', () => {
     }
   });
 
-  it('derives model-suffixed vector table names within 63 characters', () => {
+  it("derives model-suffixed vector table names by LightRAG's rule, refusing what it refuses", () => {
     assert.equal(vectorTableName('chunks', { dimension: 1536 }), 'lightrag_vdb_chunks');
     assert.equal(
       vectorTableName('chunks', { model: 'text-embedding-3-small', dimension: 1536 }),
       'lightrag_vdb_chunks_text_embedding_3_small_1536d',
     );
-    const long = vectorTableName('relationships', {
-      model: 'Org/Some-Very-Long-Model-Name-v2.5:latest',
-      dimension: 4096,
-    });
-    assert.ok(long.length <= 63, long);
-    assert.match(long, /^lightrag_vdb_relation_org_some_.*_4096d$/);
+    // LIGHTRAG-1.5.md §2.1: every character outside [a-zA-Z0-9_] becomes one `_`.
+    assert.equal(
+      vectorTableName('chunks', { model: ' text-embedding-3-large (azure) ', dimension: 3072 }),
+      'lightrag_vdb_chunks_text_embedding_3_large__azure__3072d',
+    );
+    // Names that LightRAG maps to one table map to that same table here.
+    const names = [
+      'text-embedding-3-small',
+      'text.embedding.3.small',
+      'Text_Embedding_3_Small',
+    ].map((model) => vectorTableName('entities', { model, dimension: 1536 }));
+    assert.deepEqual(names, [
+      'lightrag_vdb_entity_text_embedding_3_small_1536d',
+      'lightrag_vdb_entity_text_embedding_3_small_1536d',
+      'lightrag_vdb_entity_text_embedding_3_small_1536d',
+    ]);
+    // An astral character is one code point, so one `_` (as in Python).
+    assert.equal(
+      vectorTableName('chunks', { model: 'e5-😀', dimension: 8 }),
+      'lightrag_vdb_chunks_e5___8d',
+    );
+    assert.throws(
+      () =>
+        vectorTableName('relationships', {
+          model: 'Org/Some-Very-Long-Model-Name-v2.5:latest',
+          dimension: 4096,
+        }),
+      (err: Error) => err instanceof VectorTableNameError && /63/.test(err.message),
+    );
   });
 });
 

@@ -2,6 +2,7 @@
  * Database and vector settings (part of the configuration read by `loadConfig` in ../config.ts).
  */
 import type { EnvReader } from '../env.ts';
+import { VECTOR_BASE_TABLES, type VectorNamespace, vectorTableName } from '../storage/tables.ts';
 
 export const DATABASE_DRIVERS = ['neon', 'pg', 'pglite'] as const;
 export type DatabaseDriver = (typeof DATABASE_DRIVERS)[number];
@@ -190,10 +191,22 @@ function readConnectionString(reader: EnvReader): string | undefined {
 
 export function readVector(reader: EnvReader): VectorConfig {
   const dimension = reader.integer('EMBEDDING_DIM', { default: 1024, min: 1, max: MAX_VECTOR_DIM });
+  // Any name LightRAG accepts; its table-name rule (tables.ts) decides what is too long.
   const model = reader.string('EMBEDDING_MODEL', {
-    pattern: /^[A-Za-z0-9._:/-]{1,100}$/,
-    hint: 'use a model name such as text-embedding-3-small (letters, digits, . _ : / -)',
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused on purpose.
+    pattern: /^[^\u0000-\u001f\u007f]{1,200}$/,
+    hint: 'use the model name LightRAG uses, such as text-embedding-3-small (no control characters)',
   });
+  if (model) {
+    for (const namespace of Object.keys(VECTOR_BASE_TABLES) as VectorNamespace[]) {
+      try {
+        vectorTableName(namespace, { model, dimension });
+      } catch (err) {
+        reader.problem('EMBEDDING_MODEL', (err as Error).message);
+        break;
+      }
+    }
+  }
   const requested = reader.oneOf('POSTGRES_VECTOR_INDEX_TYPE', VECTOR_INDEX_TYPES, {
     default: 'HNSW',
   });

@@ -3,6 +3,7 @@
  * lower-case; these are the physical names, shared with a LightRAG deployment on the same database.
  */
 import type { VectorConfig } from '../config.ts';
+import { VectorTableNameError } from '../errors.ts';
 
 export const TABLES = {
   fullDocs: 'lightrag_doc_full',
@@ -33,14 +34,16 @@ const MAX_IDENTIFIER_LENGTH = 63;
 const IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
- * The vector table for a namespace. With `EMBEDDING_MODEL` set it is model-suffixed,
- * `{base}_{model}_{dim}d`, so two embedding models never share (or mix dimensions in) a table.
- * The model part is shortened to keep the name within Postgres's 63 characters.
+ * The vector table for a namespace, by LightRAG 1.5's rule (LIGHTRAG-1.5.md §2.1): with
+ * `EMBEDDING_MODEL` set it is `{base}_{model}_{dim}d`, the model lower-cased with every character
+ * outside `[a-zA-Z0-9_]` (each code point) replaced by `_`, so two models never share a table and
+ * this project and LightRAG name it alike. A name over 63 characters is refused, as LightRAG
+ * refuses it (PostgreSQL would silently cut it).
  *
  * @example
  * ```ts
- * vectorTableName('chunks', { model: 'text-embedding-3-small', dimension: 1536 } as VectorConfig);
- * // 'lightrag_vdb_chunks_text_embedding_3_small_1536d'
+ * vectorTableName('chunks', { model: 'text-embedding-3-large (azure)', dimension: 3072 });
+ * // 'lightrag_vdb_chunks_text_embedding_3_large__azure__3072d'
  * ```
  */
 export function vectorTableName(
@@ -48,16 +51,17 @@ export function vectorTableName(
   vector: Pick<VectorConfig, 'model' | 'dimension'>,
 ): string {
   const base = VECTOR_BASE_TABLES[namespace];
-  if (!vector.model) return base;
-  const dims = `_${vector.dimension}d`;
-  const room = MAX_IDENTIFIER_LENGTH - base.length - 1 - dims.length;
-  const model = vector.model
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .slice(0, room)
-    .replace(/_+$/g, '');
-  return assertIdentifier(`${base}_${model}${dims}`);
+  const model = vector.model?.trim();
+  if (!model) return base;
+  const name = `${base}_${model.toLowerCase().replace(/[^a-zA-Z0-9_]/gu, '_')}_${vector.dimension}d`;
+  if ([...name].length > MAX_IDENTIFIER_LENGTH) {
+    throw new VectorTableNameError(
+      `EMBEDDING_MODEL ${JSON.stringify(model)} makes the vector table name ${name} (${[...name].length} characters); ` +
+        `PostgreSQL and LightRAG allow ${MAX_IDENTIFIER_LENGTH}. Use a shorter model name (the same one LightRAG uses).`,
+      { model, table: name },
+    );
+  }
+  return assertIdentifier(name);
 }
 
 /** Identifiers cannot be bind parameters; every one that reaches SQL passes this check first. */
