@@ -3,6 +3,7 @@
  */
 import type { EnvReader } from '../env.ts';
 import { VECTOR_BASE_TABLES, type VectorNamespace, vectorTableName } from '../storage/tables.ts';
+import { WORKSPACE_PATTERN } from '../storage/workspace.ts';
 
 export const DATABASE_DRIVERS = ['neon', 'pg', 'pglite'] as const;
 export type DatabaseDriver = (typeof DATABASE_DRIVERS)[number];
@@ -57,6 +58,12 @@ export interface VectorConfig {
   iterativeScan: IterativeScanMode;
   /** Index tuples an iterative HNSW scan may visit (`hnsw.max_scan_tuples`) before it stops. */
   maxScanTuples: number;
+  /**
+   * Workspaces that get their own partial HNSW index in every vector table
+   * (`POSTGRES_VECTOR_PARTIAL_INDEX_WORKSPACES`): searches of a large tenant then cost what an
+   * unfiltered search costs, for one index build per tenant.
+   */
+  partialIndexWorkspaces: string[];
   /** Minimum cosine similarity a match must reach. */
   cosineThreshold: number;
 }
@@ -245,6 +252,7 @@ export function readVector(reader: EnvReader): VectorConfig {
     iterativeScan: reader.oneOf('POSTGRES_VECTOR_ITERATIVE_SCAN', ITERATIVE_SCAN_MODES, {
       default: 'relaxed_order',
     }),
+    partialIndexWorkspaces: partialIndexWorkspaces(reader, indexType),
     maxScanTuples: reader.integer('POSTGRES_HNSW_MAX_SCAN_TUPLES', {
       default: 20_000,
       min: 100,
@@ -252,4 +260,27 @@ export function readVector(reader: EnvReader): VectorConfig {
     }),
     cosineThreshold: reader.number('COSINE_THRESHOLD', { default: 0.2, min: -1, max: 1 }),
   };
+}
+
+function partialIndexWorkspaces(reader: EnvReader, indexType: VectorIndexType): string[] {
+  const name = 'POSTGRES_VECTOR_PARTIAL_INDEX_WORKSPACES';
+  const workspaces = [
+    ...new Set(
+      (reader.raw(name) ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
+  for (const ws of workspaces) {
+    // The name is written into the index predicate (DDL has no bind parameters): pattern only.
+    if (!WORKSPACE_PATTERN.test(ws))
+      reader.problem(name, `${JSON.stringify(ws)} is not a valid workspace name.`);
+  }
+  if (workspaces.length > 0 && indexType !== 'HNSW' && indexType !== 'HNSW_HALFVEC')
+    reader.problem(
+      name,
+      `partial indexes are HNSW indexes; POSTGRES_VECTOR_INDEX_TYPE is ${indexType}.`,
+    );
+  return workspaces;
 }

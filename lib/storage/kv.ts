@@ -5,7 +5,7 @@
  */
 import type { Database, Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
-import { sanitizeOptional, toJsonParam } from '../text.ts';
+import { md5, sanitizeOptional, toJsonParam } from '../text.ts';
 import { TABLES } from './tables.ts';
 import { isStringArray, optionalString, requireInteger, requireString } from './validate.ts';
 import { asJsonb, type ColumnSpec, epochColumn, WorkspaceTable } from './workspace-table.ts';
@@ -58,6 +58,14 @@ const FULL_DOC_COLUMNS: ColumnSpec<FullDoc>[] = [
   { name: 'content', arrayType: 'text', value: (r) => sanitizeOptional(r.content) },
   { name: 'doc_name', arrayType: 'text', value: (r) => sanitizeOptional(r.file_path) },
   { name: 'meta', arrayType: 'text', expression: asJsonb, value: (r) => toJsonParam(r.meta) },
+  // As LightRAG 1.5 fills them for text: md5 of the stored body, format `raw` (§1.1).
+  {
+    name: 'content_hash',
+    arrayType: 'text',
+    value: (r) => md5(sanitizeOptional(r.content) ?? ''),
+    size: () => 32,
+  },
+  { name: 'parse_format', arrayType: 'text', value: () => 'raw', size: () => 3 },
 ];
 
 const TEXT_CHUNK_COLUMNS: ColumnSpec<TextChunk>[] = [

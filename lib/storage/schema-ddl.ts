@@ -56,10 +56,17 @@ const chunkListTable = (name: string, listColumn: string): TableSpec => ({
 });
 
 export const CORE_TABLES: TableSpec[] = [
+  // LightRAG 1.5's pipeline columns (LIGHTRAG-1.5.md §1.1, §1.2): nullable, LightRAG's defaults.
   kvTable(TABLES.fullDocs, [
     ['doc_name', 'VARCHAR(1024)'],
     ['content', 'TEXT'],
     ['meta', 'JSONB'],
+    ['sidecar_location', 'TEXT NULL'],
+    ['parse_format', "VARCHAR(32) NULL DEFAULT 'raw'"],
+    ['content_hash', 'TEXT NULL'],
+    ['process_options', 'TEXT NULL'],
+    ['chunk_options', "JSONB NULL DEFAULT '{}'::jsonb"],
+    ['parse_engine', 'TEXT NULL'],
   ]),
   kvTable(TABLES.textChunks, [
     ['full_doc_id', 'VARCHAR(256)'],
@@ -68,6 +75,8 @@ export const CORE_TABLES: TableSpec[] = [
     ['content', 'TEXT'],
     ['file_path', 'TEXT NULL'],
     ['llm_cache_list', "JSONB NULL DEFAULT '[]'::jsonb"],
+    ['heading', "JSONB NULL DEFAULT '{}'::jsonb"],
+    ['sidecar', "JSONB NULL DEFAULT '{}'::jsonb"],
   ]),
   {
     name: TABLES.llmCache,
@@ -79,7 +88,9 @@ export const CORE_TABLES: TableSpec[] = [
       ['chunk_id', 'VARCHAR(255) NULL'],
       ['cache_type', 'VARCHAR(32)'],
       ['queryparam', 'JSONB NULL'],
-      ...TIMESTAMPS,
+      // Microseconds, as LightRAG 1.5 creates them (§1.7).
+      ['create_time', 'TIMESTAMP DEFAULT CURRENT_TIMESTAMP'],
+      ['update_time', 'TIMESTAMP DEFAULT CURRENT_TIMESTAMP'],
     ],
     constraints: [pk(TABLES.llmCache)],
   },
@@ -98,8 +109,8 @@ export const CORE_TABLES: TableSpec[] = [
       ['metadata', "JSONB NULL DEFAULT '{}'::jsonb"],
       ['error_msg', 'TEXT NULL'],
       ['content_hash', 'TEXT NULL'],
-      ['created_at', 'TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP'],
-      ['updated_at', 'TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP'],
+      ['created_at', 'TIMESTAMP DEFAULT CURRENT_TIMESTAMP'],
+      ['updated_at', 'TIMESTAMP DEFAULT CURRENT_TIMESTAMP'],
     ],
     constraints: [pk(TABLES.docStatus)],
   },
@@ -210,6 +221,16 @@ export interface Upgrade {
   statements(state: CatalogState): string[];
 }
 
+/** Index names of schema version 2 → LightRAG 1.5's names for the same index (§1.6). */
+const INDEX_RENAMES: Array<[from: string, to: string]> = [
+  ['idx_lightrag_doc_status_status_updated', 'idx_lightrag_doc_status_workspace_status_updated_at'],
+  ['idx_lightrag_doc_status_status_created', 'idx_lightrag_doc_status_workspace_status_created_at'],
+  ['idx_lightrag_doc_status_updated', 'idx_lightrag_doc_status_workspace_updated_at'],
+  ['idx_lightrag_doc_status_created', 'idx_lightrag_doc_status_workspace_created_at'],
+  ['idx_lightrag_doc_status_file_path', 'idx_lightrag_doc_status_workspace_file_path'],
+  ['idx_lightrag_graph_edges_tgt', 'idx_lightrag_graph_edges_namespace_tgt'],
+];
+
 const GRAPH_RENAMES: Array<[table: string, from: string, to: string]> = [
   [TABLES.graphNodes, 'lightrag_graph_nodes_pk', 'lightrag_graph_nodes_pkey'],
   [TABLES.graphEdges, 'lightrag_graph_edges_pk', 'lightrag_graph_edges_pkey'],
@@ -270,11 +291,30 @@ export const UPGRADES: Upgrade[] = [
           ],
   },
   {
-    name: "edge index under LightRAG's name",
+    // timestamp(0) → timestamp only widens the type modifier: no table rewrite.
+    name: 'microsecond timestamps on doc status and LLM cache (LightRAG 1.5)',
     statements: (state) =>
-      state.indexes.has('idx_lightrag_graph_edges_tgt')
-        ? ['DROP INDEX IF EXISTS idx_lightrag_graph_edges_tgt']
-        : [],
+      (
+        [
+          [TABLES.docStatus, 'created_at'],
+          [TABLES.docStatus, 'updated_at'],
+          [TABLES.llmCache, 'create_time'],
+          [TABLES.llmCache, 'update_time'],
+        ] as const
+      )
+        .filter(
+          ([table, column]) =>
+            state.columns.get(table)?.get(column) === 'timestamp(0) without time zone',
+        )
+        .map(([table, column]) => `ALTER TABLE ${table} ALTER COLUMN ${column} TYPE TIMESTAMP`),
+  },
+  {
+    name: "indexes under LightRAG's names",
+    // Renamed, or dropped when LightRAG already made its own under the new name.
+    statements: (state) =>
+      INDEX_RENAMES.filter(([from]) => state.indexes.has(from)).map(([from, to]) =>
+        state.indexes.has(to) ? `DROP INDEX ${from}` : `ALTER INDEX ${from} RENAME TO ${to}`,
+      ),
   },
 ];
 
@@ -298,19 +338,32 @@ const CORE_INDEXES: IndexSpec[] = [
   index('idx_lightrag_doc_chunks_full_doc_id', TABLES.textChunks, '(workspace, full_doc_id)'),
   index('idx_lightrag_llm_cache_chunk_id', TABLES.llmCache, '(workspace, chunk_id)'),
   index(
-    'idx_lightrag_doc_status_status_updated',
+    'idx_lightrag_doc_status_workspace_status_updated_at',
     TABLES.docStatus,
     '(workspace, status, updated_at DESC)',
   ),
   index(
-    'idx_lightrag_doc_status_status_created',
+    'idx_lightrag_doc_status_workspace_status_created_at',
     TABLES.docStatus,
     '(workspace, status, created_at DESC)',
   ),
-  index('idx_lightrag_doc_status_updated', TABLES.docStatus, '(workspace, updated_at DESC)'),
-  index('idx_lightrag_doc_status_created', TABLES.docStatus, '(workspace, created_at DESC)'),
-  index('idx_lightrag_doc_status_file_path', TABLES.docStatus, '(workspace, file_path)'),
+  index(
+    'idx_lightrag_doc_status_workspace_updated_at',
+    TABLES.docStatus,
+    '(workspace, updated_at DESC)',
+  ),
+  index(
+    'idx_lightrag_doc_status_workspace_created_at',
+    TABLES.docStatus,
+    '(workspace, created_at DESC)',
+  ),
+  index('idx_lightrag_doc_status_workspace_file_path', TABLES.docStatus, '(workspace, file_path)'),
   index('idx_lightrag_doc_status_track_id', TABLES.docStatus, '(workspace, track_id)'),
+  index(
+    'idx_lightrag_doc_status_workspace_content_hash',
+    TABLES.docStatus,
+    "(workspace, content_hash) WHERE content_hash IS NOT NULL AND content_hash <> ''",
+  ),
   // LightRAG's index names (it looks them up by name); src_id added so a hop is index-only.
   index(
     'idx_lightrag_graph_edges_namespace_tgt',
@@ -435,7 +488,23 @@ function vectorIndexes(
     ),
     NONE: undefined,
   }[vector.indexType];
-  return ann ? [...secondary, ann] : secondary;
+  // One partial HNSW index per listed workspace: the planner uses it for `workspace = $1` with
+  // that value (node-postgres plans each statement with its parameters).
+  const partial = (vector.partialIndexWorkspaces ?? []).map((ws) =>
+    index(
+      indexName(table, `ws_${createHash('md5').update(ws).digest('hex').slice(0, 10)}_hnsw`),
+      table,
+      `USING hnsw (${column === 'halfvec' ? 'content_vector' : `(${expression})`} ${ops}_cosine_ops) ${hnsw} WHERE workspace = '${assertWorkspaceLiteral(ws)}'`,
+    ),
+  );
+  return [...secondary, ...(ann ? [ann] : []), ...(ann ? partial : [])];
+}
+
+/** A workspace written into DDL (an index predicate): the strict pattern, or a refusal. */
+function assertWorkspaceLiteral(ws: string): string {
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(ws))
+    throw new Error(`Refusing workspace ${JSON.stringify(ws)} in DDL`);
+  return ws;
 }
 
 export interface SchemaPlan {

@@ -83,6 +83,19 @@ describe(`key-value storages on ${TARGET}`, () => {
     assert.ok(second!.update_time >= first!.update_time, 'update_time moved');
   });
 
+  it("fills LightRAG 1.5's content_hash and parse_format on documents", async () => {
+    const ws = uniqueWorkspace();
+    await new FullDocsStorage(db, ws).upsert([{ id: 'doc-h', content: 'hello world' }]);
+    const { rows } = await db.query(
+      'SELECT content_hash, parse_format, chunk_options FROM lightrag_doc_full WHERE workspace = $1',
+      [ws],
+    );
+    // md5('hello world'), as LightRAG computes it for a text body.
+    assert.deepEqual(rows, [
+      { content_hash: '5eb63bbbe01eeed093cb22bb8f5acdc3', parse_format: 'raw', chunk_options: {} },
+    ]);
+  });
+
   it('collapses duplicate ids in one batch, last wins', async () => {
     const chunks = new TextChunksStorage(db, uniqueWorkspace());
     const written = await chunks.upsert([

@@ -16,6 +16,12 @@ const LIGHTRAG_COLUMNS: Record<string, Record<string, string>> = {
     doc_name: 'character varying(1024)',
     content: 'text',
     meta: 'jsonb',
+    sidecar_location: 'text',
+    parse_format: 'character varying(32)',
+    content_hash: 'text',
+    process_options: 'text',
+    chunk_options: 'jsonb',
+    parse_engine: 'text',
     create_time: 'timestamp(0) without time zone',
     update_time: 'timestamp(0) without time zone',
   },
@@ -28,6 +34,8 @@ const LIGHTRAG_COLUMNS: Record<string, Record<string, string>> = {
     content: 'text',
     file_path: 'text',
     llm_cache_list: 'jsonb',
+    heading: 'jsonb',
+    sidecar: 'jsonb',
     create_time: 'timestamp(0) without time zone',
     update_time: 'timestamp(0) without time zone',
   },
@@ -74,8 +82,8 @@ const LIGHTRAG_COLUMNS: Record<string, Record<string, string>> = {
     chunk_id: 'character varying(255)',
     cache_type: 'character varying(32)',
     queryparam: 'jsonb',
-    create_time: 'timestamp(0) without time zone',
-    update_time: 'timestamp(0) without time zone',
+    create_time: 'timestamp without time zone',
+    update_time: 'timestamp without time zone',
   },
   lightrag_doc_status: {
     workspace: 'character varying(255)',
@@ -90,8 +98,8 @@ const LIGHTRAG_COLUMNS: Record<string, Record<string, string>> = {
     metadata: 'jsonb',
     error_msg: 'text',
     content_hash: 'text',
-    created_at: 'timestamp(0) without time zone',
-    updated_at: 'timestamp(0) without time zone',
+    created_at: 'timestamp without time zone',
+    updated_at: 'timestamp without time zone',
   },
 };
 
@@ -332,5 +340,50 @@ describe(`schema on ${TARGET}`, () => {
       await entities.explain((await new HashEmbedder(32).embed(['x']))[0]!, 5),
       /hnsw_halfvec_cosine|Sort/,
     );
+  });
+
+  it('upgrades the tables of schema version 2 in place: 1.5 columns added, precision widened', async () => {
+    const target = await createTestDatabase();
+    const db = target.open();
+    await db.query(`
+      CREATE TABLE lightrag_doc_full (id VARCHAR(255), workspace VARCHAR(255), doc_name VARCHAR(1024),
+        content TEXT, meta JSONB, create_time TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP,
+        update_time TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP,
+        CONSTRAINT lightrag_doc_full_pk PRIMARY KEY (workspace, id));
+      CREATE TABLE lightrag_doc_status (workspace VARCHAR(255) NOT NULL, id VARCHAR(255) NOT NULL,
+        content_summary VARCHAR(255) NULL, content_length INT4 NULL, chunks_count INT4 NULL,
+        status VARCHAR(64) NULL, file_path TEXT NULL, chunks_list JSONB NULL DEFAULT '[]'::jsonb,
+        track_id VARCHAR(255) NULL, metadata JSONB NULL DEFAULT '{}'::jsonb, error_msg TEXT NULL,
+        content_hash TEXT NULL, created_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP,
+        updated_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP,
+        CONSTRAINT lightrag_doc_status_pk PRIMARY KEY (workspace, id));
+      INSERT INTO lightrag_doc_full (id, workspace, doc_name, content) VALUES ('doc-1', 'w', 'a.md', 'body');
+      INSERT INTO lightrag_doc_status (workspace, id, status, created_at)
+        VALUES ('w', 'doc-1', 'processed', '2026-01-02 03:04:05');`);
+    const result = await applySchema(db, target.config.vector);
+    assert.ok(result.repaired.includes('column lightrag_doc_full.parse_format'));
+    assert.ok(result.repaired.some((r) => r.startsWith('upgrade: microsecond timestamps')));
+    const full = await columnsOf(db, 'lightrag_doc_full');
+    assert.equal(full.content_hash, 'text');
+    assert.equal(full.chunk_options, 'jsonb');
+    assert.equal(
+      (await columnsOf(db, 'lightrag_doc_status')).created_at,
+      'timestamp without time zone',
+    );
+    const { rows } = await db.query<Record<string, unknown>>(
+      `SELECT f.content, f.parse_format, f.chunk_options, f.content_hash,
+              to_char(s.created_at, 'YYYY-MM-DD HH24:MI:SS') AS created
+         FROM lightrag_doc_full f JOIN lightrag_doc_status s USING (workspace, id)`,
+    );
+    // Rows that existed get LightRAG's column defaults, as its own migration gives them.
+    assert.deepEqual(rows, [
+      {
+        content: 'body',
+        parse_format: 'raw',
+        chunk_options: {},
+        content_hash: null,
+        created: '2026-01-02 03:04:05',
+      },
+    ]);
   });
 });

@@ -152,6 +152,38 @@ for (const indexType of ['HNSW', 'HNSW_HALFVEC', 'IVFFLAT'] as const) {
       );
     });
 
+    it('uses a partial index for a workspace listed in POSTGRES_VECTOR_PARTIAL_INDEX_WORKSPACES', async (t) => {
+      if (indexType === 'IVFFLAT') {
+        t.skip('partial indexes are HNSW indexes');
+        return;
+      }
+      const withPartial = loadConfig({
+        EMBEDDING_DIM: String(DIM),
+        POSTGRES_VECTOR_INDEX_TYPE: indexType,
+        POSTGRES_VECTOR_PARTIAL_INDEX_WORKSPACES: 'ws_medium',
+        COSINE_THRESHOLD: '-1',
+      });
+      const vector = {
+        ...config.vector,
+        partialIndexWorkspaces: withPartial.vector.partialIndexWorkspaces,
+      };
+      const result = await ensureSchema(db, vector);
+      assert.ok(
+        result.repaired.some((r) => /_ws_[0-9a-f]{10}_hnsw$/.test(r)),
+        result.repaired.join(),
+      );
+      await db.query(`ANALYZE ${result.vectorTables.chunks}`);
+      const store = new VectorStorage(db, 'chunks', vector, new HashEmbedder(DIM), 'ws_medium');
+      assert.match(await store.explain(queries[1]!, K), /_ws_[0-9a-f]{10}_hnsw/);
+      const matches = await store.queryByVector(queries[1]!, K);
+      assert.equal(matches.length, K);
+      assert.ok(matches.every((m) => m.id.startsWith('medium-')));
+      assert.throws(
+        () => loadConfig({ POSTGRES_VECTOR_PARTIAL_INDEX_WORKSPACES: "x'; DROP TABLE y" }),
+        /POSTGRES_VECTOR_PARTIAL_INDEX_WORKSPACES/,
+      );
+    });
+
     it('applies the cosine threshold after the top k (a far query returns nothing)', async () => {
       const strict = { ...config, vector: { ...config.vector, cosineThreshold: 0.99 } };
       const store = storage('chunks', 'small', strict);
