@@ -49,7 +49,10 @@ export function computeMdhashId(text: string, prefix = ''): string {
   return prefix + md5(text);
 }
 
-/** LightRAG's document id: `doc-` + md5 of the content with NUL and surrounding whitespace removed. */
+/**
+ * LightRAG's content document id (≤ 1.4, and 1.5 for a document without a file name): `doc-` +
+ * md5 of the content with NUL and surrounding whitespace removed. lib/ids.ts picks the rule.
+ */
 export function documentId(content: string): string {
   return computeMdhashId(sanitizeText(content).trim(), 'doc-');
 }

@@ -56,6 +56,7 @@ export async function enqueueCommand(args: readonly string[], io: CliIo): Promis
       maxMessageBytes: run.config.queue.maxMessageBytes,
       maxDocumentBytes: run.config.ingest.maxDocumentBytes,
       pipeline: hasDatabase ? run.pipeline : undefined,
+      idRules: run.config.ingest.idRules,
     });
     const showProgress = io.isTty === true && documents.length > 1 && !values.json;
     const results = await client.enqueue(

@@ -9,6 +9,7 @@ import { DocumentNotFoundError, HttpError, ValidationError } from '../errors.ts'
 import { removeDocumentFromGraph } from '../graph/rebuild.ts';
 import { validateIngestMessage } from '../ingest/message.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
+import type { DuplicateKind } from '../pipeline/identity.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
 import type { EnqueueResult, IngestQueueClient } from '../queue/enqueue.ts';
 import type { DocStatus, PageRequest, StoredDocStatus } from '../storage/doc-status.ts';
@@ -18,6 +19,8 @@ export const MAX_DOCUMENTS_PER_REQUEST = 100;
 export interface SubmittedDocument {
   docId?: string;
   status: 'queued' | 'duplicate' | 'failed';
+  /** For a duplicate under LightRAG 1.5 rules: `filename` or `content_hash` (the original is `docId`). */
+  duplicateKind?: DuplicateKind;
   error?: string;
 }
 
@@ -66,7 +69,12 @@ export class DocumentService {
           metadata?: Record<string, unknown>;
         };
         const stored = await this.#pipeline.store({ ...message, workspace, trackId });
-        if (stored.duplicate) documents.push({ docId: stored.docId, status: 'duplicate' });
+        if (stored.duplicate)
+          documents.push({
+            docId: stored.docId,
+            status: 'duplicate',
+            ...(stored.duplicateKind ? { duplicateKind: stored.duplicateKind } : {}),
+          });
         else {
           references.push({
             docId: stored.docId,

@@ -40,6 +40,7 @@ export function getApiRuntime(): ApiRuntime {
           maxMessageBytes: config.queue.maxMessageBytes,
           maxDocumentBytes: config.ingest.maxDocumentBytes,
           pipeline,
+          idRules: config.ingest.idRules,
         })
       : undefined;
     runtime = {

@@ -14,13 +14,15 @@ import { DocumentNotFoundError, isRetryable, ValidationError } from '../errors.t
 import { type ChunkExtraction, GraphExtractor } from '../graph/extract.ts';
 import { GraphMerger } from '../graph/merge.ts';
 import { Summarizer } from '../graph/summarize.ts';
+import { chunkIdFor, storedFilePath } from '../ids.ts';
 import type { Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
 import { dedupeLastWins } from '../storage/batch.ts';
 import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
-import { documentId, md5, sanitizeText } from '../text.ts';
+import { md5, sanitizeText } from '../text.ts';
 import { chunkDocument } from './chunking.ts';
+import { type DuplicateKind, duplicateRecord, identify } from './identity.ts';
 
 export interface IngestInput {
   /** Inline text; or `docId` of a document already stored in LIGHTRAG_DOC_FULL. */
@@ -36,8 +38,13 @@ export interface IngestResult {
   docId: string;
   workspace: string;
   status: 'processed' | 'failed';
-  /** True when the document was already processed and nothing was done. */
+  /**
+   * True when nothing was done: the document was already processed, or (LightRAG 1.5 rules) it
+   * duplicates another by file name or content — then `docId` is the original's and a `dup-…`
+   * marker row records the attempt.
+   */
   duplicate: boolean;
+  duplicateKind?: DuplicateKind;
   chunks: number;
   /** Entities and relations merged into the graph (0 when the graph stage is off). */
   entities: number;
@@ -112,19 +119,25 @@ export class IngestPipeline {
    */
   async store(
     input: IngestInput & { content: string },
-  ): Promise<{ docId: string; duplicate: boolean }> {
+  ): Promise<{ docId: string; duplicate: boolean; duplicateKind?: DuplicateKind }> {
     const s = await this.storages(input.workspace);
     const content = cleanContent(input.content);
-    const docId = documentId(content);
-    const existing = await s.docStatus.getById(docId);
+    const identity = await identify(s, content, input.filePath, this.#config.ingest.idRules);
+    const { docId, existing, duplicate } = identity;
+    if (duplicate) {
+      const trackId = input.trackId ?? generateTrackId();
+      await s.docStatus.upsert([duplicateRecord({ ...identity, duplicate }, content, trackId)]);
+      return { docId: duplicate.original.id, duplicate: true, duplicateKind: duplicate.kind };
+    }
     if (existing?.status === 'processed') return { docId, duplicate: true };
+    const withPath = { ...input, filePath: identity.filePath };
     await this.#db.withTransaction(async (tx) => {
       await s.fullDocs.upsert(
-        [{ id: docId, content, file_path: input.filePath ?? null, meta: input.metadata ?? null }],
+        [{ id: docId, content, file_path: identity.filePath, meta: input.metadata ?? null }],
         tx,
       );
       await s.docStatus.upsert(
-        [this.#status(docId, content, input, existing, { status: 'pending' })],
+        [this.#status(docId, content, withPath, existing, { status: 'pending' })],
         tx,
       );
     });
@@ -139,8 +152,7 @@ export class IngestPipeline {
   async ingest(input: IngestInput, options: IngestOptions = {}): Promise<IngestResult> {
     const started = performance.now();
     const s = await this.storages(input.workspace);
-    const { docId, content, inline, filePath } = await this.#resolve(s, input);
-    const existing = await s.docStatus.getById(docId);
+    const { docId, content, inline, filePath, existing, duplicate } = await this.#resolve(s, input);
     const done = (
       status: IngestResult['status'],
       fields: Partial<IngestResult> = {},
@@ -155,6 +167,17 @@ export class IngestPipeline {
       durationMs: Math.round(performance.now() - started),
       ...fields,
     });
+    if (duplicate) {
+      // Recorded as LightRAG records it; the original is untouched and nothing is processed.
+      const trackId = input.trackId ?? generateTrackId();
+      await s.docStatus.upsert([
+        duplicateRecord({ docId, filePath, existing, duplicate }, content, trackId),
+      ]);
+      return {
+        ...done('processed', { duplicate: true, duplicateKind: duplicate.kind }),
+        docId: duplicate.original.id,
+      };
+    }
     if (existing?.status === 'processed') {
       return done('processed', { duplicate: true, chunks: existing.chunks_count ?? 0 });
     }
@@ -172,11 +195,13 @@ export class IngestPipeline {
       );
     });
     try {
-      // Identical windows share an id (chunk-md5(content)); LightRAG keeps one, so do we.
-      const chunks = dedupeLastWins(
-        await chunkDocument(content, this.#config.chunking),
-        (c) => c.id,
-      );
+      const rules = this.#config.ingest.idRules;
+      const chunked = (await chunkDocument(content, this.#config.chunking)).map((c) => ({
+        ...c,
+        id: chunkIdFor(docId, c.chunk_order_index, c.content, rules),
+      }));
+      // 1.4's content ids: identical windows share an id, and LightRAG keeps one, so do we.
+      const chunks = rules === '1.4' ? dedupeLastWins(chunked, (c) => c.id) : chunked;
       const vectors = await this.#embedder.embed(chunks.map((c) => c.content));
       // LLM calls happen before the transaction: no lock or connection is held while they run.
       const extractions = await this.#extract(s, chunks, filePath);
@@ -259,23 +284,24 @@ export class IngestPipeline {
   }
 
   async #resolve(s: Storages, input: IngestInput) {
+    const rules = this.#config.ingest.idRules;
     if (input.content !== undefined) {
       const content = cleanContent(input.content);
-      return {
-        docId: documentId(content),
-        content,
-        inline: true,
-        filePath: input.filePath ?? null,
-      };
+      const identity = await identify(s, content, input.filePath, rules);
+      return { ...identity, content, inline: true };
     }
     if (!input.docId) throw new ValidationError('Either content or docId is required.');
     const doc = await s.fullDocs.getById(input.docId);
     if (!doc) throw new DocumentNotFoundError(input.docId, s.workspace);
+    const given = input.filePath ?? doc.file_path ?? null;
     return {
       docId: input.docId,
       content: doc.content,
       inline: false,
-      filePath: input.filePath ?? doc.file_path ?? null,
+      // A stored document keeps its id (opaque: it may follow either generation's rules).
+      filePath: storedFilePath(given, rules),
+      existing: await s.docStatus.getById(input.docId),
+      duplicate: undefined,
     };
   }
 
@@ -289,7 +315,8 @@ export class IngestPipeline {
     return {
       id: docId,
       content_summary: contentSummary(content),
-      content_length: content.length,
+      // Python's len(): code points.
+      content_length: [...content].length,
       file_path: input.filePath ?? existing?.file_path ?? null,
       track_id: input.trackId ?? existing?.track_id ?? generateTrackId(),
       metadata: input.metadata ?? existing?.metadata ?? {},

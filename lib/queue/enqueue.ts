@@ -6,10 +6,11 @@
  */
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { isRetryable, LightRagError, ValidationError } from '../errors.ts';
+import { documentIdFor, type IdRules } from '../ids.ts';
 import { type IngestMessage, validateIngestMessage } from '../ingest/message.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
 import { withRetry } from '../retry.ts';
-import { documentId, sanitizeText } from '../text.ts';
+import { sanitizeText } from '../text.ts';
 
 /** SQS allows at most 10 entries per SendMessageBatch. */
 export const MAX_BATCH_ENTRIES = 10;
@@ -43,6 +44,8 @@ export interface EnqueueClientOptions {
   pipeline?: IngestPipeline;
   maxRetries?: number;
   baseDelayMs?: number;
+  /** The id rules the ingest function applies (`LIGHTRAG_ID_RULES`), to report each document's id. */
+  idRules?: IdRules;
 }
 
 interface Pending {
@@ -139,7 +142,7 @@ export class IngestQueueClient {
       ...(doc.metadata ? { metadata: doc.metadata } : {}),
     };
     validateIngestMessage(message, { maxDocumentBytes: this.#options.maxDocumentBytes });
-    const docId = documentId(doc.content);
+    const docId = documentIdFor(doc.content, doc.filePath, this.#options.idRules ?? '1.5');
     const body = JSON.stringify(message);
     const bytes = Buffer.byteLength(body, 'utf8');
     if (bytes <= this.#options.maxMessageBytes)

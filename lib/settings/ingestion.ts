@@ -2,6 +2,7 @@
  * Embedding, chunking, ingest and queue settings (part of the configuration read by `loadConfig`).
  */
 import type { EnvReader } from '../env.ts';
+import { ID_RULES, type IdRules } from '../ids.ts';
 
 export const EMBEDDING_PROVIDERS = ['openai', 'bedrock', 'hash'] as const;
 export type EmbeddingProvider = (typeof EMBEDDING_PROVIDERS)[number];
@@ -45,6 +46,12 @@ export interface IngestConfig {
   concurrency: number;
   /** The queue's redrive `maxReceiveCount`: on the last receive a failing document is marked failed. */
   maxReceiveCount: number;
+  /**
+   * Document and chunk id rules for new documents (`LIGHTRAG_ID_RULES`): `1.5` (file-name ids,
+   * positional chunk ids, basename `file_path`, duplicate rows) or `1.4` (content ids) for a
+   * workspace shared with LightRAG ≤ 1.4. Both are read either way.
+   */
+  idRules: IdRules;
 }
 
 export interface QueueConfig {
@@ -134,6 +141,7 @@ export function readIngest(reader: EnvReader): IngestConfig {
     }),
     concurrency: reader.integer('INGEST_CONCURRENCY', { default: 2, min: 1, max: 50 }),
     maxReceiveCount: reader.integer('INGEST_MAX_RECEIVE_COUNT', { default: 3, min: 1, max: 1000 }),
+    idRules: reader.oneOf('LIGHTRAG_ID_RULES', ID_RULES, { default: '1.5' }),
   };
 }
 

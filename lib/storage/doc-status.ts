@@ -164,6 +164,34 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
   }
 
   /**
+   * One statement for LightRAG 1.5's duplicate checks: the row `id` itself, and the first other
+   * primary document (not a `dup-…` marker row: `COALESCE((metadata->>'is_duplicate')::boolean,
+   * false) = false`) with the same `file_path` (preferred) or the same `content_hash`.
+   */
+  async findIdentity(
+    id: string,
+    filePath: string | null,
+    contentHash: string,
+    q: Queryable = this.db,
+  ): Promise<{ self: StoredDocStatus | null; other: StoredDocStatus | null; sameName: boolean }> {
+    const { rows } = await q.query(
+      `SELECT ${this.selectList}, id = $2 AS is_self, COALESCE(file_path = $3, false) AS same_name
+         FROM ${this.table}
+        WHERE workspace = $1 AND (id = $2 OR ((file_path = $3 OR content_hash = $4)
+          AND COALESCE((metadata->>'is_duplicate')::boolean, false) = false))
+        ORDER BY id = $2 DESC, COALESCE(file_path = $3, false) DESC, created_at, id LIMIT 2`,
+      [this.workspace, id, filePath, contentHash],
+    );
+    const self = rows.find((r) => r.is_self);
+    const other = rows.find((r) => !r.is_self);
+    return {
+      self: self ? this.mapRow(self) : null,
+      other: other ? this.mapRow(other) : null,
+      sameName: other?.same_name === true,
+    };
+  }
+
+  /**
    * One page of documents, LightRAG's rules: `page` from 1, `pageSize` clamped to 10-200,
    * `sortField` one of created_at / updated_at / id / file_path (else updated_at),
    * `sortDirection` asc or desc (else desc); ties broken by id for a stable order.

@@ -4,6 +4,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { handler } from '../../functions/ingest.ts';
 import { getConfig } from '../../lib/config.ts';
 import { getDatabase } from '../../lib/db/container.ts';
+import { documentIdFor } from '../../lib/ids.ts';
 import { getIngestRuntime } from '../../lib/ingest/runtime.ts';
 import { IngestQueueClient } from '../../lib/queue/enqueue.ts';
 import { LocalSqsPoller } from '../../lib/queue/poller.ts';
@@ -155,10 +156,14 @@ describe(`ingest function through SQS on ${TARGET}`, () => {
     await queues.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
     await queues.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
     await drain();
-    const docId = documentId(JSON.parse(body).content);
+    const docId = documentIdFor(JSON.parse(body).content, 'dup.txt', '1.5');
     const s = await storages();
     const status = await s.docStatus.getById(docId);
     assert.equal(status?.status, 'processed');
+    const markers = (await s.docStatus.getDocsByStatus('failed')).filter(
+      (d) => d.metadata.is_duplicate,
+    );
+    assert.deepEqual(markers, [], 'a redelivery is no duplicate');
     assert.equal((await s.textChunks.getByDocId(docId)).length, status?.chunks_count);
     const { rows } = await getDatabase().query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${s.chunksVdb.table} WHERE workspace = $1 AND full_doc_id = $2`,

@@ -21,6 +21,7 @@ import { Database } from '../../lib/db/database.ts';
 import { startWsBridge } from '../../lib/db/ws-bridge.ts';
 import { DatabaseUnavailableError } from '../../lib/errors.ts';
 import { getApiRuntime } from '../../lib/http/runtime.ts';
+import { documentIdFor } from '../../lib/ids.ts';
 import { simulatedContainer } from '../../lib/local/simulated-container.ts';
 import { IngestQueueClient } from '../../lib/queue/enqueue.ts';
 import { LocalSqsPoller } from '../../lib/queue/poller.ts';
@@ -146,7 +147,8 @@ describe('reliability suite', { skip: NEEDS_SERVER }, () => {
     // A message given up on is both a failed status (with the reason) and a DLQ entry: count it once.
     const dlqOnly = dlqBodies.filter((b) => {
       try {
-        const id = documentId(JSON.parse(b).content ?? '');
+        const m = JSON.parse(b);
+        const id = documentIdFor(m.content ?? '', m.filePath, '1.5');
         return !rows.some((r) => r.id === id && r.status === 'failed');
       } catch {
         return true;
@@ -258,7 +260,8 @@ describe('reliability suite', { skip: NEEDS_SERVER }, () => {
         let outcome: string;
         if (dlq.includes(body)) outcome = 'dlq';
         else {
-          const id = documentId(JSON.parse(body).content);
+          const m = JSON.parse(body);
+          const id = documentIdFor(m.content, m.filePath, '1.5');
           outcome = (await statuses([id]))[0]?.status ?? 'lost';
         }
         report.hostile.push({
