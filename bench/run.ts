@@ -283,15 +283,21 @@ function report(
     ],
     [
       'firstQuery',
-      'First `POST /query` after a cold start (module init + query) ≤ 500 ms and ≤ 150 MB RSS, from the zip',
-      r.cold.firstQuery
-        .map((f) => `${f.mode} ${f.coldTotalMs.toFixed(0)} ms / ${f.rssMb.toFixed(0)} MB`)
+      'First `POST /query` after a cold start (module init + query) ≤ 500 ms and ≤ 150 MB RSS, from the zip (median of the samples per mode)',
+      firstQueryModes(r.cold.firstQuery)
+        .map(
+          (m) =>
+            `${m.mode} median ${m.medianMs.toFixed(0)} ms (max ${m.maxMs.toFixed(0)}) / ${m.maxRssMb.toFixed(0)} MB`,
+        )
         .join(', '),
-      verdict(r.cold.firstQuery.every((f) => f.coldTotalMs <= 500 && f.rssMb <= 150)),
+      verdict(
+        firstQueryModes(r.cold.firstQuery).every((m) => m.medianMs <= 500 && m.maxRssMb <= 150),
+      ),
     ],
     ...(r.graph
       ? [
           [
+            'graph',
             `Depth-3 graph traversal from the hub (${r.graph.edges.toLocaleString('en-US')} edges) ≤ 1 s p95`,
             `p95 ${r.graph.bfs.p95} ms; recursive CTE ${r.graph.recursiveCte.timedOut ? 'timed out' : `${r.graph.recursiveCte.ms} ms`}`,
             verdict(r.graph.bfs.p95 <= 1000),
@@ -318,6 +324,8 @@ function report(
       'The first query loads the tokenizer (lib/tokenizer.ts) and opens the first connection; see section 4 for the split between module init and the query.',
     workspaceRecall:
       'Recall below target in a workspace: raise POSTGRES_HNSW_EF_SEARCH (the iterative scan starts from ef_search candidates) or POSTGRES_HNSW_MAX_SCAN_TUPLES.',
+    workspacePartial:
+      'The partial index serves the search, but the transaction carrying the SET LOCAL settings adds two round trips to a 1 ms search.',
     workspaceLatency:
       "The iterative scan visits more of the graph to find a small workspace's rows, and the transaction that carries its SET LOCAL adds two round trips; a workspace that hits max_scan_tuples falls back to an exact scan.",
   };
@@ -452,10 +460,27 @@ embedder and the database over the Neon driver: **${r.e2e.docsPerSecond} documen
 ${graphSection(r.graph)}${workspaceSection(r.workspaces)}`;
 }
 
+function firstQueryModes(rows: Results['cold']['firstQuery']) {
+  return [...new Set(rows.map((f) => f.mode))].map((mode) => {
+    const of = rows.filter((f) => f.mode === mode);
+    const sorted = of.map((f) => f.coldTotalMs).sort((a, b) => a - b);
+    return {
+      mode,
+      medianMs: sorted[Math.floor((sorted.length - 1) / 2)]!,
+      maxMs: sorted.at(-1)!,
+      maxRssMb: Math.max(...of.map((f) => f.rssMb)),
+    };
+  });
+}
+
 function workspaceTargets(w: Results['workspaces']): Array<[string, string, string, string]> {
   if (!w) return [];
   const ours = w.rows.filter((x) => x.method.includes('(default)'));
   const worstP95 = Math.max(...ours.map((x) => x.p95));
+  const partial = w.rows.filter((x) =>
+    x.method.includes('POSTGRES_VECTOR_PARTIAL_INDEX_WORKSPACES'),
+  );
+  const partialP95 = partial.length ? Math.max(...partial.map((x) => x.p95)) : Number.NaN;
   return [
     [
       'workspaceRecall',
@@ -467,9 +492,15 @@ function workspaceTargets(w: Results['workspaces']): Array<[string, string, stri
     ],
     [
       'workspaceLatency',
-      'Filtered p95 ≤ 2× the unfiltered p95',
+      'Filtered p95 ≤ 2× the unfiltered p95 (default settings)',
       `worst ${worstP95} ms vs unfiltered ${w.unfiltered.p95} ms`,
       verdict(worstP95 <= 2 * w.unfiltered.p95),
+    ],
+    [
+      'workspacePartial',
+      'The same with a partial index per workspace (POSTGRES_VECTOR_PARTIAL_INDEX_WORKSPACES)',
+      `worst ${partialP95} ms, recall ${Math.min(...partial.map((x) => x.recallAt10))}`,
+      verdict(partialP95 <= 2 * w.unfiltered.p95),
     ],
   ];
 }
