@@ -35,7 +35,7 @@ import {
   redactConnectionString,
   type VectorConfig,
 } from './settings/storage.ts';
-import { WORKSPACE_PATTERN } from './storage/workspace.ts';
+import { isValidWorkspace } from './storage/workspace.ts';
 
 export * from './settings/api.ts';
 export * from './settings/graph.ts';
@@ -81,11 +81,15 @@ export function loadConfig(env: Env = process.env): Config {
   const reader = new EnvReader(env);
   const database = readDatabase(reader);
   const vector = readVector(reader);
-  const workspace = reader.string('POSTGRES_WORKSPACE', {
-    default: 'default',
-    pattern: WORKSPACE_PATTERN,
-    hint: 'use 1-255 characters from A-Z, a-z, 0-9, "_" and "-"',
-  });
+  const givenWorkspace = reader.string('POSTGRES_WORKSPACE', { default: 'default' });
+  if (!isValidWorkspace(givenWorkspace)) {
+    reader.problem(
+      'POSTGRES_WORKSPACE',
+      'use 1-255 characters without "/", "\\" or control characters, other than "." and ".." (LightRAG\'s rule).',
+    );
+  }
+  // Reported once above; what follows (the allow-list default) reads a valid one.
+  const workspace = isValidWorkspace(givenWorkspace) ? givenWorkspace : 'default';
   const llm = readLlm(reader);
   const config: Config = {
     workspace,

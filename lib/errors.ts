@@ -63,7 +63,7 @@ export class InvalidWorkspaceError extends LightRagError {
       typeof workspace === 'string' ? JSON.stringify(workspace.slice(0, 80)) : typeof workspace;
     super(
       'INVALID_WORKSPACE',
-      `Invalid workspace ${shown}: use 1-255 characters from A-Z, a-z, 0-9, "_" and "-".`,
+      `Invalid workspace ${shown}: use 1-255 characters without "/", "\\" or control characters, other than "." and ".." (LightRAG's rule).`,
       { workspace: typeof workspace === 'string' ? workspace.slice(0, 80) : null },
     );
   }

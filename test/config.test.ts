@@ -68,7 +68,7 @@ describe('loadConfig', () => {
       EMBEDDING_DIM: '0',
       COSINE_THRESHOLD: 'high',
       POSTGRES_VECTOR_INDEX_TYPE: 'btree',
-      POSTGRES_WORKSPACE: "x'; DROP TABLE y;--",
+      POSTGRES_WORKSPACE: '../etc',
     });
     const variables = problems.map((p) => p.variable).sort();
     assert.deepEqual(variables, [

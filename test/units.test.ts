@@ -68,16 +68,30 @@ describe('batches', () => {
 });
 
 describe('workspaces and identifiers', () => {
-  it('accepts plain names and refuses hostile ones', () => {
-    assert.equal(validateWorkspace('tenant_42-a'), 'tenant_42-a');
+  it("accepts what LightRAG's workspace rule accepts, refuses the rest", () => {
+    for (const good of [
+      'tenant_42-a',
+      'team.v1',
+      'a b',
+      'ü',
+      "x'; DROP TABLE t;--",
+      '...',
+      'a'.repeat(255),
+      '😀'.repeat(255),
+    ])
+      assert.equal(validateWorkspace(good), good);
     for (const bad of [
       '',
-      "x'; DROP TABLE t;--",
-      'a b',
+      '.',
+      '..',
       '../etc',
+      'a/b',
+      'a\\b',
       'a'.repeat(256),
-      'ü',
       'a\u0000',
+      'a\tb',
+      'a\u007f',
+      '\udc00',
       42,
       null,
     ]) {

@@ -6,6 +6,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { type Config, getConfig } from '../config.ts';
 import { getDatabase } from '../db/container.ts';
 import { createEmbedder } from '../embedding/index.ts';
+import { ValidationError } from '../errors.ts';
 import { createLlm } from '../llm/index.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { IngestPipeline, type IngestResult } from '../pipeline/ingest.ts';
@@ -47,6 +48,16 @@ export async function processIngestRecord(
 ): Promise<IngestResult> {
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const message = parseIngestMessage(record.body, rt.config.ingest);
+  // The API's allow-list holds for the queue too: a message for another workspace is refused
+  // (it goes to the DLQ after the redrive count), never written where the API cannot read it.
+  const workspace = message.workspace ?? rt.config.workspace;
+  const allowed = rt.config.api.allowedWorkspaces;
+  if (!allowed.includes('*') && !allowed.includes(workspace)) {
+    throw new ValidationError(
+      `Workspace ${JSON.stringify(workspace)} is not in ALLOWED_WORKSPACES; the message was not ingested.`,
+      { workspace },
+    );
+  }
   const result = await rt.pipeline.ingest(message, {
     finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
   });

@@ -2,7 +2,7 @@
  * LLM, query and HTTP API settings (part of the configuration read by `loadConfig`).
  */
 import type { EnvReader } from '../env.ts';
-import { WORKSPACE_PATTERN } from '../storage/workspace.ts';
+import { isValidWorkspace } from '../storage/workspace.ts';
 
 export const LLM_PROVIDERS = ['openai', 'bedrock', 'none'] as const;
 export type LlmProvider = (typeof LLM_PROVIDERS)[number];
@@ -109,7 +109,7 @@ export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig 
     ? list('ALLOWED_WORKSPACES')
     : [defaultWorkspace];
   for (const ws of allowedWorkspaces) {
-    if (ws !== '*' && !WORKSPACE_PATTERN.test(ws)) {
+    if (ws !== '*' && !isValidWorkspace(ws)) {
       reader.problem('ALLOWED_WORKSPACES', `${JSON.stringify(ws)} is not a valid workspace name.`);
     }
   }

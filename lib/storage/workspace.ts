@@ -1,24 +1,41 @@
 import { InvalidWorkspaceError } from '../errors.ts';
 
 /**
- * Workspaces partition every table (LightRAG's `workspace` column). They are always sent as bind
- * parameters, and still held to a strict pattern so that a hostile name is refused up front
- * rather than stored, logged or used as a metrics label.
+ * Workspaces partition every table (LightRAG's `workspace` column) and are always bind
+ * parameters. The rule is LightRAG 1.5's (LIGHTRAG-1.5.md §6): anything but `/`, `\`, `.` and
+ * `..`, within the column's 255 characters — so `team.v1` or a Unicode name LightRAG stores is
+ * served here too. Beyond LightRAG, control characters (NUL cannot be stored; the others would
+ * reach logs and headers) and lone surrogates (not UTF-8) are refused.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused on purpose.
+const FORBIDDEN = /[/\\\u0000-\u001f\u007f]/;
+
+/** Workspaces written into DDL (partial index predicates), where no bind parameter exists. */
 export const WORKSPACE_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
+
+/** Whether LightRAG's rule (plus the refusals above) accepts `workspace`. */
+export function isValidWorkspace(workspace: unknown): workspace is string {
+  return (
+    typeof workspace === 'string' &&
+    workspace.length > 0 &&
+    [...workspace].length <= 255 &&
+    workspace !== '.' &&
+    workspace !== '..' &&
+    !FORBIDDEN.test(workspace) &&
+    workspace.isWellFormed()
+  );
+}
 
 /**
  * Returns the workspace unchanged when valid, or throws {@link InvalidWorkspaceError}.
  *
  * @example
  * ```ts
- * validateWorkspace('tenant_42'); // 'tenant_42'
- * validateWorkspace("x'; DROP TABLE y;--"); // throws InvalidWorkspaceError
+ * validateWorkspace('team.v1'); // 'team.v1'
+ * validateWorkspace('../etc'); // throws InvalidWorkspaceError
  * ```
  */
 export function validateWorkspace(workspace: unknown): string {
-  if (typeof workspace !== 'string' || !WORKSPACE_PATTERN.test(workspace)) {
-    throw new InvalidWorkspaceError(workspace);
-  }
+  if (!isValidWorkspace(workspace)) throw new InvalidWorkspaceError(workspace);
   return workspace;
 }

@@ -282,6 +282,19 @@ describe(`ingest function through SQS on ${TARGET}`, () => {
     );
     assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: 'm2' }] });
   });
+
+  it('refuses a message for a workspace outside ALLOWED_WORKSPACES, storing nothing', async () => {
+    const body = JSON.stringify({
+      content: 'For another tenant. '.repeat(10),
+      workspace: 'team.v1',
+    });
+    const response = await handler({ Records: [record('m9', body)] }, {} as never);
+    assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: 'm9' }] });
+    const { rows } = await getDatabase().query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM lightrag_doc_status WHERE workspace = 'team.v1'",
+    );
+    assert.equal(rows[0]!.n, 0);
+  });
 });
 
 function record(messageId: string, body: string) {

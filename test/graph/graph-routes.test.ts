@@ -107,10 +107,14 @@ describe(`graph HTTP routes on ${TARGET}`, () => {
       headers: { 'x-workspace': 'tenant_b' },
     });
     assert.equal(foreign.statusCode, 403);
+    // A name LightRAG's rule accepts is judged by the allow-list (403); one it refuses is a 400.
     const hostile = await get('GET /graph', {
       query: { label: '*', workspace: "x'; DROP TABLE lightrag_graph_nodes;--" },
     });
-    assert.equal(hostile.statusCode, 400);
+    assert.equal(hostile.statusCode, 403);
+    const invalid = await get('GET /graph', { query: { label: '*', workspace: '../default' } });
+    assert.equal(invalid.statusCode, 400);
+    assert.equal(invalid.json.error.code, 'INVALID_WORKSPACE');
     const cases: Array<[string, Record<string, string>, string]> = [
       ['GET /graph', {}, 'label'],
       ['GET /graph', { label: '*', max_nodes: '5000' }, 'max_nodes'],

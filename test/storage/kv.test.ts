@@ -200,9 +200,25 @@ describe(`key-value storages on ${TARGET}`, () => {
     );
   });
 
-  it('refuses hostile workspace names', () => {
-    for (const ws of ["x' OR '1'='1", 'a;b', '', 'ws\u0000']) {
-      assert.throws(() => new FullDocsStorage(db, ws), InvalidWorkspaceError);
+  it("refuses what LightRAG's workspace rule refuses, and keeps SQL-like names as data", async () => {
+    for (const ws of [
+      '../x',
+      'a\\b',
+      '.',
+      '..',
+      '',
+      'ws\u0000',
+      'a\nb',
+      '\ud800',
+      'w'.repeat(256),
+    ]) {
+      assert.throws(() => new FullDocsStorage(db, ws), InvalidWorkspaceError, JSON.stringify(ws));
     }
+    // A name LightRAG stores is a workspace here too, always a bind parameter.
+    const hostile = new FullDocsStorage(db, "x' OR '1'='1; DROP TABLE lightrag_doc_full;--");
+    await hostile.upsert([{ id: 'doc-h', content: 'kept as data' }]);
+    assert.equal((await hostile.getById('doc-h'))?.content, 'kept as data');
+    const dotted = new FullDocsStorage(db, 'team.v1 ünïcode');
+    assert.equal(await dotted.isEmpty(), true, 'workspaces never see each other');
   });
 });
