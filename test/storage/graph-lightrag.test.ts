@@ -67,9 +67,11 @@ async function writeGraphAsLightRag(db: Database, workspace: string) {
 }
 
 async function catalog(db: Database) {
+  // PostgreSQL 18 (PGlite) also lists NOT NULL constraints (contype 'n'): not what is compared.
   const { rows: constraints } = await db.query<{ conname: string; def: string }>(
     `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
-      WHERE conrelid IN ('lightrag_graph_nodes'::regclass, 'lightrag_graph_edges'::regclass) ORDER BY conname`,
+      WHERE conrelid IN ('lightrag_graph_nodes'::regclass, 'lightrag_graph_edges'::regclass)
+        AND contype <> 'n' ORDER BY conname`,
   );
   const { rows: columns } = await db.query<{
     table: string;
