@@ -16,7 +16,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import pgvector from 'pgvector';
 import type { Config } from '../lib/config.ts';
 import { Database } from '../lib/db/database.ts';
-import { packageService, startContainer } from '../lib/deploy/lambda-sandbox.ts';
+import { packageService, sqsRecord, startContainer } from '../lib/deploy/lambda-sandbox.ts';
 import { HashEmbedder } from '../lib/embedding/hash.ts';
 import { simulatedContainer } from '../lib/local/simulated-container.ts';
 import { IngestQueueClient } from '../lib/queue/enqueue.ts';
@@ -439,17 +439,9 @@ export async function coldStart(samplesPerFunction: number) {
       'The committee reviewed budgets, timelines and risks in detail. '.repeat(60),
     );
   const seeded = await ingest.invoke({
-    Records: Array.from({ length: 10 }, (_, i) => ({
-      messageId: `m${i}`,
-      receiptHandle: `r${i}`,
-      body: JSON.stringify({ content: text(i), filePath: `report-${i}.md` }),
-      attributes: { ApproximateReceiveCount: '1' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:eu-west-1:1:q',
-      awsRegion: 'eu-west-1',
-    })),
+    Records: Array.from({ length: 10 }, (_, i) =>
+      sqsRecord(`m${i}`, JSON.stringify({ content: text(i), filePath: `report-${i}.md` })),
+    ),
   });
   await ingest.close();
   if (!seeded.ok || seeded.result.batchItemFailures.length > 0)

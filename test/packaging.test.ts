@@ -16,6 +16,7 @@ import {
   type Container,
   deployedFunctions,
   packageService,
+  sqsRecord,
   startContainer,
   type Template,
 } from '../lib/deploy/lambda-sandbox.ts';
@@ -282,17 +283,7 @@ describe('serverless.yml packaged offline with osls', () => {
     it('ingest builds the graph from its zip (chunking, extraction, merge summaries)', {
       skip,
     }, async () => {
-      const record = (id: string, body: unknown) => ({
-        messageId: id,
-        receiptHandle: `r-${id}`,
-        body: JSON.stringify(body),
-        attributes: { ApproximateReceiveCount: '1' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:eu-west-1:1:q',
-        awsRegion: 'eu-west-1',
-      });
+      const record = (id: string, body: unknown) => sqsRecord(id, JSON.stringify(body));
       for (const [id, content, filePath] of [
         ['m1', docA, 'a.md'],
         ['m2', docB, 'b.md'],

@@ -238,3 +238,18 @@ export async function startContainer(
     },
   };
 }
+
+/** An SQS record as the event source mapping delivers it (first receive). */
+export function sqsRecord(messageId: string, body: string) {
+  return {
+    messageId,
+    receiptHandle: `r-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:1:q',
+    awsRegion: 'eu-west-1',
+  };
+}

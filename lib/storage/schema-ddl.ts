@@ -455,15 +455,17 @@ function vectorIndexes(
   const hnsw = `WITH (m = ${vector.hnswM}, ef_construction = ${vector.hnswEfConstruction})`;
   const { expression } = vectorLayout(vector, column);
   const ops = column === 'halfvec' || vector.indexType === 'HNSW_HALFVEC' ? 'halfvec' : 'vector';
+  // A halfvec column (LightRAG's HNSW_HALFVEC) gets LightRAG's own index name, so an index
+  // LightRAG built is reused.
+  const halfvecColumn = index(
+    indexName(table, 'hnsw_halfvec_cosine'),
+    table,
+    `USING hnsw (content_vector halfvec_cosine_ops) ${hnsw}`,
+  );
   const ann = {
-    // A halfvec column gets LightRAG's own index name, so an index LightRAG built is reused.
     HNSW:
       column === 'halfvec'
-        ? index(
-            indexName(table, 'hnsw_halfvec_cosine'),
-            table,
-            `USING hnsw (content_vector halfvec_cosine_ops) ${hnsw}`,
-          )
+        ? halfvecColumn
         : index(
             indexName(table, 'hnsw_cosine'),
             table,
@@ -471,11 +473,7 @@ function vectorIndexes(
           ),
     HNSW_HALFVEC:
       column === 'halfvec'
-        ? index(
-            indexName(table, 'hnsw_halfvec_cosine'),
-            table,
-            `USING hnsw (content_vector halfvec_cosine_ops) ${hnsw}`,
-          )
+        ? halfvecColumn
         : index(
             indexName(table, 'hnsw_half_cosine'),
             table,
