@@ -133,7 +133,7 @@ describe('enqueue client', () => {
     const results = await client(sqs).enqueue([
       { content: 'fine' },
       { content: '   ' },
-      { content: 'also fine', workspace: "bad'ws" },
+      { content: 'also fine', workspace: 'bad/ws' },
     ]);
     assert.deepEqual(
       results.map((r) => r.status),
