@@ -325,9 +325,9 @@ function report(
     workspaceRecall:
       'Recall below target in a workspace: raise POSTGRES_HNSW_EF_SEARCH (the iterative scan starts from ef_search candidates) or POSTGRES_HNSW_MAX_SCAN_TUPLES.',
     workspacePartial:
-      'The partial index serves the search, but the transaction carrying the SET LOCAL settings adds two round trips to a 1 ms search.',
+      'The partial index makes the search itself about 1.5 ms (the "plain query" rows of section 7), but the transaction that carries the SET LOCAL settings costs two more round trips (about 2.5 ms through the Neon driver and the loopback bridge), which now dominates. What would close it: searches without a transaction when no setting is needed (a partial-index tenant, or scan settings made the role default with ALTER ROLE … SET, which would also change LightRAG sessions on the same role).',
     workspaceLatency:
-      "The iterative scan visits more of the graph to find a small workspace's rows, and the transaction that carries its SET LOCAL adds two round trips; a workspace that hits max_scan_tuples falls back to an exact scan.",
+      'Finding the top 10 of a workspace that holds a tenth of the table means visiting many more index candidates than an unfiltered search; every alternative that returns complete results pays it (ef_search 400 and strict order land in the same range, section 7), and the SET LOCAL transaction adds two round trips. The plain filtered query is as fast as unfiltered only because it stops early and returns 4 of 10 rows. What would close it: a partial index per large tenant without the transaction (next row).',
   };
   const missed = targets.filter((t) => t[3] === verdict(false));
   const notes = missed.length

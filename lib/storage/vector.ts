@@ -114,10 +114,12 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
 
   /**
    * Like {@link query} with a vector already computed. Returns the workspace's `topK` nearest
-   * rows however small the workspace is next to the others in the table: the index scan
-   * continues until it has `topK` rows of this workspace (pgvector ≥ 0.8 iterative scans), and
-   * a result still short of `topK` (a workspace of fewer rows, a scan that hit
-   * `hnsw.max_scan_tuples`, pgvector < 0.8) is answered by an exact scan of the workspace alone.
+   * rows however small the workspace is next to the others in the table. The plain index search
+   * comes first (one round trip); when it comes back short — pgvector filters the workspace after
+   * the approximate scan — the scan runs again continuing until it has `topK` rows of this
+   * workspace (pgvector ≥ 0.8 iterative scans, in a transaction carrying the settings), and a
+   * result still short (a workspace of fewer rows, a scan that hit `hnsw.max_scan_tuples`,
+   * pgvector < 0.8) is answered by an exact scan of the workspace alone.
    * The cosine threshold applies after the top `topK` are found, so it never prolongs a scan.
    */
   async queryByVector(
@@ -134,13 +136,24 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     const params = [this.workspace, this.#toVectorText(queryVector, 'query'), topK];
     const run = async (c: Queryable, exact: boolean) =>
       (await c.query<VectorMatch>(this.#similaritySql(layout, exact), params)).rows;
+    const attempt = (settings: Record<string, string | number>) =>
+      Object.keys(settings).length
+        ? this.db.withTransaction((tx) => run(tx, false), { settings })
+        : run(this.db, false);
     let rows: VectorMatch[];
     if (this.vector.indexType === 'NONE') rows = await run(this.db, true);
     else {
-      const settings = this.#scanSettings(schema.iterativeScan);
-      rows = Object.keys(settings).length
-        ? await this.db.withTransaction((tx) => run(tx, false), { settings })
-        : await run(this.db, false);
+      // 1. The plain index search (one round trip unless settings are configured): complete for a
+      //    workspace that is most of its table, or small enough that Postgres reads it exactly.
+      rows = await attempt(this.#scanSettings(false));
+      // 2. Short: the index scan continues until it has topK rows of this workspace.
+      const iterative = this.#scanSettings(schema.iterativeScan);
+      if (
+        rows.length < topK &&
+        Object.keys(iterative).length > Object.keys(this.#scanSettings(false)).length
+      )
+        rows = await attempt(iterative);
+      // 3. Still short: fewer rows than topK, max_scan_tuples reached, or pgvector < 0.8.
       if (rows.length < topK) rows = await run(this.db, true);
     }
     // Relaxed order returns the nearest rows slightly out of order: sort, then apply the bound.

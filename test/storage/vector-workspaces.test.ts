@@ -140,16 +140,13 @@ for (const indexType of ['HNSW', 'HNSW_HALFVEC', 'IVFFLAT'] as const) {
         t.skip(`pgvector ${schema.pgvectorVersion} / ${indexType}: the exact fallback serves it`);
         return;
       }
-      const queriesFor = async (store: VectorStorage<VectorNamespace>) => {
+      // Plain search (1 statement), then at most the iterative one (BEGIN + SET LOCAL, SELECT,
+      // COMMIT): the exact scan of the workspace (a fifth) is never needed.
+      for (const q of queries) {
         const before = db.stats().queries;
-        assert.equal((await store.queryByVector(queries[0]!, K)).length, K);
-        return db.stats().queries - before;
-      };
-      assert.equal(
-        await queriesFor(storage('chunks', 'medium')),
-        3,
-        'BEGIN + SET LOCAL, SELECT, COMMIT: no exact fallback',
-      );
+        assert.equal((await storage('chunks', 'medium').queryByVector(q, K)).length, K);
+        assert.ok(db.stats().queries - before <= 4, `${db.stats().queries - before} statements`);
+      }
     });
 
     it('uses a partial index for a workspace listed in POSTGRES_VECTOR_PARTIAL_INDEX_WORKSPACES', async (t) => {
