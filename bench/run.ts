@@ -327,7 +327,7 @@ function report(
     workspacePartial:
       'The partial index makes the search itself about 1.5 ms (the "plain query" rows of section 7), but the transaction that carries the SET LOCAL settings costs two more round trips (about 2.5 ms through the Neon driver and the loopback bridge), which now dominates. What would close it: searches without a transaction when no setting is needed (a partial-index tenant, or scan settings made the role default with ALTER ROLE … SET, which would also change LightRAG sessions on the same role).',
     workspaceLatency:
-      'Finding the top 10 of a workspace that holds a tenth of the table means visiting many more index candidates than an unfiltered search; every alternative that returns complete results pays it (ef_search 400 and strict order land in the same range, section 7), and the SET LOCAL transaction adds two round trips. The plain filtered query is as fast as unfiltered only because it stops early and returns 4 of 10 rows. What would close it: a partial index per large tenant without the transaction (next row).',
+      'The workspaces of 1 % and 50 % meet it (the plain search is complete or Postgres reads the small one exactly); the 10 % one does not: its plain search comes back short (4 of 10 rows), and finding its top 10 means a second, iterative scan visiting many more candidates, in a transaction whose SET LOCAL settings add two round trips. Every alternative that returns complete results pays the same (ef_search 400 and strict order land in the same range, section 7). What closes it: a partial index for such a tenant (POSTGRES_VECTOR_PARTIAL_INDEX_WORKSPACES, next row, met).',
   };
   const missed = targets.filter((t) => t[3] === verdict(false));
   const notes = missed.length

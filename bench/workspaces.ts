@@ -105,7 +105,7 @@ export async function workspaceRecall(total: number, dim: number, queries: numbe
     ['plain filtered query, ef_search 40 (LightRAG 1.5; this project before)', raw(plainSql(true))],
     ['plain filtered query, ef_search 400', raw(plainSql(true), { 'hnsw.ef_search': 400 })],
     ['iterative scan, strict order', storage({ ...hnsw.vector, iterativeScan: 'strict_order' })],
-    ['iterative scan, relaxed order + exact fallback (default)', storage()],
+    ['plain search, then iterative scan (relaxed), then exact (default)', storage()],
     ['exact scan of the workspace', storage({ ...hnsw.vector, indexType: 'NONE' })],
   ];
 
