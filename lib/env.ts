@@ -38,6 +38,14 @@ export class EnvReader {
     return this.raw(name) !== undefined;
   }
 
+  /** A comma-separated list: items trimmed, empty ones dropped; `[]` when unset. */
+  list(name: string): string[] {
+    return (this.raw(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+
   problem(variable: string, problem: string): void {
     this.problems.push({ variable, problem });
   }

@@ -100,20 +100,15 @@ export function readQuery(reader: EnvReader): QueryConfig {
 }
 
 export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig {
-  const list = (name: string) =>
-    (reader.raw(name) ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
   const allowedWorkspaces = reader.has('ALLOWED_WORKSPACES')
-    ? list('ALLOWED_WORKSPACES')
+    ? reader.list('ALLOWED_WORKSPACES')
     : [defaultWorkspace];
   for (const ws of allowedWorkspaces) {
     if (ws !== '*' && !isValidWorkspace(ws)) {
       reader.problem('ALLOWED_WORKSPACES', `${JSON.stringify(ws)} is not a valid workspace name.`);
     }
   }
-  const corsAllowOrigins = list('CORS_ALLOW_ORIGINS');
+  const corsAllowOrigins = reader.list('CORS_ALLOW_ORIGINS');
   for (const origin of corsAllowOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       reader.problem(

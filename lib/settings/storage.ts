@@ -264,14 +264,7 @@ export function readVector(reader: EnvReader): VectorConfig {
 
 function partialIndexWorkspaces(reader: EnvReader, indexType: VectorIndexType): string[] {
   const name = 'POSTGRES_VECTOR_PARTIAL_INDEX_WORKSPACES';
-  const workspaces = [
-    ...new Set(
-      (reader.raw(name) ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
-  ];
+  const workspaces = [...new Set(reader.list(name))];
   for (const ws of workspaces) {
     // The name is written into the index predicate (DDL has no bind parameters): pattern only.
     if (!WORKSPACE_PATTERN.test(ws))

@@ -13,6 +13,7 @@ import {
   type VectorNamespace,
   vectorTableName,
 } from './tables.ts';
+import { WORKSPACE_PATTERN } from './workspace.ts';
 
 /** Bumped when the DDL changes in a way the hash alone should not decide. */
 export const SCHEMA_VERSION = 3;
@@ -500,7 +501,7 @@ function vectorIndexes(
 
 /** A workspace written into DDL (an index predicate): the strict pattern, or a refusal. */
 function assertWorkspaceLiteral(ws: string): string {
-  if (!/^[A-Za-z0-9_-]{1,255}$/.test(ws))
+  if (!WORKSPACE_PATTERN.test(ws))
     throw new Error(`Refusing workspace ${JSON.stringify(ws)} in DDL`);
   return ws;
 }

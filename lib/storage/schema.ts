@@ -54,6 +54,8 @@ export interface SchemaResult {
 }
 
 const ensured = new WeakMap<Database, Map<string, Promise<SchemaResult>>>();
+/** Plan keys by configuration object: every storage call asks, so the plan is built once. */
+const planKeys = new WeakMap<VectorConfig, string>();
 
 /**
  * Checks and, when needed, completes the schema once per container and configuration; later
@@ -61,7 +63,11 @@ const ensured = new WeakMap<Database, Map<string, Promise<SchemaResult>>>();
  * so the next invocation tries again.
  */
 export function ensureSchema(db: Database, vector: VectorConfig): Promise<SchemaResult> {
-  const memoKey = planSchema(vector).key;
+  let memoKey = planKeys.get(vector);
+  if (memoKey === undefined) {
+    memoKey = planSchema(vector).key;
+    planKeys.set(vector, memoKey);
+  }
   let perDb = ensured.get(db);
   if (!perDb) {
     perDb = new Map();

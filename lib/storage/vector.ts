@@ -147,12 +147,8 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
       //    workspace that is most of its table, or small enough that Postgres reads it exactly.
       rows = await attempt(this.#scanSettings(false));
       // 2. Short: the index scan continues until it has topK rows of this workspace.
-      const iterative = this.#scanSettings(schema.iterativeScan);
-      if (
-        rows.length < topK &&
-        Object.keys(iterative).length > Object.keys(this.#scanSettings(false)).length
-      )
-        rows = await attempt(iterative);
+      const iterative = schema.iterativeScan && this.vector.iterativeScan !== 'off';
+      if (rows.length < topK && iterative) rows = await attempt(this.#scanSettings(true));
       // 3. Still short: fewer rows than topK, max_scan_tuples reached, or pgvector < 0.8.
       if (rows.length < topK) rows = await run(this.db, true);
     }
@@ -166,7 +162,9 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     const layout = vectorLayout(this.vector, schema.vectorColumns[this.namespace]);
     const sql = `EXPLAIN ${this.#similaritySql(layout, false)}`;
     const params = [this.workspace, this.#toVectorText(queryVector, 'query'), topK];
-    const settings = this.#scanSettings(schema.iterativeScan);
+    const settings = this.#scanSettings(
+      schema.iterativeScan && this.vector.iterativeScan !== 'off',
+    );
     const { rows } = await this.db.withTransaction(
       (tx) => tx.query<{ 'QUERY PLAN': string }>(sql, params),
       {
@@ -188,10 +186,12 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
       ORDER BY ${exact ? `(${distance}) + 0` : distance} LIMIT $3`;
   }
 
-  /** `SET LOCAL` settings of an approximate search; empty when the server defaults apply. */
-  #scanSettings(iterativeAvailable: boolean): Record<string, string | number> {
+  /**
+   * `SET LOCAL` settings of an approximate search, with or without an iterative scan; empty when
+   * the server defaults apply.
+   */
+  #scanSettings(iterative: boolean): Record<string, string | number> {
     const settings: Record<string, string | number> = {};
-    const iterative = iterativeAvailable && this.vector.iterativeScan !== 'off';
     if (this.vector.indexType === 'IVFFLAT') {
       settings['ivfflat.probes'] = this.vector.ivfflatProbes;
       // IVFFlat scans only in relaxed order.
