@@ -1,18 +1,19 @@
 /**
- * LLM calls through LIGHTRAG_LLM_CACHE, keyed as LightRAG keys them:
- * `{mode}:{cache_type}:{md5 of the prompts, history, response format and model}`.
- * A hit costs one indexed read; a reply the caller calls incomplete is used but not cached.
+ * LLM calls through LIGHTRAG_LLM_CACHE, under LightRAG 1.5's keys (lib/llm/cache-keys.ts) so a
+ * workspace shared with LightRAG answers a call either side made before. A hit costs one indexed
+ * read; a reply the caller calls incomplete is used but not cached.
  * Inside a transaction pass it as `tx`: a second pooled connection could deadlock a pool of one.
  */
 import type { Queryable } from '../db/database.ts';
+import { cachedPromptText, keywordsCacheKey, promptCacheKey } from '../llm/cache-keys.ts';
 import type { ChatMessage, CompletionOptions, Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
 import type { LlmCacheStorage } from '../storage/kv.ts';
-import { md5 } from '../text.ts';
 
 export interface CachedCall {
-  mode: string;
   cacheType: 'extract' | 'summary' | 'keywords';
+  /** Keyword calls: what LightRAG hashes instead of the prompt. */
+  keywords?: { mode: string; query: string; language: string };
   messages: readonly ChatMessage[];
   options?: CompletionOptions;
   chunkId?: string;
@@ -22,12 +23,26 @@ export interface CachedCall {
   cacheable?: (reply: string) => boolean;
 }
 
-/** The cache id of a call: identical prompts to the same model share it. */
-export function llmCacheKey(call: CachedCall, llmName: string): string {
-  const hash = md5(
-    JSON.stringify([call.messages, call.options?.json ? 'json_object' : 'text', llmName]),
+/**
+ * The cache id of a call, as LightRAG 1.5 computes it for the same call and model.
+ *
+ * @example
+ * ```ts
+ * llmCacheKey({ cacheType: 'summary', messages }, llm); // 'default:summary:…'
+ * ```
+ */
+export function llmCacheKey(call: CachedCall, llm: Pick<Llm, 'identity'>): string {
+  if (call.cacheType === 'keywords') {
+    if (!call.keywords) throw new TypeError('a keywords call needs its mode, query and language');
+    const { mode, query, language } = call.keywords;
+    return keywordsCacheKey(mode, query, language, llm.identity);
+  }
+  return promptCacheKey(
+    call.cacheType,
+    call.messages,
+    { json: call.options?.json ?? false },
+    llm.identity,
   );
-  return `${call.mode}:${call.cacheType}:${hash}`;
 }
 
 export interface CachedReply {
@@ -44,7 +59,7 @@ export async function completeWithCache(
   logger?: Logger,
   tx?: Queryable,
 ): Promise<CachedReply> {
-  const key = llmCacheKey(call, llm.name);
+  const key = llmCacheKey(call, llm);
   const hit = call.bypassCache ? null : await cache.getById(key, tx);
   if (hit) return { key, reply: hit.return, cached: true };
   const reply = await llm.complete(call.messages, call.options);
@@ -55,9 +70,11 @@ export async function completeWithCache(
           {
             id: key,
             return: reply,
-            original_prompt: call.messages.at(-1)?.content ?? '',
+            // What LightRAG records: the hashed prompt, or the question for keywords.
+            original_prompt: call.keywords?.query ?? cachedPromptText(call.messages),
             cache_type: call.cacheType,
             chunk_id: call.chunkId ?? null,
+            ...(call.keywords ? { queryparam: { mode: call.keywords.mode } } : {}),
           },
         ],
         tx,

@@ -81,7 +81,6 @@ export class GraphExtractor {
         this.#llm,
         cache,
         {
-          mode: 'default',
           cacheType: 'extract',
           messages: msgs,
           options: { json },

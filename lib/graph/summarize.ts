@@ -86,7 +86,6 @@ export class Summarizer {
   ): Promise<string> {
     const llm = this.#llm!;
     const call = {
-      mode: 'default',
       cacheType: 'summary' as const,
       messages: summaryMessages(kind, name, fragments, {
         language: this.#config.language,
@@ -94,7 +93,7 @@ export class Summarizer {
       }),
     };
     if (options.cacheOnly) {
-      const hit = await cache.getById(llmCacheKey(call, llm.name), tx);
+      const hit = await cache.getById(llmCacheKey(call, llm), tx);
       return hit?.return ?? fragments.join(GRAPH_FIELD_SEP);
     }
     const { reply } = await completeWithCache(llm, cache, call, this.#log, tx);

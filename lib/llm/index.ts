@@ -9,6 +9,7 @@ import { ProviderError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { callProvider, openAiAuth, postJson, providerRetry } from '../provider-http.ts';
 import { withRetry } from '../retry.ts';
+import type { LlmIdentity } from './cache-keys.ts';
 import type { ChatMessage, CompletionOptions, Llm } from './types.ts';
 
 export type { ChatMessage, CompletionOptions, Llm } from './types.ts';
@@ -22,6 +23,7 @@ type Request = (
 /** Wraps one provider request with timeouts and retries. */
 export class RetryingLlm implements Llm {
   readonly name: string;
+  readonly identity: LlmIdentity;
   readonly #request: Request;
   readonly #config: Pick<LlmConfig, 'timeoutMs' | 'maxRetries'>;
   readonly #log: Logger | undefined;
@@ -29,10 +31,11 @@ export class RetryingLlm implements Llm {
   constructor(
     name: string,
     request: Request,
-    config: Pick<LlmConfig, 'timeoutMs' | 'maxRetries'>,
+    config: Pick<LlmConfig, 'timeoutMs' | 'maxRetries' | 'cacheIdentity'>,
     logger?: Logger,
   ) {
     this.name = name;
+    this.identity = config.cacheIdentity;
     this.#request = request;
     this.#config = config;
     this.#log = logger;

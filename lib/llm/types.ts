@@ -1,3 +1,5 @@
+import type { LlmIdentity } from './cache-keys.ts';
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
@@ -12,5 +14,7 @@ export interface CompletionOptions {
 export interface Llm {
   /** Provider and model: part of the answer cache key, shown in the health check. */
   readonly name: string;
+  /** What LightRAG's cache keys call this model (`LLM_BINDING`, `LLM_MODEL`, `LLM_BINDING_HOST`). */
+  readonly identity: LlmIdentity;
   complete(messages: readonly ChatMessage[], options?: CompletionOptions): Promise<string>;
 }

@@ -2,13 +2,14 @@
  * Retrieval and answers in LightRAG's six modes. `naive` searches chunk vectors; `local`,
  * `global`, `hybrid` and `mix` read the knowledge graph (graph-retrieval.ts) with keywords from
  * the request or the LLM; `bypass` sends the question to the LLM alone. Answers are cached in
- * LIGHTRAG_LLM_CACHE under `{mode}:query:{md5}`; the hash covers everything retrieved, so a
- * changed corpus never serves a stale answer.
+ * LIGHTRAG_LLM_CACHE under LightRAG 1.5's `{mode}:query:{hash}`, with a fingerprint of what was
+ * retrieved so a changed corpus never serves one of our stale answers.
  */
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Embedder } from '../embedding/types.ts';
 import { LlmNotConfiguredError } from '../errors.ts';
+import { answerCacheKey } from '../llm/cache-keys.ts';
 import type { ChatMessage, Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
@@ -120,28 +121,27 @@ export class QueryEngine {
     });
     if (request.only_need_context || !this.#llm) return respond(null, false);
 
-    const cacheId = `${request.mode}:query:${md5(
+    const cacheId = answerCacheKey(
+      {
+        ...request,
+        keywords: r.keywords && { high: r.keywords.high_level, low: r.keywords.low_level },
+      },
+      this.#llm.identity,
+    );
+    // LightRAG's key covers the parameters only; the fingerprint of what was retrieved keeps our
+    // rows from answering over a changed corpus. Rows LightRAG wrote carry none and are served
+    // as LightRAG serves them.
+    const fingerprint = md5(
       JSON.stringify([
-        'query-answer-cache-v2',
-        request.mode,
-        request.query,
-        request.response_type,
-        request.top_k,
-        request.chunk_top_k,
-        request.max_entity_tokens,
-        request.max_relation_tokens,
-        request.max_total_tokens,
-        r.keywords?.high_level ?? [],
-        r.keywords?.low_level ?? [],
-        this.#llm.name,
         r.entities.map((e) => e.entity),
         r.relations.map((e) => [e.entity1, e.entity2]),
         r.chunks.map((c) => c.chunk_id),
       ]),
-    )}`;
+    );
     if (useCache) {
       const hit = await s.llmCache.getById(cacheId);
-      if (hit) return respond(hit.return, true);
+      const stored = hit?.queryparam?.context_fingerprint;
+      if (hit && (stored === undefined || stored === fingerprint)) return respond(hit.return, true);
     }
     const answer = await this.#llm.complete(r.messages);
     if (useCache) {
@@ -157,6 +157,7 @@ export class QueryEngine {
               top_k: request.top_k,
               chunk_top_k: request.chunk_top_k,
               response_type: request.response_type,
+              context_fingerprint: fingerprint,
             },
           },
         ])
@@ -185,6 +186,7 @@ export class QueryEngine {
     if (!GRAPH_MODES.includes(request.mode)) throw new Error(`unhandled mode ${request.mode}`);
     const keywords = await queryKeywords(request, this.#llm, s.llmCache, {
       useCache,
+      language: this.#config.graph.language,
       logger: this.#log,
     });
     const graph = await retrieveGraph(s, request, keywords, queryVector!, {

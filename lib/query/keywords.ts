@@ -1,6 +1,6 @@
 /**
  * Query keywords, as LightRAG's `get_keywords_from_query`: the caller's `hl_keywords` /
- * `ll_keywords` when given, else the LLM's JSON reply (cached under `{mode}:keywords:{md5}`).
+ * `ll_keywords` when given, else the LLM's JSON reply (cached under LightRAG 1.5's `{mode}:keywords:{hash}`).
  * When both lists come back empty and the question is short (< 50 characters), the question
  * itself is the low-level keyword. Without an LLM the question is used for both levels.
  */
@@ -33,7 +33,7 @@ export async function queryKeywords(
   request: QueryRequest,
   llm: Llm | undefined,
   cache: LlmCacheStorage,
-  options: { useCache: boolean; logger?: Logger },
+  options: { useCache: boolean; language: string; logger?: Logger },
 ): Promise<QueryKeywords> {
   if (request.hl_keywords.length > 0 || request.ll_keywords.length > 0) {
     return { high_level: request.hl_keywords, low_level: request.ll_keywords, source: 'request' };
@@ -43,8 +43,8 @@ export async function queryKeywords(
     llm,
     cache,
     {
-      mode: request.mode,
       cacheType: 'keywords',
+      keywords: { mode: request.mode, query: request.query, language: options.language },
       messages: keywordsMessages(request.query, request.conversation_history),
       options: { json: true },
       bypassCache: !options.useCache,

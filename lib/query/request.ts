@@ -37,6 +37,11 @@ export interface QueryRequest {
   conversation_history: ChatMessage[];
   /** Per-request switch for the answer cache (default: on when configured). */
   enable_cache: boolean;
+  /**
+   * LightRAG's rerank switch (default true). No reranker runs here; like LightRAG without a
+   * rerank model, the value only partitions the answer cache.
+   */
+  enable_rerank: boolean;
 }
 
 const FIELDS = new Set([
@@ -54,6 +59,7 @@ const FIELDS = new Set([
   'max_total_tokens',
   'hl_keywords',
   'll_keywords',
+  'enable_rerank',
 ]);
 
 /** The parts of the configuration that give the request defaults. */
@@ -124,6 +130,7 @@ export function parseQueryRequest(body: unknown, config: QueryDefaults): QueryRe
     response_type: responseType,
     conversation_history: parseHistory(b.conversation_history),
     enable_cache: flag('enable_cache', true),
+    enable_rerank: flag('enable_rerank', true),
   };
 }
 

@@ -2,6 +2,7 @@
  * LLM, query and HTTP API settings (part of the configuration read by `loadConfig`).
  */
 import type { EnvReader } from '../env.ts';
+import type { LlmIdentity } from '../llm/cache-keys.ts';
 import { isValidWorkspace } from '../storage/workspace.ts';
 
 export const LLM_PROVIDERS = ['openai', 'bedrock', 'none'] as const;
@@ -24,6 +25,11 @@ export interface LlmConfig {
   bedrockEndpoint?: string;
   /** Cache answers in LIGHTRAG_LLM_CACHE (a request may still opt out). */
   enableCache: boolean;
+  /**
+   * The LLM as LightRAG's cache keys name it (`LLM_BINDING`, `LLM_BINDING_HOST`, `LLM_MODEL`):
+   * equal to a LightRAG server's, cached replies are shared both ways.
+   */
+  cacheIdentity: LlmIdentity;
 }
 
 export interface QueryConfig {
@@ -61,29 +67,55 @@ export function readLlm(reader: EnvReader): LlmConfig {
   if (provider === 'openai' && !apiKey && inLambda) {
     reader.problem('LLM_API_KEY', 'is required with LLM_PROVIDER=openai (or set OPENAI_API_KEY).');
   }
+  const baseUrl = reader
+    .string('LLM_BASE_URL', {
+      default: 'https://api.openai.com/v1',
+      pattern: /^https?:\/\/\S+$/,
+      hint: 'expected a URL such as https://api.openai.com/v1',
+    })
+    .replace(/\/+$/, '');
+  const apiVersion = reader.raw('LLM_API_VERSION');
+  const bedrockEndpoint = reader.string('BEDROCK_ENDPOINT', {
+    pattern: /^https?:\/\/\S+$/,
+    hint: 'expected a URL',
+  });
   return {
     provider,
     model,
-    baseUrl: reader
-      .string('LLM_BASE_URL', {
-        default: 'https://api.openai.com/v1',
-        pattern: /^https?:\/\/\S+$/,
-        hint: 'expected a URL such as https://api.openai.com/v1',
-      })
-      .replace(/\/+$/, ''),
+    baseUrl,
     apiKey,
-    apiVersion: reader.raw('LLM_API_VERSION'),
+    apiVersion,
     temperature: reader.number('LLM_TEMPERATURE', { default: 0, min: 0, max: 2 }),
     maxTokens: reader.integer('LLM_MAX_TOKENS', { min: 1, max: 200_000 }),
     timeoutMs: reader.integer('LLM_TIMEOUT_MS', { default: 120_000, min: 100, max: 900_000 }),
     maxRetries: reader.integer('LLM_MAX_RETRIES', { default: 3, min: 0, max: 20 }),
     bedrockRegion: reader.raw('BEDROCK_REGION') ?? reader.raw('AWS_REGION'),
-    bedrockEndpoint: reader.string('BEDROCK_ENDPOINT', {
-      pattern: /^https?:\/\/\S+$/,
-      hint: 'expected a URL',
-    }),
+    bedrockEndpoint,
     enableCache: reader.boolean('ENABLE_LLM_CACHE', { default: true }),
+    cacheIdentity: {
+      // LightRAG's server names: openai (also any compatible endpoint), azure_openai, aws_bedrock.
+      binding: nullable(
+        reader.string('LLM_BINDING', {
+          default: provider === 'bedrock' ? 'aws_bedrock' : apiVersion ? 'azure_openai' : 'openai',
+          pattern: /^[A-Za-z0-9_.-]{1,64}$/,
+          hint: 'use the LLM_BINDING of the LightRAG server that shares the database, or none',
+        }),
+      ),
+      model: model ?? null,
+      host: nullable(
+        reader.string('LLM_BINDING_HOST', {
+          default: provider === 'bedrock' ? (bedrockEndpoint ?? 'none') : baseUrl,
+          pattern: /^\S{1,500}$/,
+          hint: 'use the LLM_BINDING_HOST of the LightRAG server that shares the database, or none',
+        }),
+      ),
+    },
   };
+}
+
+/** `none` stands for LightRAG's `None` (its library default, where no server names a binding). */
+function nullable(value: string): string | null {
+  return value.toLowerCase() === 'none' ? null : value;
 }
 
 export function readQuery(reader: EnvReader): QueryConfig {

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Config, loadConfig } from '../../lib/config.ts';
 import type { Database } from '../../lib/db/database.ts';
 import { HashEmbedder } from '../../lib/embedding/hash.ts';
+import { answerCacheKey, keywordsCacheKey } from '../../lib/llm/cache-keys.ts';
 import { createLlm } from '../../lib/llm/index.ts';
 import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
 import { QueryEngine } from '../../lib/query/engine.ts';
@@ -203,6 +204,62 @@ describe(`graph query modes on ${TARGET}`, () => {
       [ws],
     );
     assert.ok(rows.some((r) => /^local:query:[0-9a-f]{32}$/.test(r.id)));
+  });
+
+  it('uses keywords and answers LightRAG 1.5 cached under its keys, and never a stale one of ours', async () => {
+    const identity = config.llm.cacheIdentity;
+    assert.deepEqual(identity, { binding: 'openai', model: 'scripted-model', host: llm.baseUrl });
+    const question = 'What did Alan Turing describe?';
+    // As LightRAG's extract_keywords_only and kg_query write them (LIGHTRAG-1.5.md §7).
+    await db.query(
+      `INSERT INTO lightrag_llm_cache (workspace, id, original_prompt, return_value, cache_type, queryparam)
+       VALUES ($1, $2, $3, $4, 'keywords', $5::jsonb)`,
+      [
+        ws,
+        keywordsCacheKey('mix', question, 'English', identity),
+        question,
+        JSON.stringify({
+          high_level_keywords: ['computation theory'],
+          low_level_keywords: ['Alan Turing'],
+        }),
+        JSON.stringify({ mode: 'mix', response_type: 'Multiple Paragraphs', top_k: 40 }),
+      ],
+    );
+    const keywordCalls = llm.count('keywords');
+    const ctx = await ask({ query: question, mode: 'mix', only_need_context: true });
+    assert.deepEqual(ctx.keywords, {
+      high_level: ['computation theory'],
+      low_level: ['Alan Turing'],
+      source: 'cache',
+    });
+    assert.equal(llm.count('keywords'), keywordCalls, 'no keyword call: LightRAG paid for it');
+
+    const body = { query: question, mode: 'naive', top_k: 3 } as const;
+    const defaults = parseQueryRequest(body, queryDefaults(config));
+    const answerKey = answerCacheKey(defaults, identity);
+    await db.query(
+      `INSERT INTO lightrag_llm_cache (workspace, id, original_prompt, return_value, cache_type, queryparam)
+       VALUES ($1, $2, $3, 'The answer LightRAG cached.', 'query', $4::jsonb)`,
+      [ws, answerKey, question, JSON.stringify({ mode: 'naive', top_k: 3 })],
+    );
+    const answers = llm.count('answer');
+    const fromLightRag = await ask(body);
+    assert.equal(fromLightRag.answer, 'The answer LightRAG cached.');
+    assert.equal(fromLightRag.cached, true);
+    assert.equal(llm.count('answer'), answers);
+
+    // A row of ours records what it was answered from; retrieved context changed → asked again.
+    await db.query(
+      `UPDATE lightrag_llm_cache SET queryparam = '{"context_fingerprint": "0"}' WHERE workspace = $1 AND id = $2`,
+      [ws, answerKey],
+    );
+    const fresh = await ask(body);
+    assert.equal(fresh.cached, false);
+    assert.match(fresh.answer ?? '', /^ANSWER/);
+    assert.equal(llm.count('answer'), answers + 1);
+    const again = await ask(body);
+    assert.equal(again.cached, true, 'the rewritten row carries the current fingerprint');
+    assert.equal(again.answer, fresh.answer);
   });
 
   it('keeps each context section within its token budget', async () => {
