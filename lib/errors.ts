@@ -140,9 +140,23 @@ export class DocumentNotFoundError extends LightRagError {
   }
 }
 
+/**
+ * Other containers kept changing the entities a graph write was planned from, through every
+ * bounded re-plan. Retryable: a later delivery replans from cached LLM replies.
+ */
+export class GraphContendedError extends LightRagError {
+  constructor(elements: readonly string[], rounds: number) {
+    super(
+      'GRAPH_CONTENDED',
+      `The graph elements ${elements.slice(0, 5).join(', ')}${elements.length > 5 ? ', …' : ''} changed under every one of ${rounds} plans; try again later.`,
+      { elements: elements.slice(0, 20), rounds },
+    );
+  }
+}
+
 /** Whether an error is worth retrying later (SQS redelivery, HTTP 503) rather than final. */
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof DatabaseUnavailableError) return true;
+  if (err instanceof DatabaseUnavailableError || err instanceof GraphContendedError) return true;
   if (err instanceof ProviderError) return err.retryable;
   if (err instanceof LightRagError) return false;
   return true; // Unknown failures (bugs, driver errors) are retried; the DLQ catches repeats.

@@ -3,10 +3,11 @@
  * delete and reprocess. Shared by the HTTP function and the CLI.
  */
 import type { Config } from '../config.ts';
-import { withConflictRetry } from '../db/conflicts.ts';
 import type { Database } from '../db/database.ts';
+import { lockDocument } from '../db/locks.ts';
 import { DocumentNotFoundError, HttpError, ValidationError } from '../errors.ts';
-import { removeDocumentFromGraph } from '../graph/rebuild.ts';
+import { applyPlan } from '../graph/apply-plan.ts';
+import { applyRemoval, planRemoval } from '../graph/rebuild.ts';
 import { validateIngestMessage } from '../ingest/message.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import type { DuplicateKind } from '../pipeline/identity.ts';
@@ -136,56 +137,40 @@ export class DocumentService {
    */
   async delete(docId: string, workspace: string) {
     const s = await this.#pipeline.storages(workspace);
-    return withConflictRetry(this.#db, async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `lightrag:${s.workspace}:${docId}`,
-      ]);
-      const current = await tx.query<{ status: string }>(
-        `SELECT status FROM ${s.docStatus.table} WHERE workspace = $1 AND id = $2 FOR UPDATE`,
-        [s.workspace, docId],
-      );
-      // The ingest function (or a LightRAG worker: parsing, analyzing) would write its chunks back
-      // after the delete: refuse, retry later.
-      if (['parsing', 'analyzing', 'processing'].includes(current.rows[0]?.status ?? '')) {
-        throw new HttpError(
-          409,
-          'DOCUMENT_BUSY',
-          `Document ${docId} is being processed (${current.rows[0]!.status}); delete it once it is processed or failed.`,
-          {
-            docId,
-          },
+    const merger = this.#pipeline.graphMerger;
+    const options = { json: this.#config.graph.useJson };
+    // Checked before planning (cheap refusals), and again under the document lock.
+    refuseBusy(docId, await s.docStatus.getById(docId));
+    const plan = await planRemoval(s, docId, merger, options);
+    return applyPlan(this.#db, plan, {
+      apply: async (tx, planned) => {
+        await lockDocument(tx, s.workspace, docId);
+        const current = await tx.query<{ status: string }>(
+          `SELECT status FROM ${s.docStatus.table} WHERE workspace = $1 AND id = $2 FOR UPDATE`,
+          [s.workspace, docId],
         );
-      }
-      const status = await tx.query(
-        `DELETE FROM ${s.docStatus.table} WHERE workspace = $1 AND id = $2`,
-        [s.workspace, docId],
-      );
-      const full = await tx.query(
-        `DELETE FROM ${s.fullDocs.table} WHERE workspace = $1 AND id = $2`,
-        [s.workspace, docId],
-      );
-      if (status.rowCount === 0 && full.rowCount === 0)
-        throw new DocumentNotFoundError(docId, s.workspace);
-      const chunkRows = await tx.query<{ id: string }>(
-        `SELECT id FROM ${s.textChunks.table} WHERE workspace = $1 AND full_doc_id = $2`,
-        [s.workspace, docId],
-      );
-      const graph = await removeDocumentFromGraph(
-        tx,
-        s,
-        docId,
-        chunkRows.rows.map((r) => r.id),
-        this.#pipeline.graphMerger,
-        { json: this.#config.graph.useJson },
-      );
-      const cache = await tx.query(
-        `DELETE FROM ${s.llmCache.table} WHERE workspace = $1 AND chunk_id IN
-           (SELECT id FROM ${s.textChunks.table} WHERE workspace = $1 AND full_doc_id = $2)`,
-        [s.workspace, docId],
-      );
-      const chunks = await s.textChunks.deleteByDocId(docId, tx);
-      const vectors = await s.chunksVdb.deleteByDocId(docId, tx);
-      return { docId, deleted: { chunks, vectors, cacheEntries: cache.rowCount }, graph };
+        refuseBusy(docId, current.rows[0] ?? null);
+        const graph = await applyRemoval(tx, s, planned, merger);
+        const status = await tx.query(
+          `DELETE FROM ${s.docStatus.table} WHERE workspace = $1 AND id = $2`,
+          [s.workspace, docId],
+        );
+        const full = await tx.query(
+          `DELETE FROM ${s.fullDocs.table} WHERE workspace = $1 AND id = $2`,
+          [s.workspace, docId],
+        );
+        if (status.rowCount === 0 && full.rowCount === 0)
+          throw new DocumentNotFoundError(docId, s.workspace);
+        const cache = await tx.query(
+          `DELETE FROM ${s.llmCache.table} WHERE workspace = $1 AND chunk_id IN
+               (SELECT id FROM ${s.textChunks.table} WHERE workspace = $1 AND full_doc_id = $2)`,
+          [s.workspace, docId],
+        );
+        const chunks = await s.textChunks.deleteByDocId(docId, tx);
+        const vectors = await s.chunksVdb.deleteByDocId(docId, tx);
+        return { docId, deleted: { chunks, vectors, cacheEntries: cache.rowCount }, graph };
+      },
+      replan: (previous) => planRemoval(s, docId, merger, { ...options, previous }),
     });
   }
 
@@ -301,4 +286,16 @@ function documentsOf(body: unknown): Array<Record<string, unknown>> {
     }
     return d as Record<string, unknown>;
   });
+}
+
+/** The ingest function (or a LightRAG worker: parsing, analyzing) would write its chunks back. */
+function refuseBusy(docId: string, current: { status: string } | null): void {
+  if (current && ['parsing', 'analyzing', 'processing'].includes(current.status)) {
+    throw new HttpError(
+      409,
+      'DOCUMENT_BUSY',
+      `Document ${docId} is being processed (${current.status}); delete it once it is processed or failed.`,
+      { docId },
+    );
+  }
 }

@@ -1,12 +1,15 @@
 /**
- * Merging extracted records into the graph, its vector rows and the chunk-tracking tables, inside
- * the caller's transaction. Many containers merge into the same entities at once, so each merge
- * first takes a transaction-scoped advisory lock per entity it touches, in one fixed order (sorted
- * lock keys), and only then reads and writes: no lost update, no lock-order deadlock. Relations
- * are covered by the locks of their two ends.
+ * Merging extracted records into the graph, its vector rows and the chunk-tracking tables, as
+ * plan / apply. The plan — stored state read, merge rules, LLM summaries, embeddings — runs
+ * outside any transaction, so no lock or pooled connection is held across a network call. The
+ * apply step runs in the caller's short transaction: it takes a transaction-scoped advisory lock
+ * per entity in one fixed order (sorted lock keys; relations are covered by their two ends),
+ * re-checks each element's starting point and writes only if none changed — no lost update, no
+ * lock-order deadlock; changed elements are planned again (lib/graph/apply-plan.ts).
  */
 import type { GraphConfig } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
+import { lockEntities } from '../db/locks.ts';
 import type { GraphProperties } from '../storage/graph.ts';
 import { canonicalEdge, edgeKey } from '../storage/graph.ts';
 import { relationChunkKey } from '../storage/graph-kv.ts';
@@ -15,6 +18,16 @@ import { computeMdhashId } from '../text.ts';
 import type { ChunkExtraction } from './extract.ts';
 import { mergeEntity, mergeRelation, type Sourced, UNKNOWN_TYPE } from './merge-rules.ts';
 import type { EntityRecord, RelationRecord } from './records.ts';
+import {
+  changedSince,
+  type EdgePair,
+  edgePoint,
+  nodePoint,
+  readGraphState,
+  type StartingPoints,
+  type StoredGraphState,
+  startingPoints,
+} from './starting-points.ts';
 import type { Summarizer } from './summarize.ts';
 
 export interface RecordGroups {
@@ -49,25 +62,6 @@ export function groupExtractions(extractions: readonly ChunkExtraction[]): Recor
 }
 
 /**
- * Takes the per-entity locks of a workspace in ascending key order. Every writer of the graph
- * (ingest merges, deletions) takes them this way, after its document lock.
- */
-export async function lockEntities(
-  tx: Queryable,
-  workspace: string,
-  names: Iterable<string>,
-): Promise<void> {
-  const list = [...new Set(names)];
-  if (list.length === 0) return;
-  await tx.query(
-    `SELECT count(pg_advisory_xact_lock(k)) FROM (
-       SELECT DISTINCT hashtextextended('lightrag:' || $1 || ':entity:' || n, 0) AS k
-         FROM unnest($2::text[]) AS n ORDER BY k) AS keys`,
-    [workspace, list],
-  );
-}
-
-/**
  * The entity records plus, for each relation end that is no entity record of these chunks, a
  * record from the relation: of type UNKNOWN with the relation's description when the end is new
  * (or itself UNKNOWN), as LightRAG creates missing ends; support-only for a known entity.
@@ -98,33 +92,6 @@ export function withRelationEnds(
   return entities;
 }
 
-/** What a merge starts from: the stored nodes, edges and chunk-tracking rows it touches. */
-async function readStored(
-  tx: Queryable,
-  s: Storages,
-  names: string[],
-  pairs: Array<[string, string]>,
-) {
-  return {
-    storedNodes: await s.graph.getNodesBatch(names, tx),
-    storedEdges: await s.graph.getEdgesBatch(pairs, tx),
-    entityChunks: await s.entityChunks.getMapIn(names, tx),
-    relationChunks: await s.relationChunks.getMapIn(
-      pairs.map((p) => relationChunkKey(...p)),
-      tx,
-    ),
-  };
-}
-
-function nothingStored(): Awaited<ReturnType<typeof readStored>> {
-  return {
-    storedNodes: new Map(),
-    storedEdges: new Map(),
-    entityChunks: new Map(),
-    relationChunks: new Map(),
-  };
-}
-
 export const entityVectorId = (name: string) => computeMdhashId(name, 'ent-');
 /** LightRAG's relation vector id: `rel-` + md5(src + tgt), ends in canonical order. */
 export const relationVectorId = (a: string, b: string) => relationVectorIds(a, b).id;
@@ -135,6 +102,43 @@ export function relationVectorIds(a: string, b: string): { id: string; reverse: 
   return { id: computeMdhashId(src + tgt, 'rel-'), reverse: computeMdhashId(tgt + src, 'rel-') };
 }
 
+export interface PlannedNode {
+  id: string;
+  properties: GraphProperties;
+  chunkIds: string[];
+  vector: number[];
+}
+
+export interface PlannedEdge {
+  pair: EdgePair;
+  properties: GraphProperties;
+  chunkIds: string[];
+  vector: number[];
+}
+
+/** Everything a graph write needs, computed outside any transaction. */
+export interface MergePlan {
+  groups: RecordGroups;
+  nodes: PlannedNode[];
+  edges: PlannedEdge[];
+  /** What the plan was computed from (empty for a rebuild: its caller checks its own). */
+  points: StartingPoints;
+  /** Embeddings by content, reused when an element is planned again with the same text. */
+  vectors: Map<string, number[]>;
+}
+
+export interface PlanOptions {
+  /** Recompute each element from the given records alone (a deletion's remaining chunks). */
+  rebuild?: boolean;
+  /** Summaries from the cache only (no LLM call): rebuilds, and late re-plans. */
+  cacheOnly?: boolean;
+}
+
+const entityContent = (n: { id: string; properties: GraphProperties }) =>
+  `${n.id}\n${n.properties.description}`;
+const relationContent = (e: { pair: EdgePair; properties: GraphProperties }) =>
+  `${e.properties.keywords}\t${e.pair[0]}\n${e.pair[1]}\n${e.properties.description}`;
+
 export class GraphMerger {
   readonly #summarizer: Summarizer;
   readonly config: GraphConfig;
@@ -144,63 +148,43 @@ export class GraphMerger {
     this.config = config;
   }
 
-  /** Merges one document's extractions and records its anchors (FULL_ENTITIES / FULL_RELATIONS). */
-  async merge(
-    tx: Queryable,
-    s: Storages,
-    docId: string,
-    extractions: readonly ChunkExtraction[],
-  ): Promise<MergeStats> {
-    const groups = groupExtractions(extractions);
-    const stats = await this.apply(tx, s, groups);
-    const names = [
-      ...new Set([
-        ...groups.entities.keys(),
-        ...[...groups.relations.values()].flatMap((r) => r.pair),
-      ]),
-    ];
-    const pairs = [...groups.relations.values()].map((r) => r.pair);
-    await s.fullEntities.upsert([{ id: docId, entity_names: names }], tx);
-    await s.fullRelations.upsert([{ id: docId, relation_pairs: pairs }], tx);
-    return stats;
-  }
-
   /**
-   * Writes the groups. `rebuild` recomputes each element from the given records alone (a
-   * deletion's remaining chunks) with cached summaries only; otherwise records merge into what
-   * is stored.
+   * Plans the merge of `groups` outside any transaction: reads what is stored, applies the merge
+   * rules, gets summaries through the cache (they commit at once, so a retry reuses them) and
+   * embeds the entity and relation rows. `only` limits the work to those element keys (a
+   * re-plan); the other elements of `previous` are kept as they were planned.
+   *
+   * @example
+   * ```ts
+   * const plan = await merger.plan(s, groupExtractions(extractions));
+   * await db.withTransaction(async (tx) => { if ((await merger.tryWrite(tx, s, plan)).size === 0) … });
+   * ```
    */
-  async apply(
-    tx: Queryable,
+  async plan(
     s: Storages,
     groups: RecordGroups,
-    options: { rebuild?: boolean } = {},
-  ): Promise<MergeStats> {
+    options: PlanOptions & { only?: ReadonlySet<string>; previous?: MergePlan } = {},
+  ): Promise<MergePlan> {
     const rebuild = options.rebuild === true;
+    const cacheOnly = rebuild || options.cacheOnly === true;
     const relations = [...groups.relations.values()];
-    const names = new Set([...groups.entities.keys(), ...relations.flatMap((r) => r.pair)]);
-    await lockEntities(tx, s.workspace, names);
+    const names = [...new Set([...groups.entities.keys(), ...relations.flatMap((r) => r.pair)])];
+    const pairs = relations.map((r) => r.pair);
     // A rebuild recomputes from its records alone: what is stored is not read.
-    const { storedNodes, storedEdges, entityChunks, relationChunks } = rebuild
-      ? nothingStored()
-      : await readStored(
-          tx,
-          s,
-          [...names],
-          relations.map((r) => r.pair),
-        );
-
-    const entities = rebuild ? new Map(groups.entities) : withRelationEnds(groups, storedNodes);
+    const state = rebuild ? emptyState() : await readGraphState(s.graph.db, s, names, pairs);
+    const points = rebuild ? startingPoints(state, [], []) : startingPoints(state, names, pairs);
+    const wanted = (key: string) => !options.only || options.only.has(key);
+    const entities = rebuild ? new Map(groups.entities) : withRelationEnds(groups, state.nodes);
 
     const now = Math.floor(Date.now() / 1000);
     const cache = s.llmCache;
-    const nodes: Array<{ id: string; properties: GraphProperties; chunkIds: string[] }> = [];
+    const nodes: Array<Omit<PlannedNode, 'vector'>> = [];
     for (const [name, records] of entities) {
-      const stored = storedNodes.get(name);
-      const tracked = entityChunks.get(name)?.chunk_ids ?? [];
-      const m = mergeEntity(name, stored, tracked, records, this.config);
-      const description = await this.#summarizer.describe(tx, cache, 'entity', name, m.fragments, {
-        cacheOnly: rebuild,
+      if (!wanted(nodePoint(name))) continue;
+      const tracked = state.entityChunks.get(name)?.chunk_ids ?? [];
+      const m = mergeEntity(name, state.nodes.get(name), tracked, records, this.config);
+      const description = await this.#summarizer.describe(cache, 'entity', name, m.fragments, {
+        cacheOnly,
       });
       nodes.push({
         id: name,
@@ -215,22 +199,18 @@ export class GraphMerger {
         },
       });
     }
-    const edges: Array<{
-      pair: [string, string];
-      properties: GraphProperties;
-      chunkIds: string[];
-    }> = [];
+    const edges: Array<Omit<PlannedEdge, 'vector'>> = [];
     for (const { pair, records } of relations) {
-      const stored = storedEdges.get(edgeKey(...pair));
-      const tracked = relationChunks.get(relationChunkKey(...pair))?.chunk_ids ?? [];
+      if (!wanted(edgePoint(pair))) continue;
+      const stored = state.edges.get(edgeKey(...pair));
+      const tracked = state.relationChunks.get(relationChunkKey(...pair))?.chunk_ids ?? [];
       const m = mergeRelation(stored, tracked, records, this.config);
       const description = await this.#summarizer.describe(
-        tx,
         cache,
         'relation',
         `${pair[0]} - ${pair[1]}`,
         m.fragments,
-        { cacheOnly: rebuild },
+        { cacheOnly },
       );
       edges.push({
         pair,
@@ -245,16 +225,64 @@ export class GraphMerger {
         },
       });
     }
-    await this.#write(tx, s, nodes, edges);
-    return { entities: nodes.length, relations: edges.length };
+    const vectors = new Map(options.previous?.vectors);
+    const contents = [...nodes.map(entityContent), ...edges.map(relationContent)];
+    const missing = [...new Set(contents.filter((c) => !vectors.has(c)))];
+    if (missing.length > 0) {
+      const embedded = await s.entitiesVdb.embedder.embed(missing);
+      for (const [i, c] of missing.entries()) vectors.set(c, embedded[i]!);
+    }
+    const planned: MergePlan = {
+      groups,
+      nodes: nodes.map((n) => ({ ...n, vector: vectors.get(entityContent(n))! })),
+      edges: edges.map((e) => ({ ...e, vector: vectors.get(relationContent(e))! })),
+      points,
+      vectors,
+    };
+    const previous = options.previous;
+    if (!previous || !options.only) return planned;
+    // A re-plan: the changed elements replace theirs; the rest keep their plan and starting point.
+    const bases = new Map(previous.points.bases);
+    for (const key of options.only) {
+      const basis = points.bases.get(key);
+      if (basis !== undefined) bases.set(key, basis);
+    }
+    return {
+      ...planned,
+      nodes: [...previous.nodes.filter((n) => !wanted(nodePoint(n.id))), ...planned.nodes],
+      edges: [...previous.edges.filter((e) => !wanted(edgePoint(e.pair))), ...planned.edges],
+      points: { ...previous.points, bases },
+    };
   }
 
-  async #write(
-    tx: Queryable,
-    s: Storages,
-    nodes: Array<{ id: string; properties: GraphProperties; chunkIds: string[] }>,
-    edges: Array<{ pair: [string, string]; properties: GraphProperties; chunkIds: string[] }>,
-  ): Promise<void> {
+  /**
+   * Inside the caller's transaction: takes the entity locks in key order, re-reads the plan's
+   * starting points and, when none changed, writes the plan. Returns the keys of the elements
+   * that changed (nothing is written then): plan them again with {@link plan}'s `only`.
+   */
+  async tryWrite(tx: Queryable, s: Storages, plan: MergePlan): Promise<Set<string>> {
+    await lockEntities(tx, s.workspace, plan.points.names);
+    const changed = await changedSince(tx, s, plan.points);
+    if (changed.size === 0) await this.write(tx, s, plan);
+    return changed;
+  }
+
+  /** Records a document's anchors (FULL_ENTITIES / FULL_RELATIONS) for a later deletion. */
+  async writeAnchors(tx: Queryable, s: Storages, docId: string, groups: RecordGroups) {
+    const names = [
+      ...new Set([
+        ...groups.entities.keys(),
+        ...[...groups.relations.values()].flatMap((r) => r.pair),
+      ]),
+    ];
+    const pairs = [...groups.relations.values()].map((r) => r.pair);
+    await s.fullEntities.upsert([{ id: docId, entity_names: names }], tx);
+    await s.fullRelations.upsert([{ id: docId, relation_pairs: pairs }], tx);
+  }
+
+  /** Writes a plan's nodes, edges, tracking rows and vector rows (the caller holds the locks). */
+  async write(tx: Queryable, s: Storages, plan: Pick<MergePlan, 'nodes' | 'edges'>): Promise<void> {
+    const { nodes, edges } = plan;
     await s.graph.upsertNodes(nodes, tx);
     await s.graph.upsertEdges(
       edges.map((e) => ({ source: e.pair[0], target: e.pair[1], properties: e.properties })),
@@ -272,9 +300,10 @@ export class GraphMerger {
       nodes.map((n) => ({
         id: entityVectorId(n.id),
         entity_name: n.id,
-        content: `${n.id}\n${n.properties.description}`,
+        content: entityContent(n),
         source_id: String(n.properties.source_id),
         file_path: String(n.properties.file_path),
+        vector: n.vector,
       })),
       tx,
     );
@@ -288,11 +317,16 @@ export class GraphMerger {
         id: relationVectorId(...e.pair),
         src_id: e.pair[0],
         tgt_id: e.pair[1],
-        content: `${e.properties.keywords}\t${e.pair[0]}\n${e.pair[1]}\n${e.properties.description}`,
+        content: relationContent(e),
         source_id: String(e.properties.source_id),
         file_path: String(e.properties.file_path),
+        vector: e.vector,
       })),
       tx,
     );
   }
+}
+
+function emptyState(): StoredGraphState {
+  return { nodes: new Map(), edges: new Map(), entityChunks: new Map(), relationChunks: new Map() };
 }

@@ -2,25 +2,37 @@
  * Taking a document out of the graph, as LightRAG's `adelete_by_doc_id`: the entities and
  * relations only it supported are deleted (graph, vectors, chunk-tracking rows); those it shared
  * are rebuilt from the cached extraction replies of their remaining chunks, with no new LLM call
- * (summaries come from the cache or the fragments are joined). Runs inside the caller's
- * transaction, so a failure part-way leaves everything as it was and the call can be retried.
+ * (summaries come from the cache or the fragments are joined). Planned outside any transaction
+ * (reads and embeddings), applied inside the caller's short one after re-checking what the plan
+ * started from, so a failure part-way leaves everything as it was and the call can be retried.
  */
 import type { GraphConfig } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
+import { lockEntities } from '../db/locks.ts';
 import { edgeKey, type GraphProperties } from '../storage/graph.ts';
 import { type ChunkTrackingRecord, relationChunkKey } from '../storage/graph-kv.ts';
 import type { Storages } from '../storage/index.ts';
 import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
+import { md5 } from '../text.ts';
+import { requireUnchanged } from './apply-plan.ts';
 import { type ChunkExtraction, extractionFromCache } from './extract.ts';
 import {
   entityVectorId,
   type GraphMerger,
   groupExtractions,
-  lockEntities,
+  type MergePlan,
   type RecordGroups,
   relationVectorIds,
   withRelationEnds,
 } from './merge.ts';
+import {
+  changedSince,
+  type EdgePair,
+  readGraphState,
+  type StartingPoints,
+  type StoredGraphState,
+  startingPoints,
+} from './starting-points.ts';
 
 export interface GraphRemoval {
   entitiesDeleted: number;
@@ -45,15 +57,15 @@ function remainingSupport(
 
 /** Rebuilds a chunk's extraction from the cache entries its `llm_cache_list` names. */
 async function cachedExtractions(
-  tx: Queryable,
+  q: Queryable,
   s: Storages,
   chunkIds: readonly string[],
   json: boolean,
 ): Promise<ChunkExtraction[]> {
   if (chunkIds.length === 0) return [];
-  const chunks = (await s.textChunks.getByIds(chunkIds, tx)).filter((c) => c !== null);
+  const chunks = (await s.textChunks.getByIds(chunkIds, q)).filter((c) => c !== null);
   const keys = chunks.flatMap((c) => c.llm_cache_list ?? []);
-  const entries = keys.length > 0 ? await s.llmCache.getByIds(keys, tx) : [];
+  const entries = keys.length > 0 ? await s.llmCache.getByIds(keys, q) : [];
   const replyOf = new Map(entries.filter((e) => e !== null).map((e) => [e.id, e.return]));
   return chunks.map((c) => {
     const replies = (c.llm_cache_list ?? []).flatMap((k) =>
@@ -68,9 +80,9 @@ async function cachedExtractions(
   });
 }
 
-interface Stale {
+export interface Stale {
   nodes: Array<{ id: string; remaining: string[] }>;
-  edges: Array<{ pair: [string, string]; remaining: string[] }>;
+  edges: Array<{ pair: EdgePair; remaining: string[] }>;
 }
 
 /**
@@ -119,81 +131,72 @@ async function keepWithoutCache(
   );
 }
 
-export async function removeDocumentFromGraph(
-  tx: Queryable,
+/** A document's removal from the graph, computed outside any transaction. */
+export interface RemovalPlan {
+  docId: string;
+  /** The document's chunks and anchors as planned: re-checked under the document lock. */
+  basis: string;
+  chunkIds: string[];
+  points: StartingPoints;
+  deleteEntities: string[];
+  deleteRelations: EdgePair[];
+  stale: Stale;
+  /** What the stale elements keep (their stored properties). */
+  state: StoredGraphState;
+  rebuilt: MergePlan;
+}
+
+async function documentBasis(q: Queryable, s: Storages, docId: string) {
+  const chunkIds = await s.textChunks.idsOfDocument(docId, q);
+  const [anchors] = await s.fullEntities.getByIds([docId], q);
+  const [relationAnchors] = await s.fullRelations.getByIds([docId], q);
+  const names = anchors?.entity_names ?? [];
+  const pairs = (relationAnchors?.relation_pairs ?? []) as EdgePair[];
+  return { chunkIds, names, pairs, basis: md5(JSON.stringify([chunkIds, names, pairs])) };
+}
+
+/**
+ * Plans taking a document out of the graph, as LightRAG's `adelete_by_doc_id`: reads its chunks,
+ * anchors and the elements they name, decides what is deleted and what rebuilt, rebuilds from
+ * cached extractions (cache-only summaries) and embeds the rebuilt rows — all before any lock.
+ */
+export async function planRemoval(
   s: Storages,
   docId: string,
-  docChunkIds: readonly string[],
   merger: GraphMerger,
-  options: { json: boolean },
-): Promise<GraphRemoval> {
-  const result = {
-    entitiesDeleted: 0,
-    entitiesRebuilt: 0,
-    relationsDeleted: 0,
-    relationsRebuilt: 0,
-  };
-  const [anchors] = await s.fullEntities.getByIds([docId], tx);
-  const [relationAnchors] = await s.fullRelations.getByIds([docId], tx);
-  const names = anchors?.entity_names ?? [];
-  const pairs = relationAnchors?.relation_pairs ?? [];
-  // The anchors go whatever follows (empty ones too: a document whose extraction found nothing).
-  await s.fullEntities.delete([docId], tx);
-  await s.fullRelations.delete([docId], tx);
-  if (names.length === 0 && pairs.length === 0) return result;
-  await lockEntities(tx, s.workspace, [...names, ...pairs.flat()]);
-
-  const removed = new Set(docChunkIds);
-  const entityChunks = await s.entityChunks.getMapIn(names, tx);
-  const relationChunks = await s.relationChunks.getMapIn(
-    pairs.map(([a, b]) => relationChunkKey(a, b)),
-    tx,
-  );
-  const nodes = await s.graph.getNodesBatch(names, tx);
+  options: { json: boolean; previous?: RemovalPlan },
+): Promise<RemovalPlan> {
+  const db = s.graph.db;
+  const { chunkIds, names, pairs, basis } = await documentBasis(db, s, docId);
+  const state = await readGraphState(db, s, names, pairs);
+  const points = startingPoints(state, names, pairs);
+  const removed = new Set(chunkIds);
   const deleteEntities: string[] = [];
   const rebuildEntities = new Map<string, string[]>();
   for (const name of names) {
-    const node = nodes.get(name);
+    const node = state.nodes.get(name);
     if (!node) continue;
-    const remaining = remainingSupport(entityChunks.get(name), node, removed);
+    const remaining = remainingSupport(state.entityChunks.get(name), node, removed);
     if (remaining?.length === 0) deleteEntities.push(name);
     else if (remaining) rebuildEntities.set(name, remaining);
   }
-  const deleteRelations: Array<[string, string]> = [];
-  const rebuildRelations = new Map<string, { pair: [string, string]; remaining: string[] }>();
-  const edges = await s.graph.getEdgesBatch(pairs, tx);
+  const deleteRelations: EdgePair[] = [];
+  const rebuildRelations = new Map<string, { pair: EdgePair; remaining: string[] }>();
   for (const [a, b] of pairs) {
-    const stored = edges.get(edgeKey(a, b));
+    const stored = state.edges.get(edgeKey(a, b));
     if (!stored) continue;
-    const remaining = remainingSupport(relationChunks.get(relationChunkKey(a, b)), stored, removed);
+    const tracking = state.relationChunks.get(relationChunkKey(a, b));
+    const remaining = remainingSupport(tracking, stored, removed);
     if (remaining?.length === 0) deleteRelations.push([a, b]);
     else if (remaining) rebuildRelations.set(edgeKey(a, b), { pair: [a, b], remaining });
   }
 
-  // Deleting a node takes its edges (cascade); their vectors and tracking rows go with them.
-  const doomedEdges = [...(await s.graph.getNodesEdgesBatch(deleteEntities, tx)).values()].flat();
-  const allDeletedEdges = [...deleteRelations, ...doomedEdges];
-  await s.graph.removeEdges(deleteRelations, tx);
-  await s.graph.removeNodes(deleteEntities, tx);
-  await s.entitiesVdb.delete(deleteEntities.map(entityVectorId), tx);
-  await s.entityChunks.delete(deleteEntities, tx);
-  await s.relationshipsVdb.delete(
-    allDeletedEdges.flatMap(([a, b]) => Object.values(relationVectorIds(a, b))),
-    tx,
-  );
-  await s.relationChunks.delete(
-    allDeletedEdges.map(([a, b]) => relationChunkKey(a, b)),
-    tx,
-  );
-  result.entitiesDeleted = deleteEntities.length;
-  result.relationsDeleted = new Set(allDeletedEdges.map(([a, b]) => edgeKey(a, b))).size;
-
   // Rebuild the rest from the cached extractions of the chunks that still support them.
-  const chunkIds = new Set([
+  const supporting = new Set([
     ...[...rebuildEntities.values()].flat(),
     ...[...rebuildRelations.values()].flatMap((r) => r.remaining),
   ]);
-  const all = groupExtractions(await cachedExtractions(tx, s, [...chunkIds], options.json));
+  const all = groupExtractions(await cachedExtractions(db, s, [...supporting], options.json));
   const groups: RecordGroups = { entities: new Map(), relations: new Map() };
   const stale: Stale = { nodes: [], edges: [] };
   // An entity now named only by relations becomes UNKNOWN, described by them, as at ingest.
@@ -210,9 +213,65 @@ export async function removeDocumentFromGraph(
     if (records.length > 0) groups.relations.set(key, { pair, records });
     else stale.edges.push({ pair, remaining });
   }
-  await keepWithoutCache(tx, s, stale, nodes, edges, merger.config);
-  const rebuilt = await merger.apply(tx, s, groups, { rebuild: true });
-  result.entitiesRebuilt = rebuilt.entities;
-  result.relationsRebuilt = rebuilt.relations;
-  return result;
+  const rebuilt = await merger.plan(s, groups, {
+    rebuild: true,
+    ...(options.previous ? { previous: options.previous.rebuilt } : {}),
+  });
+  return {
+    docId,
+    basis,
+    chunkIds,
+    points,
+    deleteEntities,
+    deleteRelations,
+    stale,
+    state,
+    rebuilt,
+  };
+}
+
+/**
+ * Applies a removal plan inside the caller's transaction (after its document lock): takes the
+ * entity locks, re-checks the plan's starting points ({@link requireUnchanged} ends the
+ * transaction when another writer got there first), then deletes and rebuilds. The document's
+ * own rows (chunks, status, full text) are the caller's.
+ */
+export async function applyRemoval(
+  tx: Queryable,
+  s: Storages,
+  plan: RemovalPlan,
+  merger: GraphMerger,
+): Promise<GraphRemoval> {
+  const now = await documentBasis(tx, s, plan.docId);
+  if (now.basis !== plan.basis) requireUnchanged(new Set([`d:${plan.docId}`]));
+  await lockEntities(tx, s.workspace, [...plan.points.names, ...plan.points.pairs.flat()]);
+  requireUnchanged(await changedSince(tx, s, plan.points));
+
+  // The anchors go whatever follows (empty ones too: a document whose extraction found nothing).
+  await s.fullEntities.delete([plan.docId], tx);
+  await s.fullRelations.delete([plan.docId], tx);
+  const { deleteEntities, deleteRelations } = plan;
+  // Deleting a node takes its edges (cascade); their vectors and tracking rows go with them.
+  const doomedEdges = [...(await s.graph.getNodesEdgesBatch(deleteEntities, tx)).values()].flat();
+  const allDeletedEdges = [...deleteRelations, ...doomedEdges];
+  await s.graph.removeEdges(deleteRelations, tx);
+  await s.graph.removeNodes(deleteEntities, tx);
+  await s.entitiesVdb.delete(deleteEntities.map(entityVectorId), tx);
+  await s.entityChunks.delete(deleteEntities, tx);
+  await s.relationshipsVdb.delete(
+    allDeletedEdges.flatMap(([a, b]) => Object.values(relationVectorIds(a, b))),
+    tx,
+  );
+  await s.relationChunks.delete(
+    allDeletedEdges.map(([a, b]) => relationChunkKey(a, b)),
+    tx,
+  );
+  await keepWithoutCache(tx, s, plan.stale, plan.state.nodes, plan.state.edges, merger.config);
+  await merger.write(tx, s, plan.rebuilt);
+  return {
+    entitiesDeleted: deleteEntities.length,
+    entitiesRebuilt: plan.rebuilt.nodes.length,
+    relationsDeleted: new Set(allDeletedEdges.map(([a, b]) => edgeKey(a, b))).size,
+    relationsRebuilt: plan.rebuilt.edges.length,
+  };
 }

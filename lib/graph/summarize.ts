@@ -1,11 +1,11 @@
 /**
  * Descriptions of merged entities and relations: fragments joined with `<SEP>`, or summarised by
  * the LLM once there are FORCE_LLM_SUMMARY_ON_MERGE fragments or SUMMARY_MAX_TOKENS tokens
- * (map-reduce above 12,000 tokens). Summaries are cached (cache_type `summary`); a rebuild after a
- * deletion uses the cache only and never calls the LLM.
+ * (map-reduce above 12,000 tokens). Summaries are cached (cache_type `summary`) on a pooled
+ * connection, never inside a write transaction, so they commit at once and a retry reuses them;
+ * a rebuild after a deletion uses the cache only and never calls the LLM.
  */
 import type { GraphConfig, TokenEncoding } from '../config.ts';
-import type { Queryable } from '../db/database.ts';
 import type { Llm } from '../llm/types.ts';
 import type { Logger } from '../logger.ts';
 import { splitBatches } from '../storage/batch.ts';
@@ -36,7 +36,6 @@ export class Summarizer {
    * the cache or not at all, in which case the fragments are joined.
    */
   async describe(
-    tx: Queryable,
     cache: LlmCacheStorage,
     kind: 'entity' | 'relation',
     name: string,
@@ -67,17 +66,14 @@ export class Summarizer {
       parts = [];
       for (const group of groups) {
         parts.push(
-          group.length === 1
-            ? group[0]!
-            : await this.#summary(tx, cache, kind, name, group, options),
+          group.length === 1 ? group[0]! : await this.#summary(cache, kind, name, group, options),
         );
       }
     }
-    return this.#summary(tx, cache, kind, name, parts, options);
+    return this.#summary(cache, kind, name, parts, options);
   }
 
   async #summary(
-    tx: Queryable,
     cache: LlmCacheStorage,
     kind: 'entity' | 'relation',
     name: string,
@@ -93,10 +89,10 @@ export class Summarizer {
       }),
     };
     if (options.cacheOnly) {
-      const hit = await cache.getById(llmCacheKey(call, llm), tx);
+      const hit = await cache.getById(llmCacheKey(call, llm));
       return hit?.return ?? fragments.join(GRAPH_FIELD_SEP);
     }
-    const { reply } = await completeWithCache(llm, cache, call, this.#log, tx);
+    const { reply } = await completeWithCache(llm, cache, call, this.#log);
     return reply.trim() || fragments.join(GRAPH_FIELD_SEP);
   }
 

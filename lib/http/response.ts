@@ -8,6 +8,7 @@ import {
   DatabaseUnavailableError,
   DimensionMismatchError,
   DocumentNotFoundError,
+  GraphContendedError,
   HttpError,
   InvalidWorkspaceError,
   LightRagError,
@@ -43,7 +44,7 @@ export function statusFor(err: unknown): number {
   if (err instanceof ValidationError || err instanceof InvalidWorkspaceError) return 400;
   if (err instanceof DocumentNotFoundError) return 404;
   if (err instanceof DimensionMismatchError || err instanceof LlmNotConfiguredError) return 422;
-  if (err instanceof DatabaseUnavailableError) return 503;
+  if (err instanceof DatabaseUnavailableError || err instanceof GraphContendedError) return 503;
   if (err instanceof ProviderError) return err.retryable ? 503 : 502;
   return 500;
 }

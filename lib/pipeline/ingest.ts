@@ -7,12 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { Config } from '../config.ts';
-import { withConflictRetry } from '../db/conflicts.ts';
 import type { Database } from '../db/database.ts';
+import { lockDocument } from '../db/locks.ts';
 import type { Embedder } from '../embedding/types.ts';
 import { DocumentNotFoundError, isRetryable, ValidationError } from '../errors.ts';
+import { applyPlan, requireUnchanged } from '../graph/apply-plan.ts';
 import { type ChunkExtraction, GraphExtractor } from '../graph/extract.ts';
-import { GraphMerger } from '../graph/merge.ts';
+import { GraphMerger, groupExtractions } from '../graph/merge.ts';
 import { Summarizer } from '../graph/summarize.ts';
 import { chunkIdFor, storedFilePath } from '../ids.ts';
 import type { Llm } from '../llm/types.ts';
@@ -205,43 +206,51 @@ export class IngestPipeline {
       const vectors = await this.#embedder.embed(chunks.map((c) => c.content));
       // LLM calls happen before the transaction: no lock or connection is held while they run.
       const extractions = await this.#extract(s, chunks, filePath);
-      const graph = { entities: 0, relations: 0 };
-      await withConflictRetry(
+      const merger = this.graphMerger;
+      const groups = extractions && groupExtractions(extractions);
+      // Summaries and entity/relation embeddings too, so the transaction below is short.
+      const plan = groups && (await merger.plan(s, groups));
+      await applyPlan(
         this.#db,
-        async (tx) => {
-          // One writer per document: two deliveries of the same message cannot interleave.
-          await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-            `lightrag:${s.workspace}:${docId}`,
-          ]);
-          await s.textChunks.deleteByDocId(docId, tx);
-          await s.chunksVdb.deleteByDocId(docId, tx);
-          const rows = chunks.map((c, i) => ({
-            ...c,
-            full_doc_id: docId,
-            file_path: filePath,
-            llm_cache_list: extractions?.[i]?.cacheKeys ?? [],
-          }));
-          await s.textChunks.upsert(rows, tx);
-          await s.chunksVdb.upsert(
-            rows.map((r, i) => ({ ...r, vector: vectors[i]! })),
-            tx,
-          );
-          if (extractions) {
-            Object.assign(graph, await this.graphMerger.merge(tx, s, docId, extractions));
-          }
-          await s.docStatus.upsert(
-            [
-              this.#status(docId, content, withPath, existing, {
-                status: 'processed',
-                chunks_count: chunks.length,
-                chunks_list: chunks.map((c) => c.id),
-              }),
-            ],
-            tx,
-          );
+        plan,
+        {
+          apply: async (tx, planned) => {
+            // One writer per document: two deliveries of the same message cannot interleave.
+            await lockDocument(tx, s.workspace, docId);
+            if (planned) {
+              requireUnchanged(await merger.tryWrite(tx, s, planned));
+              await merger.writeAnchors(tx, s, docId, planned.groups);
+            }
+            await s.textChunks.deleteByDocId(docId, tx);
+            await s.chunksVdb.deleteByDocId(docId, tx);
+            const rows = chunks.map((c, i) => ({
+              ...c,
+              full_doc_id: docId,
+              file_path: filePath,
+              llm_cache_list: extractions?.[i]?.cacheKeys ?? [],
+            }));
+            await s.textChunks.upsert(rows, tx);
+            await s.chunksVdb.upsert(
+              rows.map((r, i) => ({ ...r, vector: vectors[i]! })),
+              tx,
+            );
+            await s.docStatus.upsert(
+              [
+                this.#status(docId, content, withPath, existing, {
+                  status: 'processed',
+                  chunks_count: chunks.length,
+                  chunks_list: chunks.map((c) => c.id),
+                }),
+              ],
+              tx,
+            );
+          },
+          replan: (previous, changed, round) =>
+            merger.plan(s, previous!.groups, { previous, only: changed, cacheOnly: round > 1 }),
         },
         { logger: this.#log },
       );
+      const graph = { entities: plan?.nodes.length ?? 0, relations: plan?.edges.length ?? 0 };
       return done('processed', { chunks: chunks.length, ...graph });
     } catch (err) {
       const retryable = isRetryable(err);

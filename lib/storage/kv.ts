@@ -156,6 +156,15 @@ export class TextChunksStorage extends KvStorage<TextChunk> {
     return rows.map((row) => this.mapRow(row));
   }
 
+  /** The ids of one document's chunks, in order. */
+  async idsOfDocument(fullDocId: string, q: Queryable = this.db): Promise<string[]> {
+    const { rows } = await q.query<{ id: string }>(
+      `SELECT id FROM ${this.table} WHERE workspace = $1 AND full_doc_id = $2 ORDER BY chunk_order_index, id`,
+      [this.workspace, fullDocId],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Deletes every chunk of one document; returns how many went. */
   async deleteByDocId(fullDocId: string, tx?: Queryable): Promise<number> {
     const { rowCount } = await (tx ?? this.db).query(

@@ -9,6 +9,7 @@
  */
 import type { VectorConfig } from '../config.ts';
 import type { Database, Queryable } from '../db/database.ts';
+import { lockSchema } from '../db/locks.ts';
 import { DimensionMismatchError, SchemaError } from '../errors.ts';
 import {
   type CatalogState,
@@ -34,8 +35,6 @@ export {
   vectorLayout,
 } from './schema-ddl.ts';
 
-/** Arbitrary constant naming this project's DDL lock. */
-const SCHEMA_LOCK_KEY = 7_245_311_001;
 /** pgvector's first version with iterative index scans (`hnsw.iterative_scan`). */
 const ITERATIVE_SCAN_VERSION = [0, 8, 0];
 
@@ -89,7 +88,7 @@ export async function applySchema(db: Database, vector: VectorConfig): Promise<S
   const first = await inspect(db, planSchema(vector), vector);
   if (first.missing.length === 0) return result(first, false, []);
   return db.withTransaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
+    await lockSchema(tx);
     await tx.query(MARKER_TABLE);
     // Another container may have finished while this one waited for the lock.
     const locked = await inspect(tx, first.plan, vector);

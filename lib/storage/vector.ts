@@ -74,13 +74,20 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
   }
 
   /**
-   * Inserts or updates records, embedding those without a `vector`. Every vector is checked
-   * against `EMBEDDING_DIM` before anything is written.
+   * Inserts or updates records, embedding those without a `vector` (outside a transaction only:
+   * inside one every vector must be given). Every vector is checked against `EMBEDDING_DIM`
+   * before anything is written.
    */
   async upsert(records: readonly VectorRecordFor<N>[], tx?: Queryable): Promise<number> {
     if (records.length === 0) return 0;
     for (const record of records) this.#validate(record);
     const missing = records.filter((r) => r.vector === undefined);
+    if (tx && missing.length > 0) {
+      // An embedding call would hold the transaction's locks and connection for its duration.
+      throw new TypeError(
+        `VectorStorage.upsert inside a transaction needs every vector computed beforehand (${missing.length} missing).`,
+      );
+    }
     const embedded =
       missing.length > 0 ? await this.embedder.embed(missing.map((r) => r.content)) : [];
     if (embedded.length !== missing.length) {

@@ -255,13 +255,7 @@ describe(`graph extraction and merging on ${TARGET}`, () => {
     // Six fragments of about 5,000 tokens: 30,000 in all, over the 12,000 one call may take.
     const fragments = Array.from({ length: 6 }, (_, i) => `fragment ${i} ${'word '.repeat(5000)}`);
     const before = llm.count('summary');
-    const description = await summarizer.describe(
-      db,
-      s.llmCache,
-      'entity',
-      'Big Entity',
-      fragments,
-    );
+    const description = await summarizer.describe(s.llmCache, 'entity', 'Big Entity', fragments);
     assert.equal(
       description,
       'SUMMARY of Big Entity (3 fragments)',
@@ -269,12 +263,9 @@ describe(`graph extraction and merging on ${TARGET}`, () => {
     );
     assert.equal(llm.count('summary') - before, 4, 'three groups of two, then one reduce');
     // Below both thresholds nothing is summarised; a rebuild (cache only) never calls the LLM.
-    assert.equal(
-      await summarizer.describe(db, s.llmCache, 'entity', 'Small', ['a', 'b']),
-      'a<SEP>b',
-    );
+    assert.equal(await summarizer.describe(s.llmCache, 'entity', 'Small', ['a', 'b']), 'a<SEP>b');
     const calls = llm.requests.length;
-    const fromCache = await summarizer.describe(db, s.llmCache, 'entity', 'Big Entity', fragments, {
+    const fromCache = await summarizer.describe(s.llmCache, 'entity', 'Big Entity', fragments, {
       cacheOnly: true,
     });
     assert.equal(fromCache, description);

@@ -23,6 +23,10 @@ export interface ScriptedLlm {
   faults: Array<{ kind: PromptKind; status: number }>;
   /** Extractions answered without the completion marker (a cut-off reply). */
   truncate: boolean;
+  /** Runs before each reply (e.g. to inspect the database while a caller waits on the LLM). */
+  beforeReply?: (kind: PromptKind) => Promise<void>;
+  /** Latency of every reply, in milliseconds. */
+  delayMs: number;
   count(kind: PromptKind): number;
   close(): Promise<void>;
 }
@@ -67,6 +71,8 @@ export async function startScriptedLlm(): Promise<ScriptedLlm> {
     keywords: new Map() as ScriptedLlm['keywords'],
     faults: [] as ScriptedLlm['faults'],
     truncate: false,
+    beforeReply: undefined as ScriptedLlm['beforeReply'],
+    delayMs: 0,
   };
   const server: Server = createServer(async (req, res) => {
     let raw = '';
@@ -87,6 +93,8 @@ export async function startScriptedLlm(): Promise<ScriptedLlm> {
           ? 'keywords'
           : 'answer';
     state.requests.push({ kind, body });
+    await state.beforeReply?.(kind);
+    if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
     const faultAt = state.faults.findIndex((f) => f.kind === kind);
     if (faultAt >= 0) {
       const [fault] = state.faults.splice(faultAt, 1);
