@@ -35,7 +35,7 @@ import {
   redactConnectionString,
   type VectorConfig,
 } from './settings/storage.ts';
-import { isValidWorkspace } from './storage/workspace.ts';
+import { isValidWorkspace } from './workspace.ts';
 
 export * from './settings/api.ts';
 export * from './settings/graph.ts';

@@ -11,8 +11,9 @@ import { computeMdhashId, documentId } from './text.ts';
 export const ID_RULES = ['1.5', '1.4'] as const;
 export type IdRules = (typeof ID_RULES)[number];
 
-/** LightRAG's `file_path` for a document without a usable name. */
-export const UNKNOWN_SOURCE = 'unknown_source';
+import { UNKNOWN_SOURCE } from './lightrag-constants.ts';
+
+export { UNKNOWN_SOURCE } from './lightrag-constants.ts';
 
 /**
  * Parser engines LightRAG 1.5 recognises in a `name.[engine-options].ext` hint; the hint is not

@@ -5,8 +5,8 @@ import { HashEmbedder } from '../lib/embedding/hash.ts';
 import { InvalidWorkspaceError, VectorTableNameError } from '../lib/errors.ts';
 import { dedupeLastWins, MAX_BIND_PARAMETERS, splitBatches } from '../lib/storage/batch.ts';
 import { vectorTableName } from '../lib/storage/tables.ts';
-import { validateWorkspace } from '../lib/storage/workspace.ts';
 import { computeMdhashId, documentId, sanitizeJson, sanitizeText } from '../lib/text.ts';
+import { validateWorkspace } from '../lib/workspace.ts';
 
 describe('text rules', () => {
   it('removes NUL and replaces lone surrogates', () => {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { QueryEngine } from '../query/engine.ts';
 import { parseQueryRequest, queryDefaults } from '../query/request.ts';
-import { validateWorkspace } from '../storage/workspace.ts';
+import { validateWorkspace } from '../workspace.ts';
 import { type CliIo, openPipeline } from './context.ts';
 
 /**

@@ -7,28 +7,9 @@
  */
 import type { DatabaseConfig } from '../config.ts';
 
-export interface DriverQueryResult {
-  rows: Record<string, unknown>[];
-  rowCount: number | null;
-}
+import type { DriverPool } from './driver-types.ts';
 
-export interface DriverClient {
-  query(text: string, params?: readonly unknown[]): Promise<DriverQueryResult>;
-  /** Passing an error destroys the connection instead of returning it to the pool. */
-  release(destroy?: Error | boolean): void;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  removeListener(event: 'error', listener: (err: Error) => void): unknown;
-}
-
-export interface DriverPool {
-  connect(): Promise<DriverClient>;
-  end(): Promise<void>;
-  readonly totalCount: number;
-  readonly idleCount: number;
-  readonly waitingCount: number;
-  // biome-ignore lint/suspicious/noExplicitAny: node-postgres and EventEmitter listener signatures differ
-  on(event: 'error' | 'connect' | 'remove', listener: (...args: any[]) => void): unknown;
-}
+export type { DriverClient, DriverPool, DriverQueryResult } from './driver-types.ts';
 
 /** Creates the pool for `config.driver`. Connections open lazily, on first `connect()`. */
 export async function createDriverPool(config: DatabaseConfig): Promise<DriverPool> {

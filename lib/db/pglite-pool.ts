@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { PGlite } from '@electric-sql/pglite';
-import type { DriverClient, DriverPool, DriverQueryResult } from './driver.ts';
+import type { DriverClient, DriverPool, DriverQueryResult } from './driver-types.ts';
 
 /**
  * A pool over one embedded PGlite database. PGlite has a single backend, so "clients" take turns:

@@ -4,14 +4,12 @@
  * the LLM summary of long descriptions is decided by the caller from `fragments`.
  */
 import type { GraphConfig } from '../config.ts';
+import { GRAPH_FIELD_SEP, UNKNOWN_TYPE } from '../lightrag-constants.ts';
 import type { GraphProperties } from '../storage/graph.ts';
-import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
 import type { EntityRecord, RelationRecord } from './records.ts';
 
 /** Marker appended when an element's file paths are capped (`MAX_FILE_PATHS`). */
 export const FILE_PATH_TRUNCATED = '...(more files)';
-/** Type of a node created only because a relation named it. */
-export const UNKNOWN_TYPE = 'UNKNOWN';
 
 /** A record with where it came from. */
 export interface Sourced<R> {

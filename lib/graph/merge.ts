@@ -10,13 +10,14 @@
 import type { GraphConfig } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import { lockEntities } from '../db/locks.ts';
+import { UNKNOWN_TYPE } from '../lightrag-constants.ts';
 import type { GraphProperties } from '../storage/graph.ts';
 import { canonicalEdge, edgeKey } from '../storage/graph.ts';
 import { relationChunkKey } from '../storage/graph-kv.ts';
 import type { Storages } from '../storage/index.ts';
 import { computeMdhashId } from '../text.ts';
 import type { ChunkExtraction } from './extract.ts';
-import { mergeEntity, mergeRelation, type Sourced, UNKNOWN_TYPE } from './merge-rules.ts';
+import { mergeEntity, mergeRelation, type Sourced } from './merge-rules.ts';
 import type { EntityRecord, RelationRecord } from './records.ts';
 import {
   changedSince,

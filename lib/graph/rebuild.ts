@@ -9,10 +9,10 @@
 import type { GraphConfig } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import { lockEntities } from '../db/locks.ts';
+import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
 import { edgeKey, type GraphProperties } from '../storage/graph.ts';
 import { type ChunkTrackingRecord, relationChunkKey } from '../storage/graph-kv.ts';
 import type { Storages } from '../storage/index.ts';
-import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
 import { md5 } from '../text.ts';
 import { requireUnchanged } from './apply-plan.ts';
 import { type ChunkExtraction, extractionFromCache } from './extract.ts';

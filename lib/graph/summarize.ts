@@ -6,11 +6,11 @@
  * a rebuild after a deletion uses the cache only and never calls the LLM.
  */
 import type { GraphConfig, TokenEncoding } from '../config.ts';
+import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
 import type { Llm } from '../llm/types.ts';
 import type { Logger } from '../logger.ts';
 import { splitBatches } from '../storage/batch.ts';
 import type { LlmCacheStorage } from '../storage/kv.ts';
-import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
 import { getTokenizer } from '../tokenizer.ts';
 import { completeWithCache, llmCacheKey } from './cached-llm.ts';
 import { summaryMessages } from './prompts.ts';

@@ -5,7 +5,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiConfig } from '../config.ts';
 import { HttpError } from '../errors.ts';
-import { validateWorkspace } from '../storage/workspace.ts';
+import { validateWorkspace } from '../workspace.ts';
 
 export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
   const wanted = name.toLowerCase();

@@ -9,8 +9,8 @@
  */
 import { ValidationError } from '../errors.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
-import { validateWorkspace } from '../storage/workspace.ts';
 import { MAX_ID_LENGTH } from '../storage/workspace-table.ts';
+import { validateWorkspace } from '../workspace.ts';
 
 export interface IngestMessage {
   content?: string;

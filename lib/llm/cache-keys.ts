@@ -8,14 +8,9 @@
  * keys hash the prompt text, and our prompts are our own (issue 19). They still use 1.5's format.
  */
 import { createHash } from 'node:crypto';
-import type { ChatMessage } from './types.ts';
+import type { ChatMessage, LlmIdentity } from './types.ts';
 
-/** The LLM as LightRAG's cache identity names it; `null` where LightRAG has `None`. */
-export interface LlmIdentity {
-  binding: string | null;
-  model: string | null;
-  host: string | null;
-}
+export type { LlmIdentity } from './types.ts';
 
 /** LightRAG's roles: `extract` (extraction and summaries), `keyword`, `query` (answers). */
 export type LlmRole = 'extract' | 'keyword' | 'query';

@@ -9,8 +9,7 @@ import { ProviderError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { callProvider, openAiAuth, postJson, providerRetry } from '../provider-http.ts';
 import { withRetry } from '../retry.ts';
-import type { LlmIdentity } from './cache-keys.ts';
-import type { ChatMessage, CompletionOptions, Llm } from './types.ts';
+import type { ChatMessage, CompletionOptions, Llm, LlmIdentity } from './types.ts';
 
 export type { ChatMessage, CompletionOptions, Llm } from './types.ts';
 

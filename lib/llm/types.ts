@@ -1,4 +1,9 @@
-import type { LlmIdentity } from './cache-keys.ts';
+/** The LLM as LightRAG's cache keys name it; `null` where LightRAG has `None`. */
+export interface LlmIdentity {
+  binding: string | null;
+  model: string | null;
+  host: string | null;
+}
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';

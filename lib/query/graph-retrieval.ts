@@ -8,10 +8,10 @@
  * chosen by vector similarity to the query (LightRAG's `kg_chunk_pick_method` VECTOR).
  */
 
+import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
 import type { GraphProperties } from '../storage/graph.ts';
 import { edgeKey } from '../storage/graph.ts';
 import type { Storages } from '../storage/index.ts';
-import { GRAPH_FIELD_SEP } from '../storage/vector-records.ts';
 import type { Tokenizer } from '../tokenizer.ts';
 import {
   type ContextChunk,

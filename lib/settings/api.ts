@@ -2,8 +2,8 @@
  * LLM, query and HTTP API settings (part of the configuration read by `loadConfig`).
  */
 import type { EnvReader } from '../env.ts';
-import type { LlmIdentity } from '../llm/cache-keys.ts';
-import { isValidWorkspace } from '../storage/workspace.ts';
+import type { LlmIdentity } from '../llm/types.ts';
+import { isValidWorkspace } from '../workspace.ts';
 
 export const LLM_PROVIDERS = ['openai', 'bedrock', 'none'] as const;
 export type LlmProvider = (typeof LLM_PROVIDERS)[number];

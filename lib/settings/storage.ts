@@ -3,7 +3,7 @@
  */
 import type { EnvReader } from '../env.ts';
 import { VECTOR_BASE_TABLES, type VectorNamespace, vectorTableName } from '../storage/tables.ts';
-import { WORKSPACE_PATTERN } from '../storage/workspace.ts';
+import { WORKSPACE_PATTERN } from '../workspace.ts';
 
 export const DATABASE_DRIVERS = ['neon', 'pg', 'pglite'] as const;
 export type DatabaseDriver = (typeof DATABASE_DRIVERS)[number];

@@ -4,13 +4,23 @@
  * joined by UNION, visited nodes anti-joined, ORDER BY degree LIMIT budget + 1); a recursive CTE
  * would enumerate paths and blow up around hubs at depth 3.
  */
+
+import type { Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
-import {
-  checkNodeId,
-  compareCodePoints,
-  type GraphProperties,
-  type GraphStorage,
-} from './graph.ts';
+import { checkNodeId, compareCodePoints } from './graph-keys.ts';
+
+type GraphProperties = Record<string, unknown>;
+
+/** What the explorer reads through: the graph storage of one workspace (lib/storage/graph.ts). */
+export interface GraphReader {
+  readonly db: Queryable;
+  readonly workspace: string;
+  readonly namespace: string;
+  /** Table names. */
+  readonly nodes: string;
+  readonly edges: string;
+  getNode(id: string): Promise<GraphProperties | null>;
+}
 
 /** LightRAG's MAX_GRAPH_NODES: the most nodes one knowledge-graph answer may hold. */
 export const MAX_GRAPH_NODES = 1000;
@@ -53,7 +63,7 @@ interface NodeRow {
  * Edges are those among the returned nodes.
  */
 export async function getKnowledgeGraph(
-  graph: GraphStorage,
+  graph: GraphReader,
   label: string,
   options: { maxDepth?: number; maxNodes?: number } = {},
 ): Promise<KnowledgeGraph> {
@@ -76,7 +86,7 @@ export async function getKnowledgeGraph(
   };
 }
 
-async function topNodes(graph: GraphStorage, maxNodes: number) {
+async function topNodes(graph: GraphReader, maxNodes: number) {
   const { rows } = await graph.db.query<NodeRow & { total: number }>(
     `SELECT n.id, n.properties, n.degree,
             count(*) OVER ()::int AS total
@@ -87,7 +97,7 @@ async function topNodes(graph: GraphStorage, maxNodes: number) {
   return { nodes: rows, truncated: (rows[0]?.total ?? 0) > maxNodes };
 }
 
-async function walk(graph: GraphStorage, label: string, maxDepth: number, maxNodes: number) {
+async function walk(graph: GraphReader, label: string, maxDepth: number, maxNodes: number) {
   const start = await graph.getNode(checkNodeId(label));
   if (!start) return { nodes: [] as NodeRow[], truncated: false };
   const nodes: NodeRow[] = [{ id: label, properties: start, degree: 0 }];
@@ -125,7 +135,7 @@ async function walk(graph: GraphStorage, label: string, maxDepth: number, maxNod
 }
 
 async function hasUnvisitedNeighbour(
-  graph: GraphStorage,
+  graph: GraphReader,
   frontier: string[],
   visited: string[],
 ): Promise<boolean> {
@@ -140,7 +150,7 @@ async function hasUnvisitedNeighbour(
   return rowCount > 0;
 }
 
-async function edgesAmong(graph: GraphStorage, ids: string[]): Promise<KnowledgeGraphEdge[]> {
+async function edgesAmong(graph: GraphReader, ids: string[]): Promise<KnowledgeGraphEdge[]> {
   if (ids.length < 2) return [];
   const { rows } = await graph.db.query<{ s: string; t: string; properties: GraphProperties }>(
     `SELECT e.src_id AS s, e.tgt_id AS t, e.properties FROM ${graph.edges} e
@@ -158,7 +168,7 @@ async function edgesAmong(graph: GraphStorage, ids: string[]): Promise<Knowledge
 }
 
 /** Node ids by degree, highest first, ties by id (LightRAG's `get_popular_labels`). */
-export async function getPopularLabels(graph: GraphStorage, limit = 300): Promise<string[]> {
+export async function getPopularLabels(graph: GraphReader, limit = 300): Promise<string[]> {
   integerIn(limit, 'limit', 1, MAX_GRAPH_NODES);
   const { rows } = await graph.db.query<{ id: string }>(
     `SELECT id FROM ${graph.nodes} WHERE workspace = $1 AND namespace = $2
@@ -173,7 +183,7 @@ export async function getPopularLabels(graph: GraphStorage, limit = 300): Promis
  * otherwise 100 − length, plus 50 when the match starts a word.
  */
 export async function searchLabels(
-  graph: GraphStorage,
+  graph: GraphReader,
   query: string,
   limit = 50,
 ): Promise<string[]> {

@@ -6,11 +6,11 @@
  */
 import type { Database, Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
+import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
 import { toJsonParam } from '../text.ts';
 import { canonicalEdge } from './graph.ts';
 import { KvStorage } from './kv.ts';
 import { TABLES } from './tables.ts';
-import { GRAPH_FIELD_SEP } from './vector-records.ts';
 import { asJsonb, type ColumnSpec, epochColumn } from './workspace-table.ts';
 
 /** LightRAG's key of a relation in RELATION_CHUNKS: both ends, sorted, joined with `<SEP>`. */

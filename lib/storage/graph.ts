@@ -9,11 +9,12 @@
  */
 import type { Database, Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
+import { GRAPH_NAMESPACE } from '../lightrag-constants.ts';
 import { toJsonParam } from '../text.ts';
+import { validateWorkspace } from '../workspace.ts';
 import { getKnowledgeGraph, getPopularLabels, searchLabels } from './graph-explore.ts';
 import { checkNodeId, checkPair, compareCodePoints, edgeKey } from './graph-keys.ts';
-import { GRAPH_NAMESPACE, TABLES } from './tables.ts';
-import { validateWorkspace } from './workspace.ts';
+import { TABLES } from './tables.ts';
 
 export {
   canonicalEdge,

@@ -4,6 +4,7 @@
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Embedder } from '../embedding/types.ts';
+import { validateWorkspace } from '../workspace.ts';
 import { DocStatusStorage } from './doc-status.ts';
 import { GraphStorage } from './graph.ts';
 import {
@@ -15,7 +16,6 @@ import {
 import { FullDocsStorage, LlmCacheStorage, TextChunksStorage } from './kv.ts';
 import { ensureSchema } from './schema.ts';
 import { VectorStorage } from './vector.ts';
-import { validateWorkspace } from './workspace.ts';
 
 export interface Storages {
   workspace: string;

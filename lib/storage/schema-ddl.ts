@@ -5,15 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { VectorConfig } from '../config.ts';
+import { GRAPH_NAMESPACE } from '../lightrag-constants.ts';
+import { WORKSPACE_PATTERN } from '../workspace.ts';
 import {
   assertIdentifier,
-  GRAPH_NAMESPACE,
   TABLES,
   VECTOR_BASE_TABLES,
   type VectorNamespace,
   vectorTableName,
 } from './tables.ts';
-import { WORKSPACE_PATTERN } from './workspace.ts';
 
 /** Bumped when the DDL changes in a way the hash alone should not decide. */
 export const SCHEMA_VERSION = 3;

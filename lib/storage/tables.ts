@@ -2,7 +2,6 @@
  * LightRAG's table names. LightRAG writes them upper-case and unquoted, so Postgres stores them
  * lower-case; these are the physical names, shared with a LightRAG deployment on the same database.
  */
-import type { VectorConfig } from '../config.ts';
 import { VectorTableNameError } from '../errors.ts';
 
 export const TABLES = {
@@ -18,9 +17,6 @@ export const TABLES = {
   graphEdges: 'lightrag_graph_edges',
   schemaMarker: 'lightrag_serverless_schema',
 } as const;
-
-/** LightRAG's namespace of the entity-relation graph (the `namespace` column of the graph tables). */
-export const GRAPH_NAMESPACE = 'chunk_entity_relation';
 
 /** The vector namespaces and their base tables. */
 export const VECTOR_BASE_TABLES = {
@@ -48,7 +44,7 @@ const IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
  */
 export function vectorTableName(
   namespace: VectorNamespace,
-  vector: Pick<VectorConfig, 'model' | 'dimension'>,
+  vector: { model?: string; dimension: number },
 ): string {
   const base = VECTOR_BASE_TABLES[namespace];
   const model = vector.model?.trim();

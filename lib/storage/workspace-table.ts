@@ -5,9 +5,9 @@
  */
 import type { Database, Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
+import { validateWorkspace } from '../workspace.ts';
 import { dedupeLastWins, splitBatches } from './batch.ts';
 import { assertIdentifier } from './tables.ts';
-import { validateWorkspace } from './workspace.ts';
 
 /** Column expression for a JSONB column sent as JSON text. */
 export const asJsonb = (v: string) => `${v}::jsonb`;

@@ -1,4 +1,4 @@
-import { InvalidWorkspaceError } from '../errors.ts';
+import { InvalidWorkspaceError } from './errors.ts';
 
 /**
  * Workspaces partition every table (LightRAG's `workspace` column) and are always bind

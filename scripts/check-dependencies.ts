@@ -1,0 +1,101 @@
+/**
+ * The dependency rule, run by `npm run check` and by the test suite (test/dependencies.test.ts):
+ * 1. no import cycles among the modules of lib/ and functions/ (type-only imports included:
+ *    a cycle of types is still a cycle a reader has to untangle);
+ * 2. production code — functions/ and everything it imports — never reaches the developer
+ *    tools: the CLI (lib/cli), the local stack (lib/local), the queue poller, the deployment
+ *    sandbox (lib/deploy), bench/, test/ or scripts/;
+ * 3. nothing in lib/ imports functions/ except those developer tools, which run the handlers;
+ * 4. LightRAG's constants live in one leaf module (lib/lightrag-constants.ts) that imports nothing.
+ * Prints every violation and exits non-zero when there is one.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = normalize(join(dirname(fileURLToPath(import.meta.url)), '..'));
+
+const DEV_TOOLS = [/^lib\/cli\//, /^lib\/local\//, /^lib\/queue\/poller\.ts$/, /^lib\/deploy\//];
+const NEVER_IN_PRODUCTION = [...DEV_TOOLS, /^bench\//, /^test\//, /^scripts\//, /^bin\//];
+const CONSTANTS = 'lib/lightrag-constants.ts';
+
+function sources(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => relative(root, join(e.parentPath, e.name)));
+}
+
+/** Relative imports of a module (static and dynamic), as paths from the project root. */
+export function importsOf(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  const found = new Set<string>();
+  const pattern =
+    /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
+  for (const match of text.matchAll(pattern)) {
+    const spec = match[1] ?? match[2]!;
+    found.add(relative(root, join(root, dirname(file), spec)));
+  }
+  return [...found];
+}
+
+export function checkDependencies(): string[] {
+  const files = [...sources('lib'), ...sources('functions')];
+  const graph = new Map(files.map((f) => [f, importsOf(f)]));
+  const problems: string[] = [];
+
+  // 1. Cycles (depth-first search, each cycle reported once by its smallest member).
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const cycles = new Set<string>();
+  const visit = (f: string) => {
+    state.set(f, 'open');
+    stack.push(f);
+    for (const dep of graph.get(f) ?? []) {
+      if (!graph.has(dep)) continue;
+      if (state.get(dep) === 'open') {
+        const cycle = stack.slice(stack.indexOf(dep));
+        const start = cycle.indexOf([...cycle].sort()[0]!);
+        cycles.add([...cycle.slice(start), ...cycle.slice(0, start)].join(' → '));
+      } else if (!state.has(dep)) visit(dep);
+    }
+    stack.pop();
+    state.set(f, 'done');
+  };
+  for (const f of files) if (!state.has(f)) visit(f);
+  for (const c of cycles) problems.push(`import cycle: ${c} → (back to the start)`);
+
+  // 2. What production code reaches.
+  const reached = new Map<string, string>();
+  const walk = (f: string, from: string) => {
+    if (reached.has(f)) return;
+    reached.set(f, from);
+    for (const dep of graph.get(f) ?? importsOf(f)) walk(dep, f);
+  };
+  for (const f of sources('functions')) walk(f, '(handler)');
+  for (const [f, from] of reached) {
+    if (NEVER_IN_PRODUCTION.some((p) => p.test(f))) {
+      problems.push(`production code reaches a developer tool: ${from} imports ${f}`);
+    }
+  }
+
+  // 3. lib/ → functions/ only from the developer tools.
+  for (const [f, deps] of graph) {
+    if (!f.startsWith('lib/') || DEV_TOOLS.some((p) => p.test(f))) continue;
+    for (const dep of deps) {
+      if (dep.startsWith('functions/')) problems.push(`${f} imports the handler ${dep}`);
+    }
+  }
+
+  // 4. The constants module is a leaf.
+  for (const dep of graph.get(CONSTANTS) ?? []) {
+    problems.push(`${CONSTANTS} must import nothing, imports ${dep}`);
+  }
+  return problems;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const problems = checkDependencies();
+  for (const p of problems) process.stderr.write(`${p}\n`);
+  if (problems.length > 0) process.exit(1);
+  process.stdout.write('dependency rule: no cycles, production code reaches no developer tool\n');
+}
