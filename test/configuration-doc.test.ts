@@ -22,7 +22,7 @@ function variablesRead(): Set<string> {
   for (const file of files) {
     const text = read(file);
     for (const m of text.matchAll(
-      /\.\s*(?:string|integer|number|boolean|oneOf|raw|list|has)\(\s*['"]([A-Z][A-Z0-9_]+)['"]/g,
+      /\.\s*(?:string|integer|number|boolean|oneOf|raw|rawUntrimmed|list|has)\(\s*['"]([A-Z][A-Z0-9_]+)['"]/g,
     ))
       names.add(m[1]!);
     for (const m of text.matchAll(/const name = ['"]([A-Z][A-Z0-9_]+)['"]/g)) names.add(m[1]!);
