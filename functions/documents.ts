@@ -5,6 +5,7 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { parseReprocessRequest, parseSubmitRequest } from '../lib/documents/requests.ts';
 import { HttpError } from '../lib/errors.ts';
 import { cors, errorResponder } from '../lib/http/middleware.ts';
 import { intParam, parseJsonBody, resolveWorkspace } from '../lib/http/request.ts';
@@ -30,7 +31,8 @@ const ROUTES: Record<string, Route> = {
   'POST /documents': async (event) => {
     const { config, documents } = getApiRuntime();
     const body = parseJsonBody(event, config.api.maxBodyBytes);
-    return json(202, await documents.submit(body, workspaceOf(event, body)));
+    const items = parseSubmitRequest(body);
+    return json(202, await documents.submit(items, workspaceOf(event, body)));
   },
   'GET /documents': async (event) => {
     const status = event.queryStringParameters?.status;
@@ -62,7 +64,8 @@ const ROUTES: Record<string, Route> = {
   'POST /documents/reprocess': async (event) => {
     const { config, documents } = getApiRuntime();
     const body = event.body ? parseJsonBody(event, config.api.maxBodyBytes) : {};
-    return json(202, await documents.reprocess(body, workspaceOf(event, body)));
+    const ids = parseReprocessRequest(body);
+    return json(202, await documents.reprocess(ids, workspaceOf(event, body)));
   },
 };
 

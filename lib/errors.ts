@@ -140,6 +140,27 @@ export class DocumentNotFoundError extends LightRagError {
   }
 }
 
+/** A document that a worker is processing (or LightRAG is parsing / analyzing) cannot be deleted now. */
+export class DocumentBusyError extends LightRagError {
+  constructor(docId: string, status: string) {
+    super(
+      'DOCUMENT_BUSY',
+      `Document ${docId} is being processed (${status}); delete it once it is processed or failed.`,
+      { docId, status },
+    );
+  }
+}
+
+/** Submitting or reprocessing needs the ingest queue, and none is configured. */
+export class QueueNotConfiguredError extends LightRagError {
+  constructor() {
+    super(
+      'QUEUE_NOT_CONFIGURED',
+      'No ingest queue is configured; set INGEST_QUEUE_URL (npm start sets it for the local stack).',
+    );
+  }
+}
+
 /**
  * Other containers kept changing the entities a graph write was planned from, through every
  * bounded re-plan. Retryable: a later delivery replans from cached LLM replies.

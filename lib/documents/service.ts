@@ -1,21 +1,24 @@
 /**
- * The documents API: submit (store as `pending`, then enqueue by id), read, list, count,
- * delete and reprocess. Shared by the HTTP function and the CLI.
+ * The documents use cases: submit (store as `pending`, then enqueue by id), read, list, count,
+ * delete and reprocess. Bodies are parsed before (lib/documents/requests.ts); failures are
+ * domain errors that lib/http maps to statuses.
  */
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
-import { DocumentNotFoundError, HttpError, ValidationError } from '../errors.ts';
+import {
+  DocumentBusyError,
+  DocumentNotFoundError,
+  QueueNotConfiguredError,
+  ValidationError,
+} from '../errors.ts';
 import { applyPlan } from '../graph/apply-plan.ts';
 import { applyRemoval, planRemoval } from '../graph/rebuild.ts';
 import { validateIngestMessage } from '../ingest/message.ts';
-import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import type { DuplicateKind } from '../pipeline/identity.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
 import type { EnqueueResult, IngestQueueClient } from '../queue/enqueue.ts';
 import type { DocStatus, PageRequest, StoredDocStatus } from '../storage/doc-status.ts';
-
-export const MAX_DOCUMENTS_PER_REQUEST = 100;
 
 export interface SubmittedDocument {
   docId?: string;
@@ -44,15 +47,14 @@ export class DocumentService {
   }
 
   /**
-   * Body: `{ "content", "filePath"?, "metadata"? }` or `{ "documents": [ … ] }` (at most 100).
-   * Each document is stored with status `pending`, then its id is sent to the ingest queue.
+   * Stores each document (see {@link parseSubmitRequest}) with status `pending`, then sends its
+   * id to the ingest queue. An invalid item fails alone; all invalid is a ValidationError.
    */
   async submit(
-    body: unknown,
+    items: readonly Record<string, unknown>[],
     workspace: string,
   ): Promise<{ trackId: string; documents: SubmittedDocument[] }> {
     const queue = this.#requireQueue();
-    const items = documentsOf(body);
     const trackId = generateTrackId('insert');
     const documents: SubmittedDocument[] = [];
     const references: Array<{
@@ -176,28 +178,17 @@ export class DocumentService {
 
   /** Failed documents (all of them, or the given ids) back to `pending` and onto the queue. */
   async reprocess(
-    body: unknown,
+    ids: readonly string[] | undefined,
     workspace: string,
   ): Promise<{ trackId: string; documents: SubmittedDocument[] }> {
     const queue = this.#requireQueue();
-    const ids = (body as { docIds?: unknown } | null)?.docIds;
-    if (
-      ids !== undefined &&
-      (!Array.isArray(ids) || ids.length > 1000 || !ids.every((id) => typeof id === 'string'))
-    ) {
-      throw new ValidationError('"docIds" must be an array of at most 1000 document ids.', {
-        field: 'docIds',
-      });
-    }
     const s = await this.#pipeline.storages(workspace);
     const candidates =
       ids === undefined
         ? await s.docStatus.getDocsByStatus('failed')
-        : (await s.docStatus.getByIds(ids as string[])).filter((d) => d !== null);
+        : (await s.docStatus.getByIds(ids)).filter((d) => d !== null);
     const missing =
-      ids === undefined
-        ? []
-        : (ids as string[]).filter((id) => !candidates.some((c) => c.id === id));
+      ids === undefined ? [] : ids.filter((id) => !candidates.some((c) => c.id === id));
     const failed = candidates.filter((d) => d.status === 'failed');
     const trackId = generateTrackId('reprocess');
     if (failed.length > 0) {
@@ -245,57 +236,14 @@ export class DocumentService {
   }
 
   #requireQueue(): IngestQueueClient {
-    if (!this.#queue) {
-      throw new HttpError(
-        503,
-        'QUEUE_NOT_CONFIGURED',
-        'No ingest queue is configured; set INGEST_QUEUE_URL.',
-      );
-    }
+    if (!this.#queue) throw new QueueNotConfiguredError();
     return this.#queue;
   }
-}
-
-const ENVELOPE_FIELDS = new Set(['documents', 'workspace']);
-
-function documentsOf(body: unknown): Array<Record<string, unknown>> {
-  const b = requireJsonObject(
-    body,
-    'The body must be a document {"content": …} or {"documents": [ … ]}.',
-  );
-  if (b.documents === undefined) {
-    const { workspace: _ignored, ...document } = b;
-    return [document];
-  }
-  refuseUnknownFields(b, ENVELOPE_FIELDS, 'Unknown field(s) next to "documents":');
-  if (
-    !Array.isArray(b.documents) ||
-    b.documents.length === 0 ||
-    b.documents.length > MAX_DOCUMENTS_PER_REQUEST
-  ) {
-    throw new ValidationError(
-      `"documents" must be an array of 1-${MAX_DOCUMENTS_PER_REQUEST} documents.`,
-      { field: 'documents' },
-    );
-  }
-  return b.documents.map((d, i) => {
-    if (d === null || typeof d !== 'object' || Array.isArray(d)) {
-      throw new ValidationError(`"documents[${i}]" must be an object with "content".`, {
-        field: 'documents',
-      });
-    }
-    return d as Record<string, unknown>;
-  });
 }
 
 /** The ingest function (or a LightRAG worker: parsing, analyzing) would write its chunks back. */
 function refuseBusy(docId: string, current: { status: string } | null): void {
   if (current && ['parsing', 'analyzing', 'processing'].includes(current.status)) {
-    throw new HttpError(
-      409,
-      'DOCUMENT_BUSY',
-      `Document ${docId} is being processed (${current.status}); delete it once it is processed or failed.`,
-      { docId },
-    );
+    throw new DocumentBusyError(docId, current.status);
   }
 }

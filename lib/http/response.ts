@@ -7,6 +7,7 @@ import {
   ConfigError,
   DatabaseUnavailableError,
   DimensionMismatchError,
+  DocumentBusyError,
   DocumentNotFoundError,
   GraphContendedError,
   HttpError,
@@ -14,6 +15,7 @@ import {
   LightRagError,
   LlmNotConfiguredError,
   ProviderError,
+  QueueNotConfiguredError,
   ValidationError,
 } from '../errors.ts';
 
@@ -44,7 +46,13 @@ export function statusFor(err: unknown): number {
   if (err instanceof ValidationError || err instanceof InvalidWorkspaceError) return 400;
   if (err instanceof DocumentNotFoundError) return 404;
   if (err instanceof DimensionMismatchError || err instanceof LlmNotConfiguredError) return 422;
-  if (err instanceof DatabaseUnavailableError || err instanceof GraphContendedError) return 503;
+  if (err instanceof DocumentBusyError) return 409;
+  if (
+    err instanceof DatabaseUnavailableError ||
+    err instanceof GraphContendedError ||
+    err instanceof QueueNotConfiguredError
+  )
+    return 503;
   if (err instanceof ProviderError) return err.retryable ? 503 : 502;
   return 500;
 }

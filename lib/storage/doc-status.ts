@@ -141,6 +141,18 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
     return this.upsertRecords(records, COLUMNS, { tx, updateTimestamp: null });
   }
 
+  /**
+   * A document's status, its row locked until the transaction ends (`FOR UPDATE`): a writer of
+   * the same document waits. Null when there is no row.
+   */
+  async lockStatus(id: string, tx: Queryable): Promise<{ status: DocStatus } | null> {
+    const { rows } = await tx.query<{ status: DocStatus }>(
+      `SELECT status FROM ${this.table} WHERE workspace = $1 AND id = $2 FOR UPDATE`,
+      [this.workspace, id],
+    );
+    return rows[0] ?? null;
+  }
+
   /** Number of documents per status; every status is present, zero when none. */
   async getStatusCounts(): Promise<Record<DocStatus, number>> {
     const { rows } = await this.db.query<{ status: string; n: number }>(

@@ -225,6 +225,16 @@ export class LlmCacheStorage extends KvStorage<LlmCacheEntry> {
     };
   }
 
+  /** Deletes the entries made from these chunks (extraction replies); returns how many went. */
+  async deleteByChunkIds(chunkIds: readonly string[], tx?: Queryable): Promise<number> {
+    if (chunkIds.length === 0) return 0;
+    const { rowCount } = await (tx ?? this.db).query(
+      `DELETE FROM ${this.table} WHERE workspace = $1 AND chunk_id = ANY($2::text[])`,
+      [this.workspace, chunkIds],
+    );
+    return rowCount;
+  }
+
   protected validate(record: LlmCacheEntry): void {
     requireString(record, 'return');
     optionalString(record, 'original_prompt');
