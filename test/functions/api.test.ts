@@ -417,6 +417,9 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     assert.equal(failed.json.status, 'failed');
     assert.match(failed.json.error_msg, /rejected input/);
     provider.outage = undefined;
+    const typo = await docs('POST /documents/reprocess', { body: { docIDs: [id] } });
+    assert.equal(typo.statusCode, 400, 'a misspelt field is refused, not read as "all failed"');
+    assert.match(typo.json.error.message, /docIDs/);
     const res = await docs('POST /documents/reprocess', {
       body: { docIds: [id, 'doc-unknown', ids[0]!] },
     });
