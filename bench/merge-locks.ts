@@ -88,7 +88,7 @@ export async function mergeLockTime(documents: number, llmLatencyMs: number) {
           await db.withTransaction(async (tx) => {
             await lockEntities(tx, s.workspace, names);
             locked = performance.now();
-            await merger.write(tx, s, await merger.plan(s, groups));
+            await merger.write(s.in(tx), await merger.plan(s, groups));
           });
         } else {
           const plan = await merger.plan(s, groups);

@@ -147,30 +147,17 @@ export class DocumentService {
     return applyPlan(this.#db, plan, {
       apply: async (tx, planned) => {
         await lockDocument(tx, s.workspace, docId);
-        const current = await tx.query<{ status: string }>(
-          `SELECT status FROM ${s.docStatus.table} WHERE workspace = $1 AND id = $2 FOR UPDATE`,
-          [s.workspace, docId],
-        );
-        refuseBusy(docId, current.rows[0] ?? null);
+        const t = s.in(tx);
+        refuseBusy(docId, await t.docStatus.lockStatus(docId));
         const graph = await applyRemoval(tx, s, planned, merger);
-        const status = await tx.query(
-          `DELETE FROM ${s.docStatus.table} WHERE workspace = $1 AND id = $2`,
-          [s.workspace, docId],
-        );
-        const full = await tx.query(
-          `DELETE FROM ${s.fullDocs.table} WHERE workspace = $1 AND id = $2`,
-          [s.workspace, docId],
-        );
-        if (status.rowCount === 0 && full.rowCount === 0)
-          throw new DocumentNotFoundError(docId, s.workspace);
-        const cache = await tx.query(
-          `DELETE FROM ${s.llmCache.table} WHERE workspace = $1 AND chunk_id IN
-               (SELECT id FROM ${s.textChunks.table} WHERE workspace = $1 AND full_doc_id = $2)`,
-          [s.workspace, docId],
-        );
-        const chunks = await s.textChunks.deleteByDocId(docId, tx);
-        const vectors = await s.chunksVdb.deleteByDocId(docId, tx);
-        return { docId, deleted: { chunks, vectors, cacheEntries: cache.rowCount }, graph };
+        const status = await t.docStatus.delete([docId]);
+        const full = await t.fullDocs.delete([docId]);
+        if (status === 0 && full === 0) throw new DocumentNotFoundError(docId, s.workspace);
+        // The plan's chunk ids are current: applyRemoval re-checked them under the lock.
+        const cacheEntries = await t.llmCache.deleteByChunkIds(planned.chunkIds);
+        const chunks = await t.textChunks.deleteByDocId(docId);
+        const vectors = await t.chunksVdb.deleteByDocId(docId);
+        return { docId, deleted: { chunks, vectors, cacheEntries }, graph };
       },
       replan: (previous) => planRemoval(s, docId, merger, { ...options, previous }),
     });

@@ -2,9 +2,7 @@
  * LLM calls through LIGHTRAG_LLM_CACHE, under LightRAG 1.5's keys (lib/llm/cache-keys.ts) so a
  * workspace shared with LightRAG answers a call either side made before. A hit costs one indexed
  * read; a reply the caller calls incomplete is used but not cached.
- * Inside a transaction pass it as `tx`: a second pooled connection could deadlock a pool of one.
  */
-import type { Queryable } from '../db/database.ts';
 import { cachedPromptText, keywordsCacheKey, promptCacheKey } from '../llm/cache-keys.ts';
 import type { ChatMessage, CompletionOptions, Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
@@ -57,28 +55,27 @@ export async function completeWithCache(
   cache: LlmCacheStorage,
   call: CachedCall,
   logger?: Logger,
-  tx?: Queryable,
 ): Promise<CachedReply> {
+  // Never inside a write transaction: the LLM call would hold its locks, and the cached reply
+  // would roll back with it.
+  if (cache.inTransaction) throw new TypeError('completeWithCache runs outside transactions.');
   const key = llmCacheKey(call, llm);
-  const hit = call.bypassCache ? null : await cache.getById(key, tx);
+  const hit = call.bypassCache ? null : await cache.getById(key);
   if (hit) return { key, reply: hit.return, cached: true };
   const reply = await llm.complete(call.messages, call.options);
   if (!call.bypassCache && (call.cacheable?.(reply) ?? true)) {
     await cache
-      .upsert(
-        [
-          {
-            id: key,
-            return: reply,
-            // What LightRAG records: the hashed prompt, or the question for keywords.
-            original_prompt: call.keywords?.query ?? cachedPromptText(call.messages),
-            cache_type: call.cacheType,
-            chunk_id: call.chunkId ?? null,
-            ...(call.keywords ? { queryparam: { mode: call.keywords.mode } } : {}),
-          },
-        ],
-        tx,
-      )
+      .upsert([
+        {
+          id: key,
+          return: reply,
+          // What LightRAG records: the hashed prompt, or the question for keywords.
+          original_prompt: call.keywords?.query ?? cachedPromptText(call.messages),
+          cache_type: call.cacheType,
+          chunk_id: call.chunkId ?? null,
+          ...(call.keywords ? { queryparam: { mode: call.keywords.mode } } : {}),
+        },
+      ])
       .catch((err: unknown) => logger?.warn('could not cache an LLM reply', errorFields(err)));
   }
   return { key, reply, cached: false };

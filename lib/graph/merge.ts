@@ -172,7 +172,8 @@ export class GraphMerger {
     const names = [...new Set([...groups.entities.keys(), ...relations.flatMap((r) => r.pair)])];
     const pairs = relations.map((r) => r.pair);
     // A rebuild recomputes from its records alone: what is stored is not read.
-    const state = rebuild ? emptyState() : await readGraphState(s.graph.db, s, names, pairs);
+    if (s.inTransaction) throw new TypeError('Plan outside transactions: it calls the LLM.');
+    const state = rebuild ? emptyState() : await readGraphState(s, names, pairs);
     const points = rebuild ? startingPoints(state, [], []) : startingPoints(state, names, pairs);
     const wanted = (key: string) => !options.only || options.only.has(key);
     const entities = rebuild ? new Map(groups.entities) : withRelationEnds(groups, state.nodes);
@@ -263,13 +264,14 @@ export class GraphMerger {
    */
   async tryWrite(tx: Queryable, s: Storages, plan: MergePlan): Promise<Set<string>> {
     await lockEntities(tx, s.workspace, plan.points.names);
-    const changed = await changedSince(tx, s, plan.points);
-    if (changed.size === 0) await this.write(tx, s, plan);
+    const t = s.in(tx);
+    const changed = await changedSince(t, plan.points);
+    if (changed.size === 0) await this.write(t, plan);
     return changed;
   }
 
   /** Records a document's anchors (FULL_ENTITIES / FULL_RELATIONS) for a later deletion. */
-  async writeAnchors(tx: Queryable, s: Storages, docId: string, groups: RecordGroups) {
+  async writeAnchors(t: Storages, docId: string, groups: RecordGroups) {
     const names = [
       ...new Set([
         ...groups.entities.keys(),
@@ -277,27 +279,26 @@ export class GraphMerger {
       ]),
     ];
     const pairs = [...groups.relations.values()].map((r) => r.pair);
-    await s.fullEntities.upsert([{ id: docId, entity_names: names }], tx);
-    await s.fullRelations.upsert([{ id: docId, relation_pairs: pairs }], tx);
+    await t.fullEntities.upsert([{ id: docId, entity_names: names }]);
+    await t.fullRelations.upsert([{ id: docId, relation_pairs: pairs }]);
   }
 
-  /** Writes a plan's nodes, edges, tracking rows and vector rows (the caller holds the locks). */
-  async write(tx: Queryable, s: Storages, plan: Pick<MergePlan, 'nodes' | 'edges'>): Promise<void> {
+  /**
+   * Writes a plan's nodes, edges, tracking rows and vector rows through `t = storages.in(tx)`
+   * (the caller holds the entity locks).
+   */
+  async write(t: Storages, plan: Pick<MergePlan, 'nodes' | 'edges'>): Promise<void> {
+    if (!t.inTransaction) throw new TypeError('GraphMerger.write needs storages.in(tx).');
     const { nodes, edges } = plan;
-    await s.graph.upsertNodes(nodes, tx);
-    await s.graph.upsertEdges(
+    await t.graph.upsertNodes(nodes);
+    await t.graph.upsertEdges(
       edges.map((e) => ({ source: e.pair[0], target: e.pair[1], properties: e.properties })),
-      tx,
     );
-    await s.entityChunks.upsert(
-      nodes.map((n) => ({ id: n.id, chunk_ids: n.chunkIds })),
-      tx,
-    );
-    await s.relationChunks.upsert(
+    await t.entityChunks.upsert(nodes.map((n) => ({ id: n.id, chunk_ids: n.chunkIds })));
+    await t.relationChunks.upsert(
       edges.map((e) => ({ id: relationChunkKey(...e.pair), chunk_ids: e.chunkIds })),
-      tx,
     );
-    await s.entitiesVdb.upsert(
+    await t.entitiesVdb.upsert(
       nodes.map((n) => ({
         id: entityVectorId(n.id),
         entity_name: n.id,
@@ -306,14 +307,10 @@ export class GraphMerger {
         file_path: String(n.properties.file_path),
         vector: n.vector,
       })),
-      tx,
     );
     // LightRAG deletes both directions' ids before writing the canonical one.
-    await s.relationshipsVdb.delete(
-      edges.map((e) => relationVectorIds(...e.pair).reverse),
-      tx,
-    );
-    await s.relationshipsVdb.upsert(
+    await t.relationshipsVdb.delete(edges.map((e) => relationVectorIds(...e.pair).reverse));
+    await t.relationshipsVdb.upsert(
       edges.map((e) => ({
         id: relationVectorId(...e.pair),
         src_id: e.pair[0],
@@ -323,7 +320,6 @@ export class GraphMerger {
         file_path: String(e.properties.file_path),
         vector: e.vector,
       })),
-      tx,
     );
   }
 }

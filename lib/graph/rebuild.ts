@@ -57,15 +57,14 @@ function remainingSupport(
 
 /** Rebuilds a chunk's extraction from the cache entries its `llm_cache_list` names. */
 async function cachedExtractions(
-  q: Queryable,
   s: Storages,
   chunkIds: readonly string[],
   json: boolean,
 ): Promise<ChunkExtraction[]> {
   if (chunkIds.length === 0) return [];
-  const chunks = (await s.textChunks.getByIds(chunkIds, q)).filter((c) => c !== null);
+  const chunks = (await s.textChunks.getByIds(chunkIds)).filter((c) => c !== null);
   const keys = chunks.flatMap((c) => c.llm_cache_list ?? []);
-  const entries = keys.length > 0 ? await s.llmCache.getByIds(keys, q) : [];
+  const entries = keys.length > 0 ? await s.llmCache.getByIds(keys) : [];
   const replyOf = new Map(entries.filter((e) => e !== null).map((e) => [e.id, e.return]));
   return chunks.map((c) => {
     const replies = (c.llm_cache_list ?? []).flatMap((k) =>
@@ -90,14 +89,13 @@ export interface Stale {
  * rebuild from, so they keep their description and only lose the deleted document's chunk ids.
  */
 async function keepWithoutCache(
-  tx: Queryable,
-  s: Storages,
+  t: Storages,
   stale: Stale,
   nodes: Map<string, GraphProperties>,
   edges: Map<string, GraphProperties>,
   config: Pick<GraphConfig, 'maxSourceIdsPerEntity' | 'maxSourceIdsPerRelation'>,
 ): Promise<void> {
-  await s.graph.upsertNodes(
+  await t.graph.upsertNodes(
     stale.nodes.map(({ id, remaining }) => ({
       id,
       properties: {
@@ -105,9 +103,8 @@ async function keepWithoutCache(
         source_id: remaining.slice(0, config.maxSourceIdsPerEntity).join(GRAPH_FIELD_SEP),
       },
     })),
-    tx,
   );
-  await s.graph.upsertEdges(
+  await t.graph.upsertEdges(
     stale.edges.map(({ pair, remaining }) => ({
       source: pair[0],
       target: pair[1],
@@ -116,18 +113,15 @@ async function keepWithoutCache(
         source_id: remaining.slice(0, config.maxSourceIdsPerRelation).join(GRAPH_FIELD_SEP),
       },
     })),
-    tx,
   );
-  await s.entityChunks.upsert(
+  await t.entityChunks.upsert(
     stale.nodes.map(({ id, remaining }) => ({ id, chunk_ids: remaining })),
-    tx,
   );
-  await s.relationChunks.upsert(
+  await t.relationChunks.upsert(
     stale.edges.map(({ pair, remaining }) => ({
       id: relationChunkKey(...pair),
       chunk_ids: remaining,
     })),
-    tx,
   );
 }
 
@@ -146,10 +140,10 @@ export interface RemovalPlan {
   rebuilt: MergePlan;
 }
 
-async function documentBasis(q: Queryable, s: Storages, docId: string) {
-  const chunkIds = await s.textChunks.idsOfDocument(docId, q);
-  const [anchors] = await s.fullEntities.getByIds([docId], q);
-  const [relationAnchors] = await s.fullRelations.getByIds([docId], q);
+async function documentBasis(s: Storages, docId: string) {
+  const chunkIds = await s.textChunks.idsOfDocument(docId);
+  const [anchors] = await s.fullEntities.getByIds([docId]);
+  const [relationAnchors] = await s.fullRelations.getByIds([docId]);
   const names = anchors?.entity_names ?? [];
   const pairs = (relationAnchors?.relation_pairs ?? []) as EdgePair[];
   return { chunkIds, names, pairs, basis: md5(JSON.stringify([chunkIds, names, pairs])) };
@@ -166,9 +160,8 @@ export async function planRemoval(
   merger: GraphMerger,
   options: { json: boolean; previous?: RemovalPlan },
 ): Promise<RemovalPlan> {
-  const db = s.graph.db;
-  const { chunkIds, names, pairs, basis } = await documentBasis(db, s, docId);
-  const state = await readGraphState(db, s, names, pairs);
+  const { chunkIds, names, pairs, basis } = await documentBasis(s, docId);
+  const state = await readGraphState(s, names, pairs);
   const points = startingPoints(state, names, pairs);
   const removed = new Set(chunkIds);
   const deleteEntities: string[] = [];
@@ -196,7 +189,7 @@ export async function planRemoval(
     ...[...rebuildEntities.values()].flat(),
     ...[...rebuildRelations.values()].flatMap((r) => r.remaining),
   ]);
-  const all = groupExtractions(await cachedExtractions(db, s, [...supporting], options.json));
+  const all = groupExtractions(await cachedExtractions(s, [...supporting], options.json));
   const groups: RecordGroups = { entities: new Map(), relations: new Map() };
   const stale: Stale = { nodes: [], edges: [] };
   // An entity now named only by relations becomes UNKNOWN, described by them, as at ingest.
@@ -242,32 +235,29 @@ export async function applyRemoval(
   plan: RemovalPlan,
   merger: GraphMerger,
 ): Promise<GraphRemoval> {
-  const now = await documentBasis(tx, s, plan.docId);
+  const t = s.in(tx);
+  const now = await documentBasis(t, plan.docId);
   if (now.basis !== plan.basis) requireUnchanged(new Set([`d:${plan.docId}`]));
   await lockEntities(tx, s.workspace, [...plan.points.names, ...plan.points.pairs.flat()]);
-  requireUnchanged(await changedSince(tx, s, plan.points));
+  requireUnchanged(await changedSince(t, plan.points));
 
   // The anchors go whatever follows (empty ones too: a document whose extraction found nothing).
-  await s.fullEntities.delete([plan.docId], tx);
-  await s.fullRelations.delete([plan.docId], tx);
+  await t.fullEntities.delete([plan.docId]);
+  await t.fullRelations.delete([plan.docId]);
   const { deleteEntities, deleteRelations } = plan;
   // Deleting a node takes its edges (cascade); their vectors and tracking rows go with them.
-  const doomedEdges = [...(await s.graph.getNodesEdgesBatch(deleteEntities, tx)).values()].flat();
+  const doomedEdges = [...(await t.graph.getNodesEdgesBatch(deleteEntities)).values()].flat();
   const allDeletedEdges = [...deleteRelations, ...doomedEdges];
-  await s.graph.removeEdges(deleteRelations, tx);
-  await s.graph.removeNodes(deleteEntities, tx);
-  await s.entitiesVdb.delete(deleteEntities.map(entityVectorId), tx);
-  await s.entityChunks.delete(deleteEntities, tx);
-  await s.relationshipsVdb.delete(
+  await t.graph.removeEdges(deleteRelations);
+  await t.graph.removeNodes(deleteEntities);
+  await t.entitiesVdb.delete(deleteEntities.map(entityVectorId));
+  await t.entityChunks.delete(deleteEntities);
+  await t.relationshipsVdb.delete(
     allDeletedEdges.flatMap(([a, b]) => Object.values(relationVectorIds(a, b))),
-    tx,
   );
-  await s.relationChunks.delete(
-    allDeletedEdges.map(([a, b]) => relationChunkKey(a, b)),
-    tx,
-  );
-  await keepWithoutCache(tx, s, plan.stale, plan.state.nodes, plan.state.edges, merger.config);
-  await merger.write(tx, s, plan.rebuilt);
+  await t.relationChunks.delete(allDeletedEdges.map(([a, b]) => relationChunkKey(a, b)));
+  await keepWithoutCache(t, plan.stale, plan.state.nodes, plan.state.edges, merger.config);
+  await merger.write(t, plan.rebuilt);
   return {
     entitiesDeleted: deleteEntities.length,
     entitiesRebuilt: plan.rebuilt.nodes.length,

@@ -5,7 +5,6 @@
  * — a hash of its stored properties and tracked chunk ids — and the apply step re-reads them
  * under the entity locks: an element that changed is planned again instead of overwriting.
  */
-import type { Queryable } from '../db/database.ts';
 import { edgeKey, type GraphProperties } from '../storage/graph.ts';
 import { type ChunkTrackingRecord, relationChunkKey } from '../storage/graph-kv.ts';
 import type { Storages } from '../storage/index.ts';
@@ -34,21 +33,18 @@ export interface StartingPoints {
   bases: Map<string, string>;
 }
 
+/** Reads through `s` — the pool, or a transaction when `s` came from `storages.in(tx)`. */
 export async function readGraphState(
-  q: Queryable,
   s: Storages,
   names: readonly string[],
   pairs: readonly EdgePair[],
 ): Promise<StoredGraphState> {
   // One after the other: a transaction's statements share one connection.
   return {
-    nodes: await s.graph.getNodesBatch(names, q),
-    edges: await s.graph.getEdgesBatch(pairs, q),
-    entityChunks: await s.entityChunks.getMapIn(names, q),
-    relationChunks: await s.relationChunks.getMapIn(
-      pairs.map((p) => relationChunkKey(...p)),
-      q,
-    ),
+    nodes: await s.graph.getNodesBatch(names),
+    edges: await s.graph.getEdgesBatch(pairs),
+    entityChunks: await s.entityChunks.getMapIn(names),
+    relationChunks: await s.relationChunks.getMapIn(pairs.map((p) => relationChunkKey(...p))),
   };
 }
 
@@ -80,16 +76,13 @@ export function startingPoints(
 }
 
 /**
- * The element keys whose stored state differs from `points`. Call it under the entity locks of
- * `points.names`: then nothing changes between this read and the writes that follow.
+ * The element keys whose stored state differs from `points`. Call it with `storages.in(tx)`
+ * under the entity locks of `points.names`: then nothing changes between this read and the
+ * writes that follow.
  */
-export async function changedSince(
-  tx: Queryable,
-  s: Storages,
-  points: StartingPoints,
-): Promise<Set<string>> {
+export async function changedSince(t: Storages, points: StartingPoints): Promise<Set<string>> {
   const now = startingPoints(
-    await readGraphState(tx, s, points.names, points.pairs),
+    await readGraphState(t, points.names, points.pairs),
     points.names,
     points.pairs,
   );

@@ -6,7 +6,6 @@
  * original is untouched. A redelivery of the same text (same id, same content) is not a duplicate:
  * the queue's retries must finish it.
  */
-import type { Queryable } from '../db/database.ts';
 import {
   documentIdFor,
   duplicateId,
@@ -35,14 +34,13 @@ export async function identify(
   content: string,
   givenPath: string | null | undefined,
   rules: IdRules,
-  q?: Queryable,
 ): Promise<Identity> {
   const docId = documentIdFor(content, givenPath, rules);
   const filePath = storedFilePath(givenPath, rules);
-  if (rules === '1.4') return { docId, filePath, existing: await s.docStatus.getById(docId, q) };
+  if (rules === '1.4') return { docId, filePath, existing: await s.docStatus.getById(docId) };
   const hash = md5(content);
   const named = hasFileName(givenPath);
-  const found = await s.docStatus.findIdentity(docId, named ? filePath : null, hash, q);
+  const found = await s.docStatus.findIdentity(docId, named ? filePath : null, hash);
   const identity: Identity = { docId, filePath, existing: found.self };
   if (found.self) {
     // Same name, other content: LightRAG keeps the first and records the second as a duplicate.

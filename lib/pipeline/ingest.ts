@@ -133,14 +133,13 @@ export class IngestPipeline {
     if (existing?.status === 'processed') return { docId, duplicate: true };
     const withPath = { ...input, filePath: identity.filePath };
     await this.#db.withTransaction(async (tx) => {
-      await s.fullDocs.upsert(
-        [{ id: docId, content, file_path: identity.filePath, meta: input.metadata ?? null }],
-        tx,
-      );
-      await s.docStatus.upsert(
-        [this.#status(docId, content, withPath, existing, { status: 'pending' })],
-        tx,
-      );
+      const t = s.in(tx);
+      await t.fullDocs.upsert([
+        { id: docId, content, file_path: identity.filePath, meta: input.metadata ?? null },
+      ]);
+      await t.docStatus.upsert([
+        this.#status(docId, content, withPath, existing, { status: 'pending' }),
+      ]);
     });
     return { docId, duplicate: false };
   }
@@ -184,16 +183,15 @@ export class IngestPipeline {
     }
     const withPath = { ...input, filePath };
     await this.#db.withTransaction(async (tx) => {
+      const t = s.in(tx);
       if (inline) {
-        await s.fullDocs.upsert(
-          [{ id: docId, content, file_path: filePath, meta: input.metadata ?? null }],
-          tx,
-        );
+        await t.fullDocs.upsert([
+          { id: docId, content, file_path: filePath, meta: input.metadata ?? null },
+        ]);
       }
-      await s.docStatus.upsert(
-        [this.#status(docId, content, withPath, existing, { status: 'processing' })],
-        tx,
-      );
+      await t.docStatus.upsert([
+        this.#status(docId, content, withPath, existing, { status: 'processing' }),
+      ]);
     });
     try {
       const rules = this.#config.ingest.idRules;
@@ -217,33 +215,28 @@ export class IngestPipeline {
           apply: async (tx, planned) => {
             // One writer per document: two deliveries of the same message cannot interleave.
             await lockDocument(tx, s.workspace, docId);
+            const t = s.in(tx);
             if (planned) {
               requireUnchanged(await merger.tryWrite(tx, s, planned));
-              await merger.writeAnchors(tx, s, docId, planned.groups);
+              await merger.writeAnchors(t, docId, planned.groups);
             }
-            await s.textChunks.deleteByDocId(docId, tx);
-            await s.chunksVdb.deleteByDocId(docId, tx);
+            await t.textChunks.deleteByDocId(docId);
+            await t.chunksVdb.deleteByDocId(docId);
             const rows = chunks.map((c, i) => ({
               ...c,
               full_doc_id: docId,
               file_path: filePath,
               llm_cache_list: extractions?.[i]?.cacheKeys ?? [],
             }));
-            await s.textChunks.upsert(rows, tx);
-            await s.chunksVdb.upsert(
-              rows.map((r, i) => ({ ...r, vector: vectors[i]! })),
-              tx,
-            );
-            await s.docStatus.upsert(
-              [
-                this.#status(docId, content, withPath, existing, {
-                  status: 'processed',
-                  chunks_count: chunks.length,
-                  chunks_list: chunks.map((c) => c.id),
-                }),
-              ],
-              tx,
-            );
+            await t.textChunks.upsert(rows);
+            await t.chunksVdb.upsert(rows.map((r, i) => ({ ...r, vector: vectors[i]! })));
+            await t.docStatus.upsert([
+              this.#status(docId, content, withPath, existing, {
+                status: 'processed',
+                chunks_count: chunks.length,
+                chunks_list: chunks.map((c) => c.id),
+              }),
+            ]);
           },
           replan: (previous, changed, round) =>
             merger.plan(s, previous!.groups, { previous, only: changed, cacheOnly: round > 1 }),

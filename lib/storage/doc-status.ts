@@ -136,17 +136,21 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
   }
 
   /** Inserts or updates statuses by id. `created_at` of an existing row is kept. */
-  async upsert(records: readonly DocStatusRecord[], tx?: Queryable): Promise<number> {
+  async upsert(records: readonly DocStatusRecord[]): Promise<number> {
     for (const record of records) validateStatus(record);
-    return this.upsertRecords(records, COLUMNS, { tx, updateTimestamp: null });
+    return this.upsertRecords(records, COLUMNS, { updateTimestamp: null });
   }
 
   /**
    * A document's status, its row locked until the transaction ends (`FOR UPDATE`): a writer of
    * the same document waits. Null when there is no row.
    */
-  async lockStatus(id: string, tx: Queryable): Promise<{ status: DocStatus } | null> {
-    const { rows } = await tx.query<{ status: DocStatus }>(
+  async lockStatus(id: string): Promise<{ status: DocStatus } | null> {
+    if (!this.inTransaction)
+      throw new TypeError(
+        'lockStatus needs storages.in(tx): a lock ends with its statement otherwise.',
+      );
+    const { rows } = await this.q.query<{ status: DocStatus }>(
       `SELECT status FROM ${this.table} WHERE workspace = $1 AND id = $2 FOR UPDATE`,
       [this.workspace, id],
     );
@@ -155,7 +159,7 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
 
   /** Number of documents per status; every status is present, zero when none. */
   async getStatusCounts(): Promise<Record<DocStatus, number>> {
-    const { rows } = await this.db.query<{ status: string; n: number }>(
+    const { rows } = await this.q.query<{ status: string; n: number }>(
       `SELECT status, count(*)::int AS n FROM ${this.table} WHERE workspace = $1 GROUP BY status`,
       [this.workspace],
     );
@@ -184,9 +188,8 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
     id: string,
     filePath: string | null,
     contentHash: string,
-    q: Queryable = this.db,
   ): Promise<{ self: StoredDocStatus | null; other: StoredDocStatus | null; sameName: boolean }> {
-    const { rows } = await q.query(
+    const { rows } = await this.q.query(
       `SELECT ${this.selectList}, id = $2 AS is_self, COALESCE(file_path = $3, false) AS same_name
          FROM ${this.table}
         WHERE workspace = $1 AND (id = $2 OR ((file_path = $3 OR content_hash = $4)
@@ -219,7 +222,7 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
     if (status !== null) assertStatus(status);
     const filter = status === null ? '' : 'AND status = $2';
     const params: unknown[] = status === null ? [this.workspace] : [this.workspace, status];
-    const { rows } = await this.db.query(
+    const { rows } = await this.q.query(
       `SELECT ${this.selectList}, count(*) OVER ()::int AS total FROM ${this.table}
         WHERE workspace = $1 ${filter}
         ORDER BY ${sortField} ${direction}, id ${direction}
@@ -228,7 +231,7 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
     );
     let total = (rows[0]?.total as number | undefined) ?? 0;
     if (rows.length === 0 && page > 1) {
-      const counted = await this.db.query<{ n: number }>(
+      const counted = await this.q.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ${this.table} WHERE workspace = $1 ${filter}`,
         params,
       );
@@ -238,7 +241,7 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
   }
 
   async #select(where: string, params: unknown[]): Promise<StoredDocStatus[]> {
-    const { rows } = await this.db.query(
+    const { rows } = await this.q.query(
       `SELECT ${this.selectList} FROM ${this.table} WHERE workspace = $1 AND ${where}`,
       [this.workspace, ...params],
     );

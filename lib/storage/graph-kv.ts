@@ -74,10 +74,10 @@ abstract class ListStorage<T extends { id: string }> extends KvStorage<T> {
     requireList(record, this.field, (record as Record<string, unknown>)[this.field]);
   }
 
-  /** Reads by id inside a caller's transaction (sees its uncommitted writes). */
-  async getMapIn(ids: readonly string[], tx: Queryable): Promise<Map<string, T>> {
+  /** Rows by id, as a map (inside `storages.in(tx)`, it sees the transaction's writes). */
+  async getMapIn(ids: readonly string[]): Promise<Map<string, T>> {
     if (ids.length === 0) return new Map();
-    const { rows } = await tx.query(
+    const { rows } = await this.q.query(
       `SELECT ${this.selectList} FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
       [this.workspace, [...new Set(ids)]],
     );

@@ -44,11 +44,23 @@ export class GraphStorage {
   readonly namespace: string;
   readonly nodes = TABLES.graphNodes;
   readonly edges = TABLES.graphEdges;
+  /** Where statements run: the pool, or the caller's transaction (`storages.in(tx)`). */
+  protected q: Queryable;
+  /** Whether statements run in a caller's transaction. */
+  inTransaction = false;
 
   constructor(db: Database, workspace: string, namespace = GRAPH_NAMESPACE) {
     this.db = db;
+    this.q = db;
     this.workspace = validateWorkspace(workspace);
     this.namespace = namespace;
+  }
+
+  /** Runs every statement of this (fresh) instance on `tx`; see `storages.in(tx)`. */
+  bindTo(tx: Queryable): this {
+    this.q = tx;
+    this.inTransaction = true;
+    return this;
   }
 
   async hasNode(id: string): Promise<boolean> {
@@ -83,24 +95,24 @@ export class GraphStorage {
     return (await this.getNodesEdgesBatch([id])).get(id) ?? [];
   }
 
-  async getNodesBatch(ids: readonly string[], q: Queryable = this.db) {
-    const rows = await this.#nodeRows(ids, 'properties', q);
+  async getNodesBatch(ids: readonly string[]) {
+    const rows = await this.#nodeRows(ids, 'properties');
     return new Map(rows.map((row) => [row.id, row.properties as GraphProperties]));
   }
 
   /** Degrees by id; an id that is no node has degree 0. */
-  async nodeDegreesBatch(ids: readonly string[], q: Queryable = this.db) {
-    const rows = await this.#nodeRows(ids, 'degree', q);
+  async nodeDegreesBatch(ids: readonly string[]) {
+    const rows = await this.#nodeRows(ids, 'degree');
     const result = new Map<string, number>(ids.map((id) => [id, 0]));
     for (const row of rows) result.set(row.id, row.degree as number);
     return result;
   }
 
   /** One column of the stored nodes among `ids` (ids checked, duplicates sent once). */
-  async #nodeRows(ids: readonly string[], column: 'properties' | 'degree', q: Queryable) {
+  async #nodeRows(ids: readonly string[], column: 'properties' | 'degree') {
     const wanted = [...new Set(ids.map(checkNodeId))];
     if (wanted.length === 0) return [];
-    const { rows } = await q.query<{ id: string; properties?: unknown; degree?: unknown }>(
+    const { rows } = await this.q.query<{ id: string; properties?: unknown; degree?: unknown }>(
       `SELECT id, ${column} FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2 AND id = ANY($3::text[])`,
       [this.workspace, this.namespace, wanted],
     );
@@ -116,11 +128,11 @@ export class GraphStorage {
   }
 
   /** Edge properties keyed by {@link edgeKey}; absent edges are absent. */
-  async getEdgesBatch(pairs: readonly EdgePair[], q: Queryable = this.db) {
+  async getEdgesBatch(pairs: readonly EdgePair[]) {
     const canonical = pairs.map(([a, b]) => checkPair(a, b));
     const result = new Map<string, GraphProperties>();
     if (canonical.length === 0) return result;
-    const { rows } = await q.query<{ s: string; t: string; properties: GraphProperties }>(
+    const { rows } = await this.q.query<{ s: string; t: string; properties: GraphProperties }>(
       `SELECT e.src_id AS s, e.tgt_id AS t, e.properties
          FROM unnest($3::text[], $4::text[]) AS p(s, t)
          JOIN ${this.edges} e ON e.workspace = $1 AND e.namespace = $2 AND e.src_id = p.s AND e.tgt_id = p.t`,
@@ -131,12 +143,12 @@ export class GraphStorage {
   }
 
   /** For each node, its edges as `[id, neighbour]` (nodes without edges map to `[]`). */
-  async getNodesEdgesBatch(ids: readonly string[], q: Queryable = this.db) {
+  async getNodesEdgesBatch(ids: readonly string[]) {
     const wanted = [...new Set(ids.map(checkNodeId))];
     const result = new Map<string, Array<[string, string]>>(wanted.map((id) => [id, []]));
     if (wanted.length === 0) return result;
     // Two index arms joined by UNION ALL: an OR across src_id and tgt_id forces a sequential scan.
-    const { rows } = await q.query<{ node: string; other: string }>(
+    const { rows } = await this.q.query<{ node: string; other: string }>(
       `SELECT src_id AS node, tgt_id AS other FROM ${this.edges}
         WHERE workspace = $1 AND namespace = $2 AND src_id = ANY($3::text[])
        UNION ALL
@@ -154,12 +166,11 @@ export class GraphStorage {
    */
   async upsertNodes(
     nodes: ReadonlyArray<{ id: string; properties: GraphProperties }>,
-    q: Queryable = this.db,
   ): Promise<number> {
     const byId = new Map(nodes.map((n) => [checkNodeId(n.id), n.properties]));
     if (byId.size === 0) return 0;
     const ids = [...byId.keys()].sort(compareCodePoints);
-    await q.query(
+    await this.q.query(
       `INSERT INTO ${this.nodes} (workspace, namespace, id, properties)
        SELECT $1, $2, u.id, u.p::jsonb FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS u(id, p, n) ORDER BY u.n
        ON CONFLICT (workspace, namespace, id) DO UPDATE
@@ -175,7 +186,6 @@ export class GraphStorage {
    */
   async upsertEdges(
     edges: ReadonlyArray<{ source: string; target: string; properties: GraphProperties }>,
-    q: Queryable = this.db,
   ): Promise<number> {
     const byKey = new Map<string, { pair: [string, string]; properties: GraphProperties }>();
     for (const e of edges) {
@@ -187,13 +197,13 @@ export class GraphStorage {
       (x, y) => compareCodePoints(x.pair[0], y.pair[0]) || compareCodePoints(x.pair[1], y.pair[1]),
     );
     const ends = [...new Set(sorted.flatMap((e) => e.pair))].sort(compareCodePoints);
-    await q.query(
+    await this.q.query(
       `INSERT INTO ${this.nodes} (workspace, namespace, id, properties)
        SELECT $1, $2, u.id, jsonb_build_object('entity_id', u.id) FROM unnest($3::text[]) WITH ORDINALITY AS u(id, n) ORDER BY u.n
        ON CONFLICT (workspace, namespace, id) DO NOTHING`,
       [this.workspace, this.namespace, ends],
     );
-    await q.query(
+    await this.q.query(
       `INSERT INTO ${this.edges} (workspace, namespace, src_id, tgt_id, properties)
        SELECT $1, $2, u.s, u.t, u.p::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(s, t, p, n) ORDER BY u.n
        ON CONFLICT (workspace, namespace, src_id, tgt_id) DO UPDATE
@@ -210,10 +220,10 @@ export class GraphStorage {
   }
 
   /** Deletes nodes and (by cascade) every edge at them; returns how many nodes went. */
-  async removeNodes(ids: readonly string[], q: Queryable = this.db): Promise<number> {
+  async removeNodes(ids: readonly string[]): Promise<number> {
     const wanted = [...new Set(ids.map(checkNodeId))].sort(compareCodePoints);
     if (wanted.length === 0) return 0;
-    const { rowCount } = await q.query(
+    const { rowCount } = await this.q.query(
       `DELETE FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2 AND id = ANY($3::text[])`,
       [this.workspace, this.namespace, wanted],
     );
@@ -225,10 +235,10 @@ export class GraphStorage {
   }
 
   /** Deletes edges in either direction; returns how many went. */
-  async removeEdges(pairs: readonly EdgePair[], q: Queryable = this.db): Promise<number> {
+  async removeEdges(pairs: readonly EdgePair[]): Promise<number> {
     const canonical = pairs.map(([a, b]) => checkPair(a, b));
     if (canonical.length === 0) return 0;
-    const { rowCount } = await q.query(
+    const { rowCount } = await this.q.query(
       `DELETE FROM ${this.edges} e USING unnest($3::text[], $4::text[]) AS p(s, t)
         WHERE e.workspace = $1 AND e.namespace = $2 AND e.src_id = p.s AND e.tgt_id = p.t`,
       [this.workspace, this.namespace, canonical.map((p) => p[0]), canonical.map((p) => p[1])],
@@ -251,7 +261,7 @@ export class GraphStorage {
 
   /** Every node id, in code-point order (LightRAG's `get_all_labels`). */
   async getAllLabels(): Promise<string[]> {
-    const { rows } = await this.db.query<{ id: string }>(
+    const { rows } = await this.q.query<{ id: string }>(
       `SELECT id FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2 ORDER BY id COLLATE "C"`,
       [this.workspace, this.namespace],
     );
@@ -259,7 +269,7 @@ export class GraphStorage {
   }
 
   async counts(): Promise<{ nodes: number; edges: number }> {
-    const { rows } = await this.db.query<{ nodes: number; edges: number }>(
+    const { rows } = await this.q.query<{ nodes: number; edges: number }>(
       `SELECT (SELECT count(*) FROM ${this.nodes} WHERE workspace = $1 AND namespace = $2)::int AS nodes,
               (SELECT count(*) FROM ${this.edges} WHERE workspace = $1 AND namespace = $2)::int AS edges`,
       [this.workspace, this.namespace],
@@ -269,7 +279,7 @@ export class GraphStorage {
 
   /** Deletes this workspace's graph (edges first; the cascade would do it row by row). */
   async drop(): Promise<void> {
-    await this.db.withTransaction(async (tx) => {
+    const run = async (tx: Queryable) => {
       await tx.query(`DELETE FROM ${this.edges} WHERE workspace = $1 AND namespace = $2`, [
         this.workspace,
         this.namespace,
@@ -278,7 +288,8 @@ export class GraphStorage {
         this.workspace,
         this.namespace,
       ]);
-    });
+    };
+    await (this.inTransaction ? run(this.q) : this.db.withTransaction(run));
   }
 }
 

@@ -2,7 +2,7 @@
  * Opens every storage for a workspace after making sure the schema exists (once per container).
  */
 import type { Config } from '../config.ts';
-import type { Database } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
 import type { Embedder } from '../embedding/types.ts';
 import { validateWorkspace } from '../workspace.ts';
 import { DocStatusStorage } from './doc-status.ts';
@@ -19,6 +19,23 @@ import { VectorStorage } from './vector.ts';
 
 export interface Storages {
   workspace: string;
+  /**
+   * The same storages with every statement on `tx`, the caller's transaction: the one way to
+   * write inside a transaction (a storage reached without it would use a second pooled
+   * connection). Nothing in the copy opens its own transaction or calls an embedder.
+   *
+   * @example
+   * ```ts
+   * await db.withTransaction(async (tx) => {
+   *   const t = s.in(tx);
+   *   await t.textChunks.upsert(rows);
+   *   await t.docStatus.upsert([status]);
+   * });
+   * ```
+   */
+  in(tx: Queryable): Storages;
+  /** Whether these storages run in a caller's transaction. */
+  inTransaction: boolean;
   fullDocs: FullDocsStorage;
   textChunks: TextChunksStorage;
   llmCache: LlmCacheStorage;
@@ -51,19 +68,33 @@ export async function openStorages(
 ): Promise<Storages> {
   const ws = validateWorkspace(workspace);
   await ensureSchema(db, config.vector);
+  return storagesOf(db, config, embedder, ws);
+}
+
+function storagesOf(
+  db: Database,
+  config: Config,
+  embedder: Embedder,
+  ws: string,
+  tx?: Queryable,
+): Storages {
+  const bind = <T extends { bindTo(tx: Queryable): T }>(storage: T): T =>
+    tx ? storage.bindTo(tx) : storage;
   return {
     workspace: ws,
-    fullDocs: new FullDocsStorage(db, ws),
-    textChunks: new TextChunksStorage(db, ws),
-    llmCache: new LlmCacheStorage(db, ws),
-    docStatus: new DocStatusStorage(db, ws),
-    chunksVdb: new VectorStorage(db, 'chunks', config.vector, embedder, ws),
-    entitiesVdb: new VectorStorage(db, 'entities', config.vector, embedder, ws),
-    relationshipsVdb: new VectorStorage(db, 'relationships', config.vector, embedder, ws),
-    graph: new GraphStorage(db, ws),
-    fullEntities: new FullEntitiesStorage(db, ws),
-    fullRelations: new FullRelationsStorage(db, ws),
-    entityChunks: new EntityChunksStorage(db, ws),
-    relationChunks: new RelationChunksStorage(db, ws),
+    in: (transaction) => storagesOf(db, config, embedder, ws, transaction),
+    inTransaction: tx !== undefined,
+    fullDocs: bind(new FullDocsStorage(db, ws)),
+    textChunks: bind(new TextChunksStorage(db, ws)),
+    llmCache: bind(new LlmCacheStorage(db, ws)),
+    docStatus: bind(new DocStatusStorage(db, ws)),
+    chunksVdb: bind(new VectorStorage(db, 'chunks', config.vector, embedder, ws)),
+    entitiesVdb: bind(new VectorStorage(db, 'entities', config.vector, embedder, ws)),
+    relationshipsVdb: bind(new VectorStorage(db, 'relationships', config.vector, embedder, ws)),
+    graph: bind(new GraphStorage(db, ws)),
+    fullEntities: bind(new FullEntitiesStorage(db, ws)),
+    fullRelations: bind(new FullRelationsStorage(db, ws)),
+    entityChunks: bind(new EntityChunksStorage(db, ws)),
+    relationChunks: bind(new RelationChunksStorage(db, ws)),
   };
 }

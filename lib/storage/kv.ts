@@ -103,9 +103,9 @@ export abstract class KvStorage<T extends { id: string }> extends WorkspaceTable
   protected abstract readonly columns: readonly ColumnSpec<T>[];
 
   /** Inserts or updates by id; returns the number of distinct ids written. */
-  async upsert(records: readonly T[], tx?: Queryable): Promise<number> {
+  async upsert(records: readonly T[]): Promise<number> {
     for (const record of records) this.validate(record);
-    return this.upsertRecords(records, this.columns, { tx });
+    return this.upsertRecords(records, this.columns);
   }
 
   protected abstract validate(record: T): void;
@@ -149,7 +149,7 @@ export class TextChunksStorage extends KvStorage<TextChunk> {
 
   /** Every chunk of one document, in order. */
   async getByDocId(fullDocId: string): Promise<Stored<TextChunk>[]> {
-    const { rows } = await this.db.query(
+    const { rows } = await this.q.query(
       `SELECT ${this.selectList} FROM ${this.table} WHERE workspace = $1 AND full_doc_id = $2 ORDER BY chunk_order_index`,
       [this.workspace, fullDocId],
     );
@@ -157,8 +157,8 @@ export class TextChunksStorage extends KvStorage<TextChunk> {
   }
 
   /** The ids of one document's chunks, in order. */
-  async idsOfDocument(fullDocId: string, q: Queryable = this.db): Promise<string[]> {
-    const { rows } = await q.query<{ id: string }>(
+  async idsOfDocument(fullDocId: string): Promise<string[]> {
+    const { rows } = await this.q.query<{ id: string }>(
       `SELECT id FROM ${this.table} WHERE workspace = $1 AND full_doc_id = $2 ORDER BY chunk_order_index, id`,
       [this.workspace, fullDocId],
     );
@@ -166,8 +166,8 @@ export class TextChunksStorage extends KvStorage<TextChunk> {
   }
 
   /** Deletes every chunk of one document; returns how many went. */
-  async deleteByDocId(fullDocId: string, tx?: Queryable): Promise<number> {
-    const { rowCount } = await (tx ?? this.db).query(
+  async deleteByDocId(fullDocId: string): Promise<number> {
+    const { rowCount } = await this.q.query(
       `DELETE FROM ${this.table} WHERE workspace = $1 AND full_doc_id = $2`,
       [this.workspace, fullDocId],
     );
@@ -226,9 +226,9 @@ export class LlmCacheStorage extends KvStorage<LlmCacheEntry> {
   }
 
   /** Deletes the entries made from these chunks (extraction replies); returns how many went. */
-  async deleteByChunkIds(chunkIds: readonly string[], tx?: Queryable): Promise<number> {
+  async deleteByChunkIds(chunkIds: readonly string[]): Promise<number> {
     if (chunkIds.length === 0) return 0;
-    const { rowCount } = await (tx ?? this.db).query(
+    const { rowCount } = await this.q.query(
       `DELETE FROM ${this.table} WHERE workspace = $1 AND chunk_id = ANY($2::text[])`,
       [this.workspace, chunkIds],
     );

@@ -78,11 +78,11 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
    * inside one every vector must be given). Every vector is checked against `EMBEDDING_DIM`
    * before anything is written.
    */
-  async upsert(records: readonly VectorRecordFor<N>[], tx?: Queryable): Promise<number> {
+  async upsert(records: readonly VectorRecordFor<N>[]): Promise<number> {
     if (records.length === 0) return 0;
     for (const record of records) this.#validate(record);
     const missing = records.filter((r) => r.vector === undefined);
-    if (tx && missing.length > 0) {
+    if (this.inTransaction && missing.length > 0) {
       // An embedding call would hold the transaction's locks and connection for its duration.
       throw new TypeError(
         `VectorStorage.upsert inside a transaction needs every vector computed beforehand (${missing.length} missing).`,
@@ -104,7 +104,7 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
       const vectorParam = this.#binary ? vectorBinary(values) : pgvector.toSql(values as number[])!;
       return { ...r, vectorParam } as Prepared<VectorNamespace>;
     });
-    return this.upsertRecords(prepared, this.#columns, { tx, form: 'values' });
+    return this.upsertRecords(prepared, this.#columns, { form: 'values' });
   }
 
   /** The `topK` most similar rows to `query` above the cosine threshold, nearest first. */
@@ -218,7 +218,7 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
   async getVectorsByIds(ids: readonly string[]): Promise<Map<string, number[]>> {
     const wanted = validateIds(ids);
     if (wanted.length === 0) return new Map();
-    const { rows } = await this.db.query<{ id: string; v: string }>(
+    const { rows } = await this.q.query<{ id: string; v: string }>(
       `SELECT id, content_vector::text AS v FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
       [this.workspace, [...new Set(wanted)]],
     );
@@ -243,7 +243,7 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     if (typeof entityName !== 'string' || entityName.length === 0) {
       throw new ValidationError('entityName must be a non-empty string.');
     }
-    const { rowCount } = await this.db.query(
+    const { rowCount } = await this.q.query(
       `DELETE FROM ${this.table} WHERE workspace = $1 AND (source_id = $2 OR target_id = $2)`,
       [this.workspace, entityName],
     );
@@ -251,10 +251,10 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
   }
 
   /** Deletes every chunk vector of one document. */
-  async deleteByDocId(fullDocId: string, tx?: Queryable): Promise<number> {
+  async deleteByDocId(fullDocId: string): Promise<number> {
     if (this.namespace !== 'chunks')
       throw new ValidationError('deleteByDocId applies to the chunks storage.');
-    const { rowCount } = await (tx ?? this.db).query(
+    const { rowCount } = await this.q.query(
       `DELETE FROM ${this.table} WHERE workspace = $1 AND full_doc_id = $2`,
       [this.workspace, fullDocId],
     );

@@ -33,11 +33,26 @@ export abstract class WorkspaceTable<Row> {
   readonly db: Database;
   readonly workspace: string;
   readonly table: string;
+  /**
+   * Where statements run: the pool, or the caller's transaction for a copy made by
+   * `storages.in(tx)` (lib/storage/index.ts).
+   */
+  protected q: Queryable;
+  /** Whether statements run in a caller's transaction (then nothing here opens its own). */
+  inTransaction = false;
 
   constructor(db: Database, workspace: string, table: string) {
     this.db = db;
+    this.q = db;
     this.workspace = validateWorkspace(workspace);
     this.table = assertIdentifier(table);
+  }
+
+  /** Runs every statement of this (fresh) instance on `tx`; see `storages.in(tx)`. */
+  bindTo(tx: Queryable): this {
+    this.q = tx;
+    this.inTransaction = true;
+    return this;
   }
 
   /** Longest id the table's key column holds. */
@@ -47,16 +62,16 @@ export abstract class WorkspaceTable<Row> {
   protected abstract readonly selectList: string;
   protected abstract mapRow(row: Record<string, unknown>): Row;
 
-  async getById(id: string, q: Queryable = this.db): Promise<Row | null> {
-    const [row] = await this.getByIds([id], q);
+  async getById(id: string): Promise<Row | null> {
+    const [row] = await this.getByIds([id]);
     return row ?? null;
   }
 
   /** Rows for `ids` in the same order, `null` where an id is not stored. */
-  async getByIds(ids: readonly string[], q: Queryable = this.db): Promise<(Row | null)[]> {
+  async getByIds(ids: readonly string[]): Promise<(Row | null)[]> {
     const wanted = validateIds(ids, this.maxIdLength);
     if (wanted.length === 0) return [];
-    const { rows } = await q.query(
+    const { rows } = await this.q.query(
       `SELECT ${this.selectList} FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
       [this.workspace, [...new Set(wanted)]],
     );
@@ -68,7 +83,7 @@ export abstract class WorkspaceTable<Row> {
   async filterKeys(keys: Iterable<string>): Promise<Set<string>> {
     const wanted = [...new Set(validateIds([...keys], this.maxIdLength))];
     if (wanted.length === 0) return new Set();
-    const { rows } = await this.db.query<{ id: string }>(
+    const { rows } = await this.q.query<{ id: string }>(
       `SELECT id FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
       [this.workspace, wanted],
     );
@@ -77,10 +92,10 @@ export abstract class WorkspaceTable<Row> {
   }
 
   /** Deletes the given ids in this workspace; returns how many rows went. */
-  async delete(ids: readonly string[], q: Queryable = this.db): Promise<number> {
+  async delete(ids: readonly string[]): Promise<number> {
     const wanted = validateIds(ids, this.maxIdLength);
     if (wanted.length === 0) return 0;
-    const { rowCount } = await q.query(
+    const { rowCount } = await this.q.query(
       `DELETE FROM ${this.table} WHERE workspace = $1 AND id = ANY($2::text[])`,
       [this.workspace, [...new Set(wanted)]],
     );
@@ -88,7 +103,7 @@ export abstract class WorkspaceTable<Row> {
   }
 
   async count(): Promise<number> {
-    const { rows } = await this.db.query<{ n: number }>(
+    const { rows } = await this.q.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${this.table} WHERE workspace = $1`,
       [this.workspace],
     );
@@ -96,7 +111,7 @@ export abstract class WorkspaceTable<Row> {
   }
 
   async isEmpty(): Promise<boolean> {
-    const { rowCount } = await this.db.query(
+    const { rowCount } = await this.q.query(
       `SELECT 1 FROM ${this.table} WHERE workspace = $1 LIMIT 1`,
       [this.workspace],
     );
@@ -105,7 +120,7 @@ export abstract class WorkspaceTable<Row> {
 
   /** Deletes every row of this workspace (other workspaces and the table itself stay). */
   async drop(): Promise<number> {
-    const { rowCount } = await this.db.query(`DELETE FROM ${this.table} WHERE workspace = $1`, [
+    const { rowCount } = await this.q.query(`DELETE FROM ${this.table} WHERE workspace = $1`, [
       this.workspace,
     ]);
     return rowCount;
@@ -118,7 +133,7 @@ export abstract class WorkspaceTable<Row> {
   protected async upsertRecords<R extends { id: string }>(
     records: readonly R[],
     columns: readonly ColumnSpec<R>[],
-    options: { tx?: Queryable; updateTimestamp?: string | null; form?: 'unnest' | 'values' } = {},
+    options: { updateTimestamp?: string | null; form?: 'unnest' | 'values' } = {},
   ): Promise<number> {
     if (records.length === 0) return 0;
     validateIds(
@@ -152,8 +167,7 @@ export abstract class WorkspaceTable<Row> {
         }
       }
     };
-    if (options.tx) await run(options.tx);
-    else if (batches.length === 1) await run(this.db);
+    if (this.inTransaction || batches.length === 1) await run(this.q);
     else await this.db.withTransaction(run);
     return unique.length;
   }
