@@ -1,7 +1,7 @@
 /**
- * The container-scoped pool: what a Celery worker's process-level pool was in the seed design.
- * A Lambda container keeps module scope between warm invocations, so the pool created on the
- * first invocation serves every later one; it is never ended per invocation.
+ * The container-scoped pool. A Lambda container keeps module scope between warm invocations, so
+ * the pool created on the first invocation serves every later one; it is never ended per
+ * invocation.
  */
 import { getConfig } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
@@ -40,7 +40,7 @@ export async function closeDatabase(): Promise<void> {
 
 /**
  * Lambda sends SIGTERM before shutting a container down when an extension is registered: end
- * the pool and log its final counters (the seed's `worker_process_shutdown`). Correctness
+ * the pool and log its final counters. Correctness
  * never depends on it. Installed only inside Lambda, where nothing else owns the signal.
  */
 function installShutdownHook(logger: Logger): void {
