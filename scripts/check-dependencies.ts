@@ -6,7 +6,8 @@
  *    tools: the CLI (lib/cli), the local stack (lib/local), the queue poller, the deployment
  *    sandbox (lib/deploy), bench/, test/ or scripts/;
  * 3. nothing in lib/ imports functions/ except those developer tools, which run the handlers;
- * 4. LightRAG's constants live in one leaf module (lib/lightrag-constants.ts) that imports nothing.
+ * 4. LightRAG's constants live in one leaf module (lib/lightrag-constants.ts) that imports nothing,
+ *    and no other module defines them again.
  * Prints every violation and exits non-zero when there is one.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -86,9 +87,19 @@ export function checkDependencies(): string[] {
     }
   }
 
-  // 4. The constants module is a leaf.
+  // 4. The constants module is a leaf, and its constants are defined nowhere else.
   for (const dep of graph.get(CONSTANTS) ?? []) {
     problems.push(`${CONSTANTS} must import nothing, imports ${dep}`);
+  }
+  const constants = [
+    ...readFileSync(join(root, CONSTANTS), 'utf8').matchAll(/export const (\w+) =/g),
+  ].map((m) => m[1]!);
+  for (const f of files) {
+    if (f === CONSTANTS) continue;
+    for (const m of readFileSync(join(root, f), 'utf8').matchAll(/(?:export )?const (\w+) =/g)) {
+      if (constants.includes(m[1]!))
+        problems.push(`${f} defines ${m[1]} again (${CONSTANTS} has it)`);
+    }
   }
   return problems;
 }

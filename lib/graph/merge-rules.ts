@@ -4,12 +4,12 @@
  * the LLM summary of long descriptions is decided by the caller from `fragments`.
  */
 import type { GraphConfig } from '../config.ts';
-import { GRAPH_FIELD_SEP, UNKNOWN_TYPE } from '../lightrag-constants.ts';
-import type { GraphProperties } from '../storage/graph.ts';
-import type { EntityRecord, RelationRecord } from './records.ts';
+import { FILE_PATH_TRUNCATED, GRAPH_FIELD_SEP, UNKNOWN_TYPE } from '../lightrag-constants.ts';
 
-/** Marker appended when an element's file paths are capped (`MAX_FILE_PATHS`). */
-export const FILE_PATH_TRUNCATED = '...(more files)';
+export { FILE_PATH_TRUNCATED } from '../lightrag-constants.ts';
+
+import type { EntityProperties, RelationProperties } from '../storage/graph.ts';
+import type { EntityRecord, RelationRecord } from './records.ts';
 
 /** A record with where it came from. */
 export interface Sourced<R> {
@@ -24,8 +24,8 @@ export interface Sourced<R> {
   supportOnly?: boolean;
 }
 
-export const splitField = (value: unknown): string[] =>
-  typeof value === 'string' && value.length > 0
+export const splitField = (value: string | undefined): string[] =>
+  value !== undefined && value.length > 0
     ? value.split(GRAPH_FIELD_SEP).filter((s) => s.length > 0)
     : [];
 
@@ -49,7 +49,7 @@ export function voteEntityType(stored: string | undefined, fresh: readonly strin
 }
 
 export function mergeFilePaths(
-  stored: unknown,
+  stored: string | undefined,
   fresh: ReadonlyArray<string | null>,
   max: number,
 ): string {
@@ -74,8 +74,8 @@ export interface MergedElement {
 
 function mergeCommon<R extends { description: string }>(
   storedChunkIds: readonly string[],
-  storedDescription: unknown,
-  storedFilePath: unknown,
+  storedDescription: string | undefined,
+  storedFilePath: string | undefined,
   records: ReadonlyArray<Sourced<R>>,
   maxSourceIds: number,
   config: Pick<GraphConfig, 'maxFilePaths'>,
@@ -99,7 +99,7 @@ function mergeCommon<R extends { description: string }>(
 /** Merge of an entity's new records into its stored node (or a new one). */
 export function mergeEntity(
   name: string,
-  stored: GraphProperties | undefined,
+  stored: EntityProperties | undefined,
   storedChunkIds: readonly string[],
   records: ReadonlyArray<Sourced<EntityRecord>>,
   config: Pick<GraphConfig, 'maxFilePaths' | 'maxSourceIdsPerEntity'>,
@@ -113,9 +113,7 @@ export function mergeEntity(
     config,
   );
   const storedType =
-    typeof stored?.entity_type === 'string' && stored.entity_type !== UNKNOWN_TYPE
-      ? stored.entity_type
-      : undefined;
+    stored?.entity_type && stored.entity_type !== UNKNOWN_TYPE ? stored.entity_type : undefined;
   return {
     ...common,
     name,
@@ -131,7 +129,7 @@ export function mergeEntity(
  * counted, so merging the same chunk twice (a redelivered message) does not inflate it.
  */
 export function mergeRelation(
-  stored: GraphProperties | undefined,
+  stored: RelationProperties | undefined,
   storedChunkIds: readonly string[],
   records: ReadonlyArray<Sourced<RelationRecord>>,
   config: Pick<GraphConfig, 'maxFilePaths' | 'maxSourceIdsPerRelation'>,
@@ -146,12 +144,9 @@ export function mergeRelation(
     config.maxSourceIdsPerRelation,
     config,
   );
-  const storedWeight = typeof stored?.weight === 'number' ? stored.weight : 0;
+  const storedWeight = stored?.weight ?? 0;
   const keywords = orderedUnique(
-    [
-      ...String(stored?.keywords ?? '').split(','),
-      ...fresh.flatMap((r) => r.record.keywords.split(',')),
-    ]
+    [...(stored?.keywords ?? '').split(','), ...fresh.flatMap((r) => r.record.keywords.split(','))]
       .map((k) => k.trim())
       .filter(Boolean),
   ).sort();

@@ -11,7 +11,7 @@ import type { GraphConfig } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import { lockEntities } from '../db/locks.ts';
 import { UNKNOWN_TYPE } from '../lightrag-constants.ts';
-import type { GraphProperties } from '../storage/graph.ts';
+import type { EntityProperties, RelationProperties } from '../storage/graph.ts';
 import { canonicalEdge, edgeKey } from '../storage/graph.ts';
 import { relationChunkKey } from '../storage/graph-kv.ts';
 import type { Storages } from '../storage/index.ts';
@@ -69,7 +69,7 @@ export function groupExtractions(extractions: readonly ChunkExtraction[]): Recor
  */
 export function withRelationEnds(
   groups: RecordGroups,
-  known: ReadonlyMap<string, GraphProperties>,
+  known: ReadonlyMap<string, EntityProperties>,
 ): Map<string, Sourced<EntityRecord>[]> {
   const entities = new Map(groups.entities);
   for (const { records } of groups.relations.values()) {
@@ -103,16 +103,30 @@ export function relationVectorIds(a: string, b: string): { id: string; reverse: 
   return { id: computeMdhashId(src + tgt, 'rel-'), reverse: computeMdhashId(tgt + src, 'rel-') };
 }
 
+/** The properties a merge writes: every field LightRAG writes, present. */
+type MergedEntity = Required<
+  Pick<
+    EntityProperties,
+    'entity_id' | 'entity_type' | 'description' | 'source_id' | 'file_path' | 'created_at'
+  >
+>;
+type MergedRelation = Required<
+  Pick<
+    RelationProperties,
+    'weight' | 'keywords' | 'description' | 'source_id' | 'file_path' | 'created_at'
+  >
+>;
+
 export interface PlannedNode {
   id: string;
-  properties: GraphProperties;
+  properties: MergedEntity;
   chunkIds: string[];
   vector: number[];
 }
 
 export interface PlannedEdge {
   pair: EdgePair;
-  properties: GraphProperties;
+  properties: MergedRelation;
   chunkIds: string[];
   vector: number[];
 }
@@ -135,9 +149,9 @@ export interface PlanOptions {
   cacheOnly?: boolean;
 }
 
-const entityContent = (n: { id: string; properties: GraphProperties }) =>
+const entityContent = (n: { id: string; properties: MergedEntity }) =>
   `${n.id}\n${n.properties.description}`;
-const relationContent = (e: { pair: EdgePair; properties: GraphProperties }) =>
+const relationContent = (e: { pair: EdgePair; properties: MergedRelation }) =>
   `${e.properties.keywords}\t${e.pair[0]}\n${e.pair[1]}\n${e.properties.description}`;
 
 export class GraphMerger {
@@ -303,8 +317,8 @@ export class GraphMerger {
         id: entityVectorId(n.id),
         entity_name: n.id,
         content: entityContent(n),
-        source_id: String(n.properties.source_id),
-        file_path: String(n.properties.file_path),
+        source_id: n.properties.source_id,
+        file_path: n.properties.file_path,
         vector: n.vector,
       })),
     );
@@ -316,8 +330,8 @@ export class GraphMerger {
         src_id: e.pair[0],
         tgt_id: e.pair[1],
         content: relationContent(e),
-        source_id: String(e.properties.source_id),
-        file_path: String(e.properties.file_path),
+        source_id: e.properties.source_id,
+        file_path: e.properties.file_path,
         vector: e.vector,
       })),
     );

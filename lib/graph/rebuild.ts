@@ -10,7 +10,7 @@ import type { GraphConfig } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import { lockEntities } from '../db/locks.ts';
 import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
-import { edgeKey, type GraphProperties } from '../storage/graph.ts';
+import { type EntityProperties, edgeKey, type RelationProperties } from '../storage/graph.ts';
 import { type ChunkTrackingRecord, relationChunkKey } from '../storage/graph-kv.ts';
 import type { Storages } from '../storage/index.ts';
 import { md5 } from '../text.ts';
@@ -47,10 +47,10 @@ export interface GraphRemoval {
  */
 function remainingSupport(
   tracking: ChunkTrackingRecord | undefined,
-  stored: GraphProperties,
+  stored: EntityProperties | RelationProperties,
   removed: ReadonlySet<string>,
 ): string[] | undefined {
-  const before = tracking?.chunk_ids ?? String(stored.source_id ?? '').split(GRAPH_FIELD_SEP);
+  const before = tracking?.chunk_ids ?? (stored.source_id ?? '').split(GRAPH_FIELD_SEP);
   const remaining = before.filter((id) => !removed.has(id));
   return remaining.length === 0 || remaining.length < before.length ? remaining : undefined;
 }
@@ -91,8 +91,8 @@ export interface Stale {
 async function keepWithoutCache(
   t: Storages,
   stale: Stale,
-  nodes: Map<string, GraphProperties>,
-  edges: Map<string, GraphProperties>,
+  nodes: Map<string, EntityProperties>,
+  edges: Map<string, RelationProperties>,
   config: Pick<GraphConfig, 'maxSourceIdsPerEntity' | 'maxSourceIdsPerRelation'>,
 ): Promise<void> {
   await t.graph.upsertNodes(

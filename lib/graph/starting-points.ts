@@ -5,7 +5,7 @@
  * — a hash of its stored properties and tracked chunk ids — and the apply step re-reads them
  * under the entity locks: an element that changed is planned again instead of overwriting.
  */
-import { edgeKey, type GraphProperties } from '../storage/graph.ts';
+import { type EntityProperties, edgeKey, type RelationProperties } from '../storage/graph.ts';
 import { type ChunkTrackingRecord, relationChunkKey } from '../storage/graph-kv.ts';
 import type { Storages } from '../storage/index.ts';
 import { md5 } from '../text.ts';
@@ -14,9 +14,9 @@ export type EdgePair = [string, string];
 
 /** The stored nodes, edges and chunk-tracking rows of a set of entities and relations. */
 export interface StoredGraphState {
-  nodes: Map<string, GraphProperties>;
+  nodes: Map<string, EntityProperties>;
   /** Keyed by {@link edgeKey}. */
-  edges: Map<string, GraphProperties>;
+  edges: Map<string, RelationProperties>;
   entityChunks: Map<string, ChunkTrackingRecord>;
   /** Keyed by {@link relationChunkKey}. */
   relationChunks: Map<string, ChunkTrackingRecord>;

@@ -40,13 +40,13 @@ export interface ContextChunk {
 }
 
 /** A chunk-vector match as a context chunk (its score the cosine similarity). */
-export function chunkFromMatch(m: VectorMatch): ContextChunk {
+export function chunkFromMatch(m: VectorMatch<'chunks'>): ContextChunk {
   return {
     reference_id: 0,
     chunk_id: m.id,
-    doc_id: String(m.full_doc_id ?? ''),
-    file_path: (m.file_path as string | null) ?? null,
-    content: String(m.content ?? ''),
+    doc_id: m.full_doc_id,
+    file_path: m.file_path,
+    content: m.content,
     score: Number((1 - m.distance).toFixed(6)),
   };
 }

@@ -8,8 +8,8 @@
  * chosen by vector similarity to the query (LightRAG's `kg_chunk_pick_method` VECTOR).
  */
 
-import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
-import type { GraphProperties } from '../storage/graph.ts';
+import { GRAPH_FIELD_SEP, UNKNOWN_TYPE } from '../lightrag-constants.ts';
+import type { EntityProperties, RelationProperties } from '../storage/graph.ts';
 import { edgeKey } from '../storage/graph.ts';
 import type { Storages } from '../storage/index.ts';
 import type { Tokenizer } from '../tokenizer.ts';
@@ -35,27 +35,27 @@ export interface GraphRetrieval {
 const str = (v: unknown) =>
   typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 
-function toEntity(name: string, p: GraphProperties | undefined, rank: number): ContextEntity {
+function toEntity(name: string, p: EntityProperties | undefined, rank: number): ContextEntity {
   return {
     entity: name,
-    type: str(p?.entity_type) || 'UNKNOWN',
-    description: str(p?.description),
+    type: p?.entity_type || UNKNOWN_TYPE,
+    description: p?.description ?? '',
     rank,
-    source_id: str(p?.source_id),
-    file_path: str(p?.file_path),
+    source_id: p?.source_id ?? '',
+    file_path: p?.file_path ?? '',
   };
 }
 
-function toRelation(a: string, b: string, p: GraphProperties, rank: number): ContextRelation {
+function toRelation(a: string, b: string, p: RelationProperties, rank: number): ContextRelation {
   return {
     entity1: a,
     entity2: b,
-    description: str(p.description),
-    keywords: str(p.keywords),
-    weight: typeof p.weight === 'number' ? p.weight : Number(p.weight ?? 0),
+    description: p.description ?? '',
+    keywords: p.keywords ?? '',
+    weight: p.weight ?? 0,
     rank,
-    source_id: str(p.source_id),
-    file_path: str(p.file_path),
+    source_id: p.source_id ?? '',
+    file_path: p.file_path ?? '',
   };
 }
 

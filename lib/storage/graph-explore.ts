@@ -9,7 +9,7 @@ import type { Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
 import { checkNodeId, compareCodePoints } from './graph-keys.ts';
 
-type GraphProperties = Record<string, unknown>;
+import type { EntityProperties, GraphProperties } from './graph-properties.ts';
 
 /** What the explorer reads through: the graph storage of one workspace (lib/storage/graph.ts). */
 export interface GraphReader {
@@ -19,7 +19,7 @@ export interface GraphReader {
   /** Table names. */
   readonly nodes: string;
   readonly edges: string;
-  getNode(id: string): Promise<GraphProperties | null>;
+  getNode(id: string): Promise<EntityProperties | null>;
 }
 
 /** LightRAG's MAX_GRAPH_NODES: the most nodes one knowledge-graph answer may hold. */

@@ -14,6 +14,13 @@ import { toJsonParam } from '../text.ts';
 import { validateWorkspace } from '../workspace.ts';
 import { getKnowledgeGraph, getPopularLabels, searchLabels } from './graph-explore.ts';
 import { checkNodeId, checkPair, compareCodePoints, edgeKey } from './graph-keys.ts';
+import {
+  decodeEntity,
+  decodeRelation,
+  type EntityProperties,
+  type GraphProperties,
+  type RelationProperties,
+} from './graph-properties.ts';
 import { TABLES } from './tables.ts';
 
 export {
@@ -23,8 +30,8 @@ export {
   edgeKey,
   MAX_NODE_ID_LENGTH,
 } from './graph-keys.ts';
+export type { EntityProperties, GraphProperties, RelationProperties } from './graph-properties.ts';
 
-export type GraphProperties = Record<string, unknown>;
 export type EdgePair = readonly [string, string];
 
 /**
@@ -71,11 +78,11 @@ export class GraphStorage {
     return (await this.getEdge(a, b)) !== null;
   }
 
-  async getNode(id: string): Promise<GraphProperties | null> {
+  async getNode(id: string): Promise<EntityProperties | null> {
     return (await this.getNodesBatch([id])).get(id) ?? null;
   }
 
-  async getEdge(a: string, b: string): Promise<GraphProperties | null> {
+  async getEdge(a: string, b: string): Promise<RelationProperties | null> {
     return (await this.getEdgesBatch([[a, b]])).get(edgeKey(a, b)) ?? null;
   }
 
@@ -95,9 +102,10 @@ export class GraphStorage {
     return (await this.getNodesEdgesBatch([id])).get(id) ?? [];
   }
 
-  async getNodesBatch(ids: readonly string[]) {
+  /** Node properties by id, decoded; absent nodes are absent. */
+  async getNodesBatch(ids: readonly string[]): Promise<Map<string, EntityProperties>> {
     const rows = await this.#nodeRows(ids, 'properties');
-    return new Map(rows.map((row) => [row.id, row.properties as GraphProperties]));
+    return new Map(rows.map((row) => [row.id, decodeEntity(row.properties)]));
   }
 
   /** Degrees by id; an id that is no node has degree 0. */
@@ -128,17 +136,17 @@ export class GraphStorage {
   }
 
   /** Edge properties keyed by {@link edgeKey}; absent edges are absent. */
-  async getEdgesBatch(pairs: readonly EdgePair[]) {
+  async getEdgesBatch(pairs: readonly EdgePair[]): Promise<Map<string, RelationProperties>> {
     const canonical = pairs.map(([a, b]) => checkPair(a, b));
-    const result = new Map<string, GraphProperties>();
+    const result = new Map<string, RelationProperties>();
     if (canonical.length === 0) return result;
-    const { rows } = await this.q.query<{ s: string; t: string; properties: GraphProperties }>(
+    const { rows } = await this.q.query<{ s: string; t: string; properties: unknown }>(
       `SELECT e.src_id AS s, e.tgt_id AS t, e.properties
          FROM unnest($3::text[], $4::text[]) AS p(s, t)
          JOIN ${this.edges} e ON e.workspace = $1 AND e.namespace = $2 AND e.src_id = p.s AND e.tgt_id = p.t`,
       [this.workspace, this.namespace, canonical.map((p) => p[0]), canonical.map((p) => p[1])],
     );
-    for (const row of rows) result.set(edgeKey(row.s, row.t), row.properties);
+    for (const row of rows) result.set(edgeKey(row.s, row.t), decodeRelation(row.properties));
     return result;
   }
 

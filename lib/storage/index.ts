@@ -15,7 +15,11 @@ import {
 } from './graph-kv.ts';
 import { FullDocsStorage, LlmCacheStorage, TextChunksStorage } from './kv.ts';
 import { ensureSchema } from './schema.ts';
-import { VectorStorage } from './vector.ts';
+import {
+  ChunkVectorStorage,
+  EntityVectorStorage,
+  RelationVectorStorage,
+} from './vector-namespaces.ts';
 
 export interface Storages {
   workspace: string;
@@ -40,9 +44,9 @@ export interface Storages {
   textChunks: TextChunksStorage;
   llmCache: LlmCacheStorage;
   docStatus: DocStatusStorage;
-  chunksVdb: VectorStorage<'chunks'>;
-  entitiesVdb: VectorStorage<'entities'>;
-  relationshipsVdb: VectorStorage<'relationships'>;
+  chunksVdb: ChunkVectorStorage;
+  entitiesVdb: EntityVectorStorage;
+  relationshipsVdb: RelationVectorStorage;
   graph: GraphStorage;
   fullEntities: FullEntitiesStorage;
   fullRelations: FullRelationsStorage;
@@ -88,9 +92,9 @@ function storagesOf(
     textChunks: bind(new TextChunksStorage(db, ws)),
     llmCache: bind(new LlmCacheStorage(db, ws)),
     docStatus: bind(new DocStatusStorage(db, ws)),
-    chunksVdb: bind(new VectorStorage(db, 'chunks', config.vector, embedder, ws)),
-    entitiesVdb: bind(new VectorStorage(db, 'entities', config.vector, embedder, ws)),
-    relationshipsVdb: bind(new VectorStorage(db, 'relationships', config.vector, embedder, ws)),
+    chunksVdb: bind(new ChunkVectorStorage(db, config.vector, embedder, ws)),
+    entitiesVdb: bind(new EntityVectorStorage(db, config.vector, embedder, ws)),
+    relationshipsVdb: bind(new RelationVectorStorage(db, config.vector, embedder, ws)),
     graph: bind(new GraphStorage(db, ws)),
     fullEntities: bind(new FullEntitiesStorage(db, ws)),
     fullRelations: bind(new FullRelationsStorage(db, ws)),

@@ -3,12 +3,10 @@
  * columns of its VDB table.
  */
 import type { VectorConfig } from '../config.ts';
+import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
 import { sanitizeOptional } from '../text.ts';
 import type { VectorNamespace } from './tables.ts';
 import type { ColumnSpec } from './workspace-table.ts';
-
-/** LightRAG joins source chunk ids with this separator. */
-export const GRAPH_FIELD_SEP = '<SEP>';
 
 /** Common to every vector record: `vector` is computed from `content` when absent. */
 interface VectorFields {
@@ -38,10 +36,74 @@ export type VectorRecordFor<N extends VectorNamespace> = N extends 'chunks'
     ? EntityVectorRecord
     : RelationVectorRecord;
 
-/** A stored row as read back (no vector; use `getVectorsByIds`). */
-export type VectorRow = Record<string, unknown> & { id: string; created_at: number };
+/** Stored rows as read back (no vector; use `getVectorsByIds`), decoded per namespace. */
+interface VectorRowFields {
+  id: string;
+  content: string;
+  file_path: string | null;
+  /** Unix seconds. */
+  created_at: number;
+}
+export interface ChunkVectorRow extends VectorRowFields {
+  full_doc_id: string;
+  chunk_order_index: number;
+  tokens: number;
+}
+export interface EntityVectorRow extends VectorRowFields {
+  entity_name: string;
+  chunk_ids: string[];
+}
+export interface RelationVectorRow extends VectorRowFields {
+  src_id: string;
+  tgt_id: string;
+  chunk_ids: string[];
+}
+export type VectorRowFor<N extends VectorNamespace> = N extends 'chunks'
+  ? ChunkVectorRow
+  : N extends 'entities'
+    ? EntityVectorRow
+    : RelationVectorRow;
+/** Any namespace's row. */
+export type VectorRow = ChunkVectorRow | EntityVectorRow | RelationVectorRow;
 /** A similarity match: `distance` is the cosine distance (0 = same direction). */
-export type VectorMatch = VectorRow & { distance: number };
+export type VectorMatch<N extends VectorNamespace = VectorNamespace> = VectorRowFor<N> & {
+  distance: number;
+};
+
+const text = (v: unknown) => (typeof v === 'string' ? v : v == null ? '' : String(v));
+const int = (v: unknown) => (typeof v === 'number' ? v : Number(v ?? 0) || 0);
+const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+
+/** A row of namespace `N` from its SELECT list (plus `distance` for matches), typed once. */
+export function decodeVectorRow<N extends VectorNamespace>(
+  namespace: N,
+  row: Record<string, unknown>,
+): VectorRowFor<N> {
+  const common = {
+    id: text(row.id),
+    content: text(row.content),
+    file_path: typeof row.file_path === 'string' ? row.file_path : null,
+    created_at: int(row.created_at),
+    ...(typeof row.distance === 'number' ? { distance: row.distance } : {}),
+  };
+  const decoded =
+    namespace === 'chunks'
+      ? {
+          ...common,
+          full_doc_id: text(row.full_doc_id),
+          chunk_order_index: int(row.chunk_order_index),
+          tokens: int(row.tokens),
+        }
+      : namespace === 'entities'
+        ? { ...common, entity_name: text(row.entity_name), chunk_ids: list(row.chunk_ids) }
+        : {
+            ...common,
+            src_id: text(row.src_id),
+            tgt_id: text(row.tgt_id),
+            chunk_ids: list(row.chunk_ids),
+          };
+  return decoded as VectorRowFor<N>;
+}
 
 export type Prepared<N extends VectorNamespace> = VectorRecordFor<N> & {
   vectorParam: string | Buffer;

@@ -10,18 +10,18 @@ import type { VectorConfig } from '../config.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import type { Embedder } from '../embedding/types.ts';
 import { DimensionMismatchError, ValidationError } from '../errors.ts';
-import { computeMdhashId } from '../text.ts';
 import { ensureSchema, type VectorLayout, vectorLayout } from './schema.ts';
 import { type VectorNamespace, vectorTableName } from './tables.ts';
 import { optionalString, requireInteger, requireString, typeOf } from './validate.ts';
 import { vectorBinary } from './vector-codec.ts';
 import {
   columnsFor,
+  decodeVectorRow,
   type Prepared,
   SELECTS,
   type VectorMatch,
   type VectorRecordFor,
-  type VectorRow,
+  type VectorRowFor,
 } from './vector-records.ts';
 
 export * from './vector-records.ts';
@@ -38,7 +38,7 @@ import { type ColumnSpec, epochColumn, validateIds, WorkspaceTable } from './wor
  * const matches = await chunks.query('question', 5);
  * ```
  */
-export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<VectorRow> {
+export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<VectorRowFor<N>> {
   readonly namespace: N;
   readonly vector: VectorConfig;
   readonly embedder: Embedder;
@@ -69,8 +69,8 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     this.#binary = db.config.driver !== 'pglite';
   }
 
-  protected mapRow(row: Record<string, unknown>): VectorRow {
-    return row as VectorRow;
+  protected mapRow(row: Record<string, unknown>): VectorRowFor<N> {
+    return decodeVectorRow(this.namespace, row);
   }
 
   /**
@@ -112,7 +112,7 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     query: string,
     topK: number,
     options: { threshold?: number } = {},
-  ): Promise<VectorMatch[]> {
+  ): Promise<VectorMatch<N>[]> {
     if (typeof query !== 'string')
       throw new ValidationError(`query must be a string, got ${typeOf(query)}.`);
     const [embedding] = await this.embedder.embed([query], { purpose: 'query' });
@@ -133,7 +133,7 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     queryVector: readonly number[],
     topK: number,
     options: { threshold?: number } = {},
-  ): Promise<VectorMatch[]> {
+  ): Promise<VectorMatch<N>[]> {
     if (!Number.isInteger(topK) || topK < 1 || topK > 1000) {
       throw new ValidationError(`topK must be an integer from 1 to 1000, got ${typeOf(topK)}.`);
     }
@@ -142,12 +142,14 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     const layout = vectorLayout(this.vector, schema.vectorColumns[this.namespace]);
     const params = [this.workspace, this.#toVectorText(queryVector, 'query'), topK];
     const run = async (c: Queryable, exact: boolean) =>
-      (await c.query<VectorMatch>(this.#similaritySql(layout, exact), params)).rows;
+      (await c.query(this.#similaritySql(layout, exact), params)).rows.map(
+        (row) => this.mapRow(row) as VectorMatch<N>,
+      );
     const attempt = (settings: Record<string, string | number>) =>
       Object.keys(settings).length
         ? this.db.withTransaction((tx) => run(tx, false), { settings })
         : run(this.db, false);
-    let rows: VectorMatch[];
+    let rows: VectorMatch<N>[];
     if (this.vector.indexType === 'NONE') rows = await run(this.db, true);
     else {
       // 1. The plain index search (one round trip unless settings are configured): complete for a
@@ -223,42 +225,6 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
       [this.workspace, [...new Set(wanted)]],
     );
     return new Map(rows.map((r) => [r.id, pgvector.fromSql(r.v) as number[]]));
-  }
-
-  /** Deletes an entity's vector by name (id `ent-` + md5(name), as LightRAG computes it). */
-  async deleteEntity(entityName: string): Promise<number> {
-    if (this.namespace !== 'entities')
-      throw new ValidationError('deleteEntity applies to the entities storage.');
-    if (typeof entityName !== 'string' || entityName.length === 0) {
-      throw new ValidationError('entityName must be a non-empty string.');
-    }
-    return this.delete([computeMdhashId(entityName, 'ent-')]);
-  }
-
-  /** Deletes every relation vector where the entity is source or target. */
-  async deleteEntityRelation(entityName: string): Promise<number> {
-    if (this.namespace !== 'relationships') {
-      throw new ValidationError('deleteEntityRelation applies to the relationships storage.');
-    }
-    if (typeof entityName !== 'string' || entityName.length === 0) {
-      throw new ValidationError('entityName must be a non-empty string.');
-    }
-    const { rowCount } = await this.q.query(
-      `DELETE FROM ${this.table} WHERE workspace = $1 AND (source_id = $2 OR target_id = $2)`,
-      [this.workspace, entityName],
-    );
-    return rowCount;
-  }
-
-  /** Deletes every chunk vector of one document. */
-  async deleteByDocId(fullDocId: string): Promise<number> {
-    if (this.namespace !== 'chunks')
-      throw new ValidationError('deleteByDocId applies to the chunks storage.');
-    const { rowCount } = await this.q.query(
-      `DELETE FROM ${this.table} WHERE workspace = $1 AND full_doc_id = $2`,
-      [this.workspace, fullDocId],
-    );
-    return rowCount;
   }
 
   #validate(record: VectorRecordFor<N>): void {

@@ -21,6 +21,7 @@ import {
   parseJsonExtraction,
   parseRecords,
 } from '../../lib/graph/records.ts';
+import { decodeEntity, decodeRelation } from '../../lib/storage/graph-properties.ts';
 
 const rec = (...f: string[]) => f.join('<|#|>');
 
@@ -194,7 +195,12 @@ describe('merge rules', () => {
     assert.deepEqual(mergeFragments(['old'], ['b', 'longer', 'old']), ['old', 'longer', 'b']);
     const m = mergeEntity(
       'Ada',
-      { entity_type: 'person', description: 'stored', source_id: 'c1', file_path: 'x.md' },
+      decodeEntity({
+        entity_type: 'person',
+        description: 'stored',
+        source_id: 'c1',
+        file_path: 'x.md',
+      }),
       ['c1'],
       [
         src({ name: 'Ada', type: 'person', description: 'new one' }, 'c2', 'y.md'),
@@ -209,6 +215,15 @@ describe('merge rules', () => {
     assert.equal(mergeFilePaths(`a<SEP>${FILE_PATH_TRUNCATED}`, ['b'], 5), 'a<SEP>b');
   });
 
+  it('decodes stored properties once: typed fields, other keys kept, absent stays absent', () => {
+    const e = decodeEntity('{"description":"A poet.","truncate":"FIFO 3/5","created_at":"x"}');
+    assert.deepEqual(e, { description: 'A poet.', truncate: 'FIFO 3/5', created_at: 0 });
+    assert.deepEqual(decodeEntity({ entity_type: 7, description: null }), { entity_type: '7' });
+    assert.equal(decodeRelation({ weight: '2.0' }).weight, 2);
+    assert.equal(decodeRelation({ weight: 'heavy' }).weight, 0);
+    assert.deepEqual(decodeRelation([1, 2]), {});
+  });
+
   it('adds one weight per new contributing chunk and unions keywords', () => {
     const r = (kw: string) => ({
       source: 'A',
@@ -218,7 +233,7 @@ describe('merge rules', () => {
       weight: 1,
     });
     const m = mergeRelation(
-      { weight: 2, keywords: 'b,z', description: 'old', source_id: 'c1<SEP>c2' },
+      decodeRelation({ weight: 2, keywords: 'b,z', description: 'old', source_id: 'c1<SEP>c2' }),
       ['c1', 'c2'],
       [src(r('a,b'), 'c3'), src(r('y'), 'c2')],
       cfg,
