@@ -7,16 +7,16 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { parseReprocessRequest, parseSubmitRequest } from '../lib/documents/requests.ts';
 import { HttpError } from '../lib/errors.ts';
+import { getDocumentsRuntime } from '../lib/http/documents-runtime.ts';
 import { cors, errorResponder } from '../lib/http/middleware.ts';
 import { intParam, parseJsonBody, resolveWorkspace } from '../lib/http/request.ts';
 import { json } from '../lib/http/response.ts';
-import { apiLogger, getApiRuntime } from '../lib/http/runtime.ts';
+import { routeTable } from '../lib/http/router.ts';
+import { apiLogger } from '../lib/http/runtime.ts';
 import { DOC_STATUSES, type DocStatus } from '../lib/storage/doc-status.ts';
 
-type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
-
 const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
-  const { config } = getApiRuntime();
+  const { config } = getDocumentsRuntime();
   return resolveWorkspace(event, body, config.api, config.workspace);
 };
 
@@ -27,9 +27,9 @@ const idOf = (event: APIGatewayProxyEventV2) => {
   return decodeURIComponent(id);
 };
 
-const ROUTES: Record<string, Route> = {
+export const documentsRoute = routeTable('documents', {
   'POST /documents': async (event) => {
-    const { config, documents } = getApiRuntime();
+    const { config, documents } = getDocumentsRuntime();
     const body = parseJsonBody(event, config.api.maxBodyBytes);
     const items = parseSubmitRequest(body);
     return json(202, await documents.submit(items, workspaceOf(event, body)));
@@ -43,7 +43,7 @@ const ROUTES: Record<string, Route> = {
         `"status" must be one of ${DOC_STATUSES.join(', ')}.`,
       );
     }
-    const page = await getApiRuntime().documents.list(
+    const page = await getDocumentsRuntime().documents.list(
       {
         status: status as DocStatus | undefined,
         page: intParam(event, 'page'),
@@ -56,28 +56,22 @@ const ROUTES: Record<string, Route> = {
     return json(200, page);
   },
   'GET /documents/status-counts': async (event) =>
-    json(200, { status_counts: await getApiRuntime().documents.statusCounts(workspaceOf(event)) }),
+    json(200, {
+      status_counts: await getDocumentsRuntime().documents.statusCounts(workspaceOf(event)),
+    }),
   'GET /documents/{id}': async (event) =>
-    json(200, await getApiRuntime().documents.get(idOf(event), workspaceOf(event))),
+    json(200, await getDocumentsRuntime().documents.get(idOf(event), workspaceOf(event))),
   'DELETE /documents/{id}': async (event) =>
-    json(200, await getApiRuntime().documents.delete(idOf(event), workspaceOf(event))),
+    json(200, await getDocumentsRuntime().documents.delete(idOf(event), workspaceOf(event))),
   'POST /documents/reprocess': async (event) => {
-    const { config, documents } = getApiRuntime();
+    const { config, documents } = getDocumentsRuntime();
     const body = event.body ? parseJsonBody(event, config.api.maxBodyBytes) : {};
     const ids = parseReprocessRequest(body);
     return json(202, await documents.reprocess(ids, workspaceOf(event, body)));
   },
-};
-
-export async function documentsRoute(
-  event: APIGatewayProxyEventV2,
-): Promise<APIGatewayProxyResultV2> {
-  const route = ROUTES[event.routeKey];
-  if (!route) throw new HttpError(404, 'ROUTE_NOT_FOUND', `No route ${event.routeKey}.`);
-  return route(event);
-}
+});
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
-  .use(cors(() => getApiRuntime().config.api))
+  .use(cors(() => getDocumentsRuntime().config.api))
   .use(errorResponder(apiLogger))
   .handler(documentsRoute);

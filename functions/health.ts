@@ -4,13 +4,14 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import { checkHealth } from '../lib/health.ts';
 import { cors, errorResponder } from '../lib/http/middleware.ts';
 import { json } from '../lib/http/response.ts';
-import { type ApiRuntime, apiLogger, getApiRuntime } from '../lib/http/runtime.ts';
+import { routeTable } from '../lib/http/router.ts';
+import { type ApiBase, apiLogger, getApiBase } from '../lib/http/runtime.ts';
 
 export async function healthRoute(
   _event?: APIGatewayProxyEventV2,
-  { db, config, engine }: Pick<ApiRuntime, 'db' | 'config' | 'engine'> = getApiRuntime(),
+  { db, config }: Pick<ApiBase, 'db' | 'config'> = getApiBase(),
 ): Promise<APIGatewayProxyResultV2> {
-  const report = await checkHealth(db, config, engine.llmName);
+  const report = await checkHealth(db, config);
   return json(
     report.status === 'ok' ? 200 : 503,
     report,
@@ -19,6 +20,6 @@ export async function healthRoute(
 }
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
-  .use(cors(() => getApiRuntime().config.api))
+  .use(cors(() => getApiBase().config.api))
   .use(errorResponder(apiLogger))
-  .handler((event) => healthRoute(event));
+  .handler(routeTable('health', { 'GET /health': (event) => healthRoute(event) }));

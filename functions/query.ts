@@ -5,23 +5,22 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { HttpError } from '../lib/errors.ts';
 import { cors, errorResponder } from '../lib/http/middleware.ts';
+import { getQueryRuntime } from '../lib/http/query-runtime.ts';
 import { intParam, parseJsonBody, resolveWorkspace } from '../lib/http/request.ts';
 import { json } from '../lib/http/response.ts';
-import { apiLogger, getApiRuntime } from '../lib/http/runtime.ts';
+import { routeTable } from '../lib/http/router.ts';
+import { apiLogger } from '../lib/http/runtime.ts';
 import { parseQueryRequest, queryDefaults } from '../lib/query/request.ts';
 
-type Route = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
-
 const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
-  const { config } = getApiRuntime();
+  const { config } = getQueryRuntime();
   return resolveWorkspace(event, body, config.api, config.workspace);
 };
 
-const ROUTES: Record<string, Route> = {
+export const queryRoute = routeTable('query', {
   'POST /query': async (event) => {
-    const { config, engine } = getApiRuntime();
+    const { config, engine } = getQueryRuntime();
     const body = parseJsonBody(event, config.api.maxBodyBytes);
     const request = parseQueryRequest(body, queryDefaults(config));
     return json(200, await engine.query(request, workspaceOf(event, body)));
@@ -29,7 +28,7 @@ const ROUTES: Record<string, Route> = {
   'GET /graph': async (event) =>
     json(
       200,
-      await getApiRuntime().graph.knowledgeGraph(workspaceOf(event), {
+      await getQueryRuntime().graph.knowledgeGraph(workspaceOf(event), {
         label: event.queryStringParameters?.label,
         maxDepth: intParam(event, 'max_depth'),
         maxNodes: intParam(event, 'max_nodes'),
@@ -38,26 +37,20 @@ const ROUTES: Record<string, Route> = {
   'GET /graph/labels/popular': async (event) =>
     json(
       200,
-      await getApiRuntime().graph.popularLabels(workspaceOf(event), intParam(event, 'limit')),
+      await getQueryRuntime().graph.popularLabels(workspaceOf(event), intParam(event, 'limit')),
     ),
   'GET /graph/labels/search': async (event) =>
     json(
       200,
-      await getApiRuntime().graph.searchLabels(
+      await getQueryRuntime().graph.searchLabels(
         workspaceOf(event),
         event.queryStringParameters?.q,
         intParam(event, 'limit'),
       ),
     ),
-};
-
-export async function queryRoute(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> {
-  const route = ROUTES[event.routeKey];
-  if (!route) throw new HttpError(404, 'ROUTE_NOT_FOUND', `No route ${event.routeKey}.`);
-  return route(event);
-}
+});
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
-  .use(cors(() => getApiRuntime().config.api))
+  .use(cors(() => getQueryRuntime().config.api))
   .use(errorResponder(apiLogger))
   .handler(queryRoute);

@@ -14,11 +14,9 @@ export interface HealthReport {
   config: Record<string, unknown>;
 }
 
-export async function checkHealth(
-  db: Database,
-  config: Config,
-  llm: string,
-): Promise<HealthReport> {
+export async function checkHealth(db: Database, config: Config): Promise<HealthReport> {
+  const llm =
+    config.llm.provider === 'none' ? 'none' : `${config.llm.provider}:${config.llm.model}`;
   const started = performance.now();
   const database: HealthReport['database'] = { reachable: false };
   try {

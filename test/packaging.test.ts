@@ -64,6 +64,22 @@ describe('serverless.yml packaged offline with osls', () => {
     }
   });
 
+  it('builds into each function only what its routes use', async () => {
+    const unzip = promisify(execFile);
+    const source = async (name: string) =>
+      (await unzip('unzip', ['-p', join(outDir, `${name}.zip`)], { maxBuffer: 64 << 20 })).stdout;
+    // Bundles keep names (esbuild keepNames): a class appears as its name in a string.
+    const has = (code: string, cls: string) => code.includes(`"${cls}"`);
+    const health = await source('health');
+    const query = await source('query');
+    const documents = await source('documents');
+    for (const cls of ['QueryEngine', 'IngestPipeline', 'IngestQueueClient', 'DocumentService']) {
+      assert.ok(!has(health, cls), `health.zip carries ${cls}`);
+    }
+    assert.ok(has(query, 'QueryEngine') && !has(query, 'DocumentService'));
+    assert.ok(has(documents, 'DocumentService') && !has(documents, 'QueryEngine'));
+  });
+
   it('wires the SQS event source: batch, window, partial responses, maximum concurrency', () => {
     const [[, mapping]] = ofType(template, 'AWS::Lambda::EventSourceMapping') as [[string, any]];
     assert.equal(mapping.Properties.BatchSize, 10);

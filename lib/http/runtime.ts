@@ -1,64 +1,34 @@
 /**
- * What the API functions keep in their container between invocations, built on first use.
+ * What every API function keeps in its container between invocations, built on first use: the
+ * configuration, the pool and the logger. Each function adds only what its routes use
+ * (lib/http/query-runtime.ts, lib/http/documents-runtime.ts), so the health function's bundle
+ * carries no query engine, pipeline or queue client.
  */
 import { type Config, getConfig } from '../config.ts';
 import { getDatabase } from '../db/container.ts';
 import type { Database } from '../db/database.ts';
-import { DocumentService } from '../documents/service.ts';
-import { createEmbedder } from '../embedding/index.ts';
-import { GraphService } from '../graph/service.ts';
-import { createLlm } from '../llm/index.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { IngestPipeline } from '../pipeline/ingest.ts';
-import { QueryEngine } from '../query/engine.ts';
-import { IngestQueueClient } from '../queue/enqueue.ts';
-import { createSqsClient } from '../queue/sqs.ts';
 
-export interface ApiRuntime {
+export interface ApiBase {
   config: Config;
   db: Database;
   logger: Logger;
-  engine: QueryEngine;
-  documents: DocumentService;
-  graph: GraphService;
 }
 
-let runtime: ApiRuntime | undefined;
+let base: ApiBase | undefined;
 
-export function getApiRuntime(): ApiRuntime {
-  if (!runtime) {
+export function getApiBase(): ApiBase {
+  if (!base) {
     const config = getConfig();
-    const logger = createLogger(config.logLevel);
-    const db = getDatabase();
-    const embedder = createEmbedder(config, logger);
-    const llm = createLlm(config.llm, logger);
-    const pipeline = new IngestPipeline(db, config, embedder, logger, llm);
-    const queue = config.queue.queueUrl
-      ? new IngestQueueClient({
-          sqs: () => createSqsClient(config.queue),
-          queueUrl: config.queue.queueUrl,
-          maxMessageBytes: config.queue.maxMessageBytes,
-          maxDocumentBytes: config.ingest.maxDocumentBytes,
-          pipeline,
-          idRules: config.ingest.idRules,
-        })
-      : undefined;
-    runtime = {
-      config,
-      db,
-      logger,
-      engine: new QueryEngine(db, config, embedder, llm, logger),
-      documents: new DocumentService(db, config, pipeline, queue),
-      graph: new GraphService(db, config),
-    };
+    base = { config, db: getDatabase(), logger: createLogger(config.logLevel) };
   }
-  return runtime;
+  return base;
 }
 
 /** The configured logger even when the configuration itself is what failed. */
 export function apiLogger(): Logger {
   try {
-    return getApiRuntime().logger;
+    return getApiBase().logger;
   } catch {
     return createLogger('info');
   }

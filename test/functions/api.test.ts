@@ -7,7 +7,7 @@ import { handler as queryHandler } from '../../functions/query.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { getDatabase } from '../../lib/db/container.ts';
 import { Database } from '../../lib/db/database.ts';
-import { getApiRuntime } from '../../lib/http/runtime.ts';
+import { getApiBase } from '../../lib/http/runtime.ts';
 import { LocalSqsPoller } from '../../lib/queue/poller.ts';
 import { call, type EventOptions, type Handler, type Response } from '../support/api-event.ts';
 import { createTestDatabase, quietLogger, TARGET } from '../support/database.ts';
@@ -466,7 +466,6 @@ describe(`HTTP API functions on ${TARGET}`, () => {
       const res = (await healthRoute(undefined, {
         db,
         config,
-        engine: getApiRuntime().engine,
       })) as Response;
       assert.equal(res.statusCode, 503);
       const body = JSON.parse(res.body!);

@@ -5,7 +5,7 @@ import { handler as queryHandler } from '../../functions/query.ts';
 import { getDatabase } from '../../lib/db/container.ts';
 import { HashEmbedder } from '../../lib/embedding/hash.ts';
 import { matchRoute } from '../../lib/http/routes.ts';
-import { getApiRuntime } from '../../lib/http/runtime.ts';
+import { getApiBase } from '../../lib/http/runtime.ts';
 import { createLlm } from '../../lib/llm/index.ts';
 import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
 import { call, type EventOptions, type Handler } from '../support/api-event.ts';
@@ -29,7 +29,7 @@ describe(`graph HTTP routes on ${TARGET}`, () => {
       ALLOWED_WORKSPACES: 'default,tenant_a',
     });
     Object.assign(process.env, target.env);
-    const { config } = getApiRuntime();
+    const { config } = getApiBase();
     const pipeline = new IngestPipeline(
       getDatabase(),
       config,

@@ -20,7 +20,7 @@ import { closeDatabase, getDatabase } from '../../lib/db/container.ts';
 import { Database } from '../../lib/db/database.ts';
 import { startWsBridge } from '../../lib/db/ws-bridge.ts';
 import { DatabaseUnavailableError } from '../../lib/errors.ts';
-import { getApiRuntime } from '../../lib/http/runtime.ts';
+import { getApiBase } from '../../lib/http/runtime.ts';
 import { documentIdFor } from '../../lib/ids.ts';
 import { simulatedContainer } from '../../lib/local/simulated-container.ts';
 import { IngestQueueClient } from '../../lib/queue/enqueue.ts';
@@ -434,7 +434,7 @@ describe('reliability suite', { skip: NEEDS_SERVER }, () => {
 
     it('a frozen container whose idle connection the server closed: the next invocation succeeds', async () => {
       const db = new Database(config.database, quietLogger);
-      const rt = { db, config, engine: getApiRuntime().engine };
+      const rt = { db, config };
       const pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await adminDatabase().query('SELECT pg_terminate_backend($1)', [pid]);
       await sleep(200);

@@ -1,0 +1,40 @@
+/** The documents function's container state: the document use cases and the ingest queue. */
+import { DocumentService } from '../documents/service.ts';
+import { createEmbedder } from '../embedding/index.ts';
+import { createLlm } from '../llm/index.ts';
+import { IngestPipeline } from '../pipeline/ingest.ts';
+import { IngestQueueClient } from '../queue/enqueue.ts';
+import { createSqsClient } from '../queue/sqs.ts';
+import { type ApiBase, getApiBase } from './runtime.ts';
+
+export interface DocumentsRuntime extends ApiBase {
+  documents: DocumentService;
+}
+
+let runtime: DocumentsRuntime | undefined;
+
+export function getDocumentsRuntime(): DocumentsRuntime {
+  if (!runtime) {
+    const base = getApiBase();
+    const { config, db, logger } = base;
+    const pipeline = new IngestPipeline(
+      db,
+      config,
+      createEmbedder(config, logger),
+      logger,
+      createLlm(config.llm, logger),
+    );
+    const queue = config.queue.queueUrl
+      ? new IngestQueueClient({
+          sqs: () => createSqsClient(config.queue),
+          queueUrl: config.queue.queueUrl,
+          maxMessageBytes: config.queue.maxMessageBytes,
+          maxDocumentBytes: config.ingest.maxDocumentBytes,
+          pipeline,
+          idRules: config.ingest.idRules,
+        })
+      : undefined;
+    runtime = { ...base, documents: new DocumentService(db, config, pipeline, queue) };
+  }
+  return runtime;
+}

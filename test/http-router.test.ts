@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { routeTable } from '../lib/http/router.ts';
+
+const event = (routeKey: string) => ({ routeKey }) as APIGatewayProxyEventV2;
+const ok = (body: string) => async () => ({ statusCode: 200, body });
+
+describe('route table', () => {
+  it('dispatches on the route key API Gateway matched', async () => {
+    const route = routeTable('health', { 'GET /health': ok('healthy') });
+    assert.deepEqual(await route(event('GET /health')), { statusCode: 200, body: 'healthy' });
+  });
+
+  it('answers 404 for a key it does not serve, prototype names included', async () => {
+    const route = routeTable('health', { 'GET /health': ok('healthy') });
+    for (const key of ['GET /nothing', '__proto__', 'constructor', 'toString']) {
+      await assert.rejects(route(event(key)), { code: 'ROUTE_NOT_FOUND' });
+    }
+  });
+
+  it('refuses a table that differs from lib/http/routes.ts (a route missing or extra)', () => {
+    assert.throws(() => routeTable('health', {}), /lists \[GET \/health\]/);
+    assert.throws(
+      () => routeTable('health', { 'GET /health': ok(''), 'GET /extra': ok('') }),
+      /serves \[GET \/extra, GET \/health\]/,
+    );
+  });
+});
