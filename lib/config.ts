@@ -3,7 +3,7 @@
  * in docs/configuration.md; `loadConfig` validates them all at once and throws a
  * single {@link ConfigError} naming each problem. The sections live in lib/settings/.
  */
-import { type Env, EnvReader } from './env.ts';
+import { type Env, EnvReader, type VariableRead } from './env.ts';
 import {
   type ApiConfig,
   type LlmConfig,
@@ -79,6 +79,39 @@ export interface Config {
  */
 export function loadConfig(env: Env = process.env): Config {
   const reader = new EnvReader(env);
+  const config = readConfig(reader);
+  reader.throwIfProblems();
+  return config;
+}
+
+/** Environments that take the branches an empty one skips (connection parts, OpenAI keys). */
+const BRANCHES: Env[] = [
+  {
+    POSTGRES_HOST: 'h',
+    POSTGRES_USER: 'u',
+    POSTGRES_DATABASE: 'd',
+    LLM_PROVIDER: 'openai',
+    LLM_MODEL: 'm',
+    EMBEDDING_PROVIDER: 'openai',
+  },
+];
+
+/**
+ * Every variable the configuration reads, with kind, default (as with nothing else set: some
+ * defaults follow other variables) and allowed values — what docs/configuration.md's generated
+ * reference lists (`npm run docs:config`).
+ */
+export function describeVariables(): VariableRead[] {
+  const all = new Map<string, VariableRead>();
+  for (const env of [{}, ...BRANCHES]) {
+    const reader = new EnvReader(env);
+    readConfig(reader);
+    for (const [name, read] of reader.reads) if (!all.has(name)) all.set(name, read);
+  }
+  return [...all.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function readConfig(reader: EnvReader): Config {
   const database = readDatabase(reader);
   const vector = readVector(reader);
   const givenWorkspace = reader.string('POSTGRES_WORKSPACE', { default: 'default' });
@@ -110,7 +143,6 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.embedding.provider === 'hash' && !reader.has('COSINE_THRESHOLD')) {
     config.vector.cosineThreshold = HASH_COSINE_THRESHOLD;
   }
-  reader.throwIfProblems();
   return config;
 }
 

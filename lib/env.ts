@@ -1,5 +1,24 @@
 import { ConfigError, type ConfigProblem } from './errors.ts';
 
+/** What the configuration reads of one variable (for the generated reference). */
+export interface VariableRead {
+  name: string;
+  kind: 'text' | 'list' | 'integer' | 'number' | 'boolean' | 'one of';
+  /** The default under an otherwise empty environment; absent when there is none. */
+  default?: string;
+  min?: number;
+  max?: number;
+  choices?: string[];
+}
+
+function numberRange(options: { default?: number; min?: number; max?: number }) {
+  return {
+    ...(options.default !== undefined ? { default: String(options.default) } : {}),
+    ...(options.min !== undefined ? { min: options.min } : {}),
+    ...(options.max !== undefined ? { max: options.max } : {}),
+  };
+}
+
 /** The environment as a plain record; `process.env` fits. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -17,20 +36,28 @@ export type Env = Readonly<Record<string, string | undefined>>;
  */
 export class EnvReader {
   readonly problems: ConfigProblem[] = [];
+  /** Every variable read, with its kind and default (the configuration reference is built from it). */
+  readonly reads = new Map<string, VariableRead>();
   readonly #env: Env;
 
   constructor(env: Env) {
     this.#env = env;
   }
 
+  #read(name: string, read: Omit<VariableRead, 'name'>): void {
+    this.reads.set(name, { name, ...read });
+  }
+
   /** The trimmed value, or undefined when unset or blank. */
   raw(name: string): string | undefined {
+    if (!this.reads.has(name)) this.#read(name, { kind: 'text' });
     const value = this.#env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   }
 
   /** The value exactly as set (whitespace kept), or undefined when unset. */
   rawUntrimmed(name: string): string | undefined {
+    if (!this.reads.has(name)) this.#read(name, { kind: 'text' });
     return this.#env[name];
   }
 
@@ -40,7 +67,9 @@ export class EnvReader {
 
   /** A comma-separated list: items trimmed, empty ones dropped; `[]` when unset. */
   list(name: string): string[] {
-    return (this.raw(name) ?? '')
+    const text = this.raw(name);
+    this.#read(name, { kind: 'list' });
+    return (text ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
@@ -57,6 +86,7 @@ export class EnvReader {
     options: { default?: string; pattern?: RegExp; hint?: string } = {},
   ): string | undefined {
     const value = this.raw(name) ?? options.default;
+    this.#read(name, { kind: 'text', default: options.default });
     if (value !== undefined && options.pattern && !options.pattern.test(value)) {
       this.problem(
         name,
@@ -74,6 +104,7 @@ export class EnvReader {
     options: { default?: number; min?: number; max?: number },
   ): number | undefined {
     const text = this.raw(name);
+    this.#read(name, { kind: 'integer', ...numberRange(options) });
     if (text === undefined) return options.default;
     const value = Number(text);
     if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value)) {
@@ -85,6 +116,7 @@ export class EnvReader {
 
   number(name: string, options: { default: number; min?: number; max?: number }): number {
     const text = this.raw(name);
+    this.#read(name, { kind: 'number', ...numberRange(options) });
     if (text === undefined) return options.default;
     const value = Number(text);
     if (!Number.isFinite(value)) {
@@ -96,6 +128,7 @@ export class EnvReader {
 
   boolean(name: string, options: { default: boolean }): boolean {
     const text = this.raw(name)?.toLowerCase();
+    this.#read(name, { kind: 'boolean', default: String(options.default) });
     if (text === undefined) return options.default;
     if (['1', 'true', 'yes', 'on'].includes(text)) return true;
     if (['0', 'false', 'no', 'off'].includes(text)) return false;
@@ -105,6 +138,7 @@ export class EnvReader {
 
   oneOf<T extends string>(name: string, choices: readonly T[], options: { default: T }): T {
     const text = this.raw(name);
+    this.#read(name, { kind: 'one of', default: options.default, choices: [...choices] });
     if (text === undefined) return options.default;
     const match = choices.find((c) => c.toLowerCase() === text.toLowerCase());
     if (match === undefined) {

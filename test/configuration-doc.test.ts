@@ -1,60 +1,44 @@
 /**
- * docs/configuration.md stays current: every variable the settings modules read is in its tables,
- * and every variable its tables list is read. (Names are found in the source, so a setting added
- * without a line in the reference fails here.)
+ * docs/configuration.md stays current: its generated reference (every variable with kind,
+ * default and allowed values, from the settings code) equals what `npm run docs:config` would
+ * write, and its hand-written tables describe exactly the variables the settings read.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { describeVariables } from '../lib/config.ts';
+import { BEGIN, configReference, documentedReference } from '../scripts/config-reference.ts';
 
-const root = new URL('../', import.meta.url);
-const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
+const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
 
 /** Set by the Lambda runtime, not by an operator. */
 const RUNTIME = new Set(['AWS_LAMBDA_FUNCTION_NAME']);
 
-function variablesRead(): Set<string> {
-  const files = [
-    'lib/config.ts',
-    ...readdirSync(new URL('lib/settings/', root)).map((f) => `lib/settings/${f}`),
-  ];
+function describedByHand(): Set<string> {
   const names = new Set<string>();
-  for (const file of files) {
-    const text = read(file);
-    for (const m of text.matchAll(
-      /\.\s*(?:string|integer|number|boolean|oneOf|raw|rawUntrimmed|list|has)\(\s*['"]([A-Z][A-Z0-9_]+)['"]/g,
-    ))
-      names.add(m[1]!);
-    for (const m of text.matchAll(/const name = ['"]([A-Z][A-Z0-9_]+)['"]/g)) names.add(m[1]!);
-  }
-  for (const name of RUNTIME) names.delete(name);
-  return names;
-}
-
-function variablesDocumented(): Set<string> {
-  const names = new Set<string>();
-  for (const line of read('docs/configuration.md').split('\n')) {
+  for (const line of doc.slice(0, doc.indexOf(BEGIN)).split('\n')) {
     if (!line.startsWith('| `')) continue;
-    const first = line.split('|')[1]!;
-    for (const m of first.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) names.add(m[1]!);
+    for (const m of line.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) names.add(m[1]!);
   }
   return names;
 }
 
 describe('docs/configuration.md', () => {
-  it('lists exactly the variables the settings read', () => {
-    const read = variablesRead();
-    const documented = variablesDocumented();
-    assert.ok(read.size > 50, `found ${read.size} variables in the settings modules`);
-    assert.deepEqual(
-      [...read].filter((n) => !documented.has(n)).sort(),
-      [],
-      'read but not documented',
+  it('carries the generated reference as the code describes it (npm run docs:config)', () => {
+    assert.equal(documentedReference(doc), configReference());
+  });
+
+  it('describes by hand exactly the variables the settings read', () => {
+    const read = new Set(
+      describeVariables()
+        .map((v) => v.name)
+        .filter((n) => !RUNTIME.has(n)),
     );
-    assert.deepEqual(
-      [...documented].filter((n) => !read.has(n)).sort(),
-      [],
-      'documented but never read',
-    );
+    const described = describedByHand();
+    assert.ok(read.size > 50, `found ${read.size} variables`);
+    const missing = [...read].filter((n) => !described.has(n)).sort();
+    const stale = [...described].filter((n) => !read.has(n)).sort();
+    assert.deepEqual(missing, [], 'read but not described');
+    assert.deepEqual(stale, [], 'described but never read');
   });
 });
