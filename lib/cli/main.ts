@@ -22,7 +22,7 @@ Commands:
   enqueue FILE|GLOB|- [--workspace W] [--queue-url URL] [--endpoint URL] [--wait] [--timeout S] [--json]
                            Send documents to the ingest queue (large ones stored first, sent by id);
                            --wait follows them until processed or failed.
-  query "TEXT" [--workspace W] [--top-k N] [--mode mix|local|global|hybrid|naive|bypass] [--context-only] [--json]
+  query "TEXT" [--workspace W] [--top-k N] [--chunk-top-k N] [--mode mix|local|global|hybrid|naive|bypass] [--context-only] [--json]
                            Retrieve context (and an answer, with an LLM configured), as POST /query.
   init-db [--json]         Create or verify the schema on the configured database, then exit.
   start [--port 3000] [--sqs-port 9324]

@@ -5,7 +5,7 @@ import { validateWorkspace } from '../workspace.ts';
 import { type CliIo, openPipeline } from './context.ts';
 
 /**
- * `query "TEXT" [--workspace W] [--top-k N] [--mode M] [--context-only] [--json]`: the same code
+ * `query "TEXT" [--workspace W] [--top-k N] [--chunk-top-k N] [--mode M] [--context-only] [--json]`: the same code
  * path as `POST /query`, in-process.
  */
 export async function queryCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -15,6 +15,7 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
     options: {
       workspace: { type: 'string' },
       'top-k': { type: 'string' },
+      'chunk-top-k': { type: 'string' },
       mode: { type: 'string' },
       'context-only': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -27,11 +28,14 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
   const run = openPipeline(io);
   try {
     const topK = values['top-k'] === undefined ? undefined : Number(values['top-k']);
+    const chunkTopK =
+      values['chunk-top-k'] === undefined ? undefined : Number(values['chunk-top-k']);
     const request = parseQueryRequest(
       {
         query: positionals[0],
         ...(values.mode ? { mode: values.mode } : {}),
         ...(topK === undefined ? {} : { top_k: topK }),
+        ...(chunkTopK === undefined ? {} : { chunk_top_k: chunkTopK }),
         only_need_context: values['context-only'],
       },
       queryDefaults(run.config),

@@ -88,9 +88,11 @@ function mergeCommon<R extends { description: string }>(
       splitField(storedDescription),
       records.filter((r) => !r.supportOnly).map((r) => r.record.description),
     ),
+    // A chunk naming the entity only as a relation end supports it without adding its file,
+    // as in LightRAG (its chunk id is tracked all the same).
     filePath: mergeFilePaths(
       storedFilePath,
-      records.map((r) => r.filePath),
+      records.filter((r) => !r.supportOnly).map((r) => r.filePath),
       config.maxFilePaths,
     ),
   };

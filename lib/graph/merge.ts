@@ -12,7 +12,7 @@ import type { Queryable } from '../db/database.ts';
 import { lockEntities } from '../db/locks.ts';
 import { UNKNOWN_TYPE } from '../lightrag-constants.ts';
 import type { EntityProperties, RelationProperties } from '../storage/graph.ts';
-import { canonicalEdge, edgeKey } from '../storage/graph.ts';
+import { canonicalEdge, compareCodePoints, edgeKey } from '../storage/graph.ts';
 import { relationChunkKey } from '../storage/graph-kv.ts';
 import type { Storages } from '../storage/index.ts';
 import { computeMdhashId } from '../text.ts';
@@ -63,9 +63,11 @@ export function groupExtractions(extractions: readonly ChunkExtraction[]): Recor
 }
 
 /**
- * The entity records plus, for each relation end that is no entity record of these chunks, a
- * record from the relation: of type UNKNOWN with the relation's description when the end is new
- * (or itself UNKNOWN), as LightRAG creates missing ends; support-only for a known entity.
+ * The entity records plus, for each relation end that is no entity record of the same chunk, a
+ * record from the relation, as LightRAG treats relation ends: an end that exists nowhere yet is
+ * created by the first relation naming it (type UNKNOWN, that relation's description and file);
+ * every other mention only supports the entity — its chunk id is tracked (so deleting another
+ * document cannot orphan the relation), with no description, type vote or file path.
  */
 export function withRelationEnds(
   groups: RecordGroups,
@@ -77,14 +79,17 @@ export function withRelationEnds(
       for (const end of [r.record.source, r.record.target]) {
         const own = groups.entities.get(end);
         if (own?.some((e) => e.chunkId === r.chunkId)) continue;
-        const stored = known.get(end);
-        const real = (own?.length ?? 0) > 0 || (stored && stored.entity_type !== UNKNOWN_TYPE);
         const list = entities.get(end) ?? [];
+        const creates = !own?.length && !known.has(end) && list.length === 0;
         list.push({
           chunkId: r.chunkId,
           filePath: r.filePath,
-          record: { name: end, type: UNKNOWN_TYPE, description: real ? '' : r.record.description },
-          supportOnly: Boolean(real),
+          record: {
+            name: end,
+            type: UNKNOWN_TYPE,
+            description: creates ? r.record.description : '',
+          },
+          supportOnly: !creates,
         });
         entities.set(end, list);
       }
@@ -104,13 +109,13 @@ export function relationVectorIds(a: string, b: string): { id: string; reverse: 
 }
 
 /** The properties a merge writes: every field LightRAG writes, present. */
-type MergedEntity = Required<
+type MergedEntity = { truncate: string } & Required<
   Pick<
     EntityProperties,
     'entity_id' | 'entity_type' | 'description' | 'source_id' | 'file_path' | 'created_at'
   >
 >;
-type MergedRelation = Required<
+type MergedRelation = { truncate: string } & Required<
   Pick<
     RelationProperties,
     'weight' | 'keywords' | 'description' | 'source_id' | 'file_path' | 'created_at'
@@ -212,6 +217,7 @@ export class GraphMerger {
           source_id: m.sourceId,
           file_path: m.filePath,
           created_at: now,
+          truncate: truncation(m.chunkIds, this.config.maxSourceIdsPerEntity),
         },
       });
     }
@@ -238,6 +244,7 @@ export class GraphMerger {
           source_id: m.sourceId,
           file_path: m.filePath,
           created_at: now,
+          truncate: truncation(m.chunkIds, this.config.maxSourceIdsPerRelation),
         },
       });
     }
@@ -293,6 +300,9 @@ export class GraphMerger {
       ]),
     ];
     const pairs = [...groups.relations.values()].map((r) => r.pair);
+    // Sorted, as LightRAG stores them.
+    names.sort(compareCodePoints);
+    pairs.sort((x, y) => compareCodePoints(x[0], y[0]) || compareCodePoints(x[1], y[1]));
     await t.fullEntities.upsert([{ id: docId, entity_names: names }]);
     await t.fullRelations.upsert([{ id: docId, relation_pairs: pairs }]);
   }
@@ -336,6 +346,11 @@ export class GraphMerger {
       })),
     );
   }
+}
+
+/** LightRAG's `truncate` property: empty, or how the source ids were capped (oldest kept). */
+function truncation(chunkIds: readonly string[], max: number): string {
+  return chunkIds.length > max ? 'KEEP Old' : '';
 }
 
 function emptyState(): StoredGraphState {

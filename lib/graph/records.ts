@@ -5,7 +5,9 @@
  * are dropped. Names are normalised (tags, outer quotes, full-width forms, CJK spacing) with
  * their case preserved.
  */
+
 import { parseJsonObjectLoosely } from '../json-fields.ts';
+import { canonicalEdge } from '../storage/graph-keys.ts';
 import { sanitizeText } from '../text.ts';
 import { COMPLETION_DELIMITER, TUPLE_DELIMITER } from './prompts.ts';
 
@@ -160,20 +162,34 @@ export function parseJsonExtraction(reply: string): Extraction | undefined {
 }
 
 /**
- * Folds a gleaning pass into the first: a gleaned record is added when new, and replaces the
- * first pass's record only when its description is longer.
+ * Folds a gleaning pass into the first, as LightRAG does: every record of a pass is kept, also
+ * when the reply lists an entity or a relation twice (they count twice in the type vote and the
+ * weight, and both descriptions become fragments). Records are grouped by entity name and by
+ * undirected relation; a gleaned group is added when new, and replaces the first pass's group
+ * only when its first description is longer than the group's first.
  */
 export function mergeGleaning(first: Extraction, gleaned: Extraction): Extraction {
-  const entities = new Map(first.entities.map((e) => [e.name, e]));
-  for (const e of gleaned.entities) {
-    const old = entities.get(e.name);
-    if (!old || e.description.length > old.description.length) entities.set(e.name, e);
+  const relationKey = (r: RelationRecord) => canonicalEdge(r.source, r.target).join('\u0000');
+  return {
+    entities: foldGroups(first.entities, gleaned.entities, (e) => e.name),
+    relations: foldGroups(first.relations, gleaned.relations, relationKey),
+  };
+}
+
+function foldGroups<T extends { description: string }>(
+  first: readonly T[],
+  gleaned: readonly T[],
+  key: (record: T) => string,
+): T[] {
+  const group = (records: readonly T[]) => {
+    const groups = new Map<string, T[]>();
+    for (const r of records) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+    return groups;
+  };
+  const groups = group(first);
+  for (const [k, records] of group(gleaned)) {
+    const old = groups.get(k);
+    if (!old || records[0]!.description.length > old[0]!.description.length) groups.set(k, records);
   }
-  const key = (r: RelationRecord) => [r.source, r.target].sort().join('\u0000');
-  const relations = new Map(first.relations.map((r) => [key(r), r]));
-  for (const r of gleaned.relations) {
-    const old = relations.get(key(r));
-    if (!old || r.description.length > old.description.length) relations.set(key(r), r);
-  }
-  return { entities: [...entities.values()], relations: [...relations.values()] };
+  return [...groups.values()].flat();
 }

@@ -172,8 +172,8 @@ export class QueryEngine {
     const tokenizer = await getTokenizer(this.#config.chunking.encoding);
     const [queryVector] = await this.#embedder.embed([request.query], { purpose: 'query' });
     if (request.mode === 'naive') {
-      const topK = request.chunk_top_k_given ? request.chunk_top_k : request.top_k;
-      const matches = await s.chunksVdb.queryByVector(queryVector!, topK);
+      // LightRAG's naive mode takes chunk_top_k chunks (top_k is for graph elements).
+      const matches = await s.chunksVdb.queryByVector(queryVector!, request.chunk_top_k);
       const chunks = truncateByTokens(
         matches.map(chunkFromMatch),
         chunkLine,
@@ -191,6 +191,7 @@ export class QueryEngine {
     });
     const graph = await retrieveGraph(s, request, keywords, queryVector!, {
       relatedChunkNumber: this.#config.graphQuery.relatedChunkNumber,
+      chunkPickMethod: this.#config.graphQuery.chunkPickMethod,
       tokenizer,
     });
     // Chunks get what the entities, relations and the prompt itself leave of the total budget.

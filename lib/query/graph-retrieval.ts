@@ -4,15 +4,17 @@
  *   ranked by (edge degree, weight);
  * - global: relation vectors searched with the high-level keywords, their ends as entities;
  * - hybrid: both, merged round-robin; mix: hybrid plus the chunk vectors searched with the query.
- * Chunks of the graph elements come from their source ids, `RELATED_CHUNK_NUMBER` per element,
- * chosen by vector similarity to the query (LightRAG's `kg_chunk_pick_method` VECTOR).
+ * Chunks of the graph elements come from their source ids as LightRAG chooses them
+ * (lib/query/chunk-selection.ts); with the vector chunks of `mix` they are merged in turn and
+ * capped at `chunk_top_k`.
  */
 
 import { GRAPH_FIELD_SEP, UNKNOWN_TYPE } from '../lightrag-constants.ts';
 import type { EntityProperties, RelationProperties } from '../storage/graph.ts';
-import { edgeKey } from '../storage/graph.ts';
+import { canonicalEdge, edgeKey } from '../storage/graph.ts';
 import type { Storages } from '../storage/index.ts';
 import type { Tokenizer } from '../tokenizer.ts';
+import { type ChunkPickMethod, selectRelatedChunks } from './chunk-selection.ts';
 import {
   type ContextChunk,
   type ContextEntity,
@@ -86,9 +88,11 @@ async function relationsFor(
   ]);
   return pairs
     .filter(([a, b]) => props.has(edgeKey(a, b)))
-    .map(([a, b]) =>
-      toRelation(a, b, props.get(edgeKey(a, b))!, edgeDegrees.get(edgeKey(a, b)) ?? 0),
-    );
+    .map(([a, b]) => {
+      // Shown as LightRAG shows a relation: its ends in sorted (code-point) order.
+      const [x, y] = canonicalEdge(a, b);
+      return toRelation(x, y, props.get(edgeKey(a, b))!, edgeDegrees.get(edgeKey(a, b)) ?? 0);
+    });
 }
 
 /** Stored nodes among `names`, in the same order, with their degrees. */
@@ -145,37 +149,24 @@ function cosine(a: readonly number[], b: readonly number[]): number {
   return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
-/**
- * The chunks behind some graph elements: their source ids in order of occurrence, then the
- * `perElement × elements` most similar to the query.
- */
-async function chunksFromSources(
+/** Context chunks for chunk ids, in that order (ids no longer stored are skipped). */
+async function chunksOf(
   s: Storages,
-  sourceIds: readonly string[],
-  elements: number,
-  perElement: number,
-  queryVector: readonly number[],
+  ids: readonly string[],
+  scores: ReadonlyMap<string, number>,
 ): Promise<ContextChunk[]> {
-  const ids = [...new Set(sourceIds.flatMap((id) => id.split(GRAPH_FIELD_SEP)).filter(Boolean))];
-  if (ids.length === 0) return [];
-  const vectors = await s.chunksVdb.getVectorsByIds(ids);
-  const ranked = ids
-    .filter((id) => vectors.has(id))
-    .map((id) => ({ id, score: cosine(queryVector, vectors.get(id)!) }))
-    .sort((a, b) => b.score - a.score)
-    .slice(0, perElement * elements);
-  const rows = await s.textChunks.getByIds(ranked.map((r) => r.id));
-  return ranked.flatMap((r, i) => {
+  const rows = await s.textChunks.getByIds(ids);
+  return ids.flatMap((id, i) => {
     const row = rows[i];
     if (!row) return [];
     return [
       {
         reference_id: 0,
-        chunk_id: r.id,
+        chunk_id: id,
         doc_id: row.full_doc_id,
         file_path: row.file_path ?? null,
         content: row.content,
-        score: Number(r.score.toFixed(6)),
+        score: Number((scores.get(id) ?? 0).toFixed(6)),
       },
     ];
   });
@@ -187,7 +178,7 @@ export async function retrieveGraph(
   request: QueryRequest,
   keywords: QueryKeywords,
   queryVector: number[],
-  options: { relatedChunkNumber: number; tokenizer: Tokenizer },
+  options: { relatedChunkNumber: number; chunkPickMethod: ChunkPickMethod; tokenizer: Tokenizer },
 ): Promise<GraphRetrieval> {
   const mode = request.mode;
   const wantLocal = mode === 'local' || mode === 'hybrid' || mode === 'mix';
@@ -211,29 +202,39 @@ export async function retrieveGraph(
     request.max_relation_tokens,
     options.tokenizer,
   );
-  const n = options.relatedChunkNumber;
+  // Similarity of candidate chunks to the question, from their stored vectors (memoised).
+  const scores = new Map<string, number>();
+  const similarity = async (ids: string[]) => {
+    const missing = ids.filter((id) => !scores.has(id));
+    const vectors = missing.length > 0 ? await s.chunksVdb.getVectorsByIds(missing) : new Map();
+    for (const [id, v] of vectors) scores.set(id, cosine(queryVector, v));
+    return new Map(ids.filter((id) => scores.has(id)).map((id) => [id, scores.get(id)!]));
+  };
+  const pick = {
+    relatedChunkNumber: options.relatedChunkNumber,
+    method: options.chunkPickMethod,
+    similarity,
+  };
+  const entityIds = await selectRelatedChunks(
+    entities.map((e) => e.source_id),
+    pick,
+  );
+  // Relation chunks already chosen through the entities are not taken twice.
+  const relationIds = await selectRelatedChunks(
+    relations.map((r) => r.source_id),
+    { ...pick, exclude: new Set(entityIds), countAfterExclusion: true },
+  );
   const [entityChunks, relationChunks] = await Promise.all([
-    chunksFromSources(
-      s,
-      entities.map((e) => e.source_id),
-      entities.length,
-      n,
-      queryVector,
-    ),
-    chunksFromSources(
-      s,
-      relations.map((r) => r.source_id),
-      relations.length,
-      n,
-      queryVector,
-    ),
+    chunksOf(s, entityIds, scores),
+    chunksOf(s, relationIds, scores),
   ]);
   return {
     entities,
     relations,
+    // Vector chunks, entity chunks, relation chunks in turn, then LightRAG's chunk_top_k cap.
     chunks: roundRobin(
       [vectorMatches.map(chunkFromMatch), entityChunks, relationChunks],
       (c) => c.chunk_id,
-    ),
+    ).slice(0, request.chunk_top_k),
   };
 }

@@ -22,10 +22,8 @@ export interface QueryRequest {
   mode: QueryMode;
   /** Entities (local) or relations (global) taken from their vector search. */
   top_k: number;
-  /** Chunks taken from the chunk vectors (`mix`; `naive` when given, else `top_k`). */
+  /** Chunks in the context at most, in every mode (`naive` and `mix` search this many vectors). */
   chunk_top_k: number;
-  /** Whether `chunk_top_k` was given in the request. */
-  chunk_top_k_given: boolean;
   max_entity_tokens: number;
   max_relation_tokens: number;
   max_total_tokens: number;
@@ -120,7 +118,6 @@ export function parseQueryRequest(body: unknown, config: QueryDefaults): QueryRe
     mode: mode as QueryMode,
     top_k: int('top_k', config.topK, config.maxTopK),
     chunk_top_k: int('chunk_top_k', config.chunkTopK, config.maxTopK),
-    chunk_top_k_given: b.chunk_top_k !== undefined,
     max_entity_tokens: int('max_entity_tokens', config.maxEntityTokens, 1_000_000, 0),
     max_relation_tokens: int('max_relation_tokens', config.maxRelationTokens, 1_000_000, 0),
     max_total_tokens: int('max_total_tokens', config.maxContextTokens, 1_000_000, 100),

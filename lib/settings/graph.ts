@@ -52,8 +52,10 @@ export interface GraphQueryConfig {
   /** Token budgets of the context sections (`MAX_ENTITY_TOKENS`, `MAX_RELATION_TOKENS`). */
   maxEntityTokens: number;
   maxRelationTokens: number;
-  /** Chunks taken per entity or relation (`RELATED_CHUNK_NUMBER`). */
+  /** Chunks per entity or relation (`RELATED_CHUNK_NUMBER`): a weight in LightRAG's selection. */
   relatedChunkNumber: number;
+  /** How the elements' chunks are chosen (`KG_CHUNK_PICK_METHOD`, LightRAG's setting). */
+  chunkPickMethod: 'VECTOR' | 'WEIGHT';
 }
 
 export function readGraph(reader: EnvReader, llmConfigured: boolean): GraphConfig {
@@ -129,5 +131,8 @@ export function readGraphQuery(reader: EnvReader): GraphQueryConfig {
       max: 1_000_000,
     }),
     relatedChunkNumber: reader.integer('RELATED_CHUNK_NUMBER', { default: 5, min: 1, max: 100 }),
+    chunkPickMethod: reader.oneOf('KG_CHUNK_PICK_METHOD', ['VECTOR', 'WEIGHT'] as const, {
+      default: 'VECTOR',
+    }),
   };
 }

@@ -305,5 +305,14 @@ function propertiesParam(properties: GraphProperties | undefined): string {
   if (properties === null || typeof properties !== 'object' || Array.isArray(properties)) {
     throw new ValidationError('Graph properties must be an object.');
   }
+  // LightRAG writes a relation's weight as a float (`3.0`); JSONB keeps the written scale.
+  const weight = properties.weight;
+  if (typeof weight === 'number' && Number.isInteger(weight)) {
+    const marker = '__lightrag_serverless_float_weight__';
+    return (toJsonParam({ ...properties, weight: marker }) ?? '{}').replace(
+      JSON.stringify(marker),
+      `${weight}.0`,
+    );
+  }
   return toJsonParam(properties) ?? '{}';
 }

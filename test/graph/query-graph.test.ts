@@ -134,8 +134,15 @@ describe(`graph query modes on ${TARGET}`, () => {
       ],
     );
     assert.ok(!hybrid.context.chunks.some((c) => c.file_path === 'gardening.md'));
-    const mix = await ask({ ...body, mode: 'mix', chunk_top_k: 1 });
-    assert.equal(mix.context.chunks[0]?.file_path, 'gardening.md', 'vector chunks come first');
+    // chunk_top_k caps the merged chunks in every mode, as in LightRAG.
+    const capped = await ask({ ...body, mode: 'mix', chunk_top_k: 1 });
+    assert.deepEqual(
+      capped.context.chunks.map((c) => c.file_path),
+      ['gardening.md'],
+      'vector chunks come first, then the cap',
+    );
+    const mix = await ask({ ...body, mode: 'mix', chunk_top_k: 3 });
+    assert.equal(mix.context.chunks[0]?.file_path, 'gardening.md');
     assert.deepEqual(mix.context.chunks.map((c) => c.file_path).sort(), [
       'ada.md',
       'gardening.md',
