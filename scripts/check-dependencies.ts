@@ -17,7 +17,14 @@ import { fileURLToPath } from 'node:url';
 const root = normalize(join(dirname(fileURLToPath(import.meta.url)), '..'));
 
 const DEV_TOOLS = [/^lib\/cli\//, /^lib\/local\//, /^lib\/queue\/poller\.ts$/, /^lib\/deploy\//];
-const NEVER_IN_PRODUCTION = [...DEV_TOOLS, /^bench\//, /^test\//, /^scripts\//, /^bin\//];
+const NEVER_IN_PRODUCTION = [
+  ...DEV_TOOLS,
+  /^bench\//,
+  /^eval\//,
+  /^test\//,
+  /^scripts\//,
+  /^bin\//,
+];
 const CONSTANTS = 'lib/lightrag-constants.ts';
 
 function sources(dir: string): string[] {
