@@ -9,7 +9,13 @@ import { parseReprocessRequest, parseSubmitRequest } from '../lib/documents/requ
 import { HttpError } from '../lib/errors.ts';
 import { getDocumentsRuntime } from '../lib/http/documents-runtime.ts';
 import { cors, errorResponder } from '../lib/http/middleware.ts';
-import { intParam, parseJsonBody, resolveWorkspace } from '../lib/http/request.ts';
+import {
+  intParam,
+  parseJsonBody,
+  pathParam,
+  resolveWorkspace,
+  workspaceOnlyBody,
+} from '../lib/http/request.ts';
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
 import { apiLogger } from '../lib/http/runtime.ts';
@@ -20,12 +26,11 @@ const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
   return resolveWorkspace(event, body, config.api, config.workspace);
 };
 
-const idOf = (event: APIGatewayProxyEventV2) => {
-  const id = event.pathParameters?.id;
-  if (!id)
-    throw new HttpError(400, 'VALIDATION_FAILED', 'The document id is missing from the path.');
-  return decodeURIComponent(id);
-};
+const idOf = (event: APIGatewayProxyEventV2) => pathParam(event, 'id');
+
+/** The workspace of a route that reads no body of its own (a `{"workspace"}` body is allowed). */
+const bodylessWorkspace = (event: APIGatewayProxyEventV2) =>
+  workspaceOf(event, workspaceOnlyBody(event, getDocumentsRuntime().config.api.maxBodyBytes));
 
 export const documentsRoute = routeTable('documents', {
   'POST /documents': async (event) => {
@@ -43,6 +48,7 @@ export const documentsRoute = routeTable('documents', {
         `"status" must be one of ${DOC_STATUSES.join(', ')}.`,
       );
     }
+    const workspace = bodylessWorkspace(event);
     const page = await getDocumentsRuntime().documents.list(
       {
         status: status as DocStatus | undefined,
@@ -51,18 +57,18 @@ export const documentsRoute = routeTable('documents', {
         sortField: event.queryStringParameters?.sort_field,
         sortDirection: event.queryStringParameters?.sort_direction,
       },
-      workspaceOf(event),
+      workspace,
     );
     return json(200, page);
   },
   'GET /documents/status-counts': async (event) =>
     json(200, {
-      status_counts: await getDocumentsRuntime().documents.statusCounts(workspaceOf(event)),
+      status_counts: await getDocumentsRuntime().documents.statusCounts(bodylessWorkspace(event)),
     }),
   'GET /documents/{id}': async (event) =>
-    json(200, await getDocumentsRuntime().documents.get(idOf(event), workspaceOf(event))),
+    json(200, await getDocumentsRuntime().documents.get(idOf(event), bodylessWorkspace(event))),
   'DELETE /documents/{id}': async (event) =>
-    json(200, await getDocumentsRuntime().documents.delete(idOf(event), workspaceOf(event))),
+    json(200, await getDocumentsRuntime().documents.delete(idOf(event), bodylessWorkspace(event))),
   'POST /documents/reprocess': async (event) => {
     const { config, documents } = getDocumentsRuntime();
     const body = event.body ? parseJsonBody(event, config.api.maxBodyBytes) : {};

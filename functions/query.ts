@@ -7,7 +7,12 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { cors, errorResponder } from '../lib/http/middleware.ts';
 import { getQueryRuntime } from '../lib/http/query-runtime.ts';
-import { intParam, parseJsonBody, resolveWorkspace } from '../lib/http/request.ts';
+import {
+  intParam,
+  parseJsonBody,
+  resolveWorkspace,
+  workspaceOnlyBody,
+} from '../lib/http/request.ts';
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
 import { apiLogger } from '../lib/http/runtime.ts';
@@ -17,6 +22,10 @@ const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
   const { config } = getQueryRuntime();
   return resolveWorkspace(event, body, config.api, config.workspace);
 };
+
+/** The workspace of a graph read, which takes no body of its own. */
+const bodylessWorkspace = (event: APIGatewayProxyEventV2) =>
+  workspaceOf(event, workspaceOnlyBody(event, getQueryRuntime().config.api.maxBodyBytes));
 
 export const queryRoute = routeTable('query', {
   'POST /query': async (event) => {
@@ -28,7 +37,7 @@ export const queryRoute = routeTable('query', {
   'GET /graph': async (event) =>
     json(
       200,
-      await getQueryRuntime().graph.knowledgeGraph(workspaceOf(event), {
+      await getQueryRuntime().graph.knowledgeGraph(bodylessWorkspace(event), {
         label: event.queryStringParameters?.label,
         maxDepth: intParam(event, 'max_depth'),
         maxNodes: intParam(event, 'max_nodes'),
@@ -37,13 +46,16 @@ export const queryRoute = routeTable('query', {
   'GET /graph/labels/popular': async (event) =>
     json(
       200,
-      await getQueryRuntime().graph.popularLabels(workspaceOf(event), intParam(event, 'limit')),
+      await getQueryRuntime().graph.popularLabels(
+        bodylessWorkspace(event),
+        intParam(event, 'limit'),
+      ),
     ),
   'GET /graph/labels/search': async (event) =>
     json(
       200,
       await getQueryRuntime().graph.searchLabels(
-        workspaceOf(event),
+        bodylessWorkspace(event),
         event.queryStringParameters?.q,
         intParam(event, 'limit'),
       ),

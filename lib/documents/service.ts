@@ -66,6 +66,12 @@ export class DocumentService {
     }> = [];
     for (const item of items) {
       try {
+        if (item.workspace !== undefined && item.workspace !== workspace) {
+          throw new ValidationError(
+            `A document names workspace ${JSON.stringify(item.workspace)} but the request is for "${workspace}"; send documents of one workspace per request.`,
+            { field: 'workspace' },
+          );
+        }
         const message = validateIngestMessage({ ...item, workspace }, this.#config.ingest) as {
           content: string;
           filePath?: string;

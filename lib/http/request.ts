@@ -68,6 +68,54 @@ export function intParam(event: APIGatewayProxyEventV2, name: string): number | 
 }
 
 /**
+ * The body of a route that reads none of its own: absent, or a JSON object naming only the
+ * workspace (`{"workspace": "w"}`, as on the other routes). Anything else is refused, so a body
+ * is never silently ignored.
+ */
+export function workspaceOnlyBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const body = parseJsonBody(event, maxBytes);
+  if (
+    body === null ||
+    typeof body !== 'object' ||
+    Array.isArray(body) ||
+    Object.keys(body).some((k) => k !== 'workspace')
+  ) {
+    throw new HttpError(
+      400,
+      'VALIDATION_FAILED',
+      `${event.routeKey} reads no body; send none, or only {"workspace": "…"}.`,
+    );
+  }
+  return body;
+}
+
+/** A path parameter, percent-decoded; malformed encoding or control characters are a 400. */
+export function pathParam(event: APIGatewayProxyEventV2, name: string): string {
+  const raw = event.pathParameters?.[name];
+  if (!raw) throw new HttpError(400, 'VALIDATION_FAILED', `The ${name} is missing from the path.`);
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(
+      400,
+      'VALIDATION_FAILED',
+      `The ${name} in the path is not valid percent-encoding.`,
+    );
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused on purpose.
+  if (/[\u0000-\u001f\u007f]/.test(value) || !value.isWellFormed()) {
+    throw new HttpError(
+      400,
+      'VALIDATION_FAILED',
+      `The ${name} in the path holds control characters.`,
+    );
+  }
+  return value;
+}
+
+/**
  * The workspace of a request: the workspace header, a `workspace` field in the body, or the
  * `workspace` query parameter; the configured default otherwise. It must pass the strict
  * pattern (400) and the allow-list `ALLOWED_WORKSPACES` (403).
@@ -83,6 +131,11 @@ export function resolveWorkspace(
     body && typeof body === 'object' && !Array.isArray(body)
       ? (body as { workspace?: unknown }).workspace
       : undefined;
+  if (fromBody !== undefined && typeof fromBody !== 'string') {
+    throw new HttpError(400, 'INVALID_WORKSPACE', '"workspace" must be a string when given.', {
+      field: 'workspace',
+    });
+  }
   const fromQuery = event.queryStringParameters?.workspace;
   const given = [fromHeader, fromBody, fromQuery].filter((w) => w !== undefined);
   if (new Set(given).size > 1) {

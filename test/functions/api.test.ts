@@ -354,6 +354,54 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     );
   });
 
+  it('takes the workspace of every route where the others take it; refuses what it would ignore', async () => {
+    const { pipeline } = await import('../../lib/ingest/runtime.ts').then((m) =>
+      m.getIngestRuntime(),
+    );
+    const twin = {
+      id: 'doc-twin',
+      status: 'failed' as const,
+      content_summary: 't',
+      content_length: 1,
+    };
+    const home = await pipeline.storages();
+    const tenant = await pipeline.storages('tenant_a');
+    await home.docStatus.upsert([twin]);
+    await tenant.docStatus.upsert([twin]);
+    // A body the route does not read is refused, and nothing is deleted.
+    const stray = await docs('DELETE /documents/{id}', {
+      pathParameters: { id: 'doc-twin' },
+      body: { force: true },
+    });
+    assert.equal(stray.statusCode, 400);
+    assert.ok(await home.docStatus.getById('doc-twin'));
+    // {"workspace"} in the body of DELETE names the workspace, as on the other routes.
+    const deleted = await docs('DELETE /documents/{id}', {
+      pathParameters: { id: 'doc-twin' },
+      body: { workspace: 'tenant_a' },
+    });
+    assert.equal(deleted.statusCode, 200);
+    assert.equal(await tenant.docStatus.getById('doc-twin'), null, "tenant_a's copy went");
+    assert.ok(await home.docStatus.getById('doc-twin'), "the default workspace's copy stays");
+    await home.docStatus.delete(['doc-twin']);
+    // "workspace": null is not "absent".
+    const nul = await query({ query: 'x', workspace: null });
+    assert.equal(nul.statusCode, 400);
+    assert.equal(nul.json.error.code, 'INVALID_WORKSPACE');
+    // An item of another workspace is refused, not moved into the request's.
+    const moved = await docs('POST /documents', {
+      body: { documents: [{ content: 'An item for another tenant.', workspace: 'tenant_a' }] },
+    });
+    assert.equal(moved.statusCode, 400);
+    assert.match(moved.json.error.message, /names workspace "tenant_a"/);
+    // Malformed percent-encoding and control characters in a document id.
+    for (const id of ['%ZZ', '%E0%A4%A', '%00']) {
+      const bad = await docs('GET /documents/{id}', { pathParameters: { id } });
+      assert.equal(bad.statusCode, 400, id);
+      assert.equal(bad.json.error.code, 'VALIDATION_FAILED');
+    }
+  });
+
   it('answers 404 for unknown documents and routes', async () => {
     const missing = await docs('GET /documents/{id}', { pathParameters: { id: 'doc-nope' } });
     assert.equal(missing.statusCode, 404);
