@@ -71,6 +71,15 @@ function extractionSystem(s: PromptSettings, json: boolean): string {
  * The first extraction exchange for one chunk. `breadcrumb` (the section path, untrusted, at most
  * 256 tokens) is optional context.
  */
+/**
+ * The chunk as the extraction prompt shows it: the record delimiters (`<|#|>`, `<|COMPLETE|>`,
+ * the legacy `<|>`) spaced apart, so a document cannot plant records that a model echoing its
+ * input would hand back as extraction results. Stored chunks keep their text.
+ */
+export function neutraliseDelimiters(chunk: string): string {
+  return chunk.replaceAll('<|', '< |').replaceAll('|>', '| >');
+}
+
 export function extractionMessages(
   chunk: string,
   s: PromptSettings,
@@ -86,7 +95,7 @@ export function extractionMessages(
     '',
     '---Input Text---',
     '```',
-    chunk,
+    neutraliseDelimiters(chunk),
     '```',
     '',
     '---Output---',

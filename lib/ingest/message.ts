@@ -7,8 +7,10 @@
  * ```
  * Exactly one of `content` or `docId`. Unknown fields are refused, so a typo is never guessed at.
  */
+
 import { ValidationError } from '../errors.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
+import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
 import { MAX_ID_LENGTH } from '../storage/workspace-table.ts';
 import { validateWorkspace } from '../workspace.ts';
 
@@ -94,6 +96,13 @@ export function validateIngestMessage(
   }
   if (message.workspace !== undefined) validateWorkspace(message.workspace);
   optionalString(message, 'filePath', MAX_FILE_PATH_LENGTH);
+  // The graph joins file paths with <SEP>: one inside a name would split into fake paths.
+  if (typeof message.filePath === 'string' && message.filePath.includes(GRAPH_FIELD_SEP)) {
+    throw new ValidationError(
+      `Field "filePath" must not contain "${GRAPH_FIELD_SEP}" (LightRAG's field separator).`,
+      { field: 'filePath' },
+    );
+  }
   // A file path is a label shown in answers and logs: no control characters (log injection).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
   if (typeof message.filePath === 'string' && /[\u0000-\u001f\u007f]/.test(message.filePath)) {

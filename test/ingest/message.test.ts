@@ -43,6 +43,11 @@ describe('ingest message contract', () => {
       JSON.stringify({ content: 'x', filePath: 'p'.repeat(1025) }),
       /"filePath" must be a string of 1-1024/,
     ],
+    [
+      'a file path holding the graph separator',
+      JSON.stringify({ content: 'x', filePath: 'a.md<SEP>b.md' }),
+      /must not contain "<SEP>"/,
+    ],
     ['numeric trackId', '{"content":"x","trackId":7}', /"trackId" must be/],
     [
       'array metadata',
