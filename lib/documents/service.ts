@@ -15,6 +15,7 @@ import {
 import { applyPlan } from '../graph/apply-plan.ts';
 import { applyRemoval, planRemoval } from '../graph/rebuild.ts';
 import { validateIngestMessage } from '../ingest/message.ts';
+import type { Logger } from '../logger.ts';
 import type { DuplicateKind } from '../pipeline/identity.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
 import type { EnqueueResult, IngestQueueClient } from '../queue/enqueue.ts';
@@ -33,17 +34,20 @@ export class DocumentService {
   readonly #config: Config;
   readonly #pipeline: IngestPipeline;
   readonly #queue: IngestQueueClient | undefined;
+  readonly #log: Logger | undefined;
 
   constructor(
     db: Database,
     config: Config,
     pipeline: IngestPipeline,
     queue: IngestQueueClient | undefined,
+    logger?: Logger,
   ) {
     this.#db = db;
     this.#config = config;
     this.#pipeline = pipeline;
     this.#queue = queue;
+    this.#log = logger;
   }
 
   /**
@@ -109,14 +113,16 @@ export class DocumentService {
     const sent: EnqueueResult[] = references.length
       ? await queue.enqueueReferences(references)
       : [];
+    const unsent = sent.filter((r) => r.status === 'failed');
     for (const [i, result] of sent.entries()) {
       if (result.status === 'failed')
         documents[references[i]!.slot] = {
           docId: result.docId,
           status: 'failed',
-          error: result.error,
+          error: NOT_ENQUEUED,
         };
     }
+    if (unsent.length > 0) await this.#recordUnsent(workspace, unsent);
     return { trackId, documents };
   }
 
@@ -228,11 +234,32 @@ export class DocumentService {
     };
   }
 
+  /**
+   * Stored documents the queue did not take become `failed` with the reason, so they are not
+   * `pending` forever and `POST /documents/reprocess` sends them again. The queue's own error
+   * (it can name endpoints) goes to the log only.
+   */
+  async #recordUnsent(workspace: string, unsent: readonly EnqueueResult[]): Promise<void> {
+    for (const r of unsent) {
+      this.#log?.warn('document stored but not enqueued', { docId: r.docId, error: r.error });
+    }
+    const s = await this.#pipeline.storages(workspace);
+    const rows = await s.docStatus.getByIds(unsent.flatMap((r) => (r.docId ? [r.docId] : [])));
+    await s.docStatus.upsert(
+      rows
+        .filter((row) => row !== null)
+        .map((row) => ({ ...row, status: 'failed' as const, error_msg: NOT_ENQUEUED })),
+    );
+  }
+
   #requireQueue(): IngestQueueClient {
     if (!this.#queue) throw new QueueNotConfiguredError();
     return this.#queue;
   }
 }
+
+const NOT_ENQUEUED =
+  'Stored, but the ingest queue did not accept it; POST /documents/reprocess sends it again.';
 
 /** The ingest function (or a LightRAG worker: parsing, analyzing) would write its chunks back. */
 function refuseBusy(docId: string, current: { status: string } | null): void {

@@ -34,7 +34,7 @@ export function getDocumentsRuntime(): DocumentsRuntime {
           idRules: config.ingest.idRules,
         })
       : undefined;
-    runtime = { ...base, documents: new DocumentService(db, config, pipeline, queue) };
+    runtime = { ...base, documents: new DocumentService(db, config, pipeline, queue, logger) };
   }
   return runtime;
 }

@@ -7,7 +7,9 @@ import { handler as queryHandler } from '../../functions/query.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { getDatabase } from '../../lib/db/container.ts';
 import { Database } from '../../lib/db/database.ts';
+import { DocumentService } from '../../lib/documents/service.ts';
 import { getApiBase } from '../../lib/http/runtime.ts';
+import { IngestQueueClient } from '../../lib/queue/enqueue.ts';
 import { LocalSqsPoller } from '../../lib/queue/poller.ts';
 import { call, type EventOptions, type Handler, type Response } from '../support/api-event.ts';
 import { createTestDatabase, quietLogger, TARGET } from '../support/database.ts';
@@ -479,6 +481,44 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     await drain();
     assert.equal(
       (await docs('GET /documents/{id}', { pathParameters: { id } })).json.status,
+      'processed',
+    );
+  });
+
+  it('marks a stored document the queue did not take as failed, without queue details, and reprocesses it', async () => {
+    const { config, db } = getApiBase();
+    const { pipeline } = await import('../../lib/ingest/runtime.ts').then((m) =>
+      m.getIngestRuntime(),
+    );
+    const missingQueue = `${queues.queueUrl.replace(/\/[^/]+$/, '')}/no-such-queue`;
+    const refusing = new DocumentService(
+      db,
+      config,
+      pipeline,
+      new IngestQueueClient({
+        sqs: queues.sqs,
+        queueUrl: missingQueue,
+        maxMessageBytes: config.queue.maxMessageBytes,
+        maxDocumentBytes: config.ingest.maxDocumentBytes,
+        pipeline,
+        idRules: config.ingest.idRules,
+      }),
+    );
+    const res = await refusing.submit(
+      [{ content: 'A document that reaches the database but not the queue.', filePath: 'q.md' }],
+      'default',
+    );
+    const [doc] = res.documents;
+    assert.equal(doc?.status, 'failed');
+    assert.doesNotMatch(String(doc?.error), /no-such-queue|http|127\.0\.0\.1/);
+    const stored = await docs('GET /documents/{id}', { pathParameters: { id: doc!.docId! } });
+    assert.equal(stored.json.status, 'failed', 'not pending forever');
+    assert.match(stored.json.error_msg, /reprocess/);
+    const again = await docs('POST /documents/reprocess', { body: { docIds: [doc!.docId] } });
+    assert.equal(again.json.documents[0].status, 'queued');
+    await drain();
+    assert.equal(
+      (await docs('GET /documents/{id}', { pathParameters: { id: doc!.docId! } })).json.status,
       'processed',
     );
   });
