@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { isConnectionError } from '../lib/db/database.ts';
 import { HashEmbedder } from '../lib/embedding/hash.ts';
 import { InvalidWorkspaceError, VectorTableNameError } from '../lib/errors.ts';
+import { boundHistory } from '../lib/query/history.ts';
 import { dedupeLastWins, MAX_BIND_PARAMETERS, splitBatches } from '../lib/storage/batch.ts';
 import { vectorTableName } from '../lib/storage/tables.ts';
 import { computeMdhashId, documentId, sanitizeJson, sanitizeText } from '../lib/text.ts';
@@ -190,5 +191,26 @@ describe('vector binary format', () => {
       [4, 8, 12].map((o) => buffer.readFloatBE(o)),
       [0.1, -2, 1 / 3].map(Math.fround),
     );
+  });
+});
+
+describe('conversation history bounds', () => {
+  const count = (t: string) => t.length;
+  const turn = (i: number, size = 10) => ({
+    role: (i % 2 ? 'assistant' : 'user') as 'user' | 'assistant',
+    content: `${i}`.padEnd(size, '.'),
+  });
+  it('keeps the last turns within the token budget, oldest dropped first', () => {
+    const history = Array.from({ length: 10 }, (_, i) => turn(i));
+    assert.deepEqual(
+      boundHistory(history, { turns: 2, maxTokens: 1000, count }).map((m) => m.content[0]),
+      ['6', '7', '8', '9'],
+    );
+    assert.deepEqual(
+      boundHistory(history, { turns: 2, maxTokens: 25, count }).map((m) => m.content[0]),
+      ['8', '9'],
+    );
+    assert.deepEqual(boundHistory(history, { turns: 0, maxTokens: 1000, count }), []);
+    assert.deepEqual(boundHistory([turn(0, 50)], { turns: 3, maxTokens: 10, count }), []);
   });
 });

@@ -27,6 +27,7 @@ import {
   truncateByTokens,
 } from './context.ts';
 import { retrieveGraph } from './graph-retrieval.ts';
+import { boundHistory } from './history.ts';
 import { type QueryKeywords, queryKeywords } from './keywords.ts';
 import { bypassMessages, graphMessages, naiveMessages } from './prompt.ts';
 import { GRAPH_MODES, type QueryRequest } from './request.ts';
@@ -87,8 +88,18 @@ export class QueryEngine {
    * res.context.entities; res.context.chunks; res.answer;
    * ```
    */
-  async query(request: QueryRequest, workspace: string): Promise<QueryResponse> {
+  async query(asked: QueryRequest, workspace: string): Promise<QueryResponse> {
     const started = performance.now();
+    const tokenizer = await getTokenizer(this.#config.chunking.encoding);
+    // Only the recent, bounded part of the history goes to the LLM (HISTORY_TURNS, MAX_HISTORY_TOKENS).
+    const request: QueryRequest = {
+      ...asked,
+      conversation_history: boundHistory(asked.conversation_history, {
+        turns: this.#config.query.historyTurns,
+        maxTokens: this.#config.query.maxHistoryTokens,
+        count: (text) => tokenizer.encode(text).length,
+      }),
+    };
     if (request.mode === 'bypass' && !this.#llm) throw new LlmNotConfiguredError('Mode "bypass"');
     const s = await openStorages(this.#db, this.#config, this.#embedder, workspace);
     const useCache =

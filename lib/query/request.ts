@@ -118,9 +118,20 @@ export function parseQueryRequest(body: unknown, config: QueryDefaults): QueryRe
     mode: mode as QueryMode,
     top_k: int('top_k', config.topK, config.maxTopK),
     chunk_top_k: int('chunk_top_k', config.chunkTopK, config.maxTopK),
-    max_entity_tokens: int('max_entity_tokens', config.maxEntityTokens, 1_000_000, 0),
-    max_relation_tokens: int('max_relation_tokens', config.maxRelationTokens, 1_000_000, 0),
-    max_total_tokens: int('max_total_tokens', config.maxContextTokens, 1_000_000, 100),
+    // Budgets are capped by the server (MAX_REQUEST_TOKENS): a request cannot buy unbounded spend.
+    max_entity_tokens: int('max_entity_tokens', config.maxEntityTokens, config.maxRequestTokens, 0),
+    max_relation_tokens: int(
+      'max_relation_tokens',
+      config.maxRelationTokens,
+      config.maxRequestTokens,
+      0,
+    ),
+    max_total_tokens: int(
+      'max_total_tokens',
+      config.maxContextTokens,
+      config.maxRequestTokens,
+      100,
+    ),
     hl_keywords: parseKeywords(b.hl_keywords, 'hl_keywords'),
     ll_keywords: parseKeywords(b.ll_keywords, 'll_keywords'),
     only_need_context: flag('only_need_context', false),

@@ -39,6 +39,12 @@ export interface QueryConfig {
   maxTopK: number;
   /** Token budget for the retrieved context sent to the LLM. */
   maxContextTokens: number;
+  /** The largest token budget a request may ask for (`max_total_tokens` and the section budgets). */
+  maxRequestTokens: number;
+  /** Conversation turns (a user message and its answer) kept from a request's history. */
+  historyTurns: number;
+  /** Tokens of history kept at most (the oldest messages go first). */
+  maxHistoryTokens: number;
 }
 
 export interface ApiConfig {
@@ -120,14 +126,26 @@ function nullable(value: string): string | null {
 
 export function readQuery(reader: EnvReader): QueryConfig {
   const maxTopK = reader.integer('MAX_TOP_K', { default: 200, min: 1, max: 1000 });
+  const maxContextTokens = reader.integer('MAX_TOTAL_TOKENS', {
+    default: 30_000,
+    min: 100,
+    max: 1_000_000,
+  });
+  const maxRequestTokens = reader.integer('MAX_REQUEST_TOKENS', {
+    default: 120_000,
+    min: 100,
+    max: 1_000_000,
+  });
+  if (maxContextTokens > maxRequestTokens) {
+    reader.problem('MAX_TOTAL_TOKENS', `must not exceed MAX_REQUEST_TOKENS (${maxRequestTokens}).`);
+  }
   return {
     topK: Math.min(maxTopK, reader.integer('TOP_K', { default: 40, min: 1, max: 1000 })),
     maxTopK,
-    maxContextTokens: reader.integer('MAX_TOTAL_TOKENS', {
-      default: 30_000,
-      min: 100,
-      max: 1_000_000,
-    }),
+    maxContextTokens,
+    maxRequestTokens,
+    historyTurns: reader.integer('HISTORY_TURNS', { default: 3, min: 0, max: 100 }),
+    maxHistoryTokens: reader.integer('MAX_HISTORY_TOKENS', { default: 4000, min: 0, max: 200_000 }),
   };
 }
 

@@ -269,6 +269,30 @@ describe(`graph query modes on ${TARGET}`, () => {
     assert.equal(again.answer, fresh.answer);
   });
 
+  it('bounds the history sent to the LLM and every per-request budget', async () => {
+    const long = (i: number) => `message ${i} ${'word '.repeat(1500)}`;
+    const history = Array.from({ length: 20 }, (_, i) => ({
+      role: i % 2 ? 'assistant' : 'user',
+      content: long(i),
+    }));
+    await ask({ query: 'Who was Ada?', mode: 'bypass', conversation_history: history });
+    const sent = llm.requests.at(-1)!.body.messages as Array<{ role: string; content: string }>;
+    const kept = sent.filter((m) => m.content.startsWith('message '));
+    // HISTORY_TURNS 3 allows 6 messages; MAX_HISTORY_TOKENS 4000 allows two of ~1500 tokens.
+    assert.deepEqual(
+      kept.map((m) => m.content.slice(0, 11).trim()),
+      ['message 18', 'message 19'],
+    );
+    assert.throws(
+      () => parseQueryRequest({ query: 'x', max_total_tokens: 1_000_000 }, queryDefaults(config)),
+      /"max_total_tokens" must be an integer from 100 to 120000/,
+    );
+    assert.throws(
+      () => parseQueryRequest({ query: 'x', max_entity_tokens: 500_000 }, queryDefaults(config)),
+      /"max_entity_tokens" must be an integer from 0 to 120000/,
+    );
+  });
+
   it('keeps each context section within its token budget', async () => {
     const body = {
       query: 'everything',
