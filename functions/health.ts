@@ -9,9 +9,13 @@ import { type ApiBase, apiLogger, getApiBase } from '../lib/http/runtime.ts';
 
 export async function healthRoute(
   _event?: APIGatewayProxyEventV2,
-  { db, config }: Pick<ApiBase, 'db' | 'config'> = getApiBase(),
+  {
+    db,
+    config,
+    logger,
+  }: Pick<ApiBase, 'db' | 'config'> & Partial<Pick<ApiBase, 'logger'>> = getApiBase(),
 ): Promise<APIGatewayProxyResultV2> {
-  const report = await checkHealth(db, config);
+  const report = await checkHealth(db, config, logger);
   return json(
     report.status === 'ok' ? 200 : 503,
     report,

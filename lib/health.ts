@@ -1,20 +1,28 @@
 /**
  * The health check: a real database round trip and the schema, never "ok" while the database
- * is gone, plus pool counters and the configuration summary (no secrets).
+ * is gone. Anyone allowed to call it sees the status and the database latency; the schema key,
+ * pool counters, LLM and configuration summary (no secrets, but hosts and workspace names) only
+ * when `HEALTH_DETAILS=true`. A database error never reaches the body; it is logged.
  */
 import { type Config, describeConfig } from './config.ts';
 import type { Database, PoolStats } from './db/database.ts';
+import { errorFields, type Logger } from './logger.ts';
 import { ensureSchema } from './storage/schema.ts';
 
 export interface HealthReport {
   status: 'ok' | 'unavailable';
-  database: { reachable: boolean; latencyMs?: number; schemaKey?: string; error?: string };
-  pool: PoolStats;
-  llm: string;
-  config: Record<string, unknown>;
+  database: { reachable: boolean; latencyMs?: number; schemaKey?: string };
+  /** With HEALTH_DETAILS=true only. */
+  pool?: PoolStats;
+  llm?: string;
+  config?: Record<string, unknown>;
 }
 
-export async function checkHealth(db: Database, config: Config): Promise<HealthReport> {
+export async function checkHealth(
+  db: Database,
+  config: Config,
+  logger?: Logger,
+): Promise<HealthReport> {
   const llm =
     config.llm.provider === 'none' ? 'none' : `${config.llm.provider}:${config.llm.model}`;
   const started = performance.now();
@@ -25,14 +33,15 @@ export async function checkHealth(db: Database, config: Config): Promise<HealthR
     database.reachable = true;
     database.schemaKey = (await ensureSchema(db, config.vector)).key;
   } catch (err) {
-    database.error = err instanceof Error ? err.message : String(err);
+    logger?.warn('health check failed', errorFields(err));
   }
   const ok = database.reachable && database.schemaKey !== undefined;
-  return {
-    status: ok ? 'ok' : 'unavailable',
-    database,
-    pool: db.stats(),
-    llm,
-    config: describeConfig(config),
-  };
+  const status = ok ? 'ok' : 'unavailable';
+  if (!config.api.healthDetails) {
+    return {
+      status,
+      database: { reachable: database.reachable, ...(ok ? { latencyMs: database.latencyMs } : {}) },
+    };
+  }
+  return { status, database, pool: db.stats(), llm, config: describeConfig(config) };
 }

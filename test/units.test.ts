@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isConnectionError } from '../lib/db/database.ts';
+import { describeCause, isConnectionError } from '../lib/db/database.ts';
 import { HashEmbedder } from '../lib/embedding/hash.ts';
 import { InvalidWorkspaceError, VectorTableNameError } from '../lib/errors.ts';
 import { boundHistory } from '../lib/query/history.ts';
@@ -212,5 +212,18 @@ describe('conversation history bounds', () => {
     );
     assert.deepEqual(boundHistory(history, { turns: 0, maxTokens: 1000, count }), []);
     assert.deepEqual(boundHistory([turn(0, 50)], { turns: 3, maxTokens: 10, count }), []);
+  });
+});
+
+describe('connection failure reasons', () => {
+  it('reads an ErrorEvent instead of printing [object ErrorEvent]', () => {
+    const event = { type: 'error', message: 'connect ECONNREFUSED', error: undefined };
+    assert.equal(describeCause(event), 'connect ECONNREFUSED');
+    assert.equal(
+      describeCause({ type: 'error', error: new Error('socket hang up') }),
+      'socket hang up',
+    );
+    assert.equal(describeCause({ type: 'close' }), 'WebSocket close');
+    assert.equal(describeCause(new Error('x')), 'x');
   });
 });

@@ -272,11 +272,27 @@ export class Database implements Queryable {
   }
 
   #unavailable(cause: unknown): DatabaseUnavailableError {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = describeCause(cause);
     return new DatabaseUnavailableError(
       `The database could not be reached (${reason}). The operation is safe to retry; ` +
         'check that the database is running and DATABASE_URL points at it.',
       { cause },
     );
   }
+}
+
+/**
+ * A readable reason for a connection failure. The Neon driver rejects a failed WebSocket
+ * connect with an `ErrorEvent`, whose `String()` is "[object ErrorEvent]": read its message or
+ * wrapped error instead.
+ */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  if (cause && typeof cause === 'object') {
+    const event = cause as { message?: unknown; error?: unknown; type?: unknown };
+    if (event.error instanceof Error) return event.error.message;
+    if (typeof event.message === 'string' && event.message) return event.message;
+    if (typeof event.type === 'string') return `WebSocket ${event.type}`;
+  }
+  return String(cause);
 }

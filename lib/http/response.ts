@@ -57,17 +57,39 @@ export function statusFor(err: unknown): number {
   return 500;
 }
 
+/** What a caller is told when a dependency fails (the details are in the log). */
+const SERVER_MESSAGES: Record<string, string> = {
+  DATABASE_UNAVAILABLE: 'The database is unavailable right now; try again shortly.',
+  PROVIDER_UNAVAILABLE: 'The model provider is unavailable right now; try again shortly.',
+  PROVIDER_REJECTED:
+    'The model provider refused the request; the operator can find the reason in the logs.',
+  GRAPH_CONTENDED: 'The knowledge graph is busy with concurrent updates; try again shortly.',
+  QUEUE_NOT_CONFIGURED: 'Submitting documents is not configured on this deployment.',
+};
+
 /**
  * The response for an error. Client errors say what was wrong; server errors say only what
  * kind of failure it was (details go to the log, keyed by the request id).
  */
 export function errorResponse(err: unknown, requestId?: string): HttpResponse {
   const status = statusFor(err);
+  if (err instanceof LightRagError && !(err instanceof ConfigError) && status < 500) {
+    // The caller's own mistake: say exactly what was wrong.
+    return json(status, { error: { code: err.code, message: err.message, details: err.details } });
+  }
   if (err instanceof LightRagError && !(err instanceof ConfigError) && status !== 500) {
+    // A dependency failed: a stable code and a message, never its text (hosts, ports, provider
+    // replies); the log has the details under the request id.
     const headers: Record<string, string> = status === 503 ? { 'retry-after': '5' } : {};
     return json(
       status,
-      { error: { code: err.code, message: err.message, details: err.details } },
+      {
+        error: {
+          code: err.code,
+          message: SERVER_MESSAGES[err.code] ?? 'A service this API depends on failed.',
+          details: requestId ? { requestId } : {},
+        },
+      },
       headers,
     );
   }

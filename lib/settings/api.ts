@@ -56,6 +56,8 @@ export interface ApiConfig {
   allowedWorkspaces: string[];
   /** Header that names the workspace of a request. */
   workspaceHeader: string;
+  /** Whether `GET /health` shows schema, pool, LLM and configuration (`HEALTH_DETAILS`). */
+  healthDetails: boolean;
 }
 
 export function readLlm(reader: EnvReader): LlmConfig {
@@ -182,5 +184,6 @@ export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig 
         hint: 'a header name',
       })
       .toLowerCase(),
+    healthDetails: reader.boolean('HEALTH_DETAILS', { default: false }),
   };
 }

@@ -529,16 +529,35 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     assert.equal(res.statusCode, 503);
     assert.equal(res.json.error.code, 'PROVIDER_UNAVAILABLE');
     assert.equal(res.headers['retry-after'], '5');
+    // The provider's own text and address stay in the log; the caller gets the request id.
+    assert.doesNotMatch(res.body ?? '', /127\.0\.0\.1|openai-compatible|fake-chat|HTTP 503/);
+    assert.equal(res.json.error.details.requestId, 'aws-req-1');
+    provider.outage = {
+      kind: 'status',
+      status: 400,
+      body: JSON.stringify({ error: { message: 'secret upstream detail' } }),
+    };
+    const refused = await query({ query: 'anything else', enable_cache: false });
+    assert.equal(refused.statusCode, 502);
+    assert.equal(refused.json.error.code, 'PROVIDER_REJECTED');
+    assert.doesNotMatch(refused.body ?? '', /secret upstream detail/);
   });
 
-  it('GET /health reports the database, schema and pool without secrets', async () => {
+  it('GET /health shows status and latency; details only with HEALTH_DETAILS, never secrets', async () => {
     const res = await call(healthHandler as Handler, 'GET /health');
     assert.equal(res.statusCode, 200);
+    assert.deepEqual(Object.keys(res.json).sort(), ['database', 'status']);
     assert.equal(res.json.status, 'ok');
-    assert.equal(res.json.database.reachable, true);
-    assert.match(res.json.database.schemaKey, /^v\d+:/);
-    assert.ok(res.json.pool.connectionsOpened >= 1);
-    assert.doesNotMatch(res.body ?? '', /sk-llm-secret|sk-embedding-secret/);
+    assert.deepEqual(Object.keys(res.json.database).sort(), ['latencyMs', 'reachable']);
+    const { db, config } = getApiBase();
+    const detailed = (await healthRoute(undefined, {
+      db,
+      config: { ...config, api: { ...config.api, healthDetails: true } },
+    })) as Response;
+    const body = JSON.parse(detailed.body!);
+    assert.match(body.database.schemaKey, /^v\d+:/);
+    assert.ok(body.pool.connectionsOpened >= 1);
+    assert.doesNotMatch(detailed.body ?? '', /sk-llm-secret|sk-embedding-secret/);
   });
 
   it('GET /health says 503 when the database cannot be reached', async () => {
@@ -559,7 +578,7 @@ describe(`HTTP API functions on ${TARGET}`, () => {
       const body = JSON.parse(res.body!);
       assert.equal(body.status, 'unavailable');
       assert.equal(body.database.reachable, false);
-      assert.doesNotMatch(res.body!, /pw-secret/);
+      assert.doesNotMatch(res.body!, /pw-secret|127\.0\.0\.1|ECONNREFUSED|\bu\b@/);
     } finally {
       await db.end();
     }
