@@ -93,6 +93,7 @@ const BRANCHES: Env[] = [
     LLM_PROVIDER: 'openai',
     LLM_MODEL: 'm',
     EMBEDDING_PROVIDER: 'openai',
+    LLM_BASE_URL: 'http://models.example/v1',
   },
 ];
 

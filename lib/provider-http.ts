@@ -27,7 +27,16 @@ export async function postJson(request: JsonPost): Promise<unknown> {
     headers: { 'content-type': 'application/json', ...request.headers },
     body: JSON.stringify(request.body),
     signal: request.signal,
+    // A redirect would carry the key (Azure's api-key header) to wherever it points: never follow.
+    redirect: 'manual',
   });
+  if (response.status >= 300 && response.status < 400) {
+    throw new ProviderError(
+      request.provider,
+      `answered HTTP ${response.status} (a redirect), which is not followed so the API key stays with this endpoint; set the base URL to the final address.`,
+      { retryable: false, status: response.status },
+    );
+  }
   const text = await response.text();
   if (!response.ok) {
     throw new ProviderError(request.provider, `HTTP ${response.status}: ${summarise(text)}`, {

@@ -4,6 +4,7 @@
 import type { EnvReader } from '../env.ts';
 import type { LlmIdentity } from '../llm/types.ts';
 import { isValidWorkspace } from '../workspace.ts';
+import { providerUrl } from './provider-url.ts';
 
 export const LLM_PROVIDERS = ['openai', 'bedrock', 'none'] as const;
 export type LlmProvider = (typeof LLM_PROVIDERS)[number];
@@ -75,18 +76,14 @@ export function readLlm(reader: EnvReader): LlmConfig {
   if (provider === 'openai' && !apiKey && inLambda) {
     reader.problem('LLM_API_KEY', 'is required with LLM_PROVIDER=openai (or set OPENAI_API_KEY).');
   }
-  const baseUrl = reader
-    .string('LLM_BASE_URL', {
-      default: 'https://api.openai.com/v1',
-      pattern: /^https?:\/\/\S+$/,
-      hint: 'expected a URL such as https://api.openai.com/v1',
-    })
-    .replace(/\/+$/, '');
+  const baseUrl = providerUrl(
+    reader,
+    'LLM_BASE_URL',
+    'https://api.openai.com/v1',
+    'expected a URL such as https://api.openai.com/v1',
+  )!;
   const apiVersion = reader.raw('LLM_API_VERSION');
-  const bedrockEndpoint = reader.string('BEDROCK_ENDPOINT', {
-    pattern: /^https?:\/\/\S+$/,
-    hint: 'expected a URL',
-  });
+  const bedrockEndpoint = providerUrl(reader, 'BEDROCK_ENDPOINT', undefined, 'expected a URL');
   return {
     provider,
     model,

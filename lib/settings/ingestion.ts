@@ -3,6 +3,7 @@
  */
 import type { EnvReader } from '../env.ts';
 import { ID_RULES, type IdRules } from '../ids.ts';
+import { providerUrl } from './provider-url.ts';
 
 export const EMBEDDING_PROVIDERS = ['openai', 'bedrock', 'hash'] as const;
 export type EmbeddingProvider = (typeof EMBEDDING_PROVIDERS)[number];
@@ -83,21 +84,17 @@ export function readEmbedding(reader: EnvReader): EmbeddingConfig {
   }
   return {
     provider,
-    baseUrl: reader
-      .string('EMBEDDING_BASE_URL', {
-        default: 'https://api.openai.com/v1',
-        pattern: /^https?:\/\/\S+$/,
-        hint: 'expected a URL such as https://api.openai.com/v1',
-      })
-      .replace(/\/+$/, ''),
+    baseUrl: providerUrl(
+      reader,
+      'EMBEDDING_BASE_URL',
+      'https://api.openai.com/v1',
+      'expected a URL such as https://api.openai.com/v1',
+    )!,
     apiKey,
     apiVersion: reader.raw('EMBEDDING_API_VERSION'),
     sendDimensions: reader.boolean('EMBEDDING_SEND_DIMENSIONS', { default: false }),
     bedrockRegion: reader.raw('BEDROCK_REGION') ?? reader.raw('AWS_REGION'),
-    bedrockEndpoint: reader.string('BEDROCK_ENDPOINT', {
-      pattern: /^https?:\/\/\S+$/,
-      hint: 'expected a URL',
-    }),
+    bedrockEndpoint: providerUrl(reader, 'BEDROCK_ENDPOINT', undefined, 'expected a URL'),
     batchSize: reader.integer('EMBEDDING_BATCH_SIZE', { default: 32, min: 1, max: 2048 }),
     concurrency: reader.integer('EMBEDDING_CONCURRENCY', { default: 4, min: 1, max: 64 }),
     maxRetries: reader.integer('EMBEDDING_MAX_RETRIES', { default: 4, min: 0, max: 20 }),

@@ -133,3 +133,68 @@ describe('Bedrock Converse against a local HTTP/2 server', () => {
     );
   });
 });
+
+describe('provider endpoints and credentials', () => {
+  it('never follows a redirect, so the key stays with the configured endpoint', async () => {
+    const { createServer } = await import('node:http');
+    const seenElsewhere: Array<Record<string, unknown>> = [];
+    const elsewhere = createServer((req, res) => {
+      seenElsewhere.push(req.headers);
+      res.end('{}');
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    const target = `http://localhost:${(elsewhere.address() as { port: number }).port}`;
+    const redirecting = createServer((_req, res) => {
+      res.writeHead(307, { location: `${target}/v1/chat/completions` });
+      res.end();
+    });
+    await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+    try {
+      const port = (redirecting.address() as { port: number }).port;
+      const llm = createLlm(
+        loadConfig({
+          LLM_PROVIDER: 'openai',
+          LLM_MODEL: 'm',
+          LLM_API_KEY: 'azure-secret',
+          LLM_API_VERSION: '2024-10-21',
+          LLM_BASE_URL: `http://127.0.0.1:${port}/v1`,
+          LLM_MAX_RETRIES: '0',
+        }).llm,
+      )!;
+      await assert.rejects(llm.complete([{ role: 'user', content: 'hi' }]), (err: unknown) => {
+        assert.ok(err instanceof ProviderError);
+        assert.equal(err.retryable, false);
+        assert.match(err.message, /redirect/);
+        return true;
+      });
+      assert.equal(seenElsewhere.length, 0, 'the other origin never saw the api-key');
+    } finally {
+      redirecting.close();
+      elsewhere.close();
+    }
+  });
+
+  it('refuses plain http:// to another host unless allowed; loopback is fine', () => {
+    const base = { LLM_PROVIDER: 'openai', LLM_MODEL: 'm', LLM_API_KEY: 'k' };
+    assert.throws(
+      () => loadConfig({ ...base, LLM_BASE_URL: 'http://models.internal/v1' }),
+      /LLM_BASE_URL.*plain http:\/\/ to models\.internal/s,
+    );
+    assert.throws(
+      () => loadConfig({ EMBEDDING_BASE_URL: 'http://10.0.0.5/v1' }),
+      /EMBEDDING_BASE_URL/,
+    );
+    assert.equal(
+      loadConfig({ ...base, LLM_BASE_URL: 'http://localhost:11434/v1' }).llm.baseUrl,
+      'http://localhost:11434/v1',
+    );
+    assert.equal(
+      loadConfig({
+        ...base,
+        LLM_BASE_URL: 'http://models.internal/v1/',
+        ALLOW_INSECURE_PROVIDER_URLS: 'true',
+      }).llm.baseUrl,
+      'http://models.internal/v1',
+    );
+  });
+});
