@@ -92,6 +92,10 @@ describe(`graph writes hold no lock across LLM or embedding calls on ${TARGET}`,
   });
   after(() => llm.close());
 
+  /** A pipeline with the scripted LLM and no probes. */
+  const plainPipeline = () =>
+    new IngestPipeline(db, config, new HashEmbedder(DIM), quietLogger, createLlm(config.llm));
+
   const check = async (what: string) => {
     checks.push(what);
     const held = await heldInDatabase(target.name!);
@@ -143,13 +147,7 @@ describe(`graph writes hold no lock across LLM or embedding calls on ${TARGET}`,
 
   it('retries a failed write transaction, and a redelivery, without a new LLM call', async () => {
     const ws = uniqueWorkspace();
-    const pipeline = new IngestPipeline(
-      db,
-      config,
-      new HashEmbedder(DIM),
-      quietLogger,
-      createLlm(config.llm),
-    );
+    const pipeline = plainPipeline();
     assert.equal(
       (await pipeline.ingest({ content: doc(10), filePath: 'first.md', workspace: ws })).status,
       'processed',
@@ -189,13 +187,7 @@ describe(`graph writes hold no lock across LLM or embedding calls on ${TARGET}`,
 
   it('plans again what another writer changed between plan and apply', async () => {
     const ws = uniqueWorkspace();
-    const pipeline = new IngestPipeline(
-      db,
-      config,
-      new HashEmbedder(DIM),
-      quietLogger,
-      createLlm(config.llm),
-    );
+    const pipeline = plainPipeline();
     const s = await openStorages(db, config, new HashEmbedder(DIM), ws);
     const merger = pipeline.graphMerger;
     const extraction = (i: number) => ({
