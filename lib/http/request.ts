@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiConfig } from '../config.ts';
 import { HttpError } from '../errors.ts';
 import { validateWorkspace } from '../workspace.ts';
+import { callerWorkspaces } from './caller-workspaces.ts';
 
 export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
   const wanted = name.toLowerCase();
@@ -141,7 +142,20 @@ export function resolveWorkspace(
   if (new Set(given).size > 1) {
     throw new HttpError(400, 'WORKSPACE_CONFLICT', 'The request names two different workspaces.');
   }
-  const workspace = validateWorkspace(given[0] ?? defaultWorkspace);
+  const own = callerWorkspaces(event, api);
+  if (own !== undefined && own.length === 0) {
+    // Bound to identities, and this caller has none: no silent fallback to the default.
+    throw new HttpError(403, 'WORKSPACE_FORBIDDEN', 'The caller is granted no workspace.');
+  }
+  const workspace = validateWorkspace(given[0] ?? own?.[0] ?? defaultWorkspace);
+  if (own !== undefined && !own.includes(workspace)) {
+    throw new HttpError(
+      403,
+      'WORKSPACE_FORBIDDEN',
+      `Workspace "${workspace}" is not granted to the caller.`,
+      { workspace },
+    );
+  }
   if (!api.allowedWorkspaces.includes('*') && !api.allowedWorkspaces.includes(workspace)) {
     throw new HttpError(
       403,

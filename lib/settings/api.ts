@@ -59,6 +59,10 @@ export interface ApiConfig {
   workspaceHeader: string;
   /** Whether `GET /health` shows schema, pool, LLM and configuration (`HEALTH_DETAILS`). */
   healthDetails: boolean;
+  /** The JWT claim listing the caller's workspaces (`WORKSPACE_CLAIM`). */
+  workspaceClaim?: string;
+  /** IAM principal → workspaces (`WORKSPACE_IAM_MAP`, JSON). */
+  iamWorkspaces?: Record<string, string[]>;
 }
 
 export function readLlm(reader: EnvReader): LlmConfig {
@@ -182,5 +186,36 @@ export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig 
       })
       .toLowerCase(),
     healthDetails: reader.boolean('HEALTH_DETAILS', { default: false }),
+    workspaceClaim: reader.string('WORKSPACE_CLAIM', {
+      pattern: /^[\w:./-]{1,128}$/,
+      hint: 'a claim name such as workspaces or custom:workspaces',
+    }),
+    iamWorkspaces: readIamWorkspaces(reader),
   };
+}
+
+function readIamWorkspaces(reader: EnvReader): Record<string, string[]> | undefined {
+  const text = reader.raw('WORKSPACE_IAM_MAP');
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const valid =
+    parsed !== null &&
+    typeof parsed === 'object' &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every(
+      (v) => Array.isArray(v) && v.every((w) => typeof w === 'string' && isValidWorkspace(w)),
+    );
+  if (!valid) {
+    reader.problem(
+      'WORKSPACE_IAM_MAP',
+      'must be a JSON object from principal ARN (or account id) to an array of workspace names, e.g. {"arn:aws:iam::123456789012:role/team-a": ["team_a"]}.',
+    );
+    return undefined;
+  }
+  return parsed as Record<string, string[]>;
 }
