@@ -219,8 +219,23 @@ describe('serverless.yml packaged offline with osls', () => {
       Issuer: 'https://issuer.example.com/',
       Audience: ['rag-api'],
     });
-    for (const [, route] of ofType(jwt, 'AWS::ApiGatewayV2::Route'))
+    // Scopes per route family: read, write, delete.
+    const family = (key: string) =>
+      key.startsWith('DELETE ')
+        ? 'lightrag/delete'
+        : key === 'POST /documents' || key === 'POST /documents/reprocess'
+          ? 'lightrag/write'
+          : 'lightrag/read';
+    const routes = ofType(jwt, 'AWS::ApiGatewayV2::Route');
+    assert.equal(routes.length, API_ROUTES.length);
+    for (const [, route] of routes) {
       assert.equal(route.Properties.AuthorizationType, 'JWT');
+      assert.deepEqual(
+        route.Properties.AuthorizationScopes,
+        [family(route.Properties.RouteKey)],
+        route.Properties.RouteKey,
+      );
+    }
     assert.deepEqual(jwt.Resources.HttpApi!.Properties.CorsConfiguration.AllowOrigins, [
       'https://app.example.com',
     ]);
