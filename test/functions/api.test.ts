@@ -396,6 +396,12 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     });
     assert.equal(moved.statusCode, 400);
     assert.match(moved.json.error.message, /names workspace "tenant_a"/);
+    // LightRAG's field separator inside a file name would split into fake paths in the graph.
+    const sep = await docs('POST /documents', {
+      body: { content: 'A document with a crafted name.', filePath: 'a.md<SEP>b.md' },
+    });
+    assert.equal(sep.statusCode, 400);
+    assert.match(sep.json.error.message, /<SEP>/);
     // Malformed percent-encoding and control characters in a document id.
     for (const id of ['%ZZ', '%E0%A4%A', '%00']) {
       const bad = await docs('GET /documents/{id}', { pathParameters: { id } });
