@@ -7,6 +7,7 @@
 import { type Config, describeConfig } from './config.ts';
 import type { Database, PoolStats } from './db/database.ts';
 import { errorFields, type Logger } from './logger.ts';
+import { llmName } from './settings/api.ts';
 import { ensureSchema } from './storage/schema.ts';
 
 export interface HealthReport {
@@ -23,8 +24,7 @@ export async function checkHealth(
   config: Config,
   logger?: Logger,
 ): Promise<HealthReport> {
-  const llm =
-    config.llm.provider === 'none' ? 'none' : `${config.llm.provider}:${config.llm.model}`;
+  const llm = llmName(config.llm);
   const started = performance.now();
   const database: HealthReport['database'] = { reachable: false };
   try {

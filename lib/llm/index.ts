@@ -9,6 +9,7 @@ import { ProviderError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { callProvider, openAiAuth, postJson, providerRetry } from '../provider-http.ts';
 import { withRetry } from '../retry.ts';
+import { llmName } from '../settings/api.ts';
 import type { ChatMessage, CompletionOptions, Llm, LlmIdentity } from './types.ts';
 
 export type { ChatMessage, CompletionOptions, Llm } from './types.ts';
@@ -132,8 +133,8 @@ export function createLlm(config: LlmConfig, logger?: Logger): Llm | undefined {
     case 'none':
       return undefined;
     case 'openai':
-      return new RetryingLlm(`openai:${config.model}`, openAiChat(config), config, logger);
+      return new RetryingLlm(llmName(config), openAiChat(config), config, logger);
     case 'bedrock':
-      return new RetryingLlm(`bedrock:${config.model}`, bedrockConverse(config), config, logger);
+      return new RetryingLlm(llmName(config), bedrockConverse(config), config, logger);
   }
 }

@@ -77,10 +77,6 @@ export class QueryEngine {
     this.#log = logger;
   }
 
-  get llmName(): string {
-    return this.#llm?.name ?? 'none';
-  }
-
   /**
    * @example
    * ```ts

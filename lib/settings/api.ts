@@ -127,6 +127,11 @@ function nullable(value: string): string | null {
   return value.toLowerCase() === 'none' ? null : value;
 }
 
+/** The chat model as logs, the health check and cache rows name it: `provider:model`, or `none`. */
+export function llmName(config: Pick<LlmConfig, 'provider' | 'model'>): string {
+  return config.provider === 'none' ? 'none' : `${config.provider}:${config.model}`;
+}
+
 export function readQuery(reader: EnvReader): QueryConfig {
   const maxTopK = reader.integer('MAX_TOP_K', { default: 200, min: 1, max: 1000 });
   const maxContextTokens = reader.integer('MAX_TOTAL_TOKENS', {
