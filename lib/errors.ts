@@ -175,6 +175,32 @@ export class GraphContendedError extends LightRagError {
   }
 }
 
+/** Why a file cannot be turned into text: each a stable reason a user can act on. */
+export type FileRejection =
+  | 'empty'
+  | 'too_large'
+  | 'unsupported_type'
+  | 'type_mismatch'
+  | 'corrupt'
+  | 'encrypted'
+  | 'no_text_layer'
+  | 'no_text'
+  | 'archive_too_large'
+  | 'too_many_pages';
+
+/**
+ * An uploaded file that can never be parsed as sent. Final: the document is marked `failed`
+ * with this message (LightRAG's `error_type: "file_extraction_error"`) and nothing else changes.
+ */
+export class FileRejectedError extends LightRagError {
+  readonly reason: FileRejection;
+
+  constructor(reason: FileRejection, message: string, details: Record<string, unknown> = {}) {
+    super('FILE_REJECTED', message, { reason, ...details });
+    this.reason = reason;
+  }
+}
+
 /** Whether an error is worth retrying later (SQS redelivery, HTTP 503) rather than final. */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof DatabaseUnavailableError || err instanceof GraphContendedError) return true;
