@@ -164,6 +164,7 @@ export class DocumentService {
         const graph = await applyRemoval(tx, s, planned, merger);
         const status = await t.docStatus.delete([docId]);
         const full = await t.fullDocs.delete([docId]);
+        await t.extractionRuns.deleteByDocId(docId);
         if (status === 0 && full === 0) throw new DocumentNotFoundError(docId, s.workspace);
         // The plan's chunk ids are current: applyRemoval re-checked them under the lock.
         const cacheEntries = await t.llmCache.deleteByChunkIds(planned.chunkIds);

@@ -21,9 +21,19 @@ export interface IngestMessage {
   filePath?: string;
   trackId?: string;
   metadata?: Record<string, unknown>;
+  /** Sent by the last extraction batch of a fanned-out document: merge that run. */
+  merge?: string;
 }
 
-const FIELDS = new Set(['content', 'docId', 'workspace', 'filePath', 'trackId', 'metadata']);
+const FIELDS = new Set([
+  'content',
+  'docId',
+  'workspace',
+  'filePath',
+  'trackId',
+  'metadata',
+  'merge',
+]);
 export const MAX_FILE_PATH_LENGTH = 1024;
 export const MAX_METADATA_BYTES = 64 * 1024;
 export const MAX_METADATA_DEPTH = 32;
@@ -111,6 +121,12 @@ export function validateIngestMessage(
     });
   }
   optionalString(message, 'trackId', 255);
+  optionalString(message, 'merge', 64);
+  if (message.merge !== undefined && !hasDocId) {
+    throw new ValidationError('A "merge" message names the stored document by "docId".', {
+      field: 'merge',
+    });
+  }
   if (message.metadata !== undefined) validateMetadata(message.metadata);
   return message as IngestMessage;
 }

@@ -9,6 +9,7 @@ import { createEmbedder } from '../embedding/index.ts';
 import { ValidationError } from '../errors.ts';
 import { createLlm } from '../llm/index.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { type BatchOutcome, parseExtractionMessage } from '../pipeline/fan-out.ts';
 import { IngestPipeline, type IngestResult } from '../pipeline/ingest.ts';
 import { parseIngestMessage } from './message.ts';
 
@@ -48,18 +49,10 @@ export async function processIngestRecord(
 ): Promise<IngestResult> {
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const message = parseIngestMessage(record.body, rt.config.ingest);
-  // The API's allow-list holds for the queue too: a message for another workspace is refused
-  // (it goes to the DLQ after the redrive count), never written where the API cannot read it.
-  const workspace = message.workspace ?? rt.config.workspace;
-  const allowed = rt.config.api.allowedWorkspaces;
-  if (!allowed.includes('*') && !allowed.includes(workspace)) {
-    throw new ValidationError(
-      `Workspace ${JSON.stringify(workspace)} is not in ALLOWED_WORKSPACES; the message was not ingested.`,
-      { workspace },
-    );
-  }
+  requireAllowedWorkspace(rt, message.workspace ?? rt.config.workspace);
   const result = await rt.pipeline.ingest(message, {
     finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
+    messageId: record.messageId,
   });
   rt.logger.info('document ingested', {
     messageId: record.messageId,
@@ -71,7 +64,42 @@ export async function processIngestRecord(
     entities: result.entities,
     relations: result.relations,
     durationMs: result.durationMs,
+    ...(result.fanOut ? { fanOut: result.fanOut } : {}),
+    ...(result.skipped ? { skipped: result.skipped } : {}),
     ...(result.error ? { error: result.error } : {}),
   });
   return result;
+}
+
+/**
+ * Handles one record of the extraction queue: one chunk batch of a fanned-out document.
+ * Resolves when the batch is settled (extracted, failed for good, or stale); rejects to have it
+ * delivered again.
+ */
+export async function processExtractionRecord(
+  rt: IngestRuntime,
+  record: SQSRecord,
+): Promise<BatchOutcome> {
+  const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  const message = parseExtractionMessage(record.body);
+  requireAllowedWorkspace(rt, message.workspace);
+  const outcome = await rt.pipeline.extractBatch(message, {
+    finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
+  });
+  rt.logger.info('extraction batch settled', { messageId: record.messageId, ...outcome });
+  return outcome;
+}
+
+/**
+ * The API's allow-list holds for the queues too: a message for another workspace is refused (it
+ * goes to the DLQ after the redrive count), never written where the API cannot read it.
+ */
+function requireAllowedWorkspace(rt: IngestRuntime, workspace: string): void {
+  const allowed = rt.config.api.allowedWorkspaces;
+  if (!allowed.includes('*') && !allowed.includes(workspace)) {
+    throw new ValidationError(
+      `Workspace ${JSON.stringify(workspace)} is not in ALLOWED_WORKSPACES; the message was not processed.`,
+      { workspace },
+    );
+  }
 }

@@ -10,7 +10,12 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
 import type { Embedder } from '../embedding/types.ts';
-import { DocumentNotFoundError, isRetryable, ValidationError } from '../errors.ts';
+import {
+  DocumentNotFoundError,
+  FanOutNotConfiguredError,
+  isRetryable,
+  ValidationError,
+} from '../errors.ts';
 import { applyPlan, requireUnchanged } from '../graph/apply-plan.ts';
 import { type ChunkExtraction, GraphExtractor } from '../graph/extract.ts';
 import { GraphMerger, groupExtractions } from '../graph/merge.ts';
@@ -18,11 +23,13 @@ import { Summarizer } from '../graph/summarize.ts';
 import { chunkIdFor, storedFilePath } from '../ids.ts';
 import type { Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
+import { type MessageSender, SqsMessageSender } from '../queue/sender.ts';
 import { dedupeLastWins } from '../storage/batch.ts';
 import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
 import { md5, sanitizeText } from '../text.ts';
 import { chunkDocument } from './chunking.ts';
+import { type BatchOutcome, ExtractionFanOut, type ExtractionMessage } from './fan-out.ts';
 import { type DuplicateKind, duplicateRecord, identify } from './identity.ts';
 
 export interface IngestInput {
@@ -33,12 +40,15 @@ export interface IngestInput {
   filePath?: string | null;
   trackId?: string | null;
   metadata?: Record<string, unknown>;
+  /** The merge of a fanned-out document's run (lib/pipeline/fan-out.ts): its run id. */
+  merge?: string;
 }
 
 export interface IngestResult {
   docId: string;
   workspace: string;
-  status: 'processed' | 'failed';
+  /** `processing`: fanned out; the extraction queue carries it on (see `fanOut`). */
+  status: 'processed' | 'failed' | 'processing';
   /**
    * True when nothing was done: the document was already processed, or (LightRAG 1.5 rules) it
    * duplicates another by file name or content — then `docId` is the original's and a `dup-…`
@@ -52,11 +62,22 @@ export interface IngestResult {
   relations: number;
   error?: string;
   durationMs: number;
+  /** The run this delivery started when the document was fanned out. */
+  fanOut?: { runId: string; batches: number };
+  /** A merge request that did nothing: its run was replaced, or another message merges it. */
+  skipped?: 'stale-run' | 'merge-claimed';
 }
 
 export interface IngestOptions {
   /** The last delivery the queue will make: a retryable failure is then recorded as `failed`. */
   finalAttempt?: boolean;
+  /** The queue message's id: a merge is claimed by one message (its redeliveries may resume it). */
+  messageId?: string;
+}
+
+export interface PipelineOptions {
+  /** Sends fan-out messages (default: SQS, when both queues are configured). */
+  sender?: MessageSender;
 }
 
 /** LightRAG's content summary: the first 250 characters, with "..." when cut. */
@@ -87,11 +108,19 @@ export class IngestPipeline {
   readonly #embedder: Embedder;
   readonly #log: Logger;
   readonly #extractor: GraphExtractor | undefined;
+  readonly #fanOut: ExtractionFanOut | undefined;
   /** Merges extractions into the graph; deletions use it too, to rebuild what they leave. */
   readonly graphMerger: GraphMerger;
 
   /** With `llm` and `ENABLE_GRAPH` on, chunks also go through entity extraction and graph merging. */
-  constructor(db: Database, config: Config, embedder: Embedder, logger: Logger, llm?: Llm) {
+  constructor(
+    db: Database,
+    config: Config,
+    embedder: Embedder,
+    logger: Logger,
+    llm?: Llm,
+    options: PipelineOptions = {},
+  ) {
     this.#db = db;
     this.#config = config;
     this.#embedder = embedder;
@@ -102,7 +131,28 @@ export class IngestPipeline {
     );
     if (llm && config.graph.enabled) {
       this.#extractor = new GraphExtractor(llm, config.graph, config.chunking, logger);
+      const { extractionQueueUrl, queueUrl } = config.queue;
+      if (extractionQueueUrl && queueUrl) {
+        const sender = options.sender ?? new SqsMessageSender(config.queue);
+        this.#fanOut = new ExtractionFanOut(db, config, this.#extractor, sender, logger);
+      }
     }
+  }
+
+  /**
+   * Extracts one batch of a fanned-out document (a message of the extraction queue).
+   *
+   * @example
+   * ```ts
+   * await pipeline.extractBatch(parseExtractionMessage(record.body), { finalAttempt: false });
+   * ```
+   */
+  async extractBatch(
+    message: ExtractionMessage,
+    options: IngestOptions = {},
+  ): Promise<BatchOutcome> {
+    if (!this.#fanOut) throw new FanOutNotConfiguredError();
+    return this.#fanOut.extractBatch(await this.storages(message.workspace), message, options);
   }
 
   /** Whether documents go through the knowledge-graph stage. */
@@ -181,6 +231,15 @@ export class IngestPipeline {
     if (existing?.status === 'processed') {
       return done('processed', { duplicate: true, chunks: existing.chunks_count ?? 0 });
     }
+    if (input.merge) {
+      // One message merges a run: a stale run or a second merge request does nothing.
+      const run = await s.extractionRuns.getRun(docId);
+      if (run?.runId !== input.merge) return done('processing', { skipped: 'stale-run' });
+      const messageId = options.messageId ?? `direct-${randomUUID()}`;
+      if (!(await s.extractionRuns.claimMerge(docId, run.runId, messageId))) {
+        return done('processing', { skipped: 'merge-claimed' });
+      }
+    }
     const withPath = { ...input, filePath };
     await this.#db.withTransaction(async (tx) => {
       const t = s.in(tx);
@@ -201,6 +260,15 @@ export class IngestPipeline {
       }));
       // 1.4's content ids: identical windows share an id, and LightRAG keeps one, so do we.
       const chunks = rules === '1.4' ? dedupeLastWins(chunked, (c) => c.id) : chunked;
+      if (this.#fanOut && !input.merge && this.#fanOut.applies(chunks.length)) {
+        const fanOut = await this.#fanOut.start(s, {
+          docId,
+          chunks,
+          filePath,
+          status: (fields) => this.#status(docId, content, withPath, existing, fields),
+        });
+        return done('processing', { chunks: chunks.length, fanOut });
+      }
       const vectors = await this.#embedder.embed(chunks.map((c) => c.content));
       // LLM calls happen before the transaction: no lock or connection is held while they run.
       const extractions = await this.#extract(s, chunks, filePath);
@@ -220,6 +288,8 @@ export class IngestPipeline {
               requireUnchanged(await merger.tryWrite(tx, s, planned));
               await merger.writeAnchors(t, docId, planned.groups);
             }
+            if (input.merge)
+              await t.extractionRuns.moveMerge(docId, input.merge, ['merging'], 'done');
             await t.textChunks.deleteByDocId(docId);
             await t.chunksVdb.deleteByDocId(docId);
             const rows = chunks.map((c, i) => ({

@@ -53,10 +53,19 @@ export interface IngestConfig {
    * workspace shared with LightRAG ≤ 1.4. Both are read either way.
    */
   idRules: IdRules;
+  /**
+   * Documents of at least this many chunks have their extraction fanned out across containers
+   * (chunk batches on EXTRACTION_QUEUE_URL) when that queue is set and the graph stage is on.
+   */
+  fanOutMinChunks: number;
+  /** Chunks per extraction message. */
+  extractionBatchChunks: number;
 }
 
 export interface QueueConfig {
   queueUrl?: string;
+  /** The extraction queue: chunk batches of fanned-out documents (unset: no fan-out). */
+  extractionQueueUrl?: string;
   /** SQS endpoint override (a local emulator). */
   endpoint?: string;
   region: string;
@@ -139,12 +148,22 @@ export function readIngest(reader: EnvReader): IngestConfig {
     concurrency: reader.integer('INGEST_CONCURRENCY', { default: 2, min: 1, max: 50 }),
     maxReceiveCount: reader.integer('INGEST_MAX_RECEIVE_COUNT', { default: 3, min: 1, max: 1000 }),
     idRules: reader.oneOf('LIGHTRAG_ID_RULES', ID_RULES, { default: '1.5' }),
+    fanOutMinChunks: reader.integer('FANOUT_MIN_CHUNKS', { default: 16, min: 1, max: 1_000_000 }),
+    extractionBatchChunks: reader.integer('EXTRACTION_BATCH_CHUNKS', {
+      default: 4,
+      min: 1,
+      max: 500,
+    }),
   };
 }
 
 export function readQueue(reader: EnvReader): QueueConfig {
   return {
     queueUrl: reader.string('INGEST_QUEUE_URL', {
+      pattern: /^https?:\/\/\S+$/,
+      hint: 'expected the queue URL, https://sqs.REGION.amazonaws.com/ACCOUNT/NAME',
+    }),
+    extractionQueueUrl: reader.string('EXTRACTION_QUEUE_URL', {
       pattern: /^https?:\/\/\S+$/,
       hint: 'expected the queue URL, https://sqs.REGION.amazonaws.com/ACCOUNT/NAME',
     }),

@@ -142,6 +142,21 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
   }
 
   /**
+   * Sets one key of a document's metadata (e.g. extraction progress) and its `updated_at`,
+   * leaving the rest of the row as it is. False when the document has no row.
+   */
+  async setMetadataKey(id: string, key: string, value: unknown): Promise<boolean> {
+    const { rowCount } = await this.q.query(
+      `UPDATE ${this.table}
+          SET metadata = jsonb_set(coalesce(metadata, '{}'::jsonb), ARRAY[$3::text], $4::jsonb),
+              updated_at = (now() AT TIME ZONE 'UTC')
+        WHERE workspace = $1 AND id = $2`,
+      [this.workspace, id, key, toJsonParam(value)],
+    );
+    return rowCount > 0;
+  }
+
+  /**
    * A document's status, its row locked until the transaction ends (`FOR UPDATE`): a writer of
    * the same document waits. Null when there is no row.
    */

@@ -6,6 +6,7 @@ import type { Database, Queryable } from '../db/database.ts';
 import type { Embedder } from '../embedding/types.ts';
 import { validateWorkspace } from '../workspace.ts';
 import { DocStatusStorage } from './doc-status.ts';
+import { ExtractionRunStorage } from './extraction-runs.ts';
 import { GraphStorage } from './graph.ts';
 import {
   EntityChunksStorage,
@@ -52,6 +53,8 @@ export interface Storages {
   fullRelations: FullRelationsStorage;
   entityChunks: EntityChunksStorage;
   relationChunks: RelationChunksStorage;
+  /** Fan-out state of documents extracted across containers (this project's own tables). */
+  extractionRuns: ExtractionRunStorage;
 }
 
 /**
@@ -100,5 +103,6 @@ function storagesOf(
     fullRelations: bind(new FullRelationsStorage(db, ws)),
     entityChunks: bind(new EntityChunksStorage(db, ws)),
     relationChunks: bind(new RelationChunksStorage(db, ws)),
+    extractionRuns: bind(new ExtractionRunStorage(db, ws)),
   };
 }

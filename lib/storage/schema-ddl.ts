@@ -162,6 +162,44 @@ export const CORE_TABLES: TableSpec[] = [
 ];
 
 /**
+ * This project's own tables (LightRAG never reads them): a document whose extraction is fanned
+ * out across containers has a run, and the run a row per chunk batch (lib/pipeline/fan-out.ts).
+ */
+export const EXTRACTION_TABLES: TableSpec[] = [
+  {
+    name: TABLES.extractionRuns,
+    columns: [
+      ['workspace', 'VARCHAR(255) NOT NULL'],
+      ['doc_id', 'VARCHAR(255) NOT NULL'],
+      ['run_id', 'VARCHAR(64) NOT NULL'],
+      ['batches', 'INTEGER NOT NULL'],
+      ['chunks', 'INTEGER NOT NULL'],
+      // waiting → queued (the merge message sent) → merging (claimed by one message) → done
+      ['merge_state', "VARCHAR(16) NOT NULL DEFAULT 'waiting'"],
+      ['merge_message_id', 'VARCHAR(128) NULL'],
+      ['created_at', 'TIMESTAMPTZ NOT NULL DEFAULT now()'],
+      ['updated_at', 'TIMESTAMPTZ NOT NULL DEFAULT now()'],
+    ],
+    constraints: ['PRIMARY KEY (workspace, doc_id)'],
+  },
+  {
+    name: TABLES.extractionBatches,
+    columns: [
+      ['workspace', 'VARCHAR(255) NOT NULL'],
+      ['doc_id', 'VARCHAR(255) NOT NULL'],
+      ['batch_index', 'INTEGER NOT NULL'],
+      ['run_id', 'VARCHAR(64) NOT NULL'],
+      ['chunk_ids', 'JSONB NOT NULL'],
+      // sent → extracted | failed
+      ['status', "VARCHAR(16) NOT NULL DEFAULT 'sent'"],
+      ['error_msg', 'TEXT NULL'],
+      ['updated_at', 'TIMESTAMPTZ NOT NULL DEFAULT now()'],
+    ],
+    constraints: ['PRIMARY KEY (workspace, doc_id, batch_index)'],
+  },
+];
+
+/**
  * Statement-level triggers over the transition table: one UPDATE per touched node however many
  * edges a statement wrote, in key order (the lock order every writer shares). An upsert that hits
  * an existing edge is an UPDATE and leaves degrees alone; cascade-deleted edges lower their ends.
@@ -532,6 +570,7 @@ export function planSchema(
   ) as Record<VectorNamespace, VectorColumnType>;
   const tables = [
     ...CORE_TABLES,
+    ...EXTRACTION_TABLES,
     ...namespaces.map((ns) => vectorTableSpec(ns, vectorTables[ns], vector.dimension)),
   ];
   const indexes = [

@@ -16,6 +16,9 @@ export const TABLES = {
   graphNodes: 'lightrag_graph_nodes',
   graphEdges: 'lightrag_graph_edges',
   schemaMarker: 'lightrag_serverless_schema',
+  // This project's own: the fan-out of a document's extraction across containers.
+  extractionRuns: 'lightrag_serverless_extraction_runs',
+  extractionBatches: 'lightrag_serverless_extraction_batches',
 } as const;
 
 /** The vector namespaces and their base tables. */

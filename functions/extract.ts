@@ -1,0 +1,19 @@
+/**
+ * SQS-triggered extraction function: each record is one chunk batch of a document fanned out
+ * across containers (lib/pipeline/fan-out.ts). Same runtime as the ingest function; its own
+ * event source, so its concurrency is set on its own.
+ */
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { batchResponse } from '../lib/ingest/batch-response.ts';
+import { getIngestRuntime, processExtractionRecord } from '../lib/ingest/runtime.ts';
+
+/** The batches that failed, for SQS to deliver again. */
+export async function extractBatchResponse(event: SQSEvent): Promise<SQSBatchResponse> {
+  const rt = getIngestRuntime();
+  return batchResponse(event, rt.config.ingest.concurrency, rt.logger, (record) =>
+    processExtractionRecord(rt, record),
+  );
+}
+
+export const handler = middy<SQSEvent, SQSBatchResponse>().handler(extractBatchResponse);
