@@ -1,11 +1,15 @@
 /**
  * The documents routes, one function:
  * `POST /documents`, `GET /documents`, `GET /documents/status-counts`, `GET /documents/{id}`,
- * `DELETE /documents/{id}`, `POST /documents/reprocess`.
+ * `DELETE /documents/{id}`, `POST /documents/reprocess`, `POST /documents/upload`.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { parseReprocessRequest, parseSubmitRequest } from '../lib/documents/requests.ts';
+import {
+  parseReprocessRequest,
+  parseSubmitRequest,
+  parseUploadRequest,
+} from '../lib/documents/requests.ts';
 import { HttpError } from '../lib/errors.ts';
 import { getDocumentsRuntime } from '../lib/http/documents-runtime.ts';
 import { cors, errorResponder } from '../lib/http/middleware.ts';
@@ -74,6 +78,13 @@ export const documentsRoute = routeTable('documents', {
     const body = event.body ? parseJsonBody(event, config.api.maxBodyBytes) : {};
     const ids = parseReprocessRequest(body);
     return json(202, await documents.reprocess(ids, workspaceOf(event, body)));
+  },
+  'POST /documents/upload': async (event) => {
+    const { config, uploads, storages } = getDocumentsRuntime();
+    const body = parseJsonBody(event, config.api.maxBodyBytes);
+    const request = parseUploadRequest(body);
+    const ticket = await uploads.requestUpload(await storages(workspaceOf(event, body)), request);
+    return json(ticket.status === 'pending' ? 201 : 200, ticket);
   },
 });
 

@@ -40,6 +40,10 @@ import { isValidWorkspace } from './workspace.ts';
 export * from './settings/api.ts';
 export * from './settings/graph.ts';
 export * from './settings/ingestion.ts';
+export * from './settings/uploads.ts';
+
+import { readUploads, type UploadConfig } from './settings/uploads.ts';
+
 export * from './settings/storage.ts';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -61,6 +65,7 @@ export interface Config {
   graph: GraphConfig;
   graphQuery: GraphQueryConfig;
   api: ApiConfig;
+  uploads: UploadConfig;
   logLevel: LogLevel;
 }
 
@@ -138,6 +143,7 @@ function readConfig(reader: EnvReader): Config {
     graph: readGraph(reader, llm.provider !== 'none'),
     graphQuery: readGraphQuery(reader),
     api: readApi(reader, workspace),
+    uploads: readUploads(reader),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
   };
   // Lexical hash vectors score lower than semantic ones; LightRAG's 0.2 would hide good matches.
@@ -176,6 +182,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     graph: config.graph,
     graphQuery: config.graphQuery,
     api: config.api,
+    uploads: config.uploads,
     logLevel: config.logLevel,
   };
 }

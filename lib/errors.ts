@@ -201,6 +201,26 @@ export class FileRejectedError extends LightRagError {
   }
 }
 
+/** An upload was requested, and no uploads bucket is configured. */
+export class UploadsNotConfiguredError extends LightRagError {
+  constructor() {
+    super(
+      'UPLOADS_NOT_CONFIGURED',
+      'File uploads are off: set UPLOAD_BUCKET (the deployment sets it; npm start runs a local bucket).',
+    );
+  }
+}
+
+/** A message reached the extraction queue's consumer, but fan-out is not configured there. */
+export class FanOutNotConfiguredError extends LightRagError {
+  constructor() {
+    super(
+      'FANOUT_NOT_CONFIGURED',
+      'An extraction message arrived but fan-out is off here: set INGEST_QUEUE_URL and EXTRACTION_QUEUE_URL, LLM_PROVIDER and ENABLE_GRAPH on the function that consumes the extraction queue.',
+    );
+  }
+}
+
 /** Whether an error is worth retrying later (SQS redelivery, HTTP 503) rather than final. */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof DatabaseUnavailableError || err instanceof GraphContendedError) return true;

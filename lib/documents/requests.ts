@@ -3,7 +3,10 @@
  * (lib/documents/service.ts): the handler parses, the service acts.
  */
 import { ValidationError } from '../errors.ts';
+import { MAX_FILE_PATH_LENGTH, validateIngestMessage } from '../ingest/message.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
+import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
+import type { UploadRequest } from '../uploads/service.ts';
 
 export const MAX_DOCUMENTS_PER_REQUEST = 100;
 export const MAX_REPROCESS_IDS = 1000;
@@ -36,6 +39,60 @@ export function parseReprocessRequest(body: unknown): string[] | undefined {
     );
   }
   return ids as string[];
+}
+
+/**
+ * `POST /documents/upload`: `{ "fileName", "contentType"?, "trackId"?, "metadata"?, "workspace"? }`.
+ */
+export function parseUploadRequest(body: unknown): UploadRequest {
+  const b = requireJsonObject(
+    body,
+    'The body must be a JSON object such as {"fileName": "report.pdf"}.',
+  );
+  refuseUnknownFields(
+    b,
+    new Set(['fileName', 'contentType', 'trackId', 'metadata', 'workspace']),
+    'Unknown field(s)',
+  );
+  const text = (field: string, max: number, pattern?: RegExp) => {
+    const v = b[field];
+    if (v === undefined) return undefined;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused.
+    if (
+      typeof v !== 'string' ||
+      v.length === 0 ||
+      v.length > max ||
+      /[\u0000-\u001f\u007f]/.test(v) ||
+      (pattern && !pattern.test(v))
+    ) {
+      throw new ValidationError(
+        `"${field}" must be a string of 1-${max} characters${pattern ? ` matching ${pattern}` : ''} without control characters.`,
+        { field },
+      );
+    }
+    return v;
+  };
+  const fileName = text('fileName', MAX_FILE_PATH_LENGTH);
+  if (fileName === undefined) {
+    throw new ValidationError('"fileName" is required, e.g. {"fileName": "report.pdf"}.', {
+      field: 'fileName',
+    });
+  }
+  if (fileName.includes(GRAPH_FIELD_SEP)) {
+    throw new ValidationError(
+      `"fileName" must not contain "${GRAPH_FIELD_SEP}" (LightRAG's field separator).`,
+      { field: 'fileName' },
+    );
+  }
+  const metadata = b.metadata;
+  if (metadata !== undefined)
+    validateIngestMessage({ docId: 'x', metadata }, { maxDocumentBytes: 1 });
+  return {
+    fileName,
+    contentType: text('contentType', 255, /^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/),
+    trackId: text('trackId', 255),
+    ...(metadata !== undefined ? { metadata: metadata as Record<string, unknown> } : {}),
+  };
 }
 
 const ENVELOPE_FIELDS = new Set(['documents', 'workspace']);

@@ -5,10 +5,14 @@ import { createLlm } from '../llm/index.ts';
 import { IngestPipeline } from '../pipeline/ingest.ts';
 import { IngestQueueClient } from '../queue/enqueue.ts';
 import { createSqsClient } from '../queue/sqs.ts';
+import { UploadService } from '../uploads/service.ts';
 import { type ApiBase, getApiBase } from './runtime.ts';
 
 export interface DocumentsRuntime extends ApiBase {
   documents: DocumentService;
+  uploads: UploadService;
+  /** The storages of a workspace (schema checked once per container). */
+  storages: IngestPipeline['storages'];
 }
 
 let runtime: DocumentsRuntime | undefined;
@@ -34,7 +38,12 @@ export function getDocumentsRuntime(): DocumentsRuntime {
           idRules: config.ingest.idRules,
         })
       : undefined;
-    runtime = { ...base, documents: new DocumentService(db, config, pipeline, queue, logger) };
+    runtime = {
+      ...base,
+      documents: new DocumentService(db, config, pipeline, queue, logger),
+      uploads: new UploadService(db, config, undefined, logger),
+      storages: (workspace) => pipeline.storages(workspace),
+    };
   }
   return runtime;
 }

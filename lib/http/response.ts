@@ -16,6 +16,7 @@ import {
   LlmNotConfiguredError,
   ProviderError,
   QueueNotConfiguredError,
+  UploadsNotConfiguredError,
   ValidationError,
 } from '../errors.ts';
 
@@ -50,7 +51,8 @@ export function statusFor(err: unknown): number {
   if (
     err instanceof DatabaseUnavailableError ||
     err instanceof GraphContendedError ||
-    err instanceof QueueNotConfiguredError
+    err instanceof QueueNotConfiguredError ||
+    err instanceof UploadsNotConfiguredError
   )
     return 503;
   if (err instanceof ProviderError) return err.retryable ? 503 : 502;
@@ -65,6 +67,7 @@ const SERVER_MESSAGES: Record<string, string> = {
     'The model provider refused the request; the operator can find the reason in the logs.',
   GRAPH_CONTENDED: 'The knowledge graph is busy with concurrent updates; try again shortly.',
   QUEUE_NOT_CONFIGURED: 'Submitting documents is not configured on this deployment.',
+  UPLOADS_NOT_CONFIGURED: 'File uploads are not configured on this deployment.',
 };
 
 /**

@@ -13,6 +13,7 @@ export const API_ROUTES = [
   { method: 'GET', path: '/documents/{id}', fn: 'documents' },
   { method: 'DELETE', path: '/documents/{id}', fn: 'documents' },
   { method: 'POST', path: '/documents/reprocess', fn: 'documents' },
+  { method: 'POST', path: '/documents/upload', fn: 'documents' },
   { method: 'GET', path: '/health', fn: 'health' },
 ] as const;
 

@@ -1,8 +1,10 @@
 /**
  * The whole backend on one machine, nothing else installed: embedded PGlite (persisted under a
- * data folder unless DATABASE_URL is set), fauxqs as the ingest queue and its DLQ on loopback, a
- * poller invoking the real ingest handler with true SQS events, and the HTTP API on localhost
- * with the same routes and handlers as serverless.yml.
+ * data folder unless DATABASE_URL is set); fauxqs on loopback as the ingest, extraction and
+ * uploads queues (with DLQs) and as the uploads bucket; pollers invoking the real ingest,
+ * extract and parse handlers with true SQS events; and the HTTP API on localhost with the same
+ * routes and handlers as serverless.yml. fauxqs does not send S3 event notifications, so the
+ * stack sends each upload's `ObjectCreated:Put` event to the uploads queue itself, in S3's shape.
  */
 import { mkdirSync } from 'node:fs';
 import type { ApiHandler } from './http-server.ts';
@@ -23,6 +25,9 @@ export interface LocalStack {
   sqsEndpoint: string;
   queueUrl: string;
   dlqUrl: string;
+  extractionQueueUrl: string;
+  uploadsQueueUrl: string;
+  uploadBucket: string;
   database: string;
   stop(): Promise<void>;
 }
@@ -40,6 +45,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     port: options.sqsPort ?? 0,
     host: '127.0.0.1',
     logger: false,
+    messageSpies: true,
   });
   const sqsEndpoint = `http://127.0.0.1:${sqsServer.port}`;
   const sqs = new SQSClient({
@@ -66,6 +72,38 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }),
   );
 
+  const withDlq = async (name: string, visibility: string) => {
+    const dead = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+    const arn = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dead.QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const created = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: name,
+        Attributes: {
+          VisibilityTimeout: visibility,
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: arn.Attributes!.QueueArn,
+            maxReceiveCount: Number(maxReceiveCount),
+          }),
+        },
+      }),
+    );
+    return created.QueueUrl!;
+  };
+  const extractionQueueUrl = await withDlq('extraction', '720');
+  const uploadsQueueUrl = await withDlq('uploads', '720');
+  const uploadBucket = 'lightrag-uploads';
+  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+  const s3 = new S3Client({
+    endpoint: sqsEndpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await s3.send(new CreateBucketCommand({ Bucket: uploadBucket }));
+  const notifier = notifyUploads(sqsServer.spy, s3, sqs, uploadBucket, uploadsQueueUrl);
+
   const env = process.env;
   const external = Boolean(env.DATABASE_URL || env.POSTGRES_HOST);
   if (!external) {
@@ -78,18 +116,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     } else delete env.PGLITE_DATA_DIR;
   }
   env.INGEST_QUEUE_URL = queue.QueueUrl!;
+  env.EXTRACTION_QUEUE_URL ??= extractionQueueUrl;
+  env.UPLOAD_BUCKET = uploadBucket;
+  env.S3_ENDPOINT = sqsEndpoint;
   env.SQS_ENDPOINT = sqsEndpoint;
   env.AWS_REGION ??= 'us-east-1';
   env.INGEST_MAX_RECEIVE_COUNT = maxReceiveCount;
 
   // Handlers read the environment once, on first use: load them only now.
-  const [{ handler: ingest }, { handler: query }, { handler: documents }, { handler: health }] =
-    await Promise.all([
-      import('../../functions/ingest.ts'),
-      import('../../functions/query.ts'),
-      import('../../functions/documents.ts'),
-      import('../../functions/health.ts'),
-    ]);
+  const [
+    { handler: ingest },
+    { handler: extract },
+    { handler: parse },
+    { handler: query },
+    { handler: documents },
+    { handler: health },
+  ] = await Promise.all([
+    import('../../functions/ingest.ts'),
+    import('../../functions/extract.ts'),
+    import('../../functions/parse.ts'),
+    import('../../functions/query.ts'),
+    import('../../functions/documents.ts'),
+    import('../../functions/health.ts'),
+  ]);
   const { getConfig } = await import('../config.ts');
   const { LocalSqsPoller } = await import('../queue/poller.ts');
   const { startLocalApi } = await import('./http-server.ts');
@@ -98,15 +147,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const config = getConfig(); // Fails here, clearly, when the configuration is wrong.
   const log = createLogger(config.logLevel);
 
-  const poller = new LocalSqsPoller({
-    sqs,
-    queueUrl: queue.QueueUrl!,
-    handler: ingest,
-    failedVisibilitySeconds: options.retryDelaySeconds ?? 5,
-  });
-  poller.start((err) =>
-    log.warn('local poller failed to receive', { error: (err as Error).message }),
+  const pollers = (
+    [
+      [queue.QueueUrl!, ingest],
+      [extractionQueueUrl, extract],
+      [uploadsQueueUrl, parse],
+    ] as const
+  ).map(
+    ([queueUrl, handler]) =>
+      new LocalSqsPoller({
+        sqs,
+        queueUrl,
+        handler,
+        failedVisibilitySeconds: options.retryDelaySeconds ?? 5,
+      }),
   );
+  for (const poller of pollers) {
+    poller.start((err) =>
+      log.warn('local poller failed to receive', { error: (err as Error).message }),
+    );
+  }
   const api = await startLocalApi(
     {
       query: query as ApiHandler,
@@ -120,6 +180,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     sqsEndpoint,
     queueUrl: queue.QueueUrl!,
     dlqUrl: dlq.QueueUrl!,
+    extractionQueueUrl,
+    uploadsQueueUrl,
+    uploadBucket,
     database: external
       ? 'DATABASE_URL'
       : env.PGLITE_DATA_DIR
@@ -127,10 +190,78 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         : 'PGlite in memory',
     async stop() {
       await api.close();
-      await poller.stop();
+      await Promise.all(pollers.map((p) => p.stop()));
+      await notifier.stop();
+      s3.destroy();
       sqs.destroy();
       await sqsServer.stop();
       await closeDatabase();
+    },
+  };
+}
+
+type Spy = import('fauxqs').MessageSpyReader;
+
+/**
+ * Sends an S3 `ObjectCreated:Put` event notification for every object put under `uploads/`,
+ * as S3 would with the bucket's notification configuration (infra/uploads.yml).
+ */
+function notifyUploads(
+  spy: Spy,
+  s3: import('@aws-sdk/client-s3').S3Client,
+  sqs: import('@aws-sdk/client-sqs').SQSClient,
+  bucket: string,
+  queueUrl: string,
+) {
+  const seen = new WeakSet<object>();
+  let stopping = false;
+  const loop = (async () => {
+    const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    while (!stopping) {
+      const event = await spy
+        .waitForMessage(
+          (m) =>
+            m.service === 's3' &&
+            m.bucket === bucket &&
+            m.key.startsWith('uploads/') &&
+            !seen.has(m),
+          'uploaded',
+          500,
+        )
+        .catch(() => undefined);
+      if (!event || event.service !== 's3' || stopping) continue;
+      seen.add(event);
+      const key = event.key;
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      // S3 URL-encodes event keys, spaces as "+".
+      const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+      const body = {
+        Records: [
+          {
+            eventVersion: '2.1',
+            eventSource: 'aws:s3',
+            awsRegion: 'us-east-1',
+            eventTime: new Date().toISOString(),
+            eventName: 'ObjectCreated:Put',
+            s3: {
+              s3SchemaVersion: '1.0',
+              configurationId: 'uploads',
+              bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
+              object: { key: encoded, size: head.ContentLength ?? 0, eTag: head.ETag ?? '' },
+            },
+          },
+        ],
+      };
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }),
+      );
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      await loop.catch(() => undefined);
     },
   };
 }

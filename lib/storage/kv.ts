@@ -27,6 +27,10 @@ export interface FullDoc {
   content: string;
   file_path?: string | null;
   meta?: Record<string, unknown> | null;
+  /** LightRAG 1.5's `parse_format`: `raw` (text, the default) or `pending_parse` (an upload not yet parsed, content ""). */
+  parse_format?: 'raw' | 'pending_parse';
+  /** What turned the file into text (`unpdf`, `ooxml`, `html-to-text`, `text`). */
+  parse_engine?: string | null;
 }
 
 /** A chunk (LightRAG `text_chunks`). */
@@ -58,14 +62,22 @@ const FULL_DOC_COLUMNS: ColumnSpec<FullDoc>[] = [
   { name: 'content', arrayType: 'text', value: (r) => sanitizeOptional(r.content) },
   { name: 'doc_name', arrayType: 'text', value: (r) => sanitizeOptional(r.file_path) },
   { name: 'meta', arrayType: 'text', expression: asJsonb, value: (r) => toJsonParam(r.meta) },
-  // As LightRAG 1.5 fills them for text: md5 of the stored body, format `raw` (§1.1).
+  // As LightRAG 1.5 fills them (§1.1): md5 of the stored body, format `raw`; an upload not yet
+  // parsed is `pending_parse` with content "" and no hash.
   {
     name: 'content_hash',
     arrayType: 'text',
-    value: (r) => md5(sanitizeOptional(r.content) ?? ''),
+    value: (r) =>
+      r.parse_format === 'pending_parse' ? null : md5(sanitizeOptional(r.content) ?? ''),
     size: () => 32,
   },
-  { name: 'parse_format', arrayType: 'text', value: () => 'raw', size: () => 3 },
+  {
+    name: 'parse_format',
+    arrayType: 'text',
+    value: (r) => r.parse_format ?? 'raw',
+    size: () => 13,
+  },
+  { name: 'parse_engine', arrayType: 'text', value: (r) => r.parse_engine ?? null },
 ];
 
 const TEXT_CHUNK_COLUMNS: ColumnSpec<TextChunk>[] = [

@@ -1,0 +1,67 @@
+/**
+ * The parse function's container state, and one SQS record of the uploads queue (an S3 event
+ * notification) handled: each upload it announces is parsed and handed to the ingest queue.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import { type Config, getConfig } from '../config.ts';
+import { getDatabase } from '../db/container.ts';
+import { createEmbedder } from '../embedding/index.ts';
+import { ValidationError } from '../errors.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { SqsMessageSender } from '../queue/sender.ts';
+import { openStorages, type Storages } from '../storage/index.ts';
+import { uploadsInEvent } from './objects.ts';
+import { type ParseOutcome, UploadService } from './service.ts';
+
+export interface UploadRuntime {
+  config: Config;
+  uploads: UploadService;
+  logger: Logger;
+  storages(workspace: string): Promise<Storages>;
+}
+
+let runtime: UploadRuntime | undefined;
+
+export function getUploadRuntime(): UploadRuntime {
+  if (!runtime) {
+    const config = getConfig();
+    const logger = createLogger(config.logLevel);
+    const db = getDatabase();
+    // The parse function never embeds; the storages only need the vector configuration.
+    const embedder = createEmbedder(config, logger);
+    runtime = {
+      config,
+      logger,
+      uploads: new UploadService(db, config, new SqsMessageSender(config.queue), logger),
+      storages: (workspace) => openStorages(db, config, embedder, workspace),
+    };
+  }
+  return runtime;
+}
+
+/**
+ * Parses every upload an S3 event record announces. Resolves when each is queued for ingest,
+ * failed for good, or not awaited by any document; rejects to have the record delivered again.
+ */
+export async function processUploadRecord(
+  rt: UploadRuntime,
+  record: SQSRecord,
+): Promise<ParseOutcome[]> {
+  const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  const outcomes: ParseOutcome[] = [];
+  for (const object of uploadsInEvent(record.body)) {
+    const allowed = rt.config.api.allowedWorkspaces;
+    if (!allowed.includes('*') && !allowed.includes(object.workspace)) {
+      throw new ValidationError(
+        `Workspace ${JSON.stringify(object.workspace)} is not in ALLOWED_WORKSPACES; the upload was not parsed.`,
+        { workspace: object.workspace },
+      );
+    }
+    const outcome = await rt.uploads.parseUpload(await rt.storages(object.workspace), object, {
+      finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
+    });
+    rt.logger.info('upload parsed', { messageId: record.messageId, key: object.key, ...outcome });
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
