@@ -6,7 +6,7 @@ import { ValidationError } from '../errors.ts';
 import { MAX_FILE_PATH_LENGTH, validateIngestMessage } from '../ingest/message.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
-import type { UploadRequest } from '../uploads/service.ts';
+import type { UploadRequest } from '../uploads/request.ts';
 
 export const MAX_DOCUMENTS_PER_REQUEST = 100;
 export const MAX_REPROCESS_IDS = 1000;
@@ -57,12 +57,11 @@ export function parseUploadRequest(body: unknown): UploadRequest {
   const text = (field: string, max: number, pattern?: RegExp) => {
     const v = b[field];
     if (v === undefined) return undefined;
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused.
     if (
       typeof v !== 'string' ||
       v.length === 0 ||
       v.length > max ||
-      /[\u0000-\u001f\u007f]/.test(v) ||
+      CONTROL.test(v) ||
       (pattern && !pattern.test(v))
     ) {
       throw new ValidationError(
@@ -94,6 +93,9 @@ export function parseUploadRequest(body: unknown): UploadRequest {
     ...(metadata !== undefined ? { metadata: metadata as Record<string, unknown> } : {}),
   };
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused.
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 const ENVELOPE_FIELDS = new Set(['documents', 'workspace']);
 

@@ -5,12 +5,12 @@ import { createLlm } from '../llm/index.ts';
 import { IngestPipeline } from '../pipeline/ingest.ts';
 import { IngestQueueClient } from '../queue/enqueue.ts';
 import { createSqsClient } from '../queue/sqs.ts';
-import { UploadService } from '../uploads/service.ts';
+import { UploadRequests } from '../uploads/request.ts';
 import { type ApiBase, getApiBase } from './runtime.ts';
 
 export interface DocumentsRuntime extends ApiBase {
   documents: DocumentService;
-  uploads: UploadService;
+  uploads: UploadRequests;
   /** The storages of a workspace (schema checked once per container). */
   storages: IngestPipeline['storages'];
 }
@@ -41,7 +41,7 @@ export function getDocumentsRuntime(): DocumentsRuntime {
     runtime = {
       ...base,
       documents: new DocumentService(db, config, pipeline, queue, logger),
-      uploads: new UploadService(db, config, undefined, logger),
+      uploads: new UploadRequests(db, config),
       storages: (workspace) => pipeline.storages(workspace),
     };
   }

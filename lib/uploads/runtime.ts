@@ -11,11 +11,11 @@ import { createLogger, type Logger } from '../logger.ts';
 import { SqsMessageSender } from '../queue/sender.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
 import { uploadsInEvent } from './objects.ts';
-import { type ParseOutcome, UploadService } from './service.ts';
+import { type ParseOutcome, UploadParser } from './parse.ts';
 
 export interface UploadRuntime {
   config: Config;
-  uploads: UploadService;
+  uploads: UploadParser;
   logger: Logger;
   storages(workspace: string): Promise<Storages>;
 }
@@ -32,7 +32,7 @@ export function getUploadRuntime(): UploadRuntime {
     runtime = {
       config,
       logger,
-      uploads: new UploadService(db, config, new SqsMessageSender(config.queue), logger),
+      uploads: new UploadParser(db, config, new SqsMessageSender(config.queue), logger),
       storages: (workspace) => openStorages(db, config, embedder, workspace),
     };
   }

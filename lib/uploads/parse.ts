@@ -1,23 +1,14 @@
 /**
- * Documents as files. `requestUpload` names the document after its file (LightRAG 1.5's id from
- * the basename), records it `pending` with `parse_format: pending_parse`, and answers with a
- * presigned PUT URL, so files never pass through API Gateway. When S3 reports the object,
- * `parseUpload` reads it, turns it into text (lib/parsers) and hands the document to the ingest
- * queue: `pending` → `parsing` → `analyzing` → (ingest) `processing` → `processed`, as LightRAG
- * 1.5 moves an upload. A file that cannot be parsed is `failed` with the reason and
+ * Documents as files, second half (the parse function): when S3 reports an upload, read it,
+ * turn it into text (lib/parsers) and hand the document to the ingest queue: `pending` →
+ * `parsing` → `analyzing` → (ingest) `processing` → `processed`, as LightRAG 1.5 moves an
+ * upload. A file that cannot be parsed is `failed` with the reason and
  * `metadata.error_type: "file_extraction_error"`; nothing else changes.
  */
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
-import {
-  FileRejectedError,
-  isRetryable,
-  QueueNotConfiguredError,
-  UploadsNotConfiguredError,
-  ValidationError,
-} from '../errors.ts';
-import { canonicalFilePath, documentIdFor, hasFileName } from '../ids.ts';
+import { FileRejectedError, isRetryable, QueueNotConfiguredError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { parseFile } from '../parsers/index.ts';
 import { duplicateRecord } from '../pipeline/identity.ts';
@@ -26,31 +17,9 @@ import type { MessageSender } from '../queue/sender.ts';
 import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts';
 import type { Storages } from '../storage/index.ts';
 import { md5 } from '../text.ts';
-import { type UploadedObject, uploadKey } from './objects.ts';
-import { presignUpload, readUpload } from './s3.ts';
-
-export interface UploadRequest {
-  fileName: string;
-  contentType?: string;
-  trackId?: string;
-  metadata?: Record<string, unknown>;
-}
-
-export interface UploadTicket {
-  /** `pending`: PUT the file to `upload.url`; `duplicated`: a document of that name exists. */
-  status: 'pending' | 'duplicated';
-  docId: string;
-  trackId: string;
-  fileName: string;
-  upload?: {
-    method: 'PUT';
-    url: string;
-    headers: Record<string, string>;
-    expiresAt: string;
-    key: string;
-  };
-  message?: string;
-}
+import type { UploadedObject } from './objects.ts';
+import { AWAITING_FILE } from './request.ts';
+import { readUpload } from './s3.ts';
 
 export interface ParseOutcome {
   docId: string;
@@ -59,101 +28,17 @@ export interface ParseOutcome {
   reason?: string;
 }
 
-/** Statuses in which a document may (again) receive its file. */
-const AWAITING_FILE = new Set(['pending', 'failed']);
-
-export class UploadService {
+export class UploadParser {
   readonly #db: Database;
   readonly #config: Config;
-  readonly #sender: MessageSender | undefined;
+  readonly #sender: MessageSender;
   readonly #log: Logger;
 
-  constructor(db: Database, config: Config, sender: MessageSender | undefined, logger: Logger) {
+  constructor(db: Database, config: Config, sender: MessageSender, logger: Logger) {
     this.#db = db;
     this.#config = config;
     this.#sender = sender;
     this.#log = logger;
-  }
-
-  /**
-   * Records an upload and returns where to PUT the file.
-   *
-   * @example
-   * ```ts
-   * const ticket = await uploads.requestUpload(s, { fileName: 'report.pdf' });
-   * await fetch(ticket.upload!.url, { method: 'PUT', body: bytes });
-   * ```
-   */
-  async requestUpload(s: Storages, request: UploadRequest): Promise<UploadTicket> {
-    const { bucket } = this.#config.uploads;
-    if (!bucket) throw new UploadsNotConfiguredError();
-    if (this.#config.ingest.idRules !== '1.5') {
-      throw new ValidationError(
-        'Uploads name documents after their files (LightRAG 1.5 ids); they need LIGHTRAG_ID_RULES=1.5.',
-      );
-    }
-    const fileName = canonicalFilePath(request.fileName);
-    if (!hasFileName(fileName)) {
-      throw new ValidationError('"fileName" must name a file, e.g. "report.pdf".', {
-        field: 'fileName',
-      });
-    }
-    const docId = documentIdFor('', fileName, '1.5');
-    const trackId = request.trackId ?? generateTrackId('upload');
-    const found = await s.docStatus.findIdentity(docId, fileName, '');
-    const self = found.self;
-    const original = self && !isOwnUpload(self) ? self : found.sameName ? found.other : null;
-    if (original) {
-      // LightRAG records the attempt as a `dup-…` row and keeps the original.
-      await s.docStatus.upsert([
-        duplicateRecord(
-          { docId, filePath: fileName, existing: self, duplicate: { kind: 'filename', original } },
-          '',
-          trackId,
-        ),
-      ]);
-      return {
-        status: 'duplicated',
-        docId: original.id,
-        trackId,
-        fileName,
-        message: `A document named ${fileName} already exists (${original.id}); delete it first to replace it.`,
-      };
-    }
-    const key = uploadKey(s.workspace, docId, fileName);
-    const metadata = {
-      ...(request.metadata ?? {}),
-      upload: { bucket, key, requested_at: new Date().toISOString() },
-    };
-    await this.#db.withTransaction(async (tx) => {
-      const t = s.in(tx);
-      await t.fullDocs.upsert([
-        { id: docId, content: '', file_path: fileName, meta: null, parse_format: 'pending_parse' },
-      ]);
-      await t.docStatus.upsert([
-        {
-          id: docId,
-          status: 'pending',
-          content_summary: '',
-          content_length: 0,
-          file_path: fileName,
-          track_id: trackId,
-          metadata,
-          chunks_count: -1,
-          chunks_list: [],
-          error_msg: null,
-          content_hash: null,
-        },
-      ]);
-    });
-    const signed = await presignUpload(this.#config.uploads, key, request.contentType);
-    return {
-      status: 'pending',
-      docId,
-      trackId,
-      fileName,
-      upload: { method: 'PUT', ...signed, key },
-    };
   }
 
   /**
@@ -232,7 +117,7 @@ export class UploadService {
         return { ...base, status: 'failed', reason: dup.error_msg ?? 'duplicate' };
       }
       const queueUrl = this.#config.queue.queueUrl;
-      if (!queueUrl || !this.#sender) throw new QueueNotConfiguredError();
+      if (!queueUrl) throw new QueueNotConfiguredError();
       await this.#db.withTransaction(async (tx) => {
         await lockDocument(tx, s.workspace, docId);
         const t = s.in(tx);
@@ -283,10 +168,6 @@ export class UploadService {
       return { ...base, status: 'failed', reason };
     }
   }
-}
-
-function isOwnUpload(row: StoredDocStatus): boolean {
-  return AWAITING_FILE.has(row.status) && row.metadata.upload !== undefined;
 }
 
 function statusRow(

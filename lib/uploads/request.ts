@@ -1,0 +1,138 @@
+/**
+ * Documents as files, first half (the documents function): `requestUpload` names the document
+ * after its file (LightRAG 1.5's id from the basename), records it `pending` with
+ * `parse_format: pending_parse`, and answers with a presigned PUT URL, so files never pass
+ * through API Gateway. The second half is lib/uploads/parse.ts (the parse function), kept apart
+ * so the parsers stay out of this bundle.
+ */
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { UploadsNotConfiguredError, ValidationError } from '../errors.ts';
+import { canonicalFilePath, documentIdFor, hasFileName } from '../ids.ts';
+import { duplicateRecord } from '../pipeline/identity.ts';
+import { generateTrackId } from '../pipeline/ingest.ts';
+import type { StoredDocStatus } from '../storage/doc-status.ts';
+import type { Storages } from '../storage/index.ts';
+import { uploadKey } from './objects.ts';
+import { presignUpload } from './s3.ts';
+
+export interface UploadRequest {
+  fileName: string;
+  contentType?: string;
+  trackId?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface UploadTicket {
+  /** `pending`: PUT the file to `upload.url`; `duplicated`: a document of that name exists. */
+  status: 'pending' | 'duplicated';
+  docId: string;
+  trackId: string;
+  fileName: string;
+  upload?: {
+    method: 'PUT';
+    url: string;
+    headers: Record<string, string>;
+    expiresAt: string;
+    key: string;
+  };
+  message?: string;
+}
+
+/** Statuses in which a document may (again) receive its file. */
+export const AWAITING_FILE = new Set(['pending', 'failed']);
+
+export class UploadRequests {
+  readonly #db: Database;
+  readonly #config: Config;
+
+  constructor(db: Database, config: Config) {
+    this.#db = db;
+    this.#config = config;
+  }
+
+  /**
+   * Records an upload and returns where to PUT the file.
+   *
+   * @example
+   * ```ts
+   * const ticket = await uploads.requestUpload(s, { fileName: 'report.pdf' });
+   * await fetch(ticket.upload!.url, { method: 'PUT', body: bytes });
+   * ```
+   */
+  async requestUpload(s: Storages, request: UploadRequest): Promise<UploadTicket> {
+    const { bucket } = this.#config.uploads;
+    if (!bucket) throw new UploadsNotConfiguredError();
+    if (this.#config.ingest.idRules !== '1.5') {
+      throw new ValidationError(
+        'Uploads name documents after their files (LightRAG 1.5 ids); they need LIGHTRAG_ID_RULES=1.5.',
+      );
+    }
+    const fileName = canonicalFilePath(request.fileName);
+    if (!hasFileName(fileName)) {
+      throw new ValidationError('"fileName" must name a file, e.g. "report.pdf".', {
+        field: 'fileName',
+      });
+    }
+    const docId = documentIdFor('', fileName, '1.5');
+    const trackId = request.trackId ?? generateTrackId('upload');
+    const found = await s.docStatus.findIdentity(docId, fileName, '');
+    const self = found.self;
+    const original = self && !isOwnUpload(self) ? self : found.sameName ? found.other : null;
+    if (original) {
+      // LightRAG records the attempt as a `dup-…` row and keeps the original.
+      await s.docStatus.upsert([
+        duplicateRecord(
+          { docId, filePath: fileName, existing: self, duplicate: { kind: 'filename', original } },
+          '',
+          trackId,
+        ),
+      ]);
+      return {
+        status: 'duplicated',
+        docId: original.id,
+        trackId,
+        fileName,
+        message: `A document named ${fileName} already exists (${original.id}); delete it first to replace it.`,
+      };
+    }
+    const key = uploadKey(s.workspace, docId, fileName);
+    const metadata = {
+      ...(request.metadata ?? {}),
+      upload: { bucket, key, requested_at: new Date().toISOString() },
+    };
+    await this.#db.withTransaction(async (tx) => {
+      const t = s.in(tx);
+      await t.fullDocs.upsert([
+        { id: docId, content: '', file_path: fileName, meta: null, parse_format: 'pending_parse' },
+      ]);
+      await t.docStatus.upsert([
+        {
+          id: docId,
+          status: 'pending',
+          content_summary: '',
+          content_length: 0,
+          file_path: fileName,
+          track_id: trackId,
+          metadata,
+          chunks_count: -1,
+          chunks_list: [],
+          error_msg: null,
+          content_hash: null,
+        },
+      ]);
+    });
+    const signed = await presignUpload(this.#config.uploads, key, request.contentType);
+    return {
+      status: 'pending',
+      docId,
+      trackId,
+      fileName,
+      upload: { method: 'PUT', ...signed, key },
+    };
+  }
+}
+
+function isOwnUpload(row: StoredDocStatus): boolean {
+  return AWAITING_FILE.has(row.status) && row.metadata.upload !== undefined;
+}
