@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, NEEDS_SERVER, quietLogger, TARGET } from './support/database.ts';
+import { makeDocx, makePdf, makePptx } from './support/files.ts';
 import { startTestQueues } from './support/queue.ts';
 
 const BIN = fileURLToPath(new URL('../bin/lightrag-serverless.ts', import.meta.url));
@@ -97,6 +98,28 @@ describe(`lightrag-serverless ingest and enqueue on ${TARGET}`, () => {
     assert.match(
       lines.at(-1)!,
       /5\/5 processed, 0 failed, \d+ chunks .* chunks\/s, [\d.]+ database round trips per document/,
+    );
+  });
+
+  it('ingest parses PDF, DOCX and PPTX files locally; a bad file is reported, not ingested', async () => {
+    const { mkdtempSync, writeFileSync, copyFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/lrs-cli-files-`);
+    writeFileSync(
+      `${dir}/report.pdf`,
+      makePdf([['Argon is a noble gas.'], ['It is used in welding.']]),
+    );
+    writeFileSync(`${dir}/memo.docx`, makeDocx(['Krypton glows white.']));
+    writeFileSync(`${dir}/deck.pptx`, makePptx([['Xenon lamps'], ['are bright.']]));
+    copyFileSync(new URL('./fixtures/files/encrypted.pdf', import.meta.url), `${dir}/secret.pdf`);
+    const target = await createTestDatabase();
+    const result = await run(['ingest', `${dir}/*`, '--json'], target.env);
+    assert.equal(result.code, 1, 'one file could not be read');
+    assert.match(result.stderr, /secret\.pdf: The PDF is password-protected/);
+    const { results } = JSON.parse(result.stdout);
+    assert.deepEqual(
+      results.map((r: { status: string }) => r.status),
+      ['processed', 'processed', 'processed'],
     );
   });
 

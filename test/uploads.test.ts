@@ -155,6 +155,30 @@ describe(`uploads through the local stack on ${TARGET}`, () => {
     assert.equal((await settled(again.docId)).status, 'processed');
   });
 
+  it('the CLI uploads through the bucket and follows the file to processed', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { runCli } = await import('../lib/cli/main.ts');
+    const dir = mkdtempSync(`${tmpdir()}/lrs-upload-cli-`);
+    writeFileSync(`${dir}/sheet notes.docx`, makeDocx(['Vega is a bright star.']));
+    const out: string[] = [];
+    const code = await runCli(
+      [
+        'ingest',
+        `${dir}/sheet notes.docx`,
+        '--upload',
+        '--api-url',
+        stack.apiUrl,
+        '--wait',
+        '--timeout',
+        '60',
+      ],
+      { env: {}, out: (l) => out.push(l), err: (l) => out.push(l) },
+    );
+    assert.equal(code, 0, out.join('\n'));
+    assert.match(out.join('\n'), /^doc-[0-9a-f]{32} {2}processed {2}.*sheet notes\.docx$/m);
+  });
+
   it('refuses a second file of the same name and bad upload requests', async () => {
     const dup = await api('POST', '/documents/upload', { fileName: 'memo.docx' });
     assert.equal(dup.status, 200);

@@ -1,6 +1,7 @@
 /**
- * Reads documents for the CLI: .txt / .md files (one document each), .json (a document, or an
- * array of them) and .jsonl (one per line); a document in JSON is a string or
+ * Reads documents for the CLI: .txt / .md files (one document each); PDF, DOCX, PPTX, XLSX and
+ * HTML files parsed to text (lib/parsers, as the parse function does); .json (a document, or an
+ * array of them) and .jsonl (one per line), a document in JSON being a string or
  * `{ "content", "filePath"?, "metadata"? }`. `-` reads standard input as one document. Quoted
  * globs are expanded here (`node:fs/promises` glob).
  */
@@ -8,6 +9,7 @@
 import * as fsp from 'node:fs/promises';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { type ParseLimits, parseFile } from '../parsers/index.ts';
 
 export interface SourceDocument {
   content: string;
@@ -22,10 +24,21 @@ export interface ReadResult {
 }
 
 const TEXT = new Set(['.txt', '.md', '.markdown', '.text']);
+/** Files read as bytes and parsed, as uploads are. */
+export const PARSED = new Set(['.pdf', '.docx', '.pptx', '.xlsx', '.html', '.htm']);
+
+/** Parse limits when the caller gives none (the configuration's defaults). */
+const DEFAULT_LIMITS: ParseLimits = {
+  maxFileBytes: 100 * 1024 * 1024,
+  maxInflatedBytes: 256 * 1024 * 1024,
+  maxPdfPages: 2000,
+  maxTextBytes: 10 * 1024 * 1024,
+};
 
 export async function readDocuments(
   inputs: readonly string[],
   readStdin: () => Promise<string>,
+  limits: ParseLimits = DEFAULT_LIMITS,
 ): Promise<ReadResult> {
   const documents: SourceDocument[] = [];
   const errors: string[] = [];
@@ -38,7 +51,7 @@ export async function readDocuments(
     if (paths.length === 0) errors.push(`${input}: no file matches`);
     for (const path of paths) {
       try {
-        documents.push(...(await readOne(path)));
+        documents.push(...(await readOne(path, limits)));
       } catch (err) {
         errors.push(`${path}: ${(err as Error).message}`);
       }
@@ -53,11 +66,20 @@ async function expandGlob(pattern: string): Promise<string[]> {
   return found.sort();
 }
 
-async function readOne(path: string): Promise<SourceDocument[]> {
+async function readOne(path: string, limits: ParseLimits): Promise<SourceDocument[]> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new Error('no such file');
   if (info.isDirectory()) throw new Error('is a directory; pass a glob such as "docs/**/*.md"');
   const ext = extname(path).toLowerCase();
+  if (PARSED.has(ext)) {
+    const parsed = await parseFile(await readFile(path), path, limits);
+    const metadata = {
+      file_type: parsed.kind,
+      parse_engine: parsed.engine,
+      ...(parsed.pages !== undefined ? { pages: parsed.pages } : {}),
+    };
+    return [{ content: parsed.text, filePath: path, metadata }];
+  }
   const text = await readFile(path, 'utf8');
   if (TEXT.has(ext)) return [{ content: text, filePath: path }];
   if (ext === '.json') {
@@ -84,7 +106,9 @@ async function readOne(path: string): Promise<SourceDocument[]> {
     }
     return docs;
   }
-  throw new Error(`unsupported file type "${ext || '(none)'}"; use .txt, .md, .json or .jsonl`);
+  throw new Error(
+    `unsupported file type "${ext || '(none)'}"; use .txt, .md, .pdf, .docx, .pptx, .xlsx, .html, .json or .jsonl`,
+  );
 }
 
 function toDocument(item: unknown, where: string, path: string): SourceDocument {

@@ -3,24 +3,55 @@ import { errorFields } from '../logger.ts';
 import type { IngestResult } from '../pipeline/ingest.ts';
 import { type CliIo, openPipeline, readAllStdin } from './context.ts';
 import { readDocuments } from './documents.ts';
+import { uploadFiles } from './upload.ts';
 
 /**
  * `ingest FILE... [--workspace W] [--json]`: the SQS pipeline in-process, one document at a
- * time; prints each document's id and final status, then throughput. Exit 1 if any failed.
+ * time (PDF, DOCX, PPTX, XLSX and HTML parsed first); prints each document's id and final
+ * status, then throughput. Exit 1 if any failed. With `--upload`, the files go through the
+ * uploads bucket of a running API instead (lib/cli/upload.ts).
  */
 export async function ingestCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: { workspace: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      workspace: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      upload: { type: 'boolean', default: false },
+      'api-url': { type: 'string' },
+      token: { type: 'string' },
+      wait: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '600' },
+    },
   });
   if (positionals.length === 0) {
     io.err('ingest needs at least one FILE, glob or "-" (standard input).');
     return 2;
   }
-  const { documents, errors } = await readDocuments(positionals, io.readStdin ?? readAllStdin);
-  for (const error of errors) io.err(`skipped ${error}`);
+  if (values.upload) {
+    return uploadFiles(
+      positionals,
+      {
+        apiUrl: values['api-url'] ?? io.env.LIGHTRAG_API_URL ?? 'http://127.0.0.1:3000',
+        token: values.token ?? io.env.LIGHTRAG_API_TOKEN,
+        workspace: values.workspace,
+        wait: values.wait,
+        timeoutSeconds: Number(values.timeout),
+        json: values.json,
+      },
+      io,
+    );
+  }
   const run = openPipeline(io, { workspace: values.workspace });
+  const { uploads, ingest } = run.config;
+  const { documents, errors } = await readDocuments(positionals, io.readStdin ?? readAllStdin, {
+    maxFileBytes: uploads.maxFileBytes,
+    maxInflatedBytes: uploads.maxInflatedBytes,
+    maxPdfPages: uploads.maxPdfPages,
+    maxTextBytes: ingest.maxDocumentBytes,
+  });
+  for (const error of errors) io.err(`skipped ${error}`);
   const results: Array<IngestResult | { filePath?: string; status: 'failed'; error: string }> = [];
   try {
     const queriesBefore = run.db.stats().queries;

@@ -12,6 +12,8 @@ function describe(stack: LocalStack): string {
     `HTTP API     ${stack.apiUrl}   (POST /query, GET /graph, /documents …, GET /health)`,
     `SQS          ${stack.sqsEndpoint}   ingest queue ${stack.queueUrl}`,
     `             dead-letter queue ${stack.dlqUrl}`,
+    `             extraction queue ${stack.extractionQueueUrl}, uploads queue ${stack.uploadsQueueUrl}`,
+    `S3           ${stack.sqsEndpoint}   uploads bucket ${stack.uploadBucket}`,
     `Database     ${stack.database}`,
   ].join('\n');
 }
@@ -36,6 +38,7 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
   io.out(
     `      lightrag-serverless enqueue samples/*.md --queue-url ${stack.queueUrl} --endpoint ${stack.sqsEndpoint}`,
   );
+  io.out(`      lightrag-serverless ingest report.pdf --upload --api-url ${stack.apiUrl} --wait`);
   io.out('Ctrl-C stops everything.');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -17,8 +17,11 @@ const USAGE = `Usage: lightrag-serverless <command> [options]
 
 Commands:
   ingest FILE... [--workspace W] [--json]
-                           Ingest .txt/.md/.json/.jsonl files (or "-" for stdin) in-process and
-                           print each document's id and final status.
+                           Ingest .txt/.md/.pdf/.docx/.pptx/.xlsx/.html/.json/.jsonl files (or "-"
+                           for stdin) in-process and print each document's id and final status.
+  ingest FILE... --upload [--api-url URL] [--token JWT] [--wait] [--timeout S]
+                           Send files through the uploads bucket of a running API (npm start's by
+                           default, or LIGHTRAG_API_URL); --wait follows them to processed/failed.
   enqueue FILE|GLOB|- [--workspace W] [--queue-url URL] [--endpoint URL] [--wait] [--timeout S] [--json]
                            Send documents to the ingest queue (large ones stored first, sent by id);
                            --wait follows them until processed or failed.
@@ -26,8 +29,9 @@ Commands:
                            Retrieve context (and an answer, with an LLM configured), as POST /query.
   init-db [--json]         Create or verify the schema on the configured database, then exit.
   start [--port 3000] [--sqs-port 9324]
-                           The whole backend locally: embedded PGlite (.data/pglite), a local SQS
-                           queue and DLQ, the ingest function and the HTTP API. Ctrl-C stops it.
+                           The whole backend locally: embedded PGlite (.data/pglite), local SQS
+                           queues and an uploads bucket, the ingest, extract and parse functions and
+                           the HTTP API. Ctrl-C stops it.
   demo                     Start an in-memory stack, ingest samples/ through the API, ask a question.
   bridge [--port N]        Run a WebSocket-to-TCP bridge on loopback so the Neon driver can reach
                            a local PostgreSQL (set NEON_WS_PROXY=127.0.0.1:N).
