@@ -39,6 +39,12 @@ describe('ingest message contract', () => {
     ['empty docId', '{"docId":""}', /"docId" must be a string/],
     ['docId with NUL', '{"docId":"a\\u0000b"}', /"docId" must be a string/],
     [
+      'merge without docId',
+      '{"content":"x","merge":"run_1"}',
+      /"merge" message names the stored document/,
+    ],
+    ['merge not a string', '{"docId":"d","merge":5}', /"merge" must be a string/],
+    [
       'a long file path',
       JSON.stringify({ content: 'x', filePath: 'p'.repeat(1025) }),
       /"filePath" must be a string of 1-1024/,
