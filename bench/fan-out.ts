@@ -103,7 +103,8 @@ async function oneRun(
           queueUrl: extractionUrl,
           handler: c.extractHandler as never,
           batchSize: 1,
-          waitTimeSeconds: 0,
+          // Long polling, as Lambda's event source polls: idle pollers cost no CPU.
+          waitTimeSeconds: 1,
           failedVisibilitySeconds: 0,
         }),
     ),
@@ -113,7 +114,7 @@ async function oneRun(
     queueUrl: ingestUrl,
     handler: containers[0]!.handler as never,
     batchSize: 1,
-    waitTimeSeconds: 0,
+    waitTimeSeconds: 1,
     failedVisibilitySeconds: 0,
   });
   const callsBefore = llm.requests.length;

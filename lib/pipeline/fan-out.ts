@@ -197,6 +197,13 @@ export class ExtractionFanOut {
         row.status === 'extracted' && (await this.#queueMergeIfDone(s, docId, runId));
       return { ...base, outcome: 'already-settled', mergeQueued };
     }
+    const doc = await s.docStatus.getById(docId);
+    if (doc?.status !== 'processing') {
+      // Another batch failed the document (or it was reprocessed): spend no LLM calls on it.
+      const error = `Skipped: the document is ${doc?.status ?? 'gone'}.`;
+      await this.#settle(s, docId, runId, batch, 'failed', error);
+      return { ...base, outcome: 'failed', error };
+    }
     try {
       const chunks = await s.textChunks.getByIds(row.chunkIds);
       const missing = row.chunkIds.filter((_, i) => !chunks[i]);

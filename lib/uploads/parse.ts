@@ -48,13 +48,19 @@ export class UploadParser {
   async parseUpload(
     s: Storages,
     object: UploadedObject,
-    options: { finalAttempt?: boolean } = {},
+    options: { finalAttempt?: boolean; messageId?: string } = {},
   ): Promise<ParseOutcome> {
     const { docId } = object;
     const base = { docId, workspace: s.workspace };
     const current = await s.docStatus.getById(docId);
     const expected = (current?.metadata.upload as { key?: string } | undefined)?.key;
-    if (!current || expected !== object.key || !AWAITING_FILE.has(current.status)) {
+    // The message that started parsing may start again (SQS delivering it after a crash); a
+    // second event for the same object while it parses is ignored.
+    const resumed =
+      current?.status === 'parsing' &&
+      options.messageId !== undefined &&
+      current.metadata.parse_message_id === options.messageId;
+    if (!current || expected !== object.key || !(AWAITING_FILE.has(current.status) || resumed)) {
       this.#log.warn('upload ignored: no document awaits this object', {
         ...base,
         key: object.key,
@@ -69,8 +75,12 @@ export class UploadParser {
     const started = new Date().toISOString();
     const row = (fields: Partial<DocStatusRecord> & Pick<DocStatusRecord, 'status'>) =>
       statusRow(current, fields);
+    const claim = options.messageId ? { parse_message_id: options.messageId } : {};
     await s.docStatus.upsert([
-      row({ status: 'parsing', metadata: { ...current.metadata, parse_start_time: started } }),
+      row({
+        status: 'parsing',
+        metadata: { ...current.metadata, ...claim, parse_start_time: started },
+      }),
     ]);
     try {
       const bytes = await readUpload(this.#config.uploads, object.bucket, object.key);

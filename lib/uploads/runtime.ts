@@ -59,6 +59,7 @@ export async function processUploadRecord(
     }
     const outcome = await rt.uploads.parseUpload(await rt.storages(object.workspace), object, {
       finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
+      messageId: record.messageId,
     });
     rt.logger.info('upload parsed', { messageId: record.messageId, key: object.key, ...outcome });
     outcomes.push(outcome);

@@ -6,11 +6,14 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { UploadConfig } from '../config.ts';
 import { FileRejectedError, ProviderError } from '../errors.ts';
 
-let client: Promise<S3Client> | undefined;
+const clients = new Map<string, Promise<S3Client>>();
 
-/** One S3 client per container (path-style when an endpoint, a local emulator, is set). */
+/** One S3 client per container and endpoint (path-style when an endpoint, a local emulator, is set). */
 export function s3Client(config: Pick<UploadConfig, 'endpoint' | 'region'>): Promise<S3Client> {
-  client ??= (async () => {
+  const id = `${config.region} ${config.endpoint ?? ''}`;
+  let client = clients.get(id);
+  if (client) return client;
+  client = (async () => {
     const { S3Client } = await import('@aws-sdk/client-s3');
     return new S3Client({
       region: config.region,
@@ -23,6 +26,7 @@ export function s3Client(config: Pick<UploadConfig, 'endpoint' | 'region'>): Pro
         : {}),
     });
   })();
+  clients.set(id, client);
   return client;
 }
 

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { type Config, loadConfig } from '../../lib/config.ts';
 import type { Database } from '../../lib/db/database.ts';
@@ -23,6 +29,7 @@ describe(`extraction fanned out across containers on ${TARGET}`, () => {
   let llm: ScriptedLlm;
   let queues: TestQueues;
   let extractionUrl: string;
+  let extractionDlqUrl: string;
   let env: Record<string, string>;
   let config: Config;
   let containers: ReturnType<typeof simulatedContainer>[];
@@ -31,8 +38,20 @@ describe(`extraction fanned out across containers on ${TARGET}`, () => {
   before(async () => {
     llm = await startScriptedLlm();
     queues = await startTestQueues({ maxReceiveCount: 3 });
+    extractionDlqUrl = (
+      await queues.sqs.send(new CreateQueueCommand({ QueueName: 'extraction-dlq' }))
+    ).QueueUrl!;
     const created = await queues.sqs.send(
-      new CreateQueueCommand({ QueueName: 'extraction', Attributes: { VisibilityTimeout: '30' } }),
+      new CreateQueueCommand({
+        QueueName: 'extraction',
+        Attributes: {
+          VisibilityTimeout: '30',
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:extraction-dlq',
+            maxReceiveCount: 3,
+          }),
+        },
+      }),
     );
     extractionUrl = created.QueueUrl!;
     const target = await createTestDatabase({
@@ -240,12 +259,80 @@ describe(`extraction fanned out across containers on ${TARGET}`, () => {
     assert.match(status?.error_msg ?? '', /^Extraction of batch \d of 3 failed: .*400/);
     const progress = await s.extractionRuns.progress(first.docId, first.fanOut!.runId);
     const dlq = (await queues.dlqBodies()).filter((b) => b.includes(first.docId)).length;
-    assert.equal(progress.batchesFailed, 1);
+    assert.ok(progress.batchesFailed >= 1, 'the failing batch, and any taken after it (skipped)');
     assert.equal(progress.batches, progress.batchesExtracted + progress.batchesFailed + dlq);
     // No merge for a failed run; reprocessing the document starts a new run and succeeds.
     assert.equal(await queues.depth(queues.queueUrl), 0);
     const again = await p.ingest({ docId: first.docId, workspace: ws });
     assert.equal(again.status, 'processing');
+    await drainExtraction();
+    await drainIngest();
+    assert.equal((await s.docStatus.getById(first.docId))?.status, 'processed');
+  });
+
+  it('a batch of a document that already failed is skipped without LLM calls', async () => {
+    const ws = uniqueWorkspace('fan');
+    const p = containers[0]!.pipeline;
+    const first = await p.ingest({ content: bigDocument(4, 'Eos'), workspace: ws });
+    const s = await storages(ws);
+    const row = await s.docStatus.getById(first.docId);
+    const { created_at: _c, updated_at: _u, ...rest } = row!;
+    await s.docStatus.upsert([{ ...rest, status: 'failed', error_msg: 'another batch failed' }]);
+    const before = llm.count('extract');
+    const outcome = await p.extractBatch({
+      docId: first.docId,
+      workspace: ws,
+      runId: first.fanOut!.runId,
+      batch: 0,
+    });
+    assert.equal(outcome.outcome, 'failed');
+    assert.match(outcome.error ?? '', /Skipped: the document is failed/);
+    assert.equal(llm.count('extract'), before);
+    assert.equal(
+      (await s.docStatus.getById(first.docId))?.error_msg,
+      'another batch failed',
+      'the first reason is kept',
+    );
+    await queues.purge();
+    await queues.sqs.send(new PurgeQueueCommand({ QueueUrl: extractionUrl }));
+  });
+
+  it('a batch whose invocation crashes on every delivery ends in the DLQ; redriven, it resumes', async () => {
+    const ws = uniqueWorkspace('fan');
+    const p = containers[0]!.pipeline;
+    const first = await p.ingest({ content: bigDocument(6, 'Fornax'), workspace: ws });
+    assert.equal(first.fanOut?.batches, 2);
+    // Container 0 crashes (the whole invocation fails, as a timeout would) on batch 1.
+    const crashing = poller(extractionUrl, async (event: SQSEvent) => {
+      if (event.Records.some((r) => JSON.parse(r.body).batch === 1))
+        throw new Error('Task timed out');
+      return containers[0]!.extractHandler(event);
+    });
+    while ((await crashing.pollOnce()) > 0 || (await queues.depth(extractionUrl)) > 0) {
+      // Until both messages are settled or dead-lettered.
+    }
+    const s = await storages(ws);
+    const progress = await s.extractionRuns.progress(first.docId, first.fanOut!.runId);
+    const { Messages = [] } = await queues.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: extractionDlqUrl, MaxNumberOfMessages: 10 }),
+    );
+    const dead = Messages.filter((m) => m.Body?.includes(first.docId));
+    assert.equal(dead.length, 1);
+    assert.deepEqual(
+      [progress.batchesExtracted, progress.batchesFailed, dead.length],
+      [1, 0, 1],
+      'batches = extracted + failed + dead-lettered',
+    );
+    assert.equal((await s.docStatus.getById(first.docId))?.status, 'processing');
+    // Redrive: the message goes back to the extraction queue and resumes.
+    for (const m of dead) {
+      await queues.sqs.send(
+        new SendMessageCommand({ QueueUrl: extractionUrl, MessageBody: m.Body! }),
+      );
+      await queues.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: extractionDlqUrl, ReceiptHandle: m.ReceiptHandle! }),
+      );
+    }
     await drainExtraction();
     await drainIngest();
     assert.equal((await s.docStatus.getById(first.docId))?.status, 'processed');
