@@ -5,6 +5,8 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { HttpError } from '../lib/errors.ts';
+import { withDeadline } from '../lib/http/deadline.ts';
 import { cors, errorResponder } from '../lib/http/middleware.ts';
 import { getQueryRuntime } from '../lib/http/query-runtime.ts';
 import {
@@ -18,6 +20,16 @@ import { routeTable } from '../lib/http/router.ts';
 import { apiLogger } from '../lib/http/runtime.ts';
 import { parseQueryRequest, queryDefaults } from '../lib/query/request.ts';
 
+/** Time kept back from the function's timeout to answer the timeout itself. */
+const ANSWER_MARGIN_MS = 1500;
+
+const answerTimeout = () =>
+  new HttpError(
+    504,
+    'ANSWER_TIMEOUT',
+    'The answer took longer than this route allows (API Gateway cuts requests at 30 s). Use POST /query/stream, which streams the answer as it is written, for up to 15 minutes.',
+  );
+
 const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
   const { config } = getQueryRuntime();
   return resolveWorkspace(event, body, config.api, config.workspace);
@@ -28,11 +40,16 @@ const bodylessWorkspace = (event: APIGatewayProxyEventV2) =>
   workspaceOf(event, workspaceOnlyBody(event, getQueryRuntime().config.api.maxBodyBytes));
 
 export const queryRoute = routeTable('query', {
-  'POST /query': async (event) => {
+  'POST /query': async (event, context) => {
     const { config, engine } = getQueryRuntime();
     const body = parseJsonBody(event, config.api.maxBodyBytes);
     const request = parseQueryRequest(body, queryDefaults(config));
-    return json(200, await engine.query(request, workspaceOf(event, body)));
+    const workspace = workspaceOf(event, body);
+    // Answer before the function (and API Gateway, at 30 s) cuts the connection: past the
+    // deadline the LLM call is aborted and the caller is pointed to the streaming route.
+    return withDeadline(context, ANSWER_MARGIN_MS, answerTimeout, (signal) =>
+      engine.query(request, workspace, { signal }).then((res) => json(200, res)),
+    );
   },
   'GET /graph': async (event) =>
     json(

@@ -22,29 +22,18 @@ export interface JsonPost {
 
 /** POSTs `body` as JSON and returns the parsed answer, or throws a {@link ProviderError}. */
 export async function postJson(request: JsonPost): Promise<unknown> {
-  const response = await (request.fetch ?? fetch)(request.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...request.headers },
-    body: JSON.stringify(request.body),
-    signal: request.signal,
-    // A redirect would carry the key (Azure's api-key header) to wherever it points: never follow.
-    redirect: 'manual',
-  });
-  if (response.status >= 300 && response.status < 400) {
-    throw new ProviderError(
-      request.provider,
-      `answered HTTP ${response.status} (a redirect), which is not followed so the API key stays with this endpoint; set the base URL to the final address.`,
-      { retryable: false, status: response.status },
-    );
-  }
+  const response = await checkedResponse(
+    request.provider,
+    await (request.fetch ?? fetch)(request.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...request.headers },
+      body: JSON.stringify(request.body),
+      signal: request.signal,
+      // A redirect would carry the key (Azure's api-key header) to wherever it points: never follow.
+      redirect: 'manual',
+    }),
+  );
   const text = await response.text();
-  if (!response.ok) {
-    throw new ProviderError(request.provider, `HTTP ${response.status}: ${summarise(text)}`, {
-      retryable: isRetryableStatus(response.status),
-      status: response.status,
-      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
-    });
-  }
   try {
     return JSON.parse(text);
   } catch {
@@ -57,6 +46,29 @@ export async function postJson(request: JsonPost): Promise<unknown> {
       },
     );
   }
+}
+
+/**
+ * The response when it is a success; a redirect (never followed) or an error status becomes a
+ * {@link ProviderError} with the retry classification and the server's Retry-After.
+ */
+export async function checkedResponse(provider: string, response: Response): Promise<Response> {
+  if (response.status >= 300 && response.status < 400) {
+    throw new ProviderError(
+      provider,
+      `answered HTTP ${response.status} (a redirect), which is not followed so the API key stays with this endpoint; set the base URL to the final address.`,
+      { retryable: false, status: response.status },
+    );
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    throw new ProviderError(provider, `HTTP ${response.status}: ${summarise(text)}`, {
+      retryable: isRetryableStatus(response.status),
+      status: response.status,
+      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+    });
+  }
+  return response;
 }
 
 /** OpenAI-style auth: Bearer key, or Azure's `api-key` header with `api-version`. */
@@ -87,13 +99,17 @@ export async function callProvider<T>(
   provider: string,
   timeoutMs: number,
   request: (signal: AbortSignal) => Promise<T>,
+  callerSignal?: AbortSignal,
 ): Promise<T> {
-  const signal = AbortSignal.timeout(timeoutMs);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout;
   try {
     return await request(signal);
   } catch (err) {
     if (err instanceof ProviderError) throw err;
-    const timedOut = signal.aborted || (err as Error)?.name === 'TimeoutError';
+    // The caller gave up (a deadline, a client gone): not the provider's failure, not retried.
+    if (callerSignal?.aborted) throw callerSignal.reason ?? err;
+    const timedOut = timeout.aborted || (err as Error)?.name === 'TimeoutError';
     throw new ProviderError(
       provider,
       timedOut

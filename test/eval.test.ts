@@ -119,6 +119,9 @@ describe('evaluation harness (npm run eval)', () => {
       name: 'judge',
       identity: { binding: null, model: 'judge', host: null },
       complete: async () => reply,
+      async *stream() {
+        yield reply;
+      },
     });
     const facts = ['a', 'b', 'c', 'd'];
     assert.equal(await judgeAnswer(judge('{"present": [1, 3, 9]}'), 'q', 'ans', facts), 0.5);

@@ -27,6 +27,7 @@ import {
   type Template,
 } from '../lib/deploy/lambda-sandbox.ts';
 import { API_ROUTES } from '../lib/http/routes.ts';
+import { splitPrelude } from '../lib/http/streaming.ts';
 import { apiEvent, type EventOptions } from './support/api-event.ts';
 import { createTestDatabase, ON_SERVER, TARGET } from './support/database.ts';
 import { makePdf } from './support/files.ts';
@@ -39,7 +40,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ZIP_BUDGET_BYTES = 250 * 1024;
 /** …but the parse function's, which carries pdf.js (unpdf) and runs from a queue, not per request. */
 const PARSE_ZIP_BUDGET_BYTES = 1024 * 1024;
-const FUNCTIONS = ['ingest', 'extract', 'parse', 'query', 'documents', 'health'];
+const FUNCTIONS = ['ingest', 'extract', 'parse', 'query', 'queryStream', 'documents', 'health'];
 
 const ofType = (t: Template, type: string) =>
   Object.entries(t.Resources).filter(([, r]) => r.Type === type);
@@ -55,7 +56,7 @@ describe('serverless.yml packaged offline with osls', () => {
 
   it('builds every function as ESM for nodejs22.x on arm64 with its own role', () => {
     const functions = ofType(template, 'AWS::Lambda::Function');
-    assert.equal(functions.length, 6);
+    assert.equal(functions.length, 7);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.deepEqual(fn.Properties.Architectures, ['arm64']);
@@ -157,7 +158,7 @@ describe('serverless.yml packaged offline with osls', () => {
     assert.equal(alarm.MetricName, 'ApproximateNumberOfMessagesVisible');
     assert.equal(alarm.Threshold, 0);
     const tokenizerLayer = [{ 'Fn::ImportValue': 'lightrag-serverless-ci-tiktoken-layer' }];
-    for (const fn of ['Ingest', 'Extract', 'Query', 'Documents'])
+    for (const fn of ['Ingest', 'Extract', 'Query', 'QueryStream', 'Documents'])
       assert.deepEqual(
         template.Resources[`${fn}LambdaFunction`]!.Properties.Layers,
         tokenizerLayer,
@@ -166,6 +167,24 @@ describe('serverless.yml packaged offline with osls', () => {
     assert.equal(template.Resources.ParseLambdaFunction!.Properties.Layers, undefined);
     for (const dlq of ['ExtractionDeadLetterQueueAlarm', 'UploadsDeadLetterQueueAlarm'])
       assert.equal(template.Resources[dlq]!.Properties.Threshold, 0);
+  });
+
+  it('serves POST /query/stream from a function URL that streams, behind IAM', () => {
+    const url = template.Resources.QueryStreamLambdaFunctionUrl!.Properties;
+    assert.equal(url.InvokeMode, 'RESPONSE_STREAM');
+    assert.equal(url.AuthType, 'AWS_IAM');
+    assert.deepEqual(url.TargetFunctionArn, { 'Fn::GetAtt': ['QueryStreamLambdaFunction', 'Arn'] });
+    const fn = template.Resources.QueryStreamLambdaFunction!.Properties;
+    assert.equal(fn.Handler, 'functions/query-stream.handler');
+    assert.equal(fn.Timeout, 900, "15 minutes, past API Gateway's 30 s");
+    assert.equal(fn.ReservedConcurrentExecutions, 4);
+    assert.deepEqual(fn.Role, { 'Fn::GetAtt': ['QueryRole', 'Arn'] });
+    assert.equal(fn.Environment.Variables.JWT_ISSUER, '', 'IAM: the URL checks the signature');
+    // No public invoke permission under IAM.
+    const open = ofType(template, 'AWS::Lambda::Permission').filter(([, p]) =>
+      JSON.stringify(p.Properties.FunctionName).includes('QueryStream'),
+    );
+    assert.deepEqual(open, []);
   });
 
   it('keeps uploads in a private, encrypted bucket that reports them to the uploads queue', () => {
@@ -225,8 +244,8 @@ describe('serverless.yml packaged offline with osls', () => {
     const budget = checkConnectionBudget(template);
     assert.deepEqual(budget.unbounded, []);
     assert.equal(budget.budget, 100);
-    // ingest, query, documents, health at 2 connections; extract and parse at 1.
-    assert.equal(budget.worstCase, (5 + 15 + 15 + 2) * 2 + 16 + 2);
+    // ingest, query, query stream, documents, health at 2 connections; extract and parse at 1.
+    assert.equal(budget.worstCase, (5 + 15 + 4 + 15 + 2) * 2 + 16 + 2);
     assert.equal(budget.withinBudget, true);
     const tight = checkConnectionBudget({
       ...template,
@@ -237,7 +256,7 @@ describe('serverless.yml packaged offline with osls', () => {
       join(ROOT, 'scripts/check-connection-budget.ts'),
       join(outDir, 'cloudformation-template-update-stack.json'),
     ]);
-    assert.match(script.stdout, /Connection budget 100; worst case 92/);
+    assert.match(script.stdout, /Connection budget 100; worst case 100/);
   });
 
   it('protects every route with IAM by default', () => {
@@ -348,6 +367,12 @@ describe('serverless.yml packaged offline with osls', () => {
     assert.deepEqual(jwt.Resources.HttpApi!.Properties.CorsConfiguration.AllowOrigins, [
       'https://app.example.com',
     ]);
+    // The streaming URL cannot check JWTs: it is open, and the function verifies the token.
+    const url = jwt.Resources.QueryStreamLambdaFunctionUrl!.Properties;
+    assert.deepEqual([url.AuthType, url.InvokeMode], ['NONE', 'RESPONSE_STREAM']);
+    const env = jwt.Resources.QueryStreamLambdaFunction!.Properties.Environment.Variables;
+    assert.equal(env.JWT_ISSUER, 'https://issuer.example.com/');
+    assert.ok(env.JWT_AUDIENCE);
   });
 
   describe(`every function from its own zip, as deployed, on ${TARGET}`, () => {
@@ -427,7 +452,7 @@ describe('serverless.yml packaged offline with osls', () => {
 
     it('only the token-counting functions get the tokenizer layer', { skip }, (t) => {
       const functions = deployedFunctions(template, outDir);
-      for (const name of ['ingest', 'extract', 'query', 'documents'])
+      for (const name of ['ingest', 'extract', 'query', 'queryStream', 'documents'])
         assert.equal(functions[name]!.layerDirs.length, 1, name);
       assert.deepEqual(functions.health!.layerDirs, []);
       assert.deepEqual(functions.parse!.layerDirs, []);
@@ -624,6 +649,45 @@ describe('serverless.yml packaged offline with osls', () => {
       assert.equal(doc.chunks_count, 7);
       const graph = await http('query', 'GET /graph', { query: { label: 'Neon' } });
       assert.equal(graph.json.nodes.length, 8);
+    });
+
+    it('query stream answers from its zip over the Lambda streaming contract, piece by piece', {
+      skip,
+    }, async () => {
+      llm.streamText = Array.from({ length: 12 }, (_, i) => `piece${i}`).join(' ');
+      llm.streamDelayMs = 100;
+      try {
+        const event = apiEvent('POST /query/stream', {
+          body: { query: 'Who married Marie Curie?', mode: 'mix' },
+        });
+        const out = await containers.queryStream!.invoke({ ...event, routeKey: '$default' });
+        assert.ok(out.ok, `${out.error?.message}\n${containers.queryStream!.logs()}`);
+        const streamed = out.streamed!;
+        const bytes = Buffer.concat(streamed.map((c) => c.data));
+        const split = splitPrelude(bytes)!;
+        assert.equal(split.prelude.statusCode, 200);
+        assert.equal(split.prelude.headers?.['content-type'], 'application/x-ndjson');
+        const lines = split.body
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
+        assert.deepEqual(Object.keys(lines[0]), ['references']);
+        assert.equal(
+          lines
+            .slice(1)
+            .map((l: { response: string }) => l.response)
+            .join(''),
+          llm.streamText,
+        );
+        // Written as generated: the first text well before the last.
+        const textChunks = streamed.filter((c) => c.data.includes('"response"'));
+        assert.ok(textChunks.length >= 12);
+        assert.ok(textChunks.at(-1)!.ms - textChunks[0]!.ms > 800, 'pieces spread over the answer');
+      } finally {
+        llm.streamText = undefined;
+        llm.streamDelayMs = 0;
+      }
     });
   });
 });

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 
 const spec = process.argv[2] ?? '';
@@ -25,6 +26,25 @@ function describe(err: unknown) {
   const e = err as { name?: string; message?: string; code?: string; stack?: string };
   return { name: e?.name, message: e?.message ?? String(err), code: e?.code, stack: e?.stack };
 }
+
+// What the Node.js runtime gives every function for response streaming (the
+// aws-lambda-nodejs-runtime-interface-client contract): streamifyResponse marks a handler,
+// HttpResponseStream.from writes the HTTP prelude (JSON, then 8 NUL bytes) before the body.
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+(globalThis as Record<string, unknown>).awslambda = {
+  streamifyResponse(handler: Record<symbol, unknown>) {
+    handler[STREAMING] = 'response';
+    return handler;
+  },
+  HttpResponseStream: {
+    from(stream: Writable & { setContentType?(t: string): void }, prelude: unknown) {
+      stream.setContentType?.('application/vnd.awslambda.http-integration-response');
+      stream.write(JSON.stringify(prelude));
+      stream.write(new Uint8Array(8));
+      return stream;
+    },
+  },
+};
 
 // The runtime's own lookup order for a handler module.
 const path = ['.mjs', '.js', '.cjs']
@@ -55,6 +75,29 @@ for await (const line of createInterface({ input: process.stdin })) {
   };
   const begun = performance.now();
   try {
+    if ((handler as unknown as Record<symbol, unknown>)[STREAMING] === 'response') {
+      // Each write reaches the caller as it happens, as Lambda relays a streamed response.
+      const stream = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          send({
+            type: 'chunk',
+            data: Buffer.from(chunk).toString('base64'),
+            ms: performance.now() - begun,
+          });
+          callback();
+        },
+      });
+      Object.assign(stream, { setContentType: () => undefined });
+      const finished = new Promise<void>((resolve) => stream.on('finish', resolve));
+      await (handler as unknown as (e: unknown, s: Writable, c: unknown) => Promise<void>)(
+        event,
+        stream,
+        context,
+      );
+      await finished;
+      send({ type: 'result', ok: true, streamed: true, ms: performance.now() - begun });
+      continue;
+    }
     const result = await handler(event, context);
     send({ type: 'result', ok: true, result, ms: performance.now() - begun });
   } catch (err) {

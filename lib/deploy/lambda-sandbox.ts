@@ -128,6 +128,11 @@ export interface InvocationResult {
   ms: number;
   /** Resident set size of the container after the invocation, bytes. */
   rss: number;
+  /**
+   * A response-streaming handler's output as Lambda receives it, piece by piece with the time
+   * each was written (ms after the invocation began); the prelude is still in the bytes.
+   */
+  streamed?: Array<{ data: Buffer; ms: number }>;
 }
 
 /** One running container of a function: invocations are served in order, warm after the first. */
@@ -219,8 +224,15 @@ export async function startContainer(
     invoke(event, remainingMs = fn.timeoutSeconds * 1000) {
       const done = queue.then(async () => {
         child.stdin!.write(`${JSON.stringify({ event, remainingMs })}\n`);
-        const { type: _, ...result } = await nextMessage();
-        return result as InvocationResult;
+        const streamed: Array<{ data: Buffer; ms: number }> = [];
+        for (;;) {
+          const { type, ...message } = await nextMessage();
+          if (type === 'chunk') {
+            streamed.push({ data: Buffer.from(message.data, 'base64'), ms: message.ms });
+            continue;
+          }
+          return { ...(message as InvocationResult), ...(message.streamed ? { streamed } : {}) };
+        }
       });
       queue = done.then(
         () => undefined,

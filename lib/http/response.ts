@@ -68,6 +68,8 @@ const SERVER_MESSAGES: Record<string, string> = {
   GRAPH_CONTENDED: 'The knowledge graph is busy with concurrent updates; try again shortly.',
   QUEUE_NOT_CONFIGURED: 'Submitting documents is not configured on this deployment.',
   UPLOADS_NOT_CONFIGURED: 'File uploads are not configured on this deployment.',
+  ANSWER_TIMEOUT:
+    'The answer took longer than this route allows (API Gateway cuts requests at 30 s). Use POST /query/stream, which streams the answer as it is written, for up to 15 minutes.',
 };
 
 /**

@@ -5,11 +5,14 @@
  * name on a named stage). Each function's table is checked against the route list when its
  * module loads, so the handlers, serverless.yml and the local server cannot drift apart.
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { HttpError } from '../errors.ts';
 import { API_ROUTES, type ApiFunction } from './routes.ts';
 
-export type RouteHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+export type RouteHandler = (
+  event: APIGatewayProxyEventV2,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<APIGatewayProxyResultV2>;
 
 /**
  * The dispatcher of function `fn`, from a handler per route key (`"GET /documents/{id}"`).
@@ -29,9 +32,9 @@ export function routeTable(fn: ApiFunction, handlers: Record<string, RouteHandle
       `functions/${fn}.ts serves [${given.join(', ')}] but lib/http/routes.ts lists [${listed.join(', ')}] for it.`,
     );
   }
-  return async (event) => {
+  return async (event, context) => {
     const route = Object.hasOwn(handlers, event.routeKey) ? handlers[event.routeKey] : undefined;
     if (!route) throw new HttpError(404, 'ROUTE_NOT_FOUND', `No route ${event.routeKey}.`);
-    return route(event);
+    return route(event, context);
   };
 }

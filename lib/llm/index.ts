@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import { callProvider, openAiAuth, postJson, providerRetry } from '../provider-http.ts';
 import { withRetry } from '../retry.ts';
 import { llmName } from '../settings/api.ts';
+import { bedrockConverseStream, openAiChatStream, type StreamRequest } from './streaming.ts';
 import type { ChatMessage, CompletionOptions, Llm, LlmIdentity } from './types.ts';
 
 export type { ChatMessage, CompletionOptions, Llm } from './types.ts';
@@ -25,18 +26,21 @@ export class RetryingLlm implements Llm {
   readonly name: string;
   readonly identity: LlmIdentity;
   readonly #request: Request;
+  readonly #streamRequest: StreamRequest;
   readonly #config: Pick<LlmConfig, 'timeoutMs' | 'maxRetries'>;
   readonly #log: Logger | undefined;
 
   constructor(
     name: string,
     request: Request,
+    streamRequest: StreamRequest,
     config: Pick<LlmConfig, 'timeoutMs' | 'maxRetries' | 'cacheIdentity'>,
     logger?: Logger,
   ) {
     this.name = name;
     this.identity = config.cacheIdentity;
     this.#request = request;
+    this.#streamRequest = streamRequest;
     this.#config = config;
     this.#log = logger;
   }
@@ -44,19 +48,105 @@ export class RetryingLlm implements Llm {
   complete(messages: readonly ChatMessage[], options: CompletionOptions = {}): Promise<string> {
     return withRetry(
       () =>
-        callProvider(this.name, this.#config.timeoutMs, (signal) =>
-          this.#request(messages, signal, options),
+        callProvider(
+          this.name,
+          this.#config.timeoutMs,
+          (signal) => this.#request(messages, signal, options),
+          options.signal,
         ),
-      providerRetry(this.#config.maxRetries, (err, attempt, delayMs) =>
-        this.#log?.warn('LLM request failed; retrying', {
-          provider: this.name,
-          attempt,
-          delayMs: Math.round(delayMs),
-          error: (err as Error).message,
-        }),
-      ),
+      this.#retryPolicy(),
     );
   }
+
+  /**
+   * Streams the answer. Opening the stream and its first piece are retried like `complete`;
+   * after the first piece a failure ends the stream (the caller has shown text already). Each
+   * piece must come within `LLM_TIMEOUT_MS` of the previous one. Stopping the iteration early or
+   * aborting `options.signal` aborts the provider request.
+   */
+  async *stream(
+    messages: readonly ChatMessage[],
+    options: CompletionOptions = {},
+  ): AsyncIterable<string> {
+    const timeoutMs = this.#config.timeoutMs;
+    const { iterator, first, controller, idle } = await withRetry(async () => {
+      const controller = new AbortController();
+      const cancel = () => controller.abort(options.signal?.reason);
+      if (options.signal?.aborted) cancel();
+      options.signal?.addEventListener('abort', cancel, { once: true });
+      let timer: NodeJS.Timeout | undefined;
+      const idle = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => controller.abort(new StreamTimeout()), timeoutMs);
+        return () => clearTimeout(timer);
+      };
+      idle();
+      const iterator = this.#streamRequest(messages, controller.signal)[Symbol.asyncIterator]();
+      try {
+        return { iterator, first: await iterator.next(), controller, idle };
+      } catch (err) {
+        clearTimeout(timer);
+        controller.abort();
+        throw asProviderError(this.name, err, controller.signal, timeoutMs);
+      }
+    }, this.#retryPolicy());
+    let finished = false;
+    let stopTimer = idle();
+    try {
+      if (!first.done) yield first.value;
+      for (;;) {
+        stopTimer = idle();
+        let next: IteratorResult<string>;
+        try {
+          next = await iterator.next();
+        } catch (err) {
+          throw asProviderError(this.name, err, controller.signal, timeoutMs);
+        }
+        if (next.done) break;
+        yield next.value;
+      }
+      finished = true;
+    } finally {
+      stopTimer();
+      if (!finished) {
+        controller.abort();
+        await iterator.return?.().catch(() => undefined);
+      }
+    }
+  }
+
+  #retryPolicy() {
+    return providerRetry(this.#config.maxRetries, (err, attempt, delayMs) =>
+      this.#log?.warn('LLM request failed; retrying', {
+        provider: this.name,
+        attempt,
+        delayMs: Math.round(delayMs),
+        error: (err as Error).message,
+      }),
+    );
+  }
+}
+
+class StreamTimeout extends Error {
+  override name = 'TimeoutError';
+}
+
+/** A stream failure as a ProviderError: a timeout or network error is retryable. */
+function asProviderError(
+  provider: string,
+  err: unknown,
+  signal: AbortSignal,
+  timeoutMs: number,
+): ProviderError {
+  if (err instanceof ProviderError) return err;
+  const timedOut = signal.reason instanceof StreamTimeout;
+  return new ProviderError(
+    provider,
+    timedOut
+      ? `no streamed text within ${timeoutMs} ms`
+      : `stream failed: ${(err as Error)?.message ?? err}`,
+    { retryable: !signal.aborted || timedOut, cause: err },
+  );
 }
 
 /** OpenAI-compatible `POST /chat/completions`. */
@@ -133,8 +223,20 @@ export function createLlm(config: LlmConfig, logger?: Logger): Llm | undefined {
     case 'none':
       return undefined;
     case 'openai':
-      return new RetryingLlm(llmName(config), openAiChat(config), config, logger);
+      return new RetryingLlm(
+        llmName(config),
+        openAiChat(config),
+        openAiChatStream(config),
+        config,
+        logger,
+      );
     case 'bedrock':
-      return new RetryingLlm(llmName(config), bedrockConverse(config), config, logger);
+      return new RetryingLlm(
+        llmName(config),
+        bedrockConverse(config),
+        bedrockConverseStream(config),
+        config,
+        logger,
+      );
   }
 }

@@ -13,6 +13,8 @@ export interface ChatMessage {
 export interface CompletionOptions {
   /** Ask for a JSON object (OpenAI `response_format: json_object`; other providers follow the prompt). */
   json?: boolean;
+  /** Aborts the request (the caller stopped waiting: a deadline, a client gone). */
+  signal?: AbortSignal;
 }
 
 /** A chat model. Providers implement one request; {@link RetryingLlm} adds the retry policy. */
@@ -22,4 +24,10 @@ export interface Llm {
   /** What LightRAG's cache keys call this model (`LLM_BINDING`, `LLM_MODEL`, `LLM_BINDING_HOST`). */
   readonly identity: LlmIdentity;
   complete(messages: readonly ChatMessage[], options?: CompletionOptions): Promise<string>;
+  /**
+   * The answer as it is generated, piece by piece. Failures before the first piece are retried
+   * as `complete` retries them; after it, they end the stream. Aborting `options.signal` stops
+   * the provider request.
+   */
+  stream(messages: readonly ChatMessage[], options?: CompletionOptions): AsyncIterable<string>;
 }

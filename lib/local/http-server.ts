@@ -3,13 +3,15 @@
  * for the same handler the route runs in AWS (lib/http/routes.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
 import { type ApiFunction, matchRoute } from '../http/routes.ts';
+import { type StreamingHandler, splitPrelude } from '../http/streaming.ts';
 import { lambdaContext } from './lambda-context.ts';
 
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
@@ -61,10 +63,49 @@ export function toApiEvent(
   };
 }
 
+/** Runs a streaming handler for one request, relaying what it writes as it writes it. */
+async function serveStream(
+  handler: StreamingHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  path: string,
+): Promise<void> {
+  const event = toApiEvent(req, body, { routeKey: '$default' });
+  event.rawPath = path;
+  let head = Buffer.alloc(0);
+  let started = false;
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (started) {
+        res.write(chunk, () => callback());
+        return;
+      }
+      head = Buffer.concat([head, Buffer.from(chunk)]);
+      const split = splitPrelude(head);
+      if (!split) return callback();
+      started = true;
+      res.writeHead(split.prelude.statusCode, split.prelude.headers ?? {});
+      if (split.body.length === 0) return callback();
+      res.write(split.body, () => callback());
+    },
+    final(callback) {
+      if (!started) res.writeHead(200);
+      res.end(() => callback());
+    },
+  });
+  // The client going away ends the handler's stream, as Lambda's does.
+  res.on('close', () => {
+    if (!res.writableFinished) sink.destroy();
+  });
+  await handler(event, sink, lambdaContext('queryStream', 900_000));
+  if (!sink.writableFinished && !sink.destroyed) await new Promise((r) => sink.once('finish', r));
+}
+
 /** Serves the routes on `host:port` (port 0 picks a free one). */
 export async function startLocalApi(
   handlers: Record<ApiFunction, ApiHandler>,
-  options: { host?: string; port?: number } = {},
+  options: { host?: string; port?: number; stream?: StreamingHandler } = {},
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
     const send = (status: number, headers: Record<string, string>, body: string) => {
@@ -88,6 +129,12 @@ export async function startLocalApi(
       }
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const method = req.method ?? 'GET';
+      if (path === '/query/stream' && options.stream) {
+        // The deployed route is a function URL with response streaming: the same event shape,
+        // the handler's prelude turned into the status line and headers, the body as written.
+        await serveStream(options.stream, req, res, Buffer.concat(chunks), path);
+        return;
+      }
       // API Gateway answers a path no route matches with its own 404 body.
       const route =
         matchRoute(method === 'OPTIONS' ? 'POST' : method, path) ?? matchRoute('GET', path);

@@ -129,6 +129,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     { handler: extract },
     { handler: parse },
     { handler: query },
+    { handler: queryStream },
     { handler: documents },
     { handler: health },
   ] = await Promise.all([
@@ -136,6 +137,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     import('../../functions/extract.ts'),
     import('../../functions/parse.ts'),
     import('../../functions/query.ts'),
+    import('../../functions/query-stream.ts'),
     import('../../functions/documents.ts'),
     import('../../functions/health.ts'),
   ]);
@@ -173,7 +175,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       documents: documents as ApiHandler,
       health: health as ApiHandler,
     },
-    { port: options.port ?? 0 },
+    { port: options.port ?? 0, stream: queryStream as never },
   );
   return {
     apiUrl: api.url,

@@ -47,6 +47,24 @@ export interface QueryResponse {
   timings: { retrievalMs: number; generationMs: number; totalMs: number };
 }
 
+/** A streamed answer: the references first, then the text as it comes. */
+export interface QueryStream {
+  mode: QueryRequest['mode'];
+  references: Reference[];
+  /** The answer comes from the cache (still streamed, in pieces). */
+  cached: boolean;
+  pieces: AsyncIterable<string>;
+}
+
+async function* once(text: string): AsyncIterable<string> {
+  yield text;
+}
+
+/** A cached answer streamed in pieces of about 64 characters (at word ends where possible). */
+async function* inPieces(text: string): AsyncIterable<string> {
+  for (const piece of text.match(/[\s\S]{1,64}(?:\s|$)|[\s\S]{1,64}/g) ?? [text]) yield piece;
+}
+
 interface Retrieved {
   keywords?: QueryKeywords;
   entities: ContextEntity[];
@@ -84,7 +102,53 @@ export class QueryEngine {
    * res.context.entities; res.context.chunks; res.answer;
    * ```
    */
-  async query(asked: QueryRequest, workspace: string): Promise<QueryResponse> {
+  async query(
+    asked: QueryRequest,
+    workspace: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<QueryResponse> {
+    const p = await this.#prepare(asked, workspace);
+    if (!p.llm) return p.respond(null, false);
+    const hit = await p.cachedAnswer();
+    if (hit !== undefined) return p.respond(hit, true);
+    const answer = await p.llm.complete(p.retrieved.messages, { signal: options.signal });
+    await p.cacheAnswer(answer);
+    return p.respond(answer, false);
+  }
+
+  /**
+   * The answer as it is generated: retrieval first (its failures are thrown before anything is
+   * streamed), then text pieces from the LLM, or from the cache in pieces. Only an answer whose
+   * stream ended normally is cached. Aborting `signal` (the client went away) stops the LLM.
+   * With `only_need_context` or no LLM, the one piece is the context as JSON.
+   *
+   * @example
+   * ```ts
+   * const s = await engine.stream(request, 'default', controller.signal);
+   * for await (const piece of s.pieces) process.stdout.write(piece);
+   * ```
+   */
+  async stream(asked: QueryRequest, workspace: string, signal?: AbortSignal): Promise<QueryStream> {
+    const p = await this.#prepare(asked, workspace);
+    const base = { mode: p.request.mode, references: p.retrieved.references };
+    const context = p.respond(null, false).context;
+    if (!p.llm) return { ...base, cached: false, pieces: once(JSON.stringify(context)) };
+    const hit = await p.cachedAnswer();
+    if (hit !== undefined) return { ...base, cached: true, pieces: inPieces(hit) };
+    const llm = p.llm;
+    async function* generate(): AsyncIterable<string> {
+      const parts: string[] = [];
+      for await (const piece of llm.stream(p.retrieved.messages, { signal })) {
+        parts.push(piece);
+        yield piece;
+      }
+      await p.cacheAnswer(parts.join(''));
+    }
+    return { ...base, cached: false, pieces: generate() };
+  }
+
+  /** Retrieval, and what answering needs: the LLM (unless only context), the cache lookups. */
+  async #prepare(asked: QueryRequest, workspace: string) {
     const started = performance.now();
     const tokenizer = await getTokenizer(this.#config.chunking.encoding);
     // Only the recent, bounded part of the history goes to the LLM (HISTORY_TURNS, MAX_HISTORY_TOKENS).
@@ -126,15 +190,16 @@ export class QueryEngine {
         totalMs: Math.round(performance.now() - started),
       },
     });
-    if (request.only_need_context || !this.#llm) return respond(null, false);
-
-    const cacheId = answerCacheKey(
-      {
-        ...request,
-        keywords: r.keywords && { high: r.keywords.high_level, low: r.keywords.low_level },
-      },
-      this.#llm.identity,
-    );
+    const llm = request.only_need_context ? undefined : this.#llm;
+    const cacheId =
+      llm &&
+      answerCacheKey(
+        {
+          ...request,
+          keywords: r.keywords && { high: r.keywords.high_level, low: r.keywords.low_level },
+        },
+        llm.identity,
+      );
     // LightRAG's key covers the parameters only; the fingerprint of what was retrieved keeps our
     // rows from answering over a changed corpus. Rows LightRAG wrote carry none and are served
     // as LightRAG serves them.
@@ -145,32 +210,38 @@ export class QueryEngine {
         r.chunks.map((c) => c.chunk_id),
       ]),
     );
-    if (useCache) {
-      const hit = await s.llmCache.getById(cacheId);
-      const stored = hit?.queryparam?.context_fingerprint;
-      if (hit && (stored === undefined || stored === fingerprint)) return respond(hit.return, true);
-    }
-    const answer = await this.#llm.complete(r.messages);
-    if (useCache) {
-      await s.llmCache
-        .upsert([
-          {
-            id: cacheId,
-            return: answer,
-            original_prompt: request.query,
-            cache_type: 'query',
-            queryparam: {
-              mode: request.mode,
-              top_k: request.top_k,
-              chunk_top_k: request.chunk_top_k,
-              response_type: request.response_type,
-              context_fingerprint: fingerprint,
+    return {
+      request,
+      retrieved: r,
+      llm,
+      respond,
+      cachedAnswer: async (): Promise<string | undefined> => {
+        if (!useCache || !cacheId) return undefined;
+        const hit = await s.llmCache.getById(cacheId);
+        const stored = hit?.queryparam?.context_fingerprint;
+        return hit && (stored === undefined || stored === fingerprint) ? hit.return : undefined;
+      },
+      cacheAnswer: async (answer: string): Promise<void> => {
+        if (!useCache || !cacheId) return;
+        await s.llmCache
+          .upsert([
+            {
+              id: cacheId,
+              return: answer,
+              original_prompt: request.query,
+              cache_type: 'query',
+              queryparam: {
+                mode: request.mode,
+                top_k: request.top_k,
+                chunk_top_k: request.chunk_top_k,
+                response_type: request.response_type,
+                context_fingerprint: fingerprint,
+              },
             },
-          },
-        ])
-        .catch((err: unknown) => this.#log.warn('could not cache the answer', errorFields(err)));
-    }
-    return respond(answer, false);
+          ])
+          .catch((err: unknown) => this.#log.warn('could not cache the answer', errorFields(err)));
+      },
+    };
   }
 
   async #retrieve(s: Storages, request: QueryRequest, useCache: boolean): Promise<Retrieved> {

@@ -40,6 +40,8 @@ export interface QueryRequest {
    * rerank model, the value only partitions the answer cache.
    */
   enable_rerank: boolean;
+  /** LightRAG's `include_references`: the streaming route sends the references line first (default true). */
+  include_references: boolean;
 }
 
 const FIELDS = new Set([
@@ -58,6 +60,7 @@ const FIELDS = new Set([
   'hl_keywords',
   'll_keywords',
   'enable_rerank',
+  'include_references',
 ]);
 
 /** The parts of the configuration that give the request defaults. */
@@ -139,6 +142,7 @@ export function parseQueryRequest(body: unknown, config: QueryDefaults): QueryRe
     conversation_history: parseHistory(b.conversation_history),
     enable_cache: flag('enable_cache', true),
     enable_rerank: flag('enable_rerank', true),
+    include_references: flag('include_references', true),
   };
 }
 

@@ -63,6 +63,11 @@ export interface ApiConfig {
   workspaceClaim?: string;
   /** IAM principal → workspaces (`WORKSPACE_IAM_MAP`, JSON). */
   iamWorkspaces?: Record<string, string[]>;
+  /**
+   * Where the streaming route's function URL cannot check tokens itself (JWT deployments), the
+   * function verifies them: the issuer (`JWT_ISSUER`, OIDC discovery) and audience (`JWT_AUDIENCE`).
+   */
+  jwt?: { issuer: string; audience: string };
 }
 
 export function readLlm(reader: EnvReader): LlmConfig {
@@ -196,7 +201,25 @@ export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig 
       hint: 'a claim name such as workspaces or custom:workspaces',
     }),
     iamWorkspaces: readIamWorkspaces(reader),
+    jwt: readJwt(reader),
   };
+}
+
+function readJwt(reader: EnvReader): ApiConfig['jwt'] {
+  const issuer = reader.string('JWT_ISSUER', {
+    pattern: /^https?:\/\/\S+$/,
+    hint: 'the token issuer URL, e.g. https://cognito-idp.eu-west-1.amazonaws.com/POOL_ID',
+  });
+  const audience = reader.string('JWT_AUDIENCE', { pattern: /^\S{1,512}$/, hint: 'an audience' });
+  if (issuer && !audience) reader.problem('JWT_AUDIENCE', 'is required with JWT_ISSUER.');
+  if (
+    issuer &&
+    issuer.startsWith('http://') &&
+    !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(issuer)
+  ) {
+    reader.problem('JWT_ISSUER', 'must be https:// (plain http only on this machine).');
+  }
+  return issuer && audience ? { issuer, audience } : undefined;
 }
 
 function readIamWorkspaces(reader: EnvReader): Record<string, string[]> | undefined {

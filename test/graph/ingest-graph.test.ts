@@ -252,6 +252,9 @@ describe(`graph extraction and merging on ${TARGET}`, () => {
       name: 'echo',
       identity: { binding: null, model: 'echo', host: null },
       complete: async (messages) => `${messages.at(-1)?.content ?? ''}\n<|COMPLETE|>`,
+      async *stream() {
+        yield 'not used';
+      },
     };
     const planted = [
       'A harmless looking document.',

@@ -27,6 +27,16 @@ export interface ScriptedLlm {
   beforeReply?: (kind: PromptKind) => Promise<void>;
   /** Latency of every reply, in milliseconds. */
   delayMs: number;
+  /** Streamed answers (`stream: true`): the text to stream instead of the scripted answer. */
+  streamText?: string;
+  /** Milliseconds between streamed pieces (one piece per word). */
+  streamDelayMs: number;
+  /** Cut the connection after this many streamed pieces (a provider failing mid-stream). */
+  streamFailAfter?: number;
+  /** Streamed requests whose client went away before the stream ended. */
+  streamsAborted: number;
+  /** Streamed requests that ran to [DONE]. */
+  streamsCompleted: number;
   count(kind: PromptKind): number;
   close(): Promise<void>;
 }
@@ -73,6 +83,11 @@ export async function startScriptedLlm(): Promise<ScriptedLlm> {
     truncate: false,
     beforeReply: undefined as ScriptedLlm['beforeReply'],
     delayMs: 0,
+    streamText: undefined as string | undefined,
+    streamDelayMs: 0,
+    streamFailAfter: undefined as number | undefined,
+    streamsAborted: 0,
+    streamsCompleted: 0,
   };
   const server: Server = createServer(async (req, res) => {
     let raw = '';
@@ -80,6 +95,7 @@ export async function startScriptedLlm(): Promise<ScriptedLlm> {
     const body = JSON.parse(raw || '{}') as {
       messages: Array<{ role: string; content: string }>;
       response_format?: { type: string };
+      stream?: boolean;
     };
     const system = body.messages.find((m) => m.role === 'system')?.content ?? '';
     const last = body.messages.at(-1)?.content ?? '';
@@ -121,6 +137,34 @@ export async function startScriptedLlm(): Promise<ScriptedLlm> {
       const relations = (system.match(/"entity1":/g) ?? []).length;
       const chunks = (system.match(/"reference_id":/g) ?? []).length;
       content = `ANSWER with ${entities} entities, ${relations} relations, ${chunks} chunks.`;
+    }
+    if (body.stream) {
+      // Server-sent events as OpenAI streams them: one delta per word, then [DONE].
+      const pieces = (state.streamText ?? content).match(/\S+\s*/g) ?? [];
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let closed = false;
+      res.on('close', () => {
+        closed = true;
+      });
+      for (const [i, piece] of pieces.entries()) {
+        if (state.streamFailAfter !== undefined && i === state.streamFailAfter) {
+          // Let what was written reach the client, then cut the connection.
+          await new Promise((r) => setTimeout(r, 100));
+          res.destroy();
+          return;
+        }
+        if (state.streamDelayMs > 0) await new Promise((r) => setTimeout(r, state.streamDelayMs));
+        if (closed) {
+          state.streamsAborted += 1;
+          return;
+        }
+        res.write(
+          `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: piece } }] })}\n\n`,
+        );
+      }
+      res.end('data: [DONE]\n\n');
+      state.streamsCompleted += 1;
+      return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
