@@ -3,8 +3,8 @@
  * response streaming (`InvokeMode: RESPONSE_STREAM`; docs/http-api.md says why not API Gateway):
  * `application/x-ndjson`, first `{"references": […]}` (unless `include_references` is false),
  * then `{"response": "<text>"}` lines as the LLM produces them, and a failure after the first
- * line as a last `{"error": "<message>"}` line. Failures before it are ordinary JSON errors with
- * their status. The request body is `POST /query`'s. A client that disconnects stops the LLM.
+ * line as a last `{"error": "<message>"}` line. Failures before it (bad requests, retrieval, a
+ * provider failing before its first piece) are ordinary JSON errors with their status. The request body is `POST /query`'s. A client that disconnects stops the LLM.
  * Not a middy handler: middy's streaming mode buys nothing here and hides the stream.
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
@@ -58,6 +58,10 @@ export async function streamQuery(
     const request = parseQueryRequest(body, queryDefaults(config));
     const workspace = resolveWorkspace(authorized, body, config.api, config.workspace);
     const stream = await engine.stream(request, workspace, controller.signal);
+    // The first piece before the status line: a provider that fails before writing anything
+    // (after its retries) is an ordinary error with its status, not a 200 with an error line.
+    const pieces = stream.pieces[Symbol.asyncIterator]();
+    const first = await pieces.next();
     out = httpResponseStream(responseStream, {
       statusCode: 200,
       headers: {
@@ -68,7 +72,13 @@ export async function streamQuery(
       },
     });
     if (request.include_references) await writeLine(out, { references: stream.references });
-    for await (const piece of stream.pieces) await writeLine(out, { response: piece });
+    let next = first;
+    try {
+      for (; !next.done; next = await pieces.next()) await writeLine(out, { response: next.value });
+    } finally {
+      // Stopped early (the client went away): end the LLM stream and its request.
+      if (!next.done) await pieces.return?.().catch(() => undefined);
+    }
   } catch (err) {
     const aborted = controller.signal.aborted;
     const status = statusFor(err);

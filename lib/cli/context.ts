@@ -9,6 +9,8 @@ import { IngestPipeline } from '../pipeline/ingest.ts';
 export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   out: (line: string) => void;
+  /** Text without a line end (streamed answers); falls back to `out`. */
+  write?: (text: string) => void;
   err: (line: string) => void;
   /** Whether stderr is a terminal (progress bars only there). */
   isTty?: boolean;

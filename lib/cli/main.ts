@@ -25,8 +25,9 @@ Commands:
   enqueue FILE|GLOB|- [--workspace W] [--queue-url URL] [--endpoint URL] [--wait] [--timeout S] [--json]
                            Send documents to the ingest queue (large ones stored first, sent by id);
                            --wait follows them until processed or failed.
-  query "TEXT" [--workspace W] [--top-k N] [--chunk-top-k N] [--mode mix|local|global|hybrid|naive|bypass] [--context-only] [--json]
-                           Retrieve context (and an answer, with an LLM configured), as POST /query.
+  query "TEXT" [--workspace W] [--top-k N] [--chunk-top-k N] [--mode mix|local|global|hybrid|naive|bypass] [--context-only] [--json] [--stream]
+                           Retrieve context (and an answer, with an LLM configured), as POST /query;
+                           --stream prints the answer as it is written (POST /query/stream).
   init-db [--json]         Create or verify the schema on the configured database, then exit.
   start [--port 3000] [--sqs-port 9324]
                            The whole backend locally: embedded PGlite (.data/pglite), local SQS

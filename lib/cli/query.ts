@@ -6,7 +6,8 @@ import { type CliIo, openPipeline } from './context.ts';
 
 /**
  * `query "TEXT" [--workspace W] [--top-k N] [--chunk-top-k N] [--mode M] [--context-only] [--json]`: the same code
- * path as `POST /query`, in-process.
+ * path as `POST /query`, in-process. `--stream` prints the answer as it is written (the code path
+ * of `POST /query/stream`), then the references.
  */
 export async function queryCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -19,6 +20,7 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
       mode: { type: 'string' },
       'context-only': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      stream: { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) {
@@ -41,6 +43,25 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
       queryDefaults(run.config),
     );
     const engine = new QueryEngine(run.db, run.config, run.embedder, run.llm, run.logger);
+    if (values.stream) {
+      const workspace = validateWorkspace(values.workspace ?? run.config.workspace);
+      const controller = new AbortController();
+      const stop = () => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', stop);
+      try {
+        const streamed = await engine.stream(request, workspace, controller.signal);
+        const write = io.write ?? io.out;
+        for await (const piece of streamed.pieces) write(piece);
+        write('\n');
+        if (streamed.references.length > 0) {
+          io.out('References:');
+          for (const r of streamed.references) io.out(`  [${r.reference_id}] ${r.file_path}`);
+        }
+      } finally {
+        process.off('SIGINT', stop);
+      }
+      return 0;
+    }
     const result = await engine.query(
       request,
       validateWorkspace(values.workspace ?? run.config.workspace),

@@ -143,6 +143,20 @@ describe(`POST /query/stream on ${TARGET}`, () => {
     assert.equal(text(again.lines), llm.streamText);
   });
 
+  it('a provider failing before the first text is an ordinary 503, not a stream', async () => {
+    llm.faults.push({ kind: 'answer', status: 503 });
+    const res = await fetch(`${stack.apiUrl}/query/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'Refused before it starts?', mode: 'bypass' }),
+    });
+    assert.equal(res.status, 503);
+    assert.equal(
+      ((await res.json()) as { error: { code: string } }).error.code,
+      'PROVIDER_UNAVAILABLE',
+    );
+  });
+
   it('refuses bad requests before streaming, with their status', async () => {
     const bad = await fetch(`${stack.apiUrl}/query/stream`, {
       method: 'POST',
@@ -181,6 +195,26 @@ describe(`POST /query/stream on ${TARGET}`, () => {
     );
     assert.equal(text(lines), llm.streamText);
     assert.ok(lines.find((l) => 'response' in l.value)!.at < 3000, 'first text within seconds');
+    llm.streamDelayMs = 0;
+  });
+
+  it('the CLI prints the answer as it is written (query --stream)', async () => {
+    const { runCli } = await import('../../lib/cli/main.ts');
+    llm.streamText = 'one two three four';
+    llm.streamDelayMs = 20;
+    const writes: string[] = [];
+    const out: string[] = [];
+    const code = await runCli(
+      ['query', 'Stream to the terminal?', '--mode', 'bypass', '--stream'],
+      {
+        env: { ...process.env, LOG_LEVEL: 'silent' },
+        out: (l) => out.push(l),
+        err: (l) => out.push(l),
+        write: (t) => writes.push(t),
+      },
+    );
+    assert.equal(code, 0, out.join('\n'));
+    assert.deepEqual(writes, ['one ', 'two ', 'three ', 'four', '\n']);
     llm.streamDelayMs = 0;
   });
 

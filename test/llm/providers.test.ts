@@ -83,17 +83,21 @@ describe('OpenAI-compatible chat completions against a local server', () => {
 describe('Bedrock Converse against a local HTTP/2 server', () => {
   let server: FakeBedrock;
   before(async () => {
-    server = await startFakeBedrock((_path, body) => ({
-      output: {
-        message: {
-          role: 'assistant',
-          content: [{ text: `Bedrock says: ${body.messages.at(-1).content[0].text}` }],
-        },
-      },
-      stopReason: 'end_turn',
-      usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
-      metrics: { latencyMs: 1 },
-    }));
+    server = await startFakeBedrock((path, body) =>
+      path.endsWith('/converse-stream')
+        ? ['Bedrock ', 'streams ', 'this.']
+        : {
+            output: {
+              message: {
+                role: 'assistant',
+                content: [{ text: `Bedrock says: ${body.messages.at(-1).content[0].text}` }],
+              },
+            },
+            stopReason: 'end_turn',
+            usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+            metrics: { latencyMs: 1 },
+          },
+    );
   });
   after(() => server.close());
   beforeEach(() => {
@@ -120,6 +124,26 @@ describe('Bedrock Converse against a local HTTP/2 server', () => {
     assert.deepEqual(calls()[0]!.body.messages, [
       { role: 'user', content: [{ text: 'What is pgvector?' }] },
     ]);
+  });
+
+  it('streams ConverseStream events as they come, retrying throttling before the first', async () => {
+    server.streamDelayMs = 100;
+    server.faults.push({ status: 429, type: 'ThrottlingException' });
+    const pieces: Array<{ text: string; at: number }> = [];
+    const started = performance.now();
+    for await (const text of bedrock().stream(messages))
+      pieces.push({ text, at: performance.now() - started });
+    assert.deepEqual(
+      pieces.map((p) => p.text),
+      ['Bedrock ', 'streams ', 'this.'],
+    );
+    assert.ok(pieces[2]!.at - pieces[0]!.at >= 150, 'pieces arrive apart');
+    assert.equal(calls().length, 2, 'the throttled attempt, then the stream');
+    assert.equal(
+      calls()[1]!.path,
+      '/model/anthropic.claude-3-5-haiku-20241022-v1:0/converse-stream',
+    );
+    server.streamDelayMs = 0;
   });
 
   it('retries throttling and refuses access errors', async () => {
