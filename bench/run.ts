@@ -15,6 +15,7 @@ import { graphTraversal } from './graph.ts';
 import { cleanup, createBenchDatabase, dropLeftovers } from './lib/env.ts';
 import { barChart } from './lib/svg.ts';
 import { mergeLockTime } from './merge-locks.ts';
+import { streamingLatency } from './streaming.ts';
 import { coldStart, connectionOverhead, endToEnd, queryLatency, vectorIngest } from './suites.ts';
 import { workspaceRecall } from './workspaces.ts';
 
@@ -43,6 +44,9 @@ const sizes = smoke
         { chunks: 24, containers: 4 },
       ],
       fanOutLlmMs: 50,
+      streamTokens: 20,
+      streamTokenMs: 5,
+      streamRuns: 3,
     }
   : {
       invocations: 200,
@@ -69,6 +73,9 @@ const sizes = smoke
         { chunks: 2000, containers: 16 },
       ],
       fanOutLlmMs: 1000,
+      streamTokens: 200,
+      streamTokenMs: 25,
+      streamRuns: 10,
     };
 const outDir = fileURLToPath(new URL(smoke ? './results/smoke/' : './results/', import.meta.url));
 
@@ -91,15 +98,15 @@ async function main() {
     `Benchmarks (${smoke ? 'smoke' : 'full'}) on ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   );
 
-  log('1/9 connection overhead…');
+  log('1/10 connection overhead…');
   const connection = await connectionOverhead(sizes.invocations);
-  log('2/9 vector ingest…');
+  log('2/10 vector ingest…');
   const ingest = await vectorIngest(sizes.ingestCount, sizes.ingestDim, sizes.batch);
-  log('3/9 query latency…');
+  log('3/10 query latency…');
   const query = await queryLatency(sizes.querySizes, sizes.queryDim, sizes.queries);
-  log('4/9 cold start…');
+  log('4/10 cold start…');
   const cold = await coldStart(sizes.coldSamples);
-  log('5/9 end to end…');
+  log('5/10 end to end…');
   const sqsServer = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
   const sqs = new SQSClient({
     endpoint: `http://127.0.0.1:${sqsServer.port}`,
@@ -131,20 +138,27 @@ async function main() {
   const e2e = await endToEnd(sizes.e2eDocs, 4, e2eConfig, { sqs, url: QueueUrl!, depth });
   sqs.destroy();
   await sqsServer.stop();
-  log('6/9 graph traversal…');
+  log('6/10 graph traversal…');
   const graph = await graphTraversal(sizes.graphEdges, sizes.graphSamples, sizes.cteTimeoutMs);
-  log('7/9 vector search in shared tables (workspaces of 1 %, 10 %, 50 %)…');
+  log('7/10 vector search in shared tables (workspaces of 1 %, 10 %, 50 %)…');
   const workspaces = await workspaceRecall(
     sizes.workspaceTotal,
     sizes.workspaceDim,
     sizes.workspaceQueries,
   );
 
-  log('8/9 entity lock time per document (LLM of 1 s, summaries forced)…');
+  log('8/10 entity lock time per document (LLM of 1 s, summaries forced)…');
   const mergeLocks = await mergeLockTime(sizes.mergeDocuments, sizes.mergeLlmMs);
 
   log("9/9 one document's extraction fanned out across containers (LLM of 1 s)…");
   const fanOut = await fanOutScaling(sizes.fanOutRuns, sizes.fanOutLlmMs);
+
+  log('10/10 time to first text, streamed vs not (mix mode, scripted LLM)…');
+  const streaming = await streamingLatency(
+    sizes.streamTokens,
+    sizes.streamTokenMs,
+    sizes.streamRuns,
+  );
 
   const results = {
     smoke,
@@ -164,6 +178,7 @@ async function main() {
     workspaces,
     mergeLocks,
     fanOut,
+    streaming,
     seconds: Math.round((Date.now() - started) / 1000),
   };
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -182,6 +197,7 @@ type Results = {
   workspaces?: Awaited<ReturnType<typeof workspaceRecall>>;
   mergeLocks?: Awaited<ReturnType<typeof mergeLockTime>>;
   fanOut?: Awaited<ReturnType<typeof fanOutScaling>>;
+  streaming?: Awaited<ReturnType<typeof streamingLatency>>;
   [key: string]: unknown;
 };
 
@@ -335,6 +351,7 @@ function report(
     ...workspaceTargets(r.workspaces),
     ...mergeLockTargets(r.mergeLocks),
     ...fanOutTargets(r.fanOut),
+    ...streamingTargets(r.streaming),
   ] as Array<[string, string, string, string]>;
   const why: Record<string, string> = {
     warm: 'On loopback a new connection costs only a few milliseconds: no network round trip, no TLS, and this server trusts local connections (no SCRAM exchange). Against Neon over a real network, opening a connection costs a TLS handshake, SCRAM authentication and the pooler, several round trips (the seed measured 50–100 ms), while the warm query stays one round trip; the ratio then exceeds 20. What would close it here: run with BENCH_DATABASE_URL pointing at a Neon branch (or a TLS + SCRAM server).',
@@ -489,7 +506,7 @@ ${table(
 ${r.e2e.documents} documents through the local SQS queue, ${r.e2e.containers} simulated containers running the ingest handler (pools of 2), the \`hash\`
 embedder and the database over the Neon driver: **${r.e2e.docsPerSecond} documents/s**, ${r.e2e.chunksPerSecond} chunks/s
 (${r.e2e.processed} processed, ${r.e2e.chunks} chunks, ${r.e2e.failedDeliveries} failed deliveries, ${r.e2e.seconds} s).
-${graphSection(r.graph)}${workspaceSection(r.workspaces)}${mergeLockSection(r.mergeLocks)}${fanOutSection(r.fanOut)}`;
+${graphSection(r.graph)}${workspaceSection(r.workspaces)}${mergeLockSection(r.mergeLocks)}${fanOutSection(r.fanOut)}${streamingSection(r.streaming)}`;
 }
 
 function firstQueryModes(rows: Results['cold']['firstQuery']) {
@@ -503,6 +520,41 @@ function firstQueryModes(rows: Results['cold']['firstQuery']) {
       maxRssMb: Math.max(...of.map((f) => f.rssMb)),
     };
   });
+}
+
+function streamingTargets(x: Results['streaming']): Array<[string, string, string, string]> {
+  if (!x) return [];
+  const bound = x.retrievalMs.p50 + x.tokenMs + 50;
+  return [
+    [
+      'streaming',
+      `Mix-mode answer of ${x.tokens} words at ${x.tokenMs} ms each: first text ≤ retrieval + first-token latency + 50 ms (median)`,
+      `first text ${x.streamed.firstTextMs.p50} ms vs ${Math.round(bound)} ms (retrieval ${x.retrievalMs.p50} ms); not streamed: ${x.whole.firstByteMs.p50} ms`,
+      verdict(x.streamed.firstTextMs.p50 <= bound),
+    ],
+  ];
+}
+
+function streamingSection(x: Results['streaming']): string {
+  if (!x) return '';
+  const row = (name: string, s: { p50: number; p95: number }) =>
+    `| ${name} | ${s.p50} | ${s.p95} |`;
+  return `
+## 10. Time to first text: streamed vs not
+
+${x.runs} mix-mode questions over real HTTP (the local API, the real query and query-stream handlers, PostgreSQL through the Neon
+driver), keywords given in the request and the cache off, so the one LLM call is the answer: the scripted LLM writes
+${x.tokens} words ${x.tokenMs} ms apart (streamed), or answers whole after as long (not streamed).
+
+| measure | median ms | p95 ms |
+|---|---|---|
+${row('retrieval alone (only_need_context)', x.retrievalMs)}
+${row('streamed: first byte (the references line)', x.streamed.firstByteMs)}
+${row('streamed: first text', x.streamed.firstTextMs)}
+${row('streamed: complete', x.streamed.totalMs)}
+${row('not streamed: first byte (= complete)', x.whole.firstByteMs)}
+${row('not streamed: complete', x.whole.totalMs)}
+`;
 }
 
 function fanOutTargets(f: Results['fanOut']): Array<[string, string, string, string]> {
