@@ -6,8 +6,8 @@ set -euo pipefail
 
 required=22
 if command -v node >/dev/null 2>&1; then
-  major="$(node -p 'process.versions.node.split(".")[0]')"
-  if [ "$major" -ge "$required" ]; then
+  # 22.18 runs TypeScript natively (type stripping on by default).
+  if node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 18) ? 0 : 1)'; then
     dirname "$(command -v node)"
     exit 0
   fi

@@ -118,6 +118,7 @@ describe('npm start', () => {
     assert.ok(url, out);
     assert.match(out, /SQS\s+http:\/\/127\.0\.0\.1:\d+ +ingest queue/);
     assert.match(out, /Database\s+PGlite in \S*lrs-start-/);
+    assert.doesNotMatch(out, /ExperimentalWarning/, 'the console says only what the user needs');
     const health = await fetch(`${url}/health`);
     assert.equal(health.status, 200);
     child.kill('SIGINT');

@@ -5,6 +5,7 @@
 import { ConfigError, LightRagError } from '../errors.ts';
 import { bridgeCommand } from './bridge.ts';
 import type { CliIo } from './context.ts';
+import { doctorCommand } from './doctor.ts';
 import { enqueueCommand } from './enqueue.ts';
 import { ingestCommand } from './ingest.ts';
 import { initDbCommand } from './init-db.ts';
@@ -29,6 +30,8 @@ Commands:
                            Retrieve context (and an answer, with an LLM configured), as POST /query;
                            --stream prints the answer as it is written (POST /query/stream).
   init-db [--json]         Create or verify the schema on the configured database, then exit.
+  doctor [--json]          Check configuration, database, pgvector, schema, embedding and LLM round
+                           trips, queue and DLQ; each finding with its fix. Exit 1 on any problem.
   start [--port 3000] [--sqs-port 9324]
                            The whole backend locally: embedded PGlite (.data/pglite), local SQS
                            queues and an uploads bucket, the ingest, extract and parse functions and
@@ -45,6 +48,7 @@ const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => Promise<n
   query: queryCommand,
   enqueue: enqueueCommand,
   'init-db': initDbCommand,
+  doctor: doctorCommand,
   start: startCommand,
   demo: demoCommand,
   bridge: bridgeCommand,

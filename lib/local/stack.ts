@@ -148,6 +148,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const { createLogger } = await import('../logger.ts');
   const config = getConfig(); // Fails here, clearly, when the configuration is wrong.
   const log = createLogger(config.logLevel);
+  // Ready before the stack says it is running: the embedded database started, the schema
+  // created and the tokenizer loaded now, not on the first request (which could time out).
+  const [{ getDatabase }, { ensureSchema }, { getTokenizer }] = await Promise.all([
+    import('../db/container.ts'),
+    import('../storage/schema.ts'),
+    import('../tokenizer.ts'),
+  ]);
+  await ensureSchema(getDatabase(), config.vector);
+  await getTokenizer(config.chunking.encoding);
 
   const pollers = (
     [

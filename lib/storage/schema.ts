@@ -83,6 +83,22 @@ export function ensureSchema(db: Database, vector: VectorConfig): Promise<Schema
   return pending;
 }
 
+/**
+ * What the schema lacks for this configuration, read from the catalog without changing anything
+ * (`lightrag-serverless doctor`). A vector table of another dimension throws, as at cold start.
+ */
+export async function inspectSchema(
+  db: Queryable,
+  vector: VectorConfig,
+): Promise<{ missing: string[]; pgvectorVersion: string | null; iterativeScan: boolean }> {
+  const state = await inspect(db, planSchema(vector), vector);
+  return {
+    missing: state.missing,
+    pgvectorVersion: state.pgvector,
+    iterativeScan: result(state, false, []).iterativeScan,
+  };
+}
+
 /** Checks the catalog now and runs the DDL if anything is missing. Not memoised. */
 export async function applySchema(db: Database, vector: VectorConfig): Promise<SchemaResult> {
   const first = await inspect(db, planSchema(vector), vector);
