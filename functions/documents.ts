@@ -12,7 +12,7 @@ import {
 } from '../lib/documents/requests.ts';
 import { HttpError } from '../lib/errors.ts';
 import { getDocumentsRuntime } from '../lib/http/documents-runtime.ts';
-import { cors, errorResponder } from '../lib/http/middleware.ts';
+import { cors, errorResponder, logContext } from '../lib/http/middleware.ts';
 import {
   intParam,
   parseJsonBody,
@@ -89,6 +89,7 @@ export const documentsRoute = routeTable('documents', {
 });
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+  .use(logContext())
   .use(cors(() => getDocumentsRuntime().config.api))
   .use(errorResponder(apiLogger))
   .handler(documentsRoute);

@@ -4,15 +4,22 @@
  * event source, so its concurrency is set on its own.
  */
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchResponse } from '../lib/ingest/batch-response.ts';
 import { getIngestRuntime, processExtractionRecord } from '../lib/ingest/runtime.ts';
 
 /** The batches that failed, for SQS to deliver again. */
-export async function extractBatchResponse(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function extractBatchResponse(
+  event: SQSEvent,
+  context?: Pick<Context, 'awsRequestId'>,
+): Promise<SQSBatchResponse> {
   const rt = getIngestRuntime();
-  return batchResponse(event, rt.config.ingest.concurrency, rt.logger, (record) =>
-    processExtractionRecord(rt, record),
+  return batchResponse(
+    event,
+    rt.config.ingest.concurrency,
+    rt.logger,
+    (record) => processExtractionRecord(rt, record),
+    context?.awsRequestId,
   );
 }
 

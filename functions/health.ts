@@ -2,7 +2,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { checkHealth } from '../lib/health.ts';
-import { cors, errorResponder } from '../lib/http/middleware.ts';
+import { cors, errorResponder, logContext } from '../lib/http/middleware.ts';
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
 import { type ApiBase, apiLogger, getApiBase } from '../lib/http/runtime.ts';
@@ -24,6 +24,7 @@ export async function healthRoute(
 }
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+  .use(logContext())
   .use(cors(() => getApiBase().config.api))
   .use(errorResponder(apiLogger))
   .handler(routeTable('health', { 'GET /health': (event) => healthRoute(event) }));

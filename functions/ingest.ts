@@ -4,15 +4,22 @@
  * only the failed messages come back, then go to the dead-letter queue after the redrive count.
  */
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchResponse } from '../lib/ingest/batch-response.ts';
 import { getIngestRuntime, processIngestRecord } from '../lib/ingest/runtime.ts';
 
 /** The records that failed, for SQS to deliver again; the others are deleted from the queue. */
-export async function ingestBatchResponse(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function ingestBatchResponse(
+  event: SQSEvent,
+  context?: Pick<Context, 'awsRequestId'>,
+): Promise<SQSBatchResponse> {
   const rt = getIngestRuntime();
-  return batchResponse(event, rt.config.ingest.concurrency, rt.logger, (record) =>
-    processIngestRecord(rt, record),
+  return batchResponse(
+    event,
+    rt.config.ingest.concurrency,
+    rt.logger,
+    (record) => processIngestRecord(rt, record),
+    context?.awsRequestId,
   );
 }
 

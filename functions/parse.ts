@@ -4,15 +4,24 @@
  * ingest queue. The parsers live in this function's bundle only.
  */
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchResponse } from '../lib/ingest/batch-response.ts';
 import { getUploadRuntime, processUploadRecord } from '../lib/uploads/runtime.ts';
 
 /** The records that failed, for SQS to deliver again. */
-export async function parseBatchResponse(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function parseBatchResponse(
+  event: SQSEvent,
+  context?: Pick<Context, 'awsRequestId'>,
+): Promise<SQSBatchResponse> {
   const rt = getUploadRuntime();
   // One file at a time: a parsed PDF can take hundreds of megabytes.
-  return batchResponse(event, 1, rt.logger, (record) => processUploadRecord(rt, record));
+  return batchResponse(
+    event,
+    1,
+    rt.logger,
+    (record) => processUploadRecord(rt, record),
+    context?.awsRequestId,
+  );
 }
 
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler(parseBatchResponse);

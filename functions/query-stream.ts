@@ -20,7 +20,7 @@ import {
   streamifyResponse,
   writeLine,
 } from '../lib/http/streaming.ts';
-import { errorFields } from '../lib/logger.ts';
+import { errorFields, withLogContext } from '../lib/logger.ts';
 import { parseQueryRequest, queryDefaults } from '../lib/query/request.ts';
 
 export const STREAM_PATH = '/query/stream';
@@ -105,4 +105,9 @@ export async function streamQuery(
   }
 }
 
-export const handler = streamifyResponse(streamQuery);
+export const handler = streamifyResponse(
+  (event: APIGatewayProxyEventV2, stream: ResponseStream, context: Context) =>
+    withLogContext({ requestId: context.awsRequestId, route: `POST ${STREAM_PATH}` }, () =>
+      streamQuery(event, stream, context),
+    ),
+);

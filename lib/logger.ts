@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogLevel } from './config.ts';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
@@ -30,7 +31,16 @@ export function createLogger(
     fields?: Record<string, unknown>,
   ) => {
     if (RANK[lvl] < threshold) return;
-    write(JSON.stringify({ level: lvl, time: new Date().toISOString(), message, ...fields }));
+    const context = logContext.getStore();
+    write(
+      JSON.stringify({
+        level: lvl,
+        time: new Date().toISOString(),
+        message,
+        ...context,
+        ...fields,
+      }),
+    );
   };
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -38,6 +48,33 @@ export function createLogger(
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
   };
+}
+
+/** Fields every log line of the current invocation carries (request id, workspace, document). */
+const logContext = new AsyncLocalStorage<Record<string, unknown>>();
+
+/**
+ * Runs `fn` with `fields` on every log line written inside it (and in what it awaits), on top of
+ * the enclosing context: one document's life can be followed by its id across invocations.
+ *
+ * @example
+ * ```ts
+ * await withLogContext({ requestId: context.awsRequestId, messageId }, () => handle(record));
+ * ```
+ */
+export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return logContext.run({ ...logContext.getStore(), ...fields }, fn);
+}
+
+/** Starts a context for the rest of the current invocation (a middleware's `before`). */
+export function enterLogContext(fields: Record<string, unknown>): void {
+  logContext.enterWith({ ...fields });
+}
+
+/** Adds fields to the current context (e.g. the document id once it is known). */
+export function addLogContext(fields: Record<string, unknown>): void {
+  const store = logContext.getStore();
+  if (store) Object.assign(store, fields);
 }
 
 function defaultWrite(line: string): void {

@@ -187,6 +187,65 @@ describe('serverless.yml packaged offline with osls', () => {
     assert.deepEqual(open, []);
   });
 
+  it('alarms beyond the DLQs, to a topic the alarmEmail parameter subscribes, and a dashboard', async () => {
+    const alarms = ofType(template, 'AWS::CloudWatch::Alarm')
+      .map(([id]) => id)
+      .sort();
+    assert.deepEqual(alarms, [
+      'ApiErrorRateAlarm',
+      'ApiLatencyAlarm',
+      'ExtractionDeadLetterQueueAlarm',
+      'IngestDeadLetterQueueAlarm',
+      'IngestErrorsAlarm',
+      'ThrottlesAlarm',
+      'UploadsDeadLetterQueueAlarm',
+    ]);
+    for (const [, alarm] of ofType(template, 'AWS::CloudWatch::Alarm'))
+      assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: 'IngestAlarmTopic' }]);
+    const latency = template.Resources.ApiLatencyAlarm!.Properties;
+    assert.deepEqual([latency.ExtendedStatistic, latency.Threshold], ['p95', 10000]);
+    const rate = template.Resources.ApiErrorRateAlarm!.Properties;
+    assert.match(rate.Metrics[0].Expression, /100 \* errors \/ requests/);
+    // No subscription unless asked for; with the parameter, one to that address.
+    assert.deepEqual(template.Conditions?.HasAlarmEmail, {
+      'Fn::Not': [{ 'Fn::Equals': ['', ''] }],
+    });
+    const withEmail = mkdtempSync(join(tmpdir(), 'lrs-package-email-'));
+    const { template: mailed } = await packageService(withEmail, {
+      params: ['--param=alarmEmail=ops@example.com'],
+    });
+    const subscription = mailed.Resources.AlarmEmailSubscription as unknown as {
+      Condition: string;
+      Properties: { Endpoint: string; Protocol: string };
+    };
+    assert.equal(subscription.Condition, 'HasAlarmEmail');
+    assert.deepEqual(
+      [subscription.Properties.Protocol, subscription.Properties.Endpoint],
+      ['email', 'ops@example.com'],
+    );
+    // The dashboard body is valid JSON once CloudFormation substitutes the names.
+    const [body, names] =
+      template.Resources.OperationsDashboard!.Properties.DashboardBody['Fn::Sub'];
+    const substituted = (body as string).replace(/\$\{[^}]+\}/g, 'x');
+    const widgets = JSON.parse(substituted).widgets as Array<{ properties: { title: string } }>;
+    assert.deepEqual(
+      widgets.map((w) => w.properties.title),
+      [
+        'Queue depth (waiting)',
+        'Dead-letter queues',
+        'Oldest message age (s)',
+        'Function errors and throttles',
+        'Function duration p95 (ms)',
+        'API requests, 5xx, p95 latency',
+      ],
+    );
+    for (const ref of (body as string).match(/\$\{(\w+)\.QueueName\}/g) ?? []) {
+      const id = ref.slice(2, -'.QueueName}'.length);
+      assert.equal(template.Resources[id]?.Type, 'AWS::SQS::Queue', id);
+    }
+    assert.equal(Object.keys(names).length, 6);
+  });
+
   it('keeps uploads in a private, encrypted bucket that reports them to the uploads queue', () => {
     const bucket = template.Resources.UploadBucket!;
     const p = bucket.Properties;

@@ -26,7 +26,10 @@ export function openPipeline(io: CliIo, overrides: { workspace?: string } = {}) 
   const db = new Database(config.database, logger);
   const embedder = createEmbedder(config, logger);
   const llm = createLlm(config.llm, logger);
-  const pipeline = new IngestPipeline(db, config, embedder, logger, llm);
+  // In-process ingest finishes each document here: no fan-out to an extraction queue that
+  // nothing in this process consumes.
+  const inProcess = { ...config, queue: { ...config.queue, extractionQueueUrl: undefined } };
+  const pipeline = new IngestPipeline(db, inProcess, embedder, logger, llm);
   return { config, db, embedder, llm, pipeline, logger, close: () => db.end() };
 }
 

@@ -31,6 +31,7 @@ const LAYER_EXPORT = /^lightrag-serverless-[\w-]+?-(\w+)-layer$/;
 export type Template = {
   Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
   Outputs?: Record<string, any>;
+  Conditions?: Record<string, unknown>;
 };
 
 /** One function as the packaged template deploys it. */

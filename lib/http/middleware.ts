@@ -5,7 +5,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { ApiConfig } from '../config.ts';
-import { errorFields, type Logger } from '../logger.ts';
+import { enterLogContext, errorFields, type Logger } from '../logger.ts';
 import { header } from './request.ts';
 import { errorResponse, type HttpResponse, statusFor } from './response.ts';
 
@@ -35,6 +35,21 @@ function corsHeaders(
     'access-control-allow-methods': 'GET,POST,DELETE,OPTIONS',
     'access-control-max-age': '600',
     ...(allowed === '*' ? {} : { vary: 'origin' }),
+  };
+}
+
+/**
+ * Every log line of the invocation carries its request id and route (and, once resolved, the
+ * workspace): one request can be followed through the logs.
+ */
+export function logContext(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2> {
+  return {
+    before: (request) => {
+      enterLogContext({
+        requestId: request.context?.awsRequestId,
+        route: request.event.routeKey,
+      });
+    },
   };
 }
 

@@ -2,9 +2,11 @@
  * Request parsing for API Gateway HTTP API (payload v2): JSON bodies with content-type and size
  * checks, query parameters, and the workspace a caller may use.
  */
+
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiConfig } from '../config.ts';
 import { HttpError } from '../errors.ts';
+import { addLogContext } from '../logger.ts';
 import { validateWorkspace } from '../workspace.ts';
 import { callerWorkspaces } from './caller-workspaces.ts';
 
@@ -164,5 +166,6 @@ export function resolveWorkspace(
       { workspace },
     );
   }
+  addLogContext({ workspace });
   return workspace;
 }

@@ -5,7 +5,7 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { settleWithConcurrency } from '../concurrency.ts';
-import { errorFields, type Logger } from '../logger.ts';
+import { errorFields, type Logger, withLogContext } from '../logger.ts';
 
 /**
  * @example
@@ -18,8 +18,14 @@ export async function batchResponse(
   concurrency: number,
   logger: Logger,
   handle: (record: SQSRecord) => Promise<unknown>,
+  requestId?: string,
 ): Promise<SQSBatchResponse> {
-  const settled = await settleWithConcurrency(event.Records, concurrency, handle);
+  // Every line logged for a record carries the invocation's request id and the message id.
+  const settled = await settleWithConcurrency(event.Records, concurrency, (record) =>
+    withLogContext({ ...(requestId ? { requestId } : {}), messageId: record.messageId }, () =>
+      handle(record),
+    ),
+  );
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   settled.forEach((result, i) => {
     if (result.status === 'fulfilled') return;

@@ -8,7 +8,7 @@ import { getDatabase } from '../db/container.ts';
 import { createEmbedder } from '../embedding/index.ts';
 import { ValidationError } from '../errors.ts';
 import { createLlm } from '../llm/index.ts';
-import { createLogger, type Logger } from '../logger.ts';
+import { addLogContext, createLogger, type Logger } from '../logger.ts';
 import { type BatchOutcome, parseExtractionMessage } from '../pipeline/fan-out.ts';
 import { IngestPipeline, type IngestResult } from '../pipeline/ingest.ts';
 import { parseIngestMessage } from './message.ts';
@@ -50,6 +50,7 @@ export async function processIngestRecord(
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const message = parseIngestMessage(record.body, rt.config.ingest);
   requireAllowedWorkspace(rt, message.workspace ?? rt.config.workspace);
+  addLogContext({ workspace: message.workspace ?? rt.config.workspace });
   const result = await rt.pipeline.ingest(message, {
     finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
     messageId: record.messageId,
@@ -83,6 +84,7 @@ export async function processExtractionRecord(
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const message = parseExtractionMessage(record.body);
   requireAllowedWorkspace(rt, message.workspace);
+  addLogContext({ workspace: message.workspace, docId: message.docId, batch: message.batch });
   const outcome = await rt.pipeline.extractBatch(message, {
     finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
   });

@@ -22,7 +22,7 @@ import { GraphMerger, groupExtractions } from '../graph/merge.ts';
 import { Summarizer } from '../graph/summarize.ts';
 import { chunkIdFor, storedFilePath } from '../ids.ts';
 import type { Llm } from '../llm/types.ts';
-import { errorFields, type Logger } from '../logger.ts';
+import { addLogContext, errorFields, type Logger } from '../logger.ts';
 import { type MessageSender, SqsMessageSender } from '../queue/sender.ts';
 import { dedupeLastWins } from '../storage/batch.ts';
 import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts';
@@ -203,6 +203,7 @@ export class IngestPipeline {
     const started = performance.now();
     const s = await this.storages(input.workspace);
     const { docId, content, inline, filePath, existing, duplicate } = await this.#resolve(s, input);
+    addLogContext({ docId, workspace: s.workspace });
     const done = (
       status: IngestResult['status'],
       fields: Partial<IngestResult> = {},

@@ -7,7 +7,7 @@ import { type Config, getConfig } from '../config.ts';
 import { getDatabase } from '../db/container.ts';
 import { createEmbedder } from '../embedding/index.ts';
 import { ValidationError } from '../errors.ts';
-import { createLogger, type Logger } from '../logger.ts';
+import { createLogger, type Logger, withLogContext } from '../logger.ts';
 import { SqsMessageSender } from '../queue/sender.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
 import { uploadsInEvent } from './objects.ts';
@@ -57,10 +57,14 @@ export async function processUploadRecord(
         { workspace: object.workspace },
       );
     }
-    const outcome = await rt.uploads.parseUpload(await rt.storages(object.workspace), object, {
-      finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
-      messageId: record.messageId,
-    });
+    const outcome = await withLogContext(
+      { workspace: object.workspace, docId: object.docId },
+      async () =>
+        rt.uploads.parseUpload(await rt.storages(object.workspace), object, {
+          finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
+          messageId: record.messageId,
+        }),
+    );
     rt.logger.info('upload parsed', { messageId: record.messageId, key: object.key, ...outcome });
     outcomes.push(outcome);
   }
