@@ -12,7 +12,7 @@ import {
 } from '../lib/documents/requests.ts';
 import { HttpError } from '../lib/errors.ts';
 import { getDocumentsRuntime } from '../lib/http/documents-runtime.ts';
-import { cors, errorResponder, logContext } from '../lib/http/middleware.ts';
+import { accounting, cors, errorResponder, logContext } from '../lib/http/middleware.ts';
 import {
   intParam,
   parseJsonBody,
@@ -23,6 +23,7 @@ import {
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
 import { apiLogger } from '../lib/http/runtime.ts';
+import { sinceDay, usageReport } from '../lib/ops/usage-report.ts';
 import { DOC_STATUSES, type DocStatus } from '../lib/storage/doc-status.ts';
 
 const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
@@ -79,6 +80,15 @@ export const documentsRoute = routeTable('documents', {
     const ids = parseReprocessRequest(body);
     return json(202, await documents.reprocess(ids, workspaceOf(event, body)));
   },
+  'GET /usage': async (event) => {
+    const { db } = getDocumentsRuntime();
+    const workspace = bodylessWorkspace(event);
+    await getDocumentsRuntime().storages(workspace); // The schema, usage table included.
+    return json(
+      200,
+      await usageReport(db, workspace, sinceDay(event.queryStringParameters?.since)),
+    );
+  },
   'POST /documents/upload': async (event) => {
     const { config, uploads, storages } = getDocumentsRuntime();
     const body = parseJsonBody(event, config.api.maxBodyBytes);
@@ -90,6 +100,7 @@ export const documentsRoute = routeTable('documents', {
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(logContext())
+  .use(accounting(() => getDocumentsRuntime()))
   .use(cors(() => getDocumentsRuntime().config.api))
   .use(errorResponder(apiLogger))
   .handler(documentsRoute);

@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchResponse } from '../lib/ingest/batch-response.ts';
 import { getIngestRuntime, processExtractionRecord } from '../lib/ingest/runtime.ts';
+import { accounted } from '../lib/ops/invocation.ts';
 
 /** The batches that failed, for SQS to deliver again. */
 export async function extractBatchResponse(
@@ -14,12 +15,14 @@ export async function extractBatchResponse(
   context?: Pick<Context, 'awsRequestId'>,
 ): Promise<SQSBatchResponse> {
   const rt = getIngestRuntime();
-  return batchResponse(
-    event,
-    rt.config.ingest.concurrency,
-    rt.logger,
-    (record) => processExtractionRecord(rt, record),
-    context?.awsRequestId,
+  return accounted(rt.db, rt.logger, () =>
+    batchResponse(
+      event,
+      rt.config.ingest.concurrency,
+      rt.logger,
+      (record) => processExtractionRecord(rt, record),
+      context?.awsRequestId,
+    ),
   );
 }
 

@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchResponse } from '../lib/ingest/batch-response.ts';
 import { getIngestRuntime, processIngestRecord } from '../lib/ingest/runtime.ts';
+import { accounted } from '../lib/ops/invocation.ts';
 
 /** The records that failed, for SQS to deliver again; the others are deleted from the queue. */
 export async function ingestBatchResponse(
@@ -14,12 +15,14 @@ export async function ingestBatchResponse(
   context?: Pick<Context, 'awsRequestId'>,
 ): Promise<SQSBatchResponse> {
   const rt = getIngestRuntime();
-  return batchResponse(
-    event,
-    rt.config.ingest.concurrency,
-    rt.logger,
-    (record) => processIngestRecord(rt, record),
-    context?.awsRequestId,
+  return accounted(rt.db, rt.logger, () =>
+    batchResponse(
+      event,
+      rt.config.ingest.concurrency,
+      rt.logger,
+      (record) => processIngestRecord(rt, record),
+      context?.awsRequestId,
+    ),
   );
 }
 

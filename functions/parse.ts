@@ -6,6 +6,7 @@
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchResponse } from '../lib/ingest/batch-response.ts';
+import { accounted } from '../lib/ops/invocation.ts';
 import { getUploadRuntime, processUploadRecord } from '../lib/uploads/runtime.ts';
 
 /** The records that failed, for SQS to deliver again. */
@@ -15,12 +16,14 @@ export async function parseBatchResponse(
 ): Promise<SQSBatchResponse> {
   const rt = getUploadRuntime();
   // One file at a time: a parsed PDF can take hundreds of megabytes.
-  return batchResponse(
-    event,
-    1,
-    rt.logger,
-    (record) => processUploadRecord(rt, record),
-    context?.awsRequestId,
+  return accounted(rt.db, rt.logger, () =>
+    batchResponse(
+      event,
+      1,
+      rt.logger,
+      (record) => processUploadRecord(rt, record),
+      context?.awsRequestId,
+    ),
   );
 }
 

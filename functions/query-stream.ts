@@ -21,6 +21,7 @@ import {
   writeLine,
 } from '../lib/http/streaming.ts';
 import { errorFields, withLogContext } from '../lib/logger.ts';
+import { accounted } from '../lib/ops/invocation.ts';
 import { parseQueryRequest, queryDefaults } from '../lib/query/request.ts';
 
 export const STREAM_PATH = '/query/stream';
@@ -107,7 +108,8 @@ export async function streamQuery(
 
 export const handler = streamifyResponse(
   (event: APIGatewayProxyEventV2, stream: ResponseStream, context: Context) =>
-    withLogContext({ requestId: context.awsRequestId, route: `POST ${STREAM_PATH}` }, () =>
-      streamQuery(event, stream, context),
-    ),
+    withLogContext({ requestId: context.awsRequestId, route: `POST ${STREAM_PATH}` }, () => {
+      const { db } = getQueryRuntime();
+      return accounted(db, apiLogger(), () => streamQuery(event, stream, context));
+    }),
 );

@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { HttpError } from '../lib/errors.ts';
 import { withDeadline } from '../lib/http/deadline.ts';
-import { cors, errorResponder, logContext } from '../lib/http/middleware.ts';
+import { accounting, cors, errorResponder, logContext } from '../lib/http/middleware.ts';
 import { getQueryRuntime } from '../lib/http/query-runtime.ts';
 import {
   intParam,
@@ -81,6 +81,7 @@ export const queryRoute = routeTable('query', {
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(logContext())
+  .use(accounting(() => getQueryRuntime()))
   .use(cors(() => getQueryRuntime().config.api))
   .use(errorResponder(apiLogger))
   .handler(queryRoute);

@@ -71,6 +71,11 @@ export function enterLogContext(fields: Record<string, unknown>): void {
   logContext.enterWith({ ...fields });
 }
 
+/** The current invocation's context (request id, workspace, document), if any. */
+export function invocationContext(): Readonly<Record<string, unknown>> | undefined {
+  return logContext.getStore();
+}
+
 /** Adds fields to the current context (e.g. the document id once it is known). */
 export function addLogContext(fields: Record<string, unknown>): void {
   const store = logContext.getStore();

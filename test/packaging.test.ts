@@ -237,8 +237,27 @@ describe('serverless.yml packaged offline with osls', () => {
         'Function errors and throttles',
         'Function duration p95 (ms)',
         'API requests, 5xx, p95 latency',
+        'Documents and chunks',
+        'Ingest duration and queue age p95 (ms)',
+        'LLM: calls, cache hits, tokens, latency',
+        'Query latency p95 by mode; database connections and reconnects',
       ],
     );
+    // The functions' own metrics, as lib/ops/metrics.ts names them.
+    for (const metric of [
+      'DocumentsProcessed',
+      'DocumentsFailed',
+      'Chunks',
+      'IngestDuration',
+      'QueueAge',
+      'LlmCacheHits',
+      'LlmPromptTokens',
+      'LlmLatency',
+      'QueryLatency',
+      'DbReconnects',
+    ])
+      assert.ok((body as string).includes(metric), metric);
+    assert.ok((body as string).includes('LightragServerless'));
     for (const ref of (body as string).match(/\$\{(\w+)\.QueueName\}/g) ?? []) {
       const id = ref.slice(2, -'.QueueName}'.length);
       assert.equal(template.Resources[id]?.Type, 'AWS::SQS::Queue', id);
@@ -320,20 +339,24 @@ describe('serverless.yml packaged offline with osls', () => {
 
   it('protects every route with IAM by default', () => {
     const routes = ofType(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
-    assert.deepEqual(routes.map((r) => r.RouteKey).sort(), [
-      'DELETE /documents/{id}',
-      'GET /documents',
-      'GET /documents/status-counts',
-      'GET /documents/{id}',
-      'GET /graph',
-      'GET /graph/labels/popular',
-      'GET /graph/labels/search',
-      'GET /health',
-      'POST /documents',
-      'POST /documents/reprocess',
-      'POST /documents/upload',
-      'POST /query',
-    ]);
+    assert.deepEqual(
+      routes.map((r) => r.RouteKey).sort(),
+      [
+        'DELETE /documents/{id}',
+        'GET /documents',
+        'GET /documents/status-counts',
+        'GET /documents/{id}',
+        'GET /graph',
+        'GET /graph/labels/popular',
+        'GET /graph/labels/search',
+        'GET /health',
+        'POST /documents',
+        'POST /documents/reprocess',
+        'POST /documents/upload',
+        'POST /query',
+        'GET /usage',
+      ].sort(),
+    );
     for (const route of routes) assert.equal(route.AuthorizationType, 'AWS_IAM', route.RouteKey);
   });
 
@@ -545,6 +568,25 @@ describe('serverless.yml packaged offline with osls', () => {
       }
       assert.ok(llm.count('extract') >= 2);
       assert.ok(llm.count('summary') >= 1, 'Marie Curie has two fragments: summarised');
+      // Metrics in the embedded metric format on stdout, one line per invocation.
+      const emf = containers
+        .ingest!.logs()
+        .split('\n')
+        .filter((l) => l.includes('"CloudWatchMetrics"'))
+        .map((l) => JSON.parse(l));
+      assert.equal(emf.length, 2, 'one metrics line per invocation');
+      const names = emf[0]._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name);
+      assert.equal(emf[0]._aws.CloudWatchMetrics[0].Namespace, 'LightragServerless');
+      for (const name of [
+        'DocumentsProcessed',
+        'Chunks',
+        'IngestDuration',
+        'QueueAge',
+        'LlmLatency',
+        'LlmPromptTokens',
+      ])
+        assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
+      assert.equal(emf[0].DocumentsProcessed, 1);
     });
 
     it('documents lists and gets from its zip', { skip }, async () => {

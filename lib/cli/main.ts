@@ -11,6 +11,7 @@ import { ingestCommand } from './ingest.ts';
 import { initDbCommand } from './init-db.ts';
 import { demoCommand, startCommand } from './local.ts';
 import { queryCommand } from './query.ts';
+import { usageCommand } from './usage.ts';
 
 export type { CliIo } from './context.ts';
 
@@ -30,6 +31,8 @@ Commands:
                            Retrieve context (and an answer, with an LLM configured), as POST /query;
                            --stream prints the answer as it is written (POST /query/stream).
   init-db [--json]         Create or verify the schema on the configured database, then exit.
+  usage [--workspace W] [--since 7d|YYYY-MM-DD] [--json]
+                           LLM and embedding calls, cache hits and tokens by day and purpose.
   doctor [--json]          Check configuration, database, pgvector, schema, embedding and LLM round
                            trips, queue and DLQ; each finding with its fix. Exit 1 on any problem.
   start [--port 3000] [--sqs-port 9324]
@@ -49,6 +52,7 @@ const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => Promise<n
   enqueue: enqueueCommand,
   'init-db': initDbCommand,
   doctor: doctorCommand,
+  usage: usageCommand,
   start: startCommand,
   demo: demoCommand,
   bridge: bridgeCommand,

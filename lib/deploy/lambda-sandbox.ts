@@ -258,7 +258,12 @@ export function sqsRecord(messageId: string, body: string) {
     messageId,
     receiptHandle: `r-${messageId}`,
     body,
-    attributes: { ApproximateReceiveCount: '1' },
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'AIDATEST',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',

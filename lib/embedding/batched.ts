@@ -8,6 +8,7 @@ import { mapWithConcurrency } from '../concurrency.ts';
 import type { EmbeddingConfig } from '../config.ts';
 import { ProviderError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { recordUsage } from '../ops/usage.ts';
 import { callProvider, providerRetry } from '../provider-http.ts';
 import { withRetry } from '../retry.ts';
 import type { Embedder, EmbeddingPurpose } from './types.ts';
@@ -17,11 +18,12 @@ export interface EmbeddingRequester {
   readonly name: string;
   /** The provider's own per-request limit (Titan: 1, Cohere: 96). */
   readonly maxBatchSize: number;
+  /** The vectors, in order; with the tokens the provider billed when it says (`tokens`). */
   request(
     texts: readonly string[],
     purpose: EmbeddingPurpose,
     signal: AbortSignal,
-  ): Promise<unknown[]>;
+  ): Promise<unknown[] | { vectors: unknown[]; tokens?: number }>;
 }
 
 export class BatchedEmbedder implements Embedder {
@@ -71,10 +73,17 @@ export class BatchedEmbedder implements Embedder {
 
   async #requestOnce(batch: readonly string[], purpose: EmbeddingPurpose): Promise<number[][]> {
     this.requests += 1;
-    const vectors = await callProvider(this.name, this.#config.timeoutMs, (signal) =>
+    const answer = await callProvider(this.name, this.#config.timeoutMs, (signal) =>
       this.#requester.request(batch, purpose, signal),
     );
-    return checkVectors(this.name, vectors, batch.length, this.dimension);
+    const vectors = Array.isArray(answer) ? answer : answer.vectors;
+    const checked = checkVectors(this.name, vectors, batch.length, this.dimension);
+    recordUsage({
+      purpose: 'embedding',
+      model: this.name,
+      promptTokens: Array.isArray(answer) ? 0 : (answer.tokens ?? 0),
+    });
+    return checked;
   }
 }
 

@@ -62,7 +62,7 @@ export class BedrockEmbeddingRequester implements EmbeddingRequester {
     texts: readonly string[],
     purpose: EmbeddingPurpose,
     signal: AbortSignal,
-  ): Promise<unknown[]> {
+  ): Promise<unknown[] | { vectors: unknown[]; tokens?: number }> {
     const { InvokeModelCommand } = await import('@aws-sdk/client-bedrock-runtime');
     const client = await this.#getClient();
     const body =
@@ -94,7 +94,10 @@ export class BedrockEmbeddingRequester implements EmbeddingRequester {
       const { retryable, status, message } = classifyBedrockError(err);
       throw new ProviderError(this.name, message, { retryable, status, cause: err });
     }
-    if (this.#family === 'titan') return [(payload as { embedding?: unknown })?.embedding];
+    if (this.#family === 'titan') {
+      const titan = payload as { embedding?: unknown; inputTextTokenCount?: number };
+      return { vectors: [titan?.embedding], tokens: Number(titan?.inputTextTokenCount ?? 0) };
+    }
     const embeddings = (payload as { embeddings?: unknown })?.embeddings;
     // Cohere answers `embeddings: [[...]]`, or `{ float: [[...]] }` when embedding types were asked.
     return (

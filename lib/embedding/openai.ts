@@ -30,7 +30,7 @@ export class OpenAiEmbeddingRequester implements EmbeddingRequester {
     texts: readonly string[],
     _purpose: unknown,
     signal: AbortSignal,
-  ): Promise<unknown[]> {
+  ): Promise<unknown[] | { vectors: unknown[]; tokens?: number }> {
     const { baseUrl, model, apiKey, apiVersion, dimensions } = this.#options;
     const url = new URL(`${baseUrl}/embeddings`);
     const parsed = (await postJson({
@@ -45,15 +45,19 @@ export class OpenAiEmbeddingRequester implements EmbeddingRequester {
       },
       signal,
       fetch: this.#options.fetch,
-    })) as { data?: Array<{ embedding?: unknown; index?: number }> };
+    })) as {
+      data?: Array<{ embedding?: unknown; index?: number }>;
+      usage?: { prompt_tokens?: number };
+    };
     if (!Array.isArray(parsed?.data)) {
       throw new ProviderError(this.name, 'answered without a data array (malformed response).', {
         retryable: true,
       });
     }
     // The API may return items out of order; `index` says where each belongs.
-    return [...parsed.data]
+    const vectors = [...parsed.data]
       .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
       .map((item) => item.embedding);
+    return { vectors, tokens: Number(parsed.usage?.prompt_tokens ?? 0) };
   }
 }

@@ -6,6 +6,8 @@
 import { cachedPromptText, keywordsCacheKey, promptCacheKey } from '../llm/cache-keys.ts';
 import type { ChatMessage, CompletionOptions, Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
+import { metricCount } from '../ops/metrics.ts';
+import { recordUsage } from '../ops/usage.ts';
 import type { LlmCacheStorage } from '../storage/kv.ts';
 
 export interface CachedCall {
@@ -61,8 +63,13 @@ export async function completeWithCache(
   if (cache.inTransaction) throw new TypeError('completeWithCache runs outside transactions.');
   const key = llmCacheKey(call, llm);
   const hit = call.bypassCache ? null : await cache.getById(key);
-  if (hit) return { key, reply: hit.return, cached: true };
-  const reply = await llm.complete(call.messages, call.options);
+  const model = llm.identity.model ?? llm.name;
+  if (hit) {
+    recordUsage({ workspace: cache.workspace, purpose: call.cacheType, model, cacheHit: true });
+    metricCount('LlmCacheHits');
+    return { key, reply: hit.return, cached: true };
+  }
+  const reply = await llm.complete(call.messages, { ...call.options, purpose: call.cacheType });
   if (!call.bypassCache && (call.cacheable?.(reply) ?? true)) {
     await cache
       .upsert([

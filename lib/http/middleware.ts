@@ -5,7 +5,10 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { ApiConfig } from '../config.ts';
+import type { Database } from '../db/database.ts';
 import { enterLogContext, errorFields, type Logger } from '../logger.ts';
+import { settleInvocation } from '../ops/invocation.ts';
+import { enterUsage, UsageRecorder } from '../ops/usage.ts';
 import { header } from './request.ts';
 import { errorResponse, type HttpResponse, statusFor } from './response.ts';
 
@@ -50,6 +53,28 @@ export function logContext(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGat
         route: request.event.routeKey,
       });
     },
+  };
+}
+
+/**
+ * Usage of the request's model calls recorded and stored when it ends, with its metrics
+ * (lib/ops/invocation.ts).
+ */
+export function accounting(
+  get: () => { db: Database; logger: Logger },
+): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2> {
+  const finish = async (request: Request) => {
+    const usage = (request.internal as { usage?: UsageRecorder }).usage;
+    if (usage) await settleInvocation(get().db, get().logger, usage);
+  };
+  return {
+    before: (request) => {
+      const usage = new UsageRecorder();
+      (request.internal as { usage?: UsageRecorder }).usage = usage;
+      enterUsage(usage);
+    },
+    after: finish,
+    onError: finish,
   };
 }
 

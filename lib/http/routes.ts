@@ -14,6 +14,7 @@ export const API_ROUTES = [
   { method: 'DELETE', path: '/documents/{id}', fn: 'documents' },
   { method: 'POST', path: '/documents/reprocess', fn: 'documents' },
   { method: 'POST', path: '/documents/upload', fn: 'documents' },
+  { method: 'GET', path: '/usage', fn: 'documents' },
   { method: 'GET', path: '/health', fn: 'health' },
 ] as const;
 

@@ -5,10 +5,12 @@
 import type { SQSRecord } from 'aws-lambda';
 import { type Config, getConfig } from '../config.ts';
 import { getDatabase } from '../db/container.ts';
+import type { Database } from '../db/database.ts';
 import { createEmbedder } from '../embedding/index.ts';
 import { ValidationError } from '../errors.ts';
 import { createLlm } from '../llm/index.ts';
 import { addLogContext, createLogger, type Logger } from '../logger.ts';
+import { metricCount, metricDuration } from '../ops/metrics.ts';
 import { type BatchOutcome, parseExtractionMessage } from '../pipeline/fan-out.ts';
 import { IngestPipeline, type IngestResult } from '../pipeline/ingest.ts';
 import { parseIngestMessage } from './message.ts';
@@ -17,6 +19,8 @@ export interface IngestRuntime {
   config: Config;
   pipeline: IngestPipeline;
   logger: Logger;
+  /** The container's pool (usage aggregates are written to it after each invocation). */
+  db: Database;
 }
 
 let runtime: IngestRuntime | undefined;
@@ -26,14 +30,15 @@ export function getIngestRuntime(): IngestRuntime {
   if (!runtime) {
     const config = getConfig();
     const logger = createLogger(config.logLevel);
+    const db = getDatabase();
     const pipeline = new IngestPipeline(
-      getDatabase(),
+      db,
       config,
       createEmbedder(config, logger),
       logger,
       createLlm(config.llm, logger),
     );
-    runtime = { config, pipeline, logger };
+    runtime = { config, pipeline, logger, db };
   }
   return runtime;
 }
@@ -55,6 +60,19 @@ export async function processIngestRecord(
     finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
     messageId: record.messageId,
   });
+  metricCount(
+    result.status === 'failed'
+      ? 'DocumentsFailed'
+      : result.status === 'processing'
+        ? 'DocumentsFannedOut'
+        : result.duplicate
+          ? 'DocumentsDuplicate'
+          : 'DocumentsProcessed',
+  );
+  if (!result.duplicate) metricCount('Chunks', result.chunks);
+  metricDuration('IngestDuration', result.durationMs);
+  const sent = Number(record.attributes?.SentTimestamp);
+  if (Number.isFinite(sent) && sent > 0) metricDuration('QueueAge', Date.now() - sent);
   rt.logger.info('document ingested', {
     messageId: record.messageId,
     docId: result.docId,
@@ -88,6 +106,9 @@ export async function processExtractionRecord(
   const outcome = await rt.pipeline.extractBatch(message, {
     finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
   });
+  metricCount(
+    `ExtractionBatches${outcome.outcome === 'extracted' ? 'Extracted' : outcome.outcome === 'failed' ? 'Failed' : 'Skipped'}`,
+  );
   rt.logger.info('extraction batch settled', { messageId: record.messageId, ...outcome });
   return outcome;
 }

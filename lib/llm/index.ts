@@ -7,11 +7,13 @@ import { classifyBedrockError, getBedrockClient } from '../aws/bedrock-client.ts
 import type { LlmConfig } from '../config.ts';
 import { ProviderError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { metricCount, metricDuration } from '../ops/metrics.ts';
+import { recordUsage } from '../ops/usage.ts';
 import { callProvider, openAiAuth, postJson, providerRetry } from '../provider-http.ts';
 import { withRetry } from '../retry.ts';
 import { llmName } from '../settings/api.ts';
 import { bedrockConverseStream, openAiChatStream, type StreamRequest } from './streaming.ts';
-import type { ChatMessage, CompletionOptions, Llm, LlmIdentity } from './types.ts';
+import type { ChatMessage, CompletionOptions, Llm, LlmIdentity, TokenUsage } from './types.ts';
 
 export type { ChatMessage, CompletionOptions, Llm } from './types.ts';
 
@@ -19,7 +21,7 @@ type Request = (
   messages: readonly ChatMessage[],
   signal: AbortSignal,
   options: CompletionOptions,
-) => Promise<string>;
+) => Promise<{ text: string; usage?: TokenUsage }>;
 
 /** Wraps one provider request with timeouts and retries. */
 export class RetryingLlm implements Llm {
@@ -45,8 +47,12 @@ export class RetryingLlm implements Llm {
     this.#log = logger;
   }
 
-  complete(messages: readonly ChatMessage[], options: CompletionOptions = {}): Promise<string> {
-    return withRetry(
+  async complete(
+    messages: readonly ChatMessage[],
+    options: CompletionOptions = {},
+  ): Promise<string> {
+    const started = performance.now();
+    const { text, usage } = await withRetry(
       () =>
         callProvider(
           this.name,
@@ -56,6 +62,16 @@ export class RetryingLlm implements Llm {
         ),
       this.#retryPolicy(),
     );
+    recordUsage({
+      purpose: options.purpose ?? 'answer',
+      model: this.identity.model ?? this.name,
+      promptTokens: usage?.promptTokens ?? 0,
+      completionTokens: usage?.completionTokens ?? 0,
+    });
+    metricDuration('LlmLatency', performance.now() - started);
+    metricCount('LlmPromptTokens', usage?.promptTokens ?? 0);
+    metricCount('LlmCompletionTokens', usage?.completionTokens ?? 0);
+    return text;
   }
 
   /**
@@ -167,7 +183,10 @@ export function openAiChat(config: LlmConfig, fetchImpl?: typeof fetch): Request
       },
       signal,
       fetch: fetchImpl,
-    })) as { choices?: Array<{ message?: { content?: unknown } }> };
+    })) as {
+      choices?: Array<{ message?: { content?: unknown } }>;
+      usage?: { prompt_tokens?: number; completion_tokens?: number };
+    };
     const content = answer?.choices?.[0]?.message?.content;
     if (typeof content !== 'string') {
       throw new ProviderError(
@@ -176,7 +195,13 @@ export function openAiChat(config: LlmConfig, fetchImpl?: typeof fetch): Request
         { retryable: true },
       );
     }
-    return content;
+    return {
+      text: content,
+      usage: {
+        promptTokens: Number(answer.usage?.prompt_tokens ?? 0),
+        completionTokens: Number(answer.usage?.completion_tokens ?? 0),
+      },
+    };
   };
 }
 
@@ -208,7 +233,13 @@ export function bedrockConverse(config: LlmConfig): Request {
         throw new ProviderError(name, 'answered without text content (malformed response).', {
           retryable: true,
         });
-      return text;
+      return {
+        text,
+        usage: {
+          promptTokens: Number(response.usage?.inputTokens ?? 0),
+          completionTokens: Number(response.usage?.outputTokens ?? 0),
+        },
+      };
     } catch (err) {
       if (err instanceof ProviderError) throw err;
       const { retryable, status, message } = classifyBedrockError(err);

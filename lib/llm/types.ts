@@ -15,6 +15,14 @@ export interface CompletionOptions {
   json?: boolean;
   /** Aborts the request (the caller stopped waiting: a deadline, a client gone). */
   signal?: AbortSignal;
+  /** What the call is for, in the usage aggregates (default `answer`). */
+  purpose?: 'extract' | 'summary' | 'keywords' | 'answer';
+}
+
+/** Tokens a provider billed for one completion. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
 }
 
 /** A chat model. Providers implement one request; {@link RetryingLlm} adds the retry policy. */

@@ -11,6 +11,7 @@ import { processExtractionRecord, processIngestRecord } from '../ingest/runtime.
 import { createLlm } from '../llm/index.ts';
 import type { Llm } from '../llm/types.ts';
 import { createLogger } from '../logger.ts';
+import { accounted } from '../ops/invocation.ts';
 import { IngestPipeline } from '../pipeline/ingest.ts';
 
 /**
@@ -27,14 +28,19 @@ export function simulatedContainer(config: Config, options: { llm?: Llm; db?: Da
     quietLogger,
     options.llm ?? createLlm(config.llm, quietLogger),
   );
-  const runtime = { config, pipeline, logger: quietLogger };
+  const runtime = { config, pipeline, logger: quietLogger, db };
+  // As the functions do: usage recorded per invocation and added to the aggregates after it.
   const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
-    batchResponse(event, config.ingest.concurrency, quietLogger, (r) =>
-      processIngestRecord(runtime, r),
+    accounted(db, quietLogger, () =>
+      batchResponse(event, config.ingest.concurrency, quietLogger, (r) =>
+        processIngestRecord(runtime, r),
+      ),
     );
   const extractHandler = (event: SQSEvent): Promise<SQSBatchResponse> =>
-    batchResponse(event, config.ingest.concurrency, quietLogger, (r) =>
-      processExtractionRecord(runtime, r),
+    accounted(db, quietLogger, () =>
+      batchResponse(event, config.ingest.concurrency, quietLogger, (r) =>
+        processExtractionRecord(runtime, r),
+      ),
     );
   return { db, pipeline, handler, extractHandler };
 }

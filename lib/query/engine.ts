@@ -12,6 +12,8 @@ import { LlmNotConfiguredError } from '../errors.ts';
 import { answerCacheKey } from '../llm/cache-keys.ts';
 import type { ChatMessage, Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
+import { metricCount, metricDurationBy } from '../ops/metrics.ts';
+import { recordUsage } from '../ops/usage.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
 import { md5 } from '../text.ts';
 import { getTokenizer } from '../tokenizer.ts';
@@ -108,12 +110,16 @@ export class QueryEngine {
     options: { signal?: AbortSignal } = {},
   ): Promise<QueryResponse> {
     const p = await this.#prepare(asked, workspace);
-    if (!p.llm) return p.respond(null, false);
+    const done = (res: QueryResponse) => {
+      metricDurationBy('QueryLatency', 'mode', res.mode, res.timings.totalMs);
+      return res;
+    };
+    if (!p.llm) return done(p.respond(null, false));
     const hit = await p.cachedAnswer();
-    if (hit !== undefined) return p.respond(hit, true);
+    if (hit !== undefined) return done(p.respond(hit, true));
     const answer = await p.llm.complete(p.retrieved.messages, { signal: options.signal });
     await p.cacheAnswer(answer);
-    return p.respond(answer, false);
+    return done(p.respond(answer, false));
   }
 
   /**
@@ -136,13 +142,27 @@ export class QueryEngine {
     const hit = await p.cachedAnswer();
     if (hit !== undefined) return { ...base, cached: true, pieces: inPieces(hit) };
     const llm = p.llm;
+    const encoding = this.#config.chunking.encoding;
+    const started = performance.now();
     async function* generate(): AsyncIterable<string> {
       const parts: string[] = [];
       for await (const piece of llm.stream(p.retrieved.messages, { signal })) {
         parts.push(piece);
         yield piece;
       }
-      await p.cacheAnswer(parts.join(''));
+      const answer = parts.join('');
+      // Streams report no usage: the tokens are counted here, with the configured encoding.
+      const tokenizer = await getTokenizer(encoding);
+      recordUsage({
+        workspace,
+        purpose: 'answer',
+        model: llm.identity.model ?? llm.name,
+        promptTokens: tokenizer.encode(p.retrieved.messages.map((m) => m.content).join('\n'))
+          .length,
+        completionTokens: tokenizer.encode(answer).length,
+      });
+      metricDurationBy('QueryLatency', 'mode', p.request.mode, performance.now() - started);
+      await p.cacheAnswer(answer);
     }
     return { ...base, cached: false, pieces: generate() };
   }
@@ -219,7 +239,15 @@ export class QueryEngine {
         if (!useCache || !cacheId) return undefined;
         const hit = await s.llmCache.getById(cacheId);
         const stored = hit?.queryparam?.context_fingerprint;
-        return hit && (stored === undefined || stored === fingerprint) ? hit.return : undefined;
+        if (!hit || (stored !== undefined && stored !== fingerprint)) return undefined;
+        recordUsage({
+          workspace: s.workspace,
+          purpose: 'answer',
+          model: llm.identity.model ?? llm.name,
+          cacheHit: true,
+        });
+        metricCount('LlmCacheHits');
+        return hit.return;
       },
       cacheAnswer: async (answer: string): Promise<void> => {
         if (!useCache || !cacheId) return;

@@ -197,6 +197,22 @@ export const EXTRACTION_TABLES: TableSpec[] = [
     ],
     constraints: ['PRIMARY KEY (workspace, doc_id, batch_index)'],
   },
+  {
+    name: TABLES.usage,
+    columns: [
+      ['workspace', 'VARCHAR(255) NOT NULL'],
+      ['day', 'DATE NOT NULL'],
+      // extract, summary, keywords, answer, embedding
+      ['purpose', 'VARCHAR(32) NOT NULL'],
+      ['model', 'VARCHAR(255) NOT NULL'],
+      ['calls', 'BIGINT NOT NULL DEFAULT 0'],
+      ['cache_hits', 'BIGINT NOT NULL DEFAULT 0'],
+      ['prompt_tokens', 'BIGINT NOT NULL DEFAULT 0'],
+      ['completion_tokens', 'BIGINT NOT NULL DEFAULT 0'],
+      ['updated_at', 'TIMESTAMPTZ NOT NULL DEFAULT now()'],
+    ],
+    constraints: ['PRIMARY KEY (workspace, day, purpose, model)'],
+  },
 ];
 
 /**

@@ -19,6 +19,8 @@ export const TABLES = {
   // This project's own: the fan-out of a document's extraction across containers.
   extractionRuns: 'lightrag_serverless_extraction_runs',
   extractionBatches: 'lightrag_serverless_extraction_batches',
+  // Daily LLM and embedding usage per workspace (lib/ops/usage.ts).
+  usage: 'lightrag_serverless_usage',
 } as const;
 
 /** The vector namespaces and their base tables. */

@@ -5,9 +5,11 @@
 import type { SQSRecord } from 'aws-lambda';
 import { type Config, getConfig } from '../config.ts';
 import { getDatabase } from '../db/container.ts';
+import type { Database } from '../db/database.ts';
 import { createEmbedder } from '../embedding/index.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger, type Logger, withLogContext } from '../logger.ts';
+import { metricCount } from '../ops/metrics.ts';
 import { SqsMessageSender } from '../queue/sender.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
 import { uploadsInEvent } from './objects.ts';
@@ -15,6 +17,7 @@ import { type ParseOutcome, UploadParser } from './parse.ts';
 
 export interface UploadRuntime {
   config: Config;
+  db: Database;
   uploads: UploadParser;
   logger: Logger;
   storages(workspace: string): Promise<Storages>;
@@ -31,6 +34,7 @@ export function getUploadRuntime(): UploadRuntime {
     const embedder = createEmbedder(config, logger);
     runtime = {
       config,
+      db,
       logger,
       uploads: new UploadParser(db, config, new SqsMessageSender(config.queue), logger),
       storages: (workspace) => openStorages(db, config, embedder, workspace),
@@ -64,6 +68,13 @@ export async function processUploadRecord(
           finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
           messageId: record.messageId,
         }),
+    );
+    metricCount(
+      outcome.status === 'analyzing'
+        ? 'FilesParsed'
+        : outcome.status === 'failed'
+          ? 'FilesRejected'
+          : 'FilesIgnored',
     );
     rt.logger.info('upload parsed', { messageId: record.messageId, key: object.key, ...outcome });
     outcomes.push(outcome);

@@ -218,6 +218,25 @@ describe(`POST /query/stream on ${TARGET}`, () => {
     llm.streamDelayMs = 0;
   });
 
+  it('counts the answers, streamed and cached, in GET /usage', async () => {
+    const res = await fetch(`${stack.apiUrl}/usage?since=1d`);
+    assert.equal(res.status, 200);
+    const report = (await res.json()) as {
+      totals: Record<
+        string,
+        { calls: number; cacheHits: number; promptTokens: number; completionTokens: number }
+      >;
+    };
+    assert.ok(report.totals.answer!.calls >= 8, JSON.stringify(report.totals));
+    assert.ok(report.totals.answer!.cacheHits >= 1, 'the answer streamed from the cache');
+    assert.ok(
+      report.totals.answer!.completionTokens > 0,
+      'streamed answers counted with the tokenizer',
+    );
+    const bad = await fetch(`${stack.apiUrl}/usage?since=yesterday`);
+    assert.equal(bad.status, 400);
+  });
+
   it('POST /query answers 504 ANSWER_TIMEOUT, pointing to the stream, before its deadline', async () => {
     const { handler } = await import('../../functions/query.ts');
     llm.delayMs = 10_000;

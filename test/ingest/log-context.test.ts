@@ -62,7 +62,7 @@ describe(`a record's log lines on ${TARGET}`, () => {
       logger,
       createLlm(config.llm),
     );
-    const rt = { config, pipeline, logger };
+    const rt = { config, pipeline, logger, db: target.open() };
     const ws = uniqueWorkspace('log');
     llm.faults.push({ kind: 'extract', status: 400 }); // The document fails: the pipeline logs why.
     const record = sqsRecord(

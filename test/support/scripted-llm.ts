@@ -172,6 +172,8 @@ export async function startScriptedLlm(): Promise<ScriptedLlm> {
         id: 'scripted',
         object: 'chat.completion',
         choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+        // Fixed usage per call, so usage aggregates can be checked exactly.
+        usage: { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 },
       }),
     );
   });
