@@ -8,6 +8,7 @@ import { mapWithConcurrency } from '../concurrency.ts';
 import type { EmbeddingConfig } from '../config.ts';
 import { ProviderError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { metricCount, metricDuration } from '../ops/metrics.ts';
 import { recordUsage } from '../ops/usage.ts';
 import { callProvider, providerRetry } from '../provider-http.ts';
 import { withRetry } from '../retry.ts';
@@ -73,16 +74,16 @@ export class BatchedEmbedder implements Embedder {
 
   async #requestOnce(batch: readonly string[], purpose: EmbeddingPurpose): Promise<number[][]> {
     this.requests += 1;
+    const started = performance.now();
     const answer = await callProvider(this.name, this.#config.timeoutMs, (signal) =>
       this.#requester.request(batch, purpose, signal),
     );
     const vectors = Array.isArray(answer) ? answer : answer.vectors;
     const checked = checkVectors(this.name, vectors, batch.length, this.dimension);
-    recordUsage({
-      purpose: 'embedding',
-      model: this.name,
-      promptTokens: Array.isArray(answer) ? 0 : (answer.tokens ?? 0),
-    });
+    const tokens = Array.isArray(answer) ? 0 : (answer.tokens ?? 0);
+    recordUsage({ purpose: 'embedding', model: this.name, promptTokens: tokens });
+    metricDuration('EmbeddingLatency', performance.now() - started);
+    metricCount('EmbeddingTokens', tokens);
     return checked;
   }
 }

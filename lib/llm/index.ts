@@ -68,6 +68,7 @@ export class RetryingLlm implements Llm {
       promptTokens: usage?.promptTokens ?? 0,
       completionTokens: usage?.completionTokens ?? 0,
     });
+    metricCount('LlmCalls');
     metricDuration('LlmLatency', performance.now() - started);
     metricCount('LlmPromptTokens', usage?.promptTokens ?? 0);
     metricCount('LlmCompletionTokens', usage?.completionTokens ?? 0);

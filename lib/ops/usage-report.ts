@@ -52,12 +52,8 @@ export async function usageReport(
   const rows = await readUsage(db, workspace, since);
   const totals: UsageReport['totals'] = {};
   for (const r of rows) {
-    const t = (totals[r.purpose] ??= {
-      calls: 0,
-      cacheHits: 0,
-      promptTokens: 0,
-      completionTokens: 0,
-    });
+    totals[r.purpose] ??= { calls: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0 };
+    const t = totals[r.purpose]!;
     t.calls += r.calls;
     t.cacheHits += r.cacheHits;
     t.promptTokens += r.promptTokens;

@@ -72,11 +72,11 @@ describe(`doctor on ${TARGET}`, () => {
   });
 
   it('a database that is down', async () => {
+    const { NEON_WS_PROXY: _bridge, PGLITE_DATA_DIR: _dir, ...rest } = env;
     const findings = await runDoctor({
-      ...env,
+      ...rest,
       DATABASE_URL: 'postgres://nobody@127.0.0.1:1/nowhere',
       DATABASE_DRIVER: 'pg',
-      PGLITE_DATA_DIR: '',
     });
     const db = finding(findings, 'database');
     assert.equal(db.verdict, 'fail');
