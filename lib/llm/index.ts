@@ -12,7 +12,12 @@ import { recordUsage } from '../ops/usage.ts';
 import { callProvider, openAiAuth, postJson, providerRetry } from '../provider-http.ts';
 import { withRetry } from '../retry.ts';
 import { llmName } from '../settings/api.ts';
-import { bedrockConverseStream, openAiChatStream, type StreamRequest } from './streaming.ts';
+import {
+  bedrockConverseStream,
+  converseInput,
+  openAiChatStream,
+  type StreamRequest,
+} from './streaming.ts';
 import type { ChatMessage, CompletionOptions, Llm, LlmIdentity, TokenUsage } from './types.ts';
 
 export type { ChatMessage, CompletionOptions, Llm } from './types.ts';
@@ -212,23 +217,10 @@ export function bedrockConverse(config: LlmConfig): Request {
   return async (messages, signal) => {
     const { ConverseCommand } = await import('@aws-sdk/client-bedrock-runtime');
     const client = await getBedrockClient(config.bedrockRegion, config.bedrockEndpoint);
-    const system = messages.filter((m) => m.role === 'system').map((m) => ({ text: m.content }));
-    const turns = messages
-      .filter((m) => m.role !== 'system')
-      .map((m) => ({ role: m.role as 'user' | 'assistant', content: [{ text: m.content }] }));
     try {
-      const response = await client.send(
-        new ConverseCommand({
-          modelId: config.model,
-          system,
-          messages: turns,
-          inferenceConfig: {
-            temperature: config.temperature,
-            ...(config.maxTokens ? { maxTokens: config.maxTokens } : {}),
-          },
-        }),
-        { abortSignal: signal },
-      );
+      const response = await client.send(new ConverseCommand(converseInput(config, messages)), {
+        abortSignal: signal,
+      });
       const text = response.output?.message?.content?.map((c) => c.text ?? '').join('');
       if (!text)
         throw new ProviderError(name, 'answered without text content (malformed response).', {

@@ -103,27 +103,30 @@ export async function* serverSentEvents(body: ReadableStream<Uint8Array>): Async
   if (data.length > 0) yield data.join('\n');
 }
 
+/** The Converse request for `messages`: system prompts apart from the turns (both APIs). */
+export function converseInput(config: LlmConfig, messages: readonly ChatMessage[]) {
+  return {
+    modelId: config.model,
+    system: messages.filter((m) => m.role === 'system').map((m) => ({ text: m.content })),
+    messages: messages
+      .filter((m) => m.role !== 'system')
+      .map((m) => ({ role: m.role as 'user' | 'assistant', content: [{ text: m.content }] })),
+    inferenceConfig: {
+      temperature: config.temperature,
+      ...(config.maxTokens ? { maxTokens: config.maxTokens } : {}),
+    },
+  };
+}
+
 /** Text pieces from Amazon Bedrock's ConverseStream. */
 export function bedrockConverseStream(config: LlmConfig): StreamRequest {
   const name = `bedrock (${config.model})`;
   return async function* (messages, signal) {
     const { ConverseStreamCommand } = await import('@aws-sdk/client-bedrock-runtime');
     const client = await getBedrockClient(config.bedrockRegion, config.bedrockEndpoint);
-    const system = messages.filter((m) => m.role === 'system').map((m) => ({ text: m.content }));
-    const turns = messages
-      .filter((m) => m.role !== 'system')
-      .map((m) => ({ role: m.role as 'user' | 'assistant', content: [{ text: m.content }] }));
     try {
       const response = await client.send(
-        new ConverseStreamCommand({
-          modelId: config.model,
-          system,
-          messages: turns,
-          inferenceConfig: {
-            temperature: config.temperature,
-            ...(config.maxTokens ? { maxTokens: config.maxTokens } : {}),
-          },
-        }),
+        new ConverseStreamCommand(converseInput(config, messages)),
         { abortSignal: signal },
       );
       for await (const event of response.stream ?? []) {
