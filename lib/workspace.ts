@@ -1,4 +1,4 @@
-import { InvalidWorkspaceError } from './errors.ts';
+import { InvalidWorkspaceError, ValidationError } from './errors.ts';
 
 /**
  * Workspaces partition every table (LightRAG's `workspace` column) and are always bind
@@ -38,4 +38,31 @@ export function isValidWorkspace(workspace: unknown): workspace is string {
 export function validateWorkspace(workspace: unknown): string {
   if (!isValidWorkspace(workspace)) throw new InvalidWorkspaceError(workspace);
   return workspace;
+}
+
+/** Whether the allow-list (`ALLOWED_WORKSPACES`; `*` for any) admits `workspace`. */
+export function isAllowedWorkspace(allowed: readonly string[], workspace: string): boolean {
+  return allowed.includes('*') || allowed.includes(workspace);
+}
+
+/**
+ * The API's allow-list holds for the queues too: a message for another workspace is refused (it
+ * goes to the DLQ after the redrive count), never written where the API cannot read it.
+ *
+ * @example
+ * ```ts
+ * requireQueuedWorkspace(config.api.allowedWorkspaces, 'team_b', 'the message was not processed');
+ * ```
+ */
+export function requireQueuedWorkspace(
+  allowed: readonly string[],
+  workspace: string,
+  consequence: string,
+): void {
+  if (!isAllowedWorkspace(allowed, workspace)) {
+    throw new ValidationError(
+      `Workspace ${JSON.stringify(workspace)} is not in ALLOWED_WORKSPACES; ${consequence}.`,
+      { workspace },
+    );
+  }
 }

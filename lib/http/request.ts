@@ -7,7 +7,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiConfig } from '../config.ts';
 import { HttpError } from '../errors.ts';
 import { addLogContext } from '../logger.ts';
-import { validateWorkspace } from '../workspace.ts';
+import { isAllowedWorkspace, validateWorkspace } from '../workspace.ts';
 import { callerWorkspaces } from './caller-workspaces.ts';
 
 export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
@@ -158,7 +158,7 @@ export function resolveWorkspace(
       { workspace },
     );
   }
-  if (!api.allowedWorkspaces.includes('*') && !api.allowedWorkspaces.includes(workspace)) {
+  if (!isAllowedWorkspace(api.allowedWorkspaces, workspace)) {
     throw new HttpError(
       403,
       'WORKSPACE_FORBIDDEN',

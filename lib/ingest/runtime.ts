@@ -7,12 +7,12 @@ import { type Config, getConfig } from '../config.ts';
 import { getDatabase } from '../db/container.ts';
 import type { Database } from '../db/database.ts';
 import { createEmbedder } from '../embedding/index.ts';
-import { ValidationError } from '../errors.ts';
 import { createLlm } from '../llm/index.ts';
 import { addLogContext, createLogger, type Logger } from '../logger.ts';
 import { metricCount, metricDuration } from '../ops/metrics.ts';
 import { type BatchOutcome, parseExtractionMessage } from '../pipeline/fan-out.ts';
 import { IngestPipeline, type IngestResult } from '../pipeline/ingest.ts';
+import { requireQueuedWorkspace } from '../workspace.ts';
 import { parseIngestMessage } from './message.ts';
 
 export interface IngestRuntime {
@@ -54,7 +54,11 @@ export async function processIngestRecord(
 ): Promise<IngestResult> {
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const message = parseIngestMessage(record.body, rt.config.ingest);
-  requireAllowedWorkspace(rt, message.workspace ?? rt.config.workspace);
+  requireQueuedWorkspace(
+    rt.config.api.allowedWorkspaces,
+    message.workspace ?? rt.config.workspace,
+    'the message was not processed',
+  );
   addLogContext({ workspace: message.workspace ?? rt.config.workspace });
   const result = await rt.pipeline.ingest(message, {
     finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
@@ -101,7 +105,11 @@ export async function processExtractionRecord(
 ): Promise<BatchOutcome> {
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const message = parseExtractionMessage(record.body);
-  requireAllowedWorkspace(rt, message.workspace);
+  requireQueuedWorkspace(
+    rt.config.api.allowedWorkspaces,
+    message.workspace,
+    'the message was not processed',
+  );
   addLogContext({ workspace: message.workspace, docId: message.docId, batch: message.batch });
   const outcome = await rt.pipeline.extractBatch(message, {
     finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
@@ -111,18 +119,4 @@ export async function processExtractionRecord(
   );
   rt.logger.info('extraction batch settled', { messageId: record.messageId, ...outcome });
   return outcome;
-}
-
-/**
- * The API's allow-list holds for the queues too: a message for another workspace is refused (it
- * goes to the DLQ after the redrive count), never written where the API cannot read it.
- */
-function requireAllowedWorkspace(rt: IngestRuntime, workspace: string): void {
-  const allowed = rt.config.api.allowedWorkspaces;
-  if (!allowed.includes('*') && !allowed.includes(workspace)) {
-    throw new ValidationError(
-      `Workspace ${JSON.stringify(workspace)} is not in ALLOWED_WORKSPACES; the message was not processed.`,
-      { workspace },
-    );
-  }
 }

@@ -7,11 +7,11 @@ import { type Config, getConfig } from '../config.ts';
 import { getDatabase } from '../db/container.ts';
 import type { Database } from '../db/database.ts';
 import { createEmbedder } from '../embedding/index.ts';
-import { ValidationError } from '../errors.ts';
 import { createLogger, type Logger, withLogContext } from '../logger.ts';
 import { metricCount } from '../ops/metrics.ts';
 import { SqsMessageSender } from '../queue/sender.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
+import { requireQueuedWorkspace } from '../workspace.ts';
 import { uploadsInEvent } from './objects.ts';
 import { type ParseOutcome, UploadParser } from './parse.ts';
 
@@ -54,13 +54,11 @@ export async function processUploadRecord(
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const outcomes: ParseOutcome[] = [];
   for (const object of uploadsInEvent(record.body)) {
-    const allowed = rt.config.api.allowedWorkspaces;
-    if (!allowed.includes('*') && !allowed.includes(object.workspace)) {
-      throw new ValidationError(
-        `Workspace ${JSON.stringify(object.workspace)} is not in ALLOWED_WORKSPACES; the upload was not parsed.`,
-        { workspace: object.workspace },
-      );
-    }
+    requireQueuedWorkspace(
+      rt.config.api.allowedWorkspaces,
+      object.workspace,
+      'the upload was not parsed',
+    );
     const outcome = await withLogContext(
       { workspace: object.workspace, docId: object.docId },
       async () =>

@@ -121,6 +121,34 @@ describe(`parsing uploads on ${TARGET}`, () => {
     assert.equal(doc?.metadata.error_type, 'file_extraction_error');
   });
 
+  it('refuses an upload of a workspace outside ALLOWED_WORKSPACES, parsing nothing', async () => {
+    const { processUploadRecord } = await import('../../lib/uploads/runtime.ts');
+    const { sqsRecord } = await import('../../lib/deploy/lambda-sandbox.ts');
+    const ws = uniqueWorkspace('up');
+    const { s, ticket, object } = await uploaded(ws, 'closed.docx', makeDocx(['x']));
+    const closed = { ...config, api: { ...config.api, allowedWorkspaces: ['default'] } };
+    const rt = {
+      config: closed,
+      db,
+      logger: log,
+      uploads: new UploadParser(db, closed, new SqsMessageSender(config.queue), log),
+      storages,
+    };
+    const event = {
+      Records: [
+        {
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: object.bucket }, object: { key: object.key } },
+        },
+      ],
+    };
+    await assert.rejects(
+      processUploadRecord(rt, sqsRecord('u-1', JSON.stringify(event)) as never),
+      /not in ALLOWED_WORKSPACES; the upload was not parsed/,
+    );
+    assert.equal((await s.docStatus.getById(ticket.docId))?.status, 'pending');
+  });
+
   it('reads S3 event notifications: keys URL-encoded, test events, other events', () => {
     const docId = 'doc-0123456789abcdef0123456789abcdef';
     const key = uploadKey('team a', docId, 'Q1 report + notes.pdf');
