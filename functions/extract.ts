@@ -5,9 +5,8 @@
  */
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { batchResponse } from '../lib/ingest/batch-response.ts';
+import { accountedBatch } from '../lib/ingest/batch-response.ts';
 import { getIngestRuntime, processExtractionRecord } from '../lib/ingest/runtime.ts';
-import { accounted } from '../lib/ops/invocation.ts';
 
 /** The batches that failed, for SQS to deliver again. */
 export async function extractBatchResponse(
@@ -15,14 +14,8 @@ export async function extractBatchResponse(
   context?: Pick<Context, 'awsRequestId'>,
 ): Promise<SQSBatchResponse> {
   const rt = getIngestRuntime();
-  return accounted(rt.db, rt.logger, () =>
-    batchResponse(
-      event,
-      rt.config.ingest.concurrency,
-      rt.logger,
-      (record) => processExtractionRecord(rt, record),
-      context?.awsRequestId,
-    ),
+  return accountedBatch(event, context, rt, rt.config.ingest.concurrency, (record) =>
+    processExtractionRecord(rt, record),
   );
 }
 

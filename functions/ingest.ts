@@ -5,9 +5,8 @@
  */
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { batchResponse } from '../lib/ingest/batch-response.ts';
+import { accountedBatch } from '../lib/ingest/batch-response.ts';
 import { getIngestRuntime, processIngestRecord } from '../lib/ingest/runtime.ts';
-import { accounted } from '../lib/ops/invocation.ts';
 
 /** The records that failed, for SQS to deliver again; the others are deleted from the queue. */
 export async function ingestBatchResponse(
@@ -15,14 +14,8 @@ export async function ingestBatchResponse(
   context?: Pick<Context, 'awsRequestId'>,
 ): Promise<SQSBatchResponse> {
   const rt = getIngestRuntime();
-  return accounted(rt.db, rt.logger, () =>
-    batchResponse(
-      event,
-      rt.config.ingest.concurrency,
-      rt.logger,
-      (record) => processIngestRecord(rt, record),
-      context?.awsRequestId,
-    ),
+  return accountedBatch(event, context, rt, rt.config.ingest.concurrency, (record) =>
+    processIngestRecord(rt, record),
   );
 }
 

@@ -5,8 +5,7 @@
  */
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { batchResponse } from '../lib/ingest/batch-response.ts';
-import { accounted } from '../lib/ops/invocation.ts';
+import { accountedBatch } from '../lib/ingest/batch-response.ts';
 import { getUploadRuntime, processUploadRecord } from '../lib/uploads/runtime.ts';
 
 /** The records that failed, for SQS to deliver again. */
@@ -16,15 +15,7 @@ export async function parseBatchResponse(
 ): Promise<SQSBatchResponse> {
   const rt = getUploadRuntime();
   // One file at a time: a parsed PDF can take hundreds of megabytes.
-  return accounted(rt.db, rt.logger, () =>
-    batchResponse(
-      event,
-      1,
-      rt.logger,
-      (record) => processUploadRecord(rt, record),
-      context?.awsRequestId,
-    ),
-  );
+  return accountedBatch(event, context, rt, 1, (record) => processUploadRecord(rt, record));
 }
 
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler(parseBatchResponse);

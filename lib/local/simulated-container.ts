@@ -6,12 +6,11 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Config } from '../config.ts';
 import { Database } from '../db/database.ts';
 import { HashEmbedder } from '../embedding/hash.ts';
-import { batchResponse } from '../ingest/batch-response.ts';
+import { accountedBatch } from '../ingest/batch-response.ts';
 import { processExtractionRecord, processIngestRecord } from '../ingest/runtime.ts';
 import { createLlm } from '../llm/index.ts';
 import type { Llm } from '../llm/types.ts';
 import { createLogger } from '../logger.ts';
-import { accounted } from '../ops/invocation.ts';
 import { IngestPipeline } from '../pipeline/ingest.ts';
 
 /**
@@ -31,16 +30,12 @@ export function simulatedContainer(config: Config, options: { llm?: Llm; db?: Da
   const runtime = { config, pipeline, logger: quietLogger, db };
   // As the functions do: usage recorded per invocation and added to the aggregates after it.
   const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
-    accounted(db, quietLogger, () =>
-      batchResponse(event, config.ingest.concurrency, quietLogger, (r) =>
-        processIngestRecord(runtime, r),
-      ),
+    accountedBatch(event, undefined, runtime, config.ingest.concurrency, (r) =>
+      processIngestRecord(runtime, r),
     );
   const extractHandler = (event: SQSEvent): Promise<SQSBatchResponse> =>
-    accounted(db, quietLogger, () =>
-      batchResponse(event, config.ingest.concurrency, quietLogger, (r) =>
-        processExtractionRecord(runtime, r),
-      ),
+    accountedBatch(event, undefined, runtime, config.ingest.concurrency, (r) =>
+      processExtractionRecord(runtime, r),
     );
   return { db, pipeline, handler, extractHandler };
 }
