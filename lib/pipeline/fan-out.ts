@@ -20,7 +20,7 @@ import type { GraphExtractor } from '../graph/extract.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import { errorFields, type Logger } from '../logger.ts';
 import type { MessageSender } from '../queue/sender.ts';
-import type { DocStatusRecord } from '../storage/doc-status.ts';
+import { type DocStatusRecord, nextStatus } from '../storage/doc-status.ts';
 import type { RunProgress } from '../storage/extraction-runs.ts';
 import type { Storages } from '../storage/index.ts';
 import { validateWorkspace } from '../workspace.ts';
@@ -250,14 +250,12 @@ export class ExtractionFanOut {
       }
       const current = await t.docStatus.getById(docId);
       if (!current || current.status !== 'processing') return;
-      const { created_at: _c, updated_at: _u, ...rest } = current;
       await t.docStatus.upsert([
-        {
-          ...rest,
+        nextStatus(current, {
           status: 'failed',
           error_msg: error ?? null,
-          metadata: { ...rest.metadata, extraction: progress },
-        },
+          metadata: { ...current.metadata, extraction: progress },
+        }),
       ]);
     });
   }

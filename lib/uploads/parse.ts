@@ -14,7 +14,7 @@ import { parseFile } from '../parsers/index.ts';
 import { duplicateRecord } from '../pipeline/identity.ts';
 import { contentSummary, generateTrackId } from '../pipeline/ingest.ts';
 import type { MessageSender } from '../queue/sender.ts';
-import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts';
+import { nextStatus } from '../storage/doc-status.ts';
 import type { Storages } from '../storage/index.ts';
 import { md5 } from '../text.ts';
 import type { UploadedObject } from './objects.ts';
@@ -73,11 +73,9 @@ export class UploadParser {
       };
     }
     const started = new Date().toISOString();
-    const row = (fields: Partial<DocStatusRecord> & Pick<DocStatusRecord, 'status'>) =>
-      statusRow(current, fields);
     const claim = options.messageId ? { parse_message_id: options.messageId } : {};
     await s.docStatus.upsert([
-      row({
+      nextStatus(current, {
         status: 'parsing',
         metadata: { ...current.metadata, ...claim, parse_start_time: started },
       }),
@@ -117,7 +115,7 @@ export class UploadParser {
           const t = s.in(tx);
           await t.fullDocs.delete([docId]);
           await t.docStatus.upsert([
-            row({
+            nextStatus(current, {
               status: 'failed',
               error_msg: dup.error_msg,
               metadata: { ...parseMeta, ...dup.metadata },
@@ -141,7 +139,7 @@ export class UploadParser {
           },
         ]);
         await t.docStatus.upsert([
-          row({
+          nextStatus(current, {
             status: 'analyzing',
             content_summary: contentSummary(parsed.text),
             content_length: [...parsed.text].length,
@@ -156,13 +154,13 @@ export class UploadParser {
       const final = err instanceof FileRejectedError || !isRetryable(err) || options.finalAttempt;
       if (!final) {
         await s.docStatus
-          .upsert([row({ status: 'pending', metadata: current.metadata })])
+          .upsert([nextStatus(current, { status: 'pending', metadata: current.metadata })])
           .catch(() => undefined);
         throw err;
       }
       const reason = err instanceof Error ? err.message : String(err);
       await s.docStatus.upsert([
-        row({
+        nextStatus(current, {
           status: 'failed',
           error_msg: reason,
           metadata: {
@@ -178,12 +176,4 @@ export class UploadParser {
       return { ...base, status: 'failed', reason };
     }
   }
-}
-
-function statusRow(
-  current: StoredDocStatus,
-  fields: Partial<DocStatusRecord> & Pick<DocStatusRecord, 'status'>,
-): DocStatusRecord {
-  const { created_at: _c, updated_at: _u, ...rest } = current;
-  return { ...rest, error_msg: null, ...fields };
 }
