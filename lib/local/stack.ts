@@ -53,26 +53,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'ingest-dlq' }));
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
   const maxReceiveCount = process.env.INGEST_MAX_RECEIVE_COUNT ?? '3';
-  const queue = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: 'ingest',
-      Attributes: {
-        VisibilityTimeout: '720',
-        MaximumMessageSize: '1048576',
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: Attributes!.QueueArn,
-          maxReceiveCount: Number(maxReceiveCount),
-        }),
-      },
-    }),
-  );
-
-  const withDlq = async (name: string, visibility: string) => {
+  /** A queue and its dead-letter queue (redrive after INGEST_MAX_RECEIVE_COUNT receives). */
+  const withDlq = async (name: string, attributes: Record<string, string> = {}) => {
     const dead = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
     const arn = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: dead.QueueUrl, AttributeNames: ['QueueArn'] }),
@@ -81,7 +64,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       new CreateQueueCommand({
         QueueName: name,
         Attributes: {
-          VisibilityTimeout: visibility,
+          VisibilityTimeout: '720',
+          ...attributes,
           RedrivePolicy: JSON.stringify({
             deadLetterTargetArn: arn.Attributes!.QueueArn,
             maxReceiveCount: Number(maxReceiveCount),
@@ -89,10 +73,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         },
       }),
     );
-    return created.QueueUrl!;
+    return { queueUrl: created.QueueUrl!, dlqUrl: dead.QueueUrl! };
   };
-  const extractionQueueUrl = await withDlq('extraction', '720');
-  const uploadsQueueUrl = await withDlq('uploads', '720');
+  const ingestQueues = await withDlq('ingest', { MaximumMessageSize: '1048576' });
+  const extractionQueueUrl = (await withDlq('extraction')).queueUrl;
+  const uploadsQueueUrl = (await withDlq('uploads')).queueUrl;
   const uploadBucket = 'lightrag-uploads';
   const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
   const s3 = new S3Client({
@@ -115,7 +100,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env.PGLITE_DATA_DIR = dataDir;
     } else delete env.PGLITE_DATA_DIR;
   }
-  env.INGEST_QUEUE_URL = queue.QueueUrl!;
+  env.INGEST_QUEUE_URL = ingestQueues.queueUrl;
   env.EXTRACTION_QUEUE_URL ??= extractionQueueUrl;
   env.UPLOAD_BUCKET = uploadBucket;
   env.S3_ENDPOINT = sqsEndpoint;
@@ -160,7 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const pollers = (
     [
-      [queue.QueueUrl!, ingest],
+      [ingestQueues.queueUrl, ingest],
       [extractionQueueUrl, extract],
       [uploadsQueueUrl, parse],
     ] as const
@@ -189,8 +174,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   return {
     apiUrl: api.url,
     sqsEndpoint,
-    queueUrl: queue.QueueUrl!,
-    dlqUrl: dlq.QueueUrl!,
+    queueUrl: ingestQueues.queueUrl,
+    dlqUrl: ingestQueues.dlqUrl,
     extractionQueueUrl,
     uploadsQueueUrl,
     uploadBucket,
