@@ -137,8 +137,10 @@ export class QueryEngine {
   async stream(asked: QueryRequest, workspace: string, signal?: AbortSignal): Promise<QueryStream> {
     const p = await this.#prepare(asked, workspace);
     const base = { mode: p.request.mode, references: p.retrieved.references };
-    const context = p.respond(null, false).context;
-    if (!p.llm) return { ...base, cached: false, pieces: once(JSON.stringify(context)) };
+    if (!p.llm) {
+      const { context } = p.respond(null, false);
+      return { ...base, cached: false, pieces: once(JSON.stringify(context)) };
+    }
     const hit = await p.cachedAnswer();
     if (hit !== undefined) return { ...base, cached: true, pieces: inPieces(hit) };
     const llm = p.llm;
@@ -223,20 +225,24 @@ export class QueryEngine {
     // LightRAG's key covers the parameters only; the fingerprint of what was retrieved keeps our
     // rows from answering over a changed corpus. Rows LightRAG wrote carry none and are served
     // as LightRAG serves them.
-    const fingerprint = md5(
-      JSON.stringify([
-        r.entities.map((e) => e.entity),
-        r.relations.map((e) => [e.entity1, e.entity2]),
-        r.chunks.map((c) => c.chunk_id),
-      ]),
-    );
+    // Computed only when an answer may be cached.
+    const fingerprint =
+      useCache && cacheId
+        ? md5(
+            JSON.stringify([
+              r.entities.map((e) => e.entity),
+              r.relations.map((e) => [e.entity1, e.entity2]),
+              r.chunks.map((c) => c.chunk_id),
+            ]),
+          )
+        : undefined;
     return {
       request,
       retrieved: r,
       llm,
       respond,
       cachedAnswer: async (): Promise<string | undefined> => {
-        if (!useCache || !cacheId) return undefined;
+        if (!cacheId || fingerprint === undefined) return undefined;
         const hit = await s.llmCache.getById(cacheId);
         const stored = hit?.queryparam?.context_fingerprint;
         if (!hit || (stored !== undefined && stored !== fingerprint)) return undefined;
@@ -250,7 +256,7 @@ export class QueryEngine {
         return hit.return;
       },
       cacheAnswer: async (answer: string): Promise<void> => {
-        if (!useCache || !cacheId) return;
+        if (!cacheId || fingerprint === undefined) return;
         await s.llmCache
           .upsert([
             {
