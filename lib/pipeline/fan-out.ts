@@ -225,12 +225,16 @@ export class ExtractionFanOut {
       this.#log.warn('extraction batch failed', { docId, runId, batch, ...errorFields(err) });
       return { ...base, outcome: 'failed', error };
     }
-    await this.#settle(s, docId, runId, batch, 'extracted');
-    const mergeQueued = await this.#queueMergeIfDone(s, docId, runId);
+    const progress = await this.#settle(s, docId, runId, batch, 'extracted');
+    const mergeQueued = await this.#queueMergeIfDone(s, docId, runId, progress);
     return { ...base, outcome: 'extracted', mergeQueued };
   }
 
-  /** Settles a batch and updates the document's progress (and fails it on a failed batch). */
+  /**
+   * Settles a batch and updates the document's progress (and fails it on a failed batch).
+   * Returns the run's progress as this settlement left it (read under the document lock), or
+   * undefined when another delivery had settled the batch.
+   */
   async #settle(
     s: Storages,
     docId: string,
@@ -238,18 +242,21 @@ export class ExtractionFanOut {
     batch: number,
     status: 'extracted' | 'failed',
     error?: string,
-  ): Promise<void> {
-    await this.#db.withTransaction(async (tx) => {
+  ): Promise<RunProgress | undefined> {
+    return this.#db.withTransaction(async (tx) => {
       await lockDocument(tx, s.workspace, docId);
       const t = s.in(tx);
-      if (!(await t.extractionRuns.settleBatch(docId, runId, batch, status, error ?? null))) return;
-      const progress = progressMetadata(runId, await t.extractionRuns.progress(docId, runId));
+      if (!(await t.extractionRuns.settleBatch(docId, runId, batch, status, error ?? null))) {
+        return undefined;
+      }
+      const run = await t.extractionRuns.progress(docId, runId);
+      const progress = progressMetadata(runId, run);
       if (status === 'extracted') {
         await t.docStatus.setMetadataKey(docId, 'extraction', progress);
-        return;
+        return run;
       }
       const current = await t.docStatus.getById(docId);
-      if (!current || current.status !== 'processing') return;
+      if (!current || current.status !== 'processing') return run;
       await t.docStatus.upsert([
         nextStatus(current, {
           status: 'failed',
@@ -257,6 +264,7 @@ export class ExtractionFanOut {
           metadata: { ...current.metadata, extraction: progress },
         }),
       ]);
+      return run;
     });
   }
 
@@ -265,8 +273,13 @@ export class ExtractionFanOut {
    * `queued` (one caller wins) and sends the merge message; a failed send moves it back and
    * throws, so this batch's message comes back and tries again.
    */
-  async #queueMergeIfDone(s: Storages, docId: string, runId: string): Promise<boolean> {
-    const progress = await s.extractionRuns.progress(docId, runId);
+  async #queueMergeIfDone(
+    s: Storages,
+    docId: string,
+    runId: string,
+    known?: RunProgress,
+  ): Promise<boolean> {
+    const progress = known ?? (await s.extractionRuns.progress(docId, runId));
     if (progress.batchesExtracted < progress.batches) return false;
     if (!(await s.extractionRuns.moveMerge(docId, runId, ['waiting'], 'queued'))) return false;
     try {
