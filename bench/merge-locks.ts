@@ -94,8 +94,8 @@ export async function mergeLockTime(documents: number, llmLatencyMs: number) {
           const plan = await merger.plan(s, groups);
           await db.withTransaction(async (tx) => {
             locked = performance.now();
-            const changed = await merger.tryWrite(tx, s, plan);
-            if (changed.size > 0) throw new Error('no other writer here: nothing may change');
+            const { contended } = await merger.apply(tx, s, plan);
+            if (contended > 0) throw new Error('no other writer here: nothing may change');
           });
         }
         const done = performance.now();

@@ -12,6 +12,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { startFauxqs } from 'fauxqs';
 import { fanOutScaling } from './fan-out.ts';
 import { graphTraversal } from './graph.ts';
+import { hubScaling } from './hubs.ts';
 import { cleanup, createBenchDatabase, dropLeftovers } from './lib/env.ts';
 import { barChart } from './lib/svg.ts';
 import { mergeLockTime } from './merge-locks.ts';
@@ -47,6 +48,11 @@ const sizes = smoke
       streamTokens: 20,
       streamTokenMs: 5,
       streamRuns: 3,
+      hubRuns: [
+        { corpus: 'zipf' as const, documents: 20, containers: 1, llmMs: 20 },
+        { corpus: 'zipf' as const, documents: 20, containers: 4, llmMs: 20 },
+        { corpus: 'single-hub' as const, documents: 20, containers: 4, llmMs: 20 },
+      ],
     }
   : {
       invocations: 200,
@@ -76,7 +82,26 @@ const sizes = smoke
       streamTokens: 200,
       streamTokenMs: 25,
       streamRuns: 10,
+      hubRuns: hubGrid(),
     };
+
+/** Section 11's runs: the Zipf corpus at each latency and container count, then one hub. */
+function hubGrid() {
+  const latencies = (process.env.BENCH_HUB_LATENCIES ?? '300,1000').split(',').map(Number);
+  const documents = Number(process.env.BENCH_HUB_DOCUMENTS ?? 400);
+  return [
+    ...latencies.flatMap((llmMs) =>
+      [1, 4, 16, 32].map((containers) => ({
+        corpus: 'zipf' as const,
+        documents,
+        containers,
+        llmMs,
+      })),
+    ),
+    { corpus: 'single-hub' as const, documents: 100, containers: 1, llmMs: latencies[0]! },
+    { corpus: 'single-hub' as const, documents: 100, containers: 16, llmMs: latencies[0]! },
+  ];
+}
 const outDir = fileURLToPath(new URL(smoke ? './results/smoke/' : './results/', import.meta.url));
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -89,6 +114,21 @@ async function main() {
     writeCharts(results);
     writeFileSync(join(outDir, 'REPORT.md'), report(results));
     log(`Rewrote ${join(outDir, 'REPORT.md')} from results.json`);
+    return;
+  }
+  const section = process.argv.includes('--section')
+    ? process.argv[process.argv.indexOf('--section') + 1]
+    : undefined;
+  if (section === 'hubs') {
+    // Section 11 alone, merged into the last run's results (the other sections kept as measured).
+    const results = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8'));
+    log('11/11 a corpus with hub entities (Zipf), simulated containers…');
+    results.hubs = await hubScaling(sizes.hubRuns, log);
+    results.sizes = { ...results.sizes, hubRuns: sizes.hubRuns };
+    writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeCharts(results);
+    writeFileSync(join(outDir, 'REPORT.md'), report(results));
+    log(`Section 11 written to ${join(outDir, 'REPORT.md')}`);
     return;
   }
   const dropped = await dropLeftovers();
@@ -160,6 +200,9 @@ async function main() {
     sizes.streamRuns,
   );
 
+  log('11/11 a corpus with hub entities (Zipf), simulated containers…');
+  const hubs = await hubScaling(sizes.hubRuns, log);
+
   const results = {
     smoke,
     date: new Date().toISOString(),
@@ -179,6 +222,7 @@ async function main() {
     mergeLocks,
     fanOut,
     streaming,
+    hubs,
     seconds: Math.round((Date.now() - started) / 1000),
   };
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -198,6 +242,7 @@ type Results = {
   mergeLocks?: Awaited<ReturnType<typeof mergeLockTime>>;
   fanOut?: Awaited<ReturnType<typeof fanOutScaling>>;
   streaming?: Awaited<ReturnType<typeof streamingLatency>>;
+  hubs?: Awaited<ReturnType<typeof hubScaling>>;
   [key: string]: unknown;
 };
 
@@ -352,6 +397,7 @@ function report(
     ...mergeLockTargets(r.mergeLocks),
     ...fanOutTargets(r.fanOut),
     ...streamingTargets(r.streaming),
+    ...hubTargets(r.hubs),
   ] as Array<[string, string, string, string]>;
   const why: Record<string, string> = {
     warm: 'On loopback a new connection costs only a few milliseconds: no network round trip, no TLS, and this server trusts local connections (no SCRAM exchange). Against Neon over a real network, opening a connection costs a TLS handshake, SCRAM authentication and the pooler, several round trips (the seed measured 50–100 ms), while the warm query stays one round trip; the ratio then exceeds 20. What would close it here: run with BENCH_DATABASE_URL pointing at a Neon branch (or a TLS + SCRAM server).',
@@ -506,7 +552,7 @@ ${table(
 ${r.e2e.documents} documents through the local SQS queue, ${r.e2e.containers} simulated containers running the ingest handler (pools of 2), the \`hash\`
 embedder and the database over the Neon driver: **${r.e2e.docsPerSecond} documents/s**, ${r.e2e.chunksPerSecond} chunks/s
 (${r.e2e.processed} processed, ${r.e2e.chunks} chunks, ${r.e2e.failedDeliveries} failed deliveries, ${r.e2e.seconds} s).
-${graphSection(r.graph)}${workspaceSection(r.workspaces)}${mergeLockSection(r.mergeLocks)}${fanOutSection(r.fanOut)}${streamingSection(r.streaming)}`;
+${graphSection(r.graph)}${workspaceSection(r.workspaces)}${mergeLockSection(r.mergeLocks)}${fanOutSection(r.fanOut)}${streamingSection(r.streaming)}${hubSection(r.hubs)}`;
 }
 
 function firstQueryModes(rows: Results['cold']['firstQuery']) {
@@ -583,6 +629,90 @@ function fanOutTargets(f: Results['fanOut']): Array<[string, string, string, str
         ] as Array<[string, string, string, string]>)
       : []),
   ];
+}
+
+/** Speed-up of a hub run against the one-container run of the same corpus and latency. */
+function hubBaseline(h: NonNullable<Results['hubs']>, x: NonNullable<Results['hubs']>[number]) {
+  return h.find(
+    (y) =>
+      y.corpus === x.corpus &&
+      y.documents === x.documents &&
+      y.llmLatencyMs === x.llmLatencyMs &&
+      y.containers === 1,
+  );
+}
+
+function hubTargets(h: Results['hubs']): Array<[string, string, string, string]> {
+  if (!h?.length) return [];
+  const zipf = h.filter((x) => x.corpus === 'zipf' && x.containers > 1);
+  const speedUp = (x: (typeof h)[number]) => {
+    const base = hubBaseline(h, x);
+    return base ? x.docsPerSecond / base.docsPerSecond / x.containers : Number.NaN;
+  };
+  const worst = (n: number) =>
+    zipf.filter((x) => x.containers === n && x.llmLatencyMs >= 1000).map(speedUp);
+  const at16 = worst(16);
+  const at32 = worst(32);
+  const summaryRatio = (x: (typeof h)[number]) => {
+    const base = hubBaseline(h, x);
+    return base ? x.calls.summary / Math.max(1, base.calls.summary) : Number.NaN;
+  };
+  const ratios = h.filter((x) => x.containers > 1).map(summaryRatio);
+  const fmt = (xs: number[]) => xs.map((v) => `${(v * 100).toFixed(0)} %`).join(', ') || 'n/a';
+  return [
+    [
+      'hubSpeedUp16',
+      'Hub corpus, LLM of 1 s: speed-up ≥ 0.8 × linear at 16 containers',
+      `${fmt(at16)} of linear`,
+      verdict(at16.length > 0 && at16.every((v) => v >= 0.8)),
+    ],
+    [
+      'hubSpeedUp32',
+      'Hub corpus, LLM of 1 s: speed-up ≥ 0.6 × linear at 32 containers',
+      `${fmt(at32)} of linear`,
+      verdict(at32.length > 0 && at32.every((v) => v >= 0.6)),
+    ],
+    [
+      'hubSummaries',
+      'Hub corpus: summary LLM calls ≤ 1.2 × one container’s, at every container count',
+      `worst ${Math.max(...ratios).toFixed(2)} ×`,
+      verdict(ratios.every((v) => v <= 1.2)),
+    ],
+    [
+      'hubNothingLost',
+      'Hub corpus: zero documents in the DLQ, nothing lost, nothing left due or above the threshold',
+      `${h.filter((x) => x.check.ok && x.dlq === 0 && x.failed === 0).length} of ${h.length} runs`,
+      verdict(h.every((x) => x.check.ok && x.dlq === 0 && x.failed === 0)),
+    ],
+  ];
+}
+
+function hubSection(h: Results['hubs']): string {
+  if (!h?.length) return '';
+  return `
+## 11. A corpus with hub entities (many containers, one graph)
+
+A Zipf-like corpus (s = 1 over 300 entity names, 3 entities and 2 relations per chunk; the top entity is named in about a
+third of the chunks), one chunk per paragraph, sent through fauxqs (ingest queue, DLQ after 3 receives) and consumed by C
+simulated containers (own pool of 2, one message at a time, 4 LLM calls in flight), with a scripted LLM answering every
+call after the given latency and FORCE_LLM_SUMMARY_ON_MERGE=8. "single-hub": every document names one entity. docs/s from
+the first delivery to the last document processed; "settle" is the time after that until nothing was due. "contended":
+elements another container changed between a document's plan and its apply, merged again under the locks (no rollback,
+no re-plan, no redelivery). The check compares the final graph with the corpus: entities listing exactly the chunks
+that named them, relation weights equal to their mentions, descriptions below the threshold, nothing due, every entity
+vector row matching its text.
+
+| corpus | docs | chunks | containers | LLM ms | docs/s | speed-up (of linear) | extract | glean | summary (× one container) | contended | redeliveries | DLQ | settle s | check |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+${h
+  .map((x) => {
+    const base = hubBaseline(h, x);
+    const up = base ? x.docsPerSecond / base.docsPerSecond : Number.NaN;
+    const sum = base ? (x.calls.summary / Math.max(1, base.calls.summary)).toFixed(2) : 'n/a';
+    return `| ${x.corpus} | ${x.documents} | ${x.chunks} | ${x.containers} | ${x.llmLatencyMs} | ${x.docsPerSecond} | ${up.toFixed(1)}× (${((up / x.containers) * 100).toFixed(0)} %) | ${x.calls.extract} | ${x.calls.glean} | ${x.calls.summary} (${sum}) | ${x.contended} | ${x.redeliveries} | ${x.dlq} | ${x.settleSeconds} | ${x.check.ok ? 'ok' : JSON.stringify(x.check)} |`;
+  })
+  .join('\n')}
+`;
 }
 
 function fanOutSection(f: Results['fanOut']): string {

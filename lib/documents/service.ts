@@ -156,7 +156,7 @@ export class DocumentService {
     // Checked before planning (cheap refusals), and again under the document lock.
     refuseBusy(docId, await s.docStatus.getById(docId));
     const plan = await planRemoval(s, docId, merger, options);
-    return applyPlan(this.#db, plan, {
+    const result = await applyPlan(this.#db, plan, {
       apply: async (tx, planned) => {
         await lockDocument(tx, s.workspace, docId);
         const t = s.in(tx);
@@ -170,10 +170,16 @@ export class DocumentService {
         const cacheEntries = await t.llmCache.deleteByChunkIds(planned.chunkIds);
         const chunks = await t.textChunks.deleteByDocId(docId);
         const vectors = await t.chunksVdb.deleteByDocId(docId);
-        return { docId, deleted: { chunks, vectors, cacheEntries }, graph };
+        const { due, ...counts } = graph;
+        return { docId, deleted: { chunks, vectors, cacheEntries }, graph: counts, due };
       },
-      replan: (previous) => planRemoval(s, docId, merger, { ...options, previous }),
+      // Only a change to the document itself (a re-ingest that won the lock) plans it again.
+      replan: () => planRemoval(s, docId, merger, options),
     });
+    const { due, ...removed } = result;
+    // Rebuilt elements that another writer changed meanwhile get their vectors after the commit.
+    if (due.length > 0) await this.#pipeline.graphUpkeep.refresh(s, due);
+    return removed;
   }
 
   /** Failed documents (all of them, or the given ids) back to `pending` and onto the queue. */

@@ -1,11 +1,10 @@
 /**
- * Applying a graph plan made outside any transaction (lib/graph/merge.ts): the apply step runs in
- * a short transaction that re-checks the plan's starting points under the entity locks. When
- * another container changed some of them, the transaction rolls back, those elements are planned
- * again outside it, and the apply runs again — a bounded number of times: from the second re-plan
- * on, summaries come from the cache only (no LLM call), so a round costs reads and an embedding
- * call. Still contended after that, the write fails with the retryable GraphContendedError (the
- * queue delivers the document again, and its LLM replies are all cached by then).
+ * Applying a plan made outside any transaction in a short transaction that re-checks what the
+ * plan started from. Graph merges no longer need it (lib/graph/merge.ts merges contended
+ * elements again under the locks); a document's deletion does, for the rare case where the
+ * document itself changed between plan and apply (a re-ingest that won the document lock): the
+ * transaction rolls back, the removal is planned again outside it, and the apply runs again — a
+ * bounded number of times, then the retryable GraphContendedError.
  */
 import { withConflictRetry } from '../db/conflicts.ts';
 import type { Database, Queryable } from '../db/database.ts';

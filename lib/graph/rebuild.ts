@@ -10,21 +10,30 @@ import type { GraphConfig } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import { lockEntities } from '../db/locks.ts';
 import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
-import { type EntityProperties, edgeKey, type RelationProperties } from '../storage/graph.ts';
+import {
+  canonicalEdge,
+  type EntityProperties,
+  edgeKey,
+  type RelationProperties,
+} from '../storage/graph.ts';
 import { type ChunkTrackingRecord, relationChunkKey } from '../storage/graph-kv.ts';
+import type { UpkeepElement } from '../storage/graph-upkeep.ts';
 import type { Storages } from '../storage/index.ts';
 import { md5 } from '../text.ts';
 import { requireUnchanged } from './apply-plan.ts';
 import { type ChunkExtraction, extractionFromCache } from './extract.ts';
 import {
+  entityElement,
   entityVectorId,
   type GraphMerger,
   groupExtractions,
   type MergePlan,
   type RecordGroups,
+  relationElement,
   relationVectorIds,
   withRelationEnds,
 } from './merge.ts';
+import { splitField } from './merge-rules.ts';
 import {
   changedSince,
   type EdgePair,
@@ -126,15 +135,13 @@ async function keepWithoutCache(
 }
 
 /** A document's removal from the graph, computed outside any transaction. */
-export interface RemovalPlan {
+export interface RemovalPlan extends RemovalDecision {
   docId: string;
+  json: boolean;
   /** The document's chunks and anchors as planned: re-checked under the document lock. */
   basis: string;
   chunkIds: string[];
   points: StartingPoints;
-  deleteEntities: string[];
-  deleteRelations: EdgePair[];
-  stale: Stale;
   /** What the stale elements keep (their stored properties). */
   state: StoredGraphState;
   rebuilt: MergePlan;
@@ -149,20 +156,28 @@ async function documentBasis(s: Storages, docId: string) {
   return { chunkIds, names, pairs, basis: md5(JSON.stringify([chunkIds, names, pairs])) };
 }
 
+/** What removing a document does to the elements it names, given their stored state. */
+interface RemovalDecision {
+  deleteEntities: string[];
+  deleteRelations: EdgePair[];
+  stale: Stale;
+  /** The records the rebuilt elements are recomputed from (their remaining chunks'). */
+  groups: RecordGroups;
+}
+
 /**
- * Plans taking a document out of the graph, as LightRAG's `adelete_by_doc_id`: reads its chunks,
- * anchors and the elements they name, decides what is deleted and what rebuilt, rebuilds from
- * cached extractions (cache-only summaries) and embeds the rebuilt rows — all before any lock.
+ * Decides, as LightRAG's `adelete_by_doc_id`, what is deleted and what rebuilt, and reads the
+ * cached extractions the rebuilt elements are recomputed from. Database reads only (no LLM or
+ * embedding call), so it runs before any lock and again under the locks.
  */
-export async function planRemoval(
+async function decideRemoval(
   s: Storages,
-  docId: string,
-  merger: GraphMerger,
-  options: { json: boolean; previous?: RemovalPlan },
-): Promise<RemovalPlan> {
-  const { chunkIds, names, pairs, basis } = await documentBasis(s, docId);
-  const state = await readGraphState(s, names, pairs);
-  const points = startingPoints(state, names, pairs);
+  chunkIds: readonly string[],
+  names: readonly string[],
+  pairs: readonly EdgePair[],
+  state: StoredGraphState,
+  json: boolean,
+): Promise<RemovalDecision> {
   const removed = new Set(chunkIds);
   const deleteEntities: string[] = [];
   const rebuildEntities = new Map<string, string[]>();
@@ -189,7 +204,7 @@ export async function planRemoval(
     ...[...rebuildEntities.values()].flat(),
     ...[...rebuildRelations.values()].flatMap((r) => r.remaining),
   ]);
-  const all = groupExtractions(await cachedExtractions(s, [...supporting], options.json));
+  const all = groupExtractions(await cachedExtractions(s, [...supporting], json));
   const groups: RecordGroups = { entities: new Map(), relations: new Map() };
   const stale: Stale = { nodes: [], edges: [] };
   // An entity now named only by relations becomes UNKNOWN, described by them, as at ingest.
@@ -206,45 +221,69 @@ export async function planRemoval(
     if (records.length > 0) groups.relations.set(key, { pair, records });
     else stale.edges.push({ pair, remaining });
   }
-  const rebuilt = await merger.plan(s, groups, {
-    rebuild: true,
-    ...(options.previous ? { previous: options.previous.rebuilt } : {}),
-  });
-  return {
-    docId,
-    basis,
-    chunkIds,
-    points,
-    deleteEntities,
-    deleteRelations,
-    stale,
-    state,
-    rebuilt,
-  };
+  return { deleteEntities, deleteRelations, stale, groups };
+}
+
+/**
+ * Plans taking a document out of the graph, as LightRAG's `adelete_by_doc_id`: reads its chunks,
+ * anchors and the elements they name, decides what is deleted and what rebuilt, rebuilds from
+ * cached extractions (cache-only summaries) and embeds the rebuilt rows — all before any lock.
+ */
+export async function planRemoval(
+  s: Storages,
+  docId: string,
+  merger: GraphMerger,
+  options: { json: boolean },
+): Promise<RemovalPlan> {
+  const { chunkIds, names, pairs, basis } = await documentBasis(s, docId);
+  const state = await readGraphState(s, names, pairs);
+  const points = startingPoints(state, names, pairs);
+  const decision = await decideRemoval(s, chunkIds, names, pairs, state, options.json);
+  const rebuilt = await merger.plan(s, decision.groups, { rebuild: true });
+  return { docId, basis, chunkIds, points, json: options.json, ...decision, state, rebuilt };
 }
 
 /**
  * Applies a removal plan inside the caller's transaction (after its document lock): takes the
- * entity locks, re-checks the plan's starting points ({@link requireUnchanged} ends the
- * transaction when another writer got there first), then deletes and rebuilds. The document's
- * own rows (chunks, status, full text) are the caller's.
+ * entity locks and reads the elements again. When another writer changed some of them since the
+ * plan (a hub another document is merging into), the removal is decided again from what is
+ * stored now — database reads only, cache-only summaries — rather than rolled back; rebuilt
+ * elements whose text has no vector yet keep their planned one and come back in `due` for the
+ * upkeep (lib/graph/upkeep.ts). The document's own rows (chunks, status, full text) are the
+ * caller's. Only a change to the document itself (its chunks or anchors) ends the transaction
+ * ({@link requireUnchanged}) to be planned again.
  */
 export async function applyRemoval(
   tx: Queryable,
   s: Storages,
   plan: RemovalPlan,
   merger: GraphMerger,
-): Promise<GraphRemoval> {
+): Promise<GraphRemoval & { due: UpkeepElement[] }> {
   const t = s.in(tx);
   const now = await documentBasis(t, plan.docId);
   if (now.basis !== plan.basis) requireUnchanged(new Set([`d:${plan.docId}`]));
   await lockEntities(tx, s.workspace, [...plan.points.names, ...plan.points.pairs.flat()]);
-  requireUnchanged(await changedSince(t, plan.points));
+  let decision: RemovalDecision = plan;
+  let rebuilt: Pick<MergePlan, 'nodes' | 'edges'> = plan.rebuilt;
+  let state = plan.state;
+  let due: UpkeepElement[] = [];
+  if ((await changedSince(t, plan.points)).size > 0) {
+    state = await readGraphState(t, plan.points.names, plan.points.pairs);
+    decision = await decideRemoval(
+      t,
+      plan.chunkIds,
+      plan.points.names,
+      plan.points.pairs,
+      state,
+      plan.json,
+    );
+    ({ plan: rebuilt, due } = await merger.rebuildUnderLocks(t, decision.groups, plan.rebuilt));
+  }
 
   // The anchors go whatever follows (empty ones too: a document whose extraction found nothing).
   await t.fullEntities.delete([plan.docId]);
   await t.fullRelations.delete([plan.docId]);
-  const { deleteEntities, deleteRelations } = plan;
+  const { deleteEntities, deleteRelations } = decision;
   // Deleting a node takes its edges (cascade); their vectors and tracking rows go with them.
   const doomedEdges = [...(await t.graph.getNodesEdgesBatch(deleteEntities)).values()].flat();
   const allDeletedEdges = [...deleteRelations, ...doomedEdges];
@@ -256,12 +295,27 @@ export async function applyRemoval(
     allDeletedEdges.flatMap(([a, b]) => Object.values(relationVectorIds(a, b))),
   );
   await t.relationChunks.delete(allDeletedEdges.map(([a, b]) => relationChunkKey(a, b)));
-  await keepWithoutCache(t, plan.stale, plan.state.nodes, plan.state.edges, merger.config);
-  await merger.write(t, plan.rebuilt);
+  await t.graphUpkeep.forget([
+    ...deleteEntities.map(entityElement),
+    ...allDeletedEdges.map(([a, b]) => relationElement(canonicalEdge(a, b))),
+  ]);
+  await keepWithoutCache(t, decision.stale, state.nodes, state.edges, merger.config);
+  await merger.write(t, rebuilt);
+  // A rebuild calls no LLM under the locks: what LightRAG would summarise is left to the upkeep.
+  for (const n of rebuilt.nodes) {
+    if (await merger.summarizer.needsSummary(splitField(n.properties.description)))
+      due.push(entityElement(n.id));
+  }
+  for (const e of rebuilt.edges) {
+    if (await merger.summarizer.needsSummary(splitField(e.properties.description)))
+      due.push(relationElement(e.pair));
+  }
+  await t.graphUpkeep.markDue(due);
   return {
     entitiesDeleted: deleteEntities.length,
-    entitiesRebuilt: plan.rebuilt.nodes.length,
+    entitiesRebuilt: rebuilt.nodes.length,
     relationsDeleted: new Set(allDeletedEdges.map(([a, b]) => edgeKey(a, b))).size,
-    relationsRebuilt: plan.rebuilt.edges.length,
+    relationsRebuilt: rebuilt.edges.length,
+    due,
   };
 }

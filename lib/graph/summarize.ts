@@ -32,6 +32,16 @@ export class Summarizer {
   }
 
   /**
+   * Whether LightRAG would summarise `fragments` on a merge: FORCE_LLM_SUMMARY_ON_MERGE fragments
+   * or SUMMARY_MAX_TOKENS tokens, and an LLM to do it. One fragment never is.
+   */
+  async needsSummary(fragments: readonly string[]): Promise<boolean> {
+    if (fragments.length <= 1 || !this.#llm) return false;
+    if (fragments.length >= this.#config.forceSummaryOnMerge) return true;
+    return (await this.#count(fragments.join(GRAPH_FIELD_SEP))) >= this.#config.summaryMaxTokens;
+  }
+
+  /**
    * The description to store for `fragments`. With `cacheOnly` (rebuilds) a summary comes from
    * the cache or not at all, in which case the fragments are joined.
    */
@@ -42,15 +52,18 @@ export class Summarizer {
     fragments: readonly string[],
     options: { cacheOnly?: boolean } = {},
   ): Promise<string> {
-    if (fragments.length <= 1) return fragments[0] ?? '';
-    const joined = fragments.join(GRAPH_FIELD_SEP);
-    const tokens = await this.#count(joined);
-    if (
-      fragments.length < this.#config.forceSummaryOnMerge &&
-      tokens < this.#config.summaryMaxTokens
-    )
-      return joined;
-    if (!this.#llm) return joined;
+    if (!(await this.needsSummary(fragments))) return fragments.join(GRAPH_FIELD_SEP);
+    return this.summarize(cache, kind, name, fragments, options);
+  }
+
+  /** The LLM summary of `fragments` (map-reduce above one call's context), through the cache. */
+  async summarize(
+    cache: LlmCacheStorage,
+    kind: 'entity' | 'relation',
+    name: string,
+    fragments: readonly string[],
+    options: { cacheOnly?: boolean } = {},
+  ): Promise<string> {
     const tokenizer = await getTokenizer(this.#encoding);
     const count = (text: string) => tokenizer.encode(text).length;
     let parts = [...fragments];

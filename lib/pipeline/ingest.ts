@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { Config } from '../config.ts';
+import { withConflictRetry } from '../db/conflicts.ts';
 import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
 import type { Embedder } from '../embedding/types.ts';
@@ -16,10 +17,10 @@ import {
   isRetryable,
   ValidationError,
 } from '../errors.ts';
-import { applyPlan, requireUnchanged } from '../graph/apply-plan.ts';
 import { type ChunkExtraction, GraphExtractor } from '../graph/extract.ts';
-import { GraphMerger, groupExtractions } from '../graph/merge.ts';
+import { type ApplyResult, GraphMerger, groupExtractions } from '../graph/merge.ts';
 import { Summarizer } from '../graph/summarize.ts';
+import { GraphUpkeep, type UpkeepStats } from '../graph/upkeep.ts';
 import { chunkIdFor, storedFilePath } from '../ids.ts';
 import type { Llm } from '../llm/types.ts';
 import { addLogContext, errorFields, type Logger } from '../logger.ts';
@@ -73,7 +74,17 @@ export interface IngestOptions {
   finalAttempt?: boolean;
   /** The queue message's id: a merge is claimed by one message (its redeliveries may resume it). */
   messageId?: string;
+  /**
+   * Epoch ms after which the graph upkeep that follows the document starts no new round
+   * (default: {@link UPKEEP_BUDGET_MS} after its commit).
+   */
+  upkeepDeadline?: number;
 }
+
+/** How long the graph upkeep after a document may go on starting rounds, by default. */
+export const UPKEEP_BUDGET_MS = 60_000;
+/** Due elements of the workspace a document's invocation takes on after its own (a sweep). */
+export const UPKEEP_SWEEP_LIMIT = 5;
 
 export interface PipelineOptions {
   /** Sends fan-out messages (default: SQS, when both queues are configured). */
@@ -111,6 +122,8 @@ export class IngestPipeline {
   readonly #fanOut: ExtractionFanOut | undefined;
   /** Merges extractions into the graph; deletions use it too, to rebuild what they leave. */
   readonly graphMerger: GraphMerger;
+  /** Brings contended elements' summaries and vectors up to date after a write. */
+  readonly graphUpkeep: GraphUpkeep;
 
   /** With `llm` and `ENABLE_GRAPH` on, chunks also go through entity extraction and graph merging. */
   constructor(
@@ -129,6 +142,7 @@ export class IngestPipeline {
       new Summarizer(llm, config.graph, config.chunking.encoding, logger),
       config.graph,
     );
+    this.graphUpkeep = new GraphUpkeep(db, this.graphMerger, logger);
     if (llm && config.graph.enabled) {
       this.#extractor = new GraphExtractor(llm, config.graph, config.chunking, logger);
       const { extractionQueueUrl, queueUrl } = config.queue;
@@ -277,18 +291,14 @@ export class IngestPipeline {
       const groups = extractions && groupExtractions(extractions);
       // Summaries and entity/relation embeddings too, so the transaction below is short.
       const plan = groups && (await merger.plan(s, groups));
-      await applyPlan(
-        this.#db,
-        plan,
-        {
-          apply: async (tx, planned) => {
+      let applied: ApplyResult | undefined;
+      try {
+        applied = await withConflictRetry(
+          this.#db,
+          async (tx) => {
             // One writer per document: two deliveries of the same message cannot interleave.
             await lockDocument(tx, s.workspace, docId);
             const t = s.in(tx);
-            if (planned) {
-              requireUnchanged(await merger.tryWrite(tx, s, planned));
-              await merger.writeAnchors(t, docId, planned.groups);
-            }
             if (input.merge)
               await t.extractionRuns.moveMerge(docId, input.merge, ['merging'], 'done');
             await t.textChunks.deleteByDocId(docId);
@@ -308,12 +318,18 @@ export class IngestPipeline {
                 chunks_list: chunks.map((c) => c.id),
               }),
             ]);
+            if (!plan) return undefined;
+            // The graph last: the entity locks are held for its writes and the commit only.
+            await merger.writeAnchors(t, docId, plan.groups);
+            return merger.apply(tx, s, plan);
           },
-          replan: (previous, changed, round) =>
-            merger.plan(s, previous!.groups, { previous, only: changed, cacheOnly: round > 1 }),
-        },
-        { logger: this.#log },
-      );
+          { logger: this.#log },
+        );
+      } catch (err) {
+        await merger.releaseLeases(s, plan);
+        throw err;
+      }
+      await this.#upkeep(s, applied, options.upkeepDeadline ?? Date.now() + UPKEEP_BUDGET_MS);
       const graph = { entities: plan?.nodes.length ?? 0, relations: plan?.edges.length ?? 0 };
       return done('processed', { chunks: chunks.length, ...graph });
     } catch (err) {
@@ -340,6 +356,28 @@ export class IngestPipeline {
       });
       if (!retryable) return done('failed', { error: reason });
       throw err;
+    }
+  }
+
+  /**
+   * After a document's commit: its due elements (contended summaries and vectors), then a few
+   * the workspace has left due (a crashed holder's, or one left at a deadline). The document is
+   * processed whatever happens here; what fails stays due for the next sweep.
+   */
+  async #upkeep(s: Storages, applied: ApplyResult | undefined, deadline: number) {
+    if (!this.#extractor) return;
+    const add = (a: UpkeepStats, b: UpkeepStats) => {
+      for (const k of Object.keys(a) as Array<keyof UpkeepStats>) a[k] += b[k];
+    };
+    try {
+      const stats = await this.graphUpkeep.refresh(s, applied?.due ?? [], { deadline });
+      if (Date.now() < deadline) {
+        add(stats, await this.graphUpkeep.sweep(s, { deadline, limit: UPKEEP_SWEEP_LIMIT }));
+      }
+      if (stats.summaries + stats.failed + stats.left > 0)
+        this.#log.info('graph upkeep', { ...stats, contended: applied?.contended ?? 0 });
+    } catch (err) {
+      this.#log.warn('graph upkeep could not run; elements stay due', errorFields(err));
     }
   }
 

@@ -14,6 +14,7 @@ import {
   FullRelationsStorage,
   RelationChunksStorage,
 } from './graph-kv.ts';
+import { GraphUpkeepStorage } from './graph-upkeep.ts';
 import { FullDocsStorage, LlmCacheStorage, TextChunksStorage } from './kv.ts';
 import { ensureSchema } from './schema.ts';
 import {
@@ -55,6 +56,8 @@ export interface Storages {
   relationChunks: RelationChunksStorage;
   /** Fan-out state of documents extracted across containers (this project's own tables). */
   extractionRuns: ExtractionRunStorage;
+  /** Graph elements whose summary or vector is due (lib/graph/upkeep.ts). */
+  graphUpkeep: GraphUpkeepStorage;
 }
 
 /**
@@ -104,5 +107,6 @@ function storagesOf(
     entityChunks: bind(new EntityChunksStorage(db, ws)),
     relationChunks: bind(new RelationChunksStorage(db, ws)),
     extractionRuns: bind(new ExtractionRunStorage(db, ws)),
+    graphUpkeep: bind(new GraphUpkeepStorage(db, ws)),
   };
 }

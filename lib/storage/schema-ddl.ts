@@ -198,6 +198,21 @@ export const EXTRACTION_TABLES: TableSpec[] = [
     constraints: ['PRIMARY KEY (workspace, doc_id, batch_index)'],
   },
   {
+    name: TABLES.graphUpkeep,
+    columns: [
+      ['workspace', 'VARCHAR(255) NOT NULL'],
+      // entity | relation (target empty for an entity)
+      ['kind', 'VARCHAR(16) NOT NULL'],
+      ['source', 'TEXT NOT NULL'],
+      ['target', 'TEXT NOT NULL'],
+      // Set while the element's summary or vector is due; NULL while only leased.
+      ['due_at', 'TIMESTAMPTZ NULL'],
+      ['lease_owner', 'VARCHAR(64) NULL'],
+      ['lease_until', 'TIMESTAMPTZ NULL'],
+    ],
+    constraints: ['PRIMARY KEY (workspace, kind, source, target)'],
+  },
+  {
     name: TABLES.usage,
     columns: [
       ['workspace', 'VARCHAR(255) NOT NULL'],

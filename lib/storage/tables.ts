@@ -19,6 +19,8 @@ export const TABLES = {
   // This project's own: the fan-out of a document's extraction across containers.
   extractionRuns: 'lightrag_serverless_extraction_runs',
   extractionBatches: 'lightrag_serverless_extraction_batches',
+  // Graph elements whose summary or vector is due (lib/graph/upkeep.ts).
+  graphUpkeep: 'lightrag_serverless_graph_upkeep',
   // Daily LLM and embedding usage per workspace (lib/ops/usage.ts).
   usage: 'lightrag_serverless_usage',
 } as const;

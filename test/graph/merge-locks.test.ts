@@ -3,7 +3,7 @@
  * pg_stat_activity on every call and record any advisory lock or open write transaction of the
  * test's database; a transaction that fails after the summaries were made is retried (or the
  * message redelivered) without a single new LLM call; elements changed between plan and apply
- * are planned again, not overwritten.
+ * are merged again under the locks, never overwritten, and summarised once by the lease holder.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,8 +13,7 @@ import { lockEntities } from '../../lib/db/locks.ts';
 import { DocumentService } from '../../lib/documents/service.ts';
 import { HashEmbedder } from '../../lib/embedding/hash.ts';
 import type { Embedder, EmbeddingPurpose } from '../../lib/embedding/types.ts';
-import { applyPlan, requireUnchanged } from '../../lib/graph/apply-plan.ts';
-import { groupExtractions } from '../../lib/graph/merge.ts';
+import { entityVectorId, groupExtractions } from '../../lib/graph/merge.ts';
 import { createLlm } from '../../lib/llm/index.ts';
 import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
 import { QueryEngine } from '../../lib/query/engine.ts';
@@ -185,7 +184,7 @@ describe(`graph writes hold no lock across LLM or embedding calls on ${TARGET}`,
     }
   });
 
-  it('plans again what another writer changed between plan and apply', async () => {
+  it('merges again under the locks what another writer changed between plan and apply', async () => {
     const ws = uniqueWorkspace();
     const pipeline = plainPipeline();
     const s = await openStorages(db, config, new HashEmbedder(DIM), ws);
@@ -200,23 +199,69 @@ describe(`graph writes hold no lock across LLM or embedding calls on ${TARGET}`,
     const stale = await merger.plan(s, groupExtractions([extraction(1)]));
     // Another container merges into the same entity after the plan was made.
     const other = await merger.plan(s, groupExtractions([extraction(2)]));
-    await db.withTransaction(async (tx) => requireUnchanged(await merger.tryWrite(tx, s, other)));
-    let replans = 0;
-    await applyPlan(db, stale, {
-      apply: async (tx, plan) => requireUnchanged(await merger.tryWrite(tx, s, plan)),
-      replan: (previous, changed, round) => {
-        replans++;
-        assert.deepEqual([...changed], ['n:Contested']);
-        return merger.plan(s, previous.groups, { previous, only: changed, cacheOnly: round > 1 });
-      },
-    });
-    assert.equal(replans, 1);
-    const node = await s.graph.getNode('Contested');
-    // Both fragments reached the summary (FORCE_LLM_SUMMARY_ON_MERGE=2): nothing was overwritten.
-    assert.equal(node?.description, 'SUMMARY of Contested (2 fragments)');
+    await db.withTransaction((tx) => merger.apply(tx, s, other));
+    const summaries = llm.count('summary');
+    const applied = await db.withTransaction((tx) => merger.apply(tx, s, stale));
+    assert.equal(applied.contended, 1, 'the element had changed');
+    assert.deepEqual(applied.due, [{ kind: 'entity', source: 'Contested', target: '' }]);
+    // Nothing was overwritten, and the apply called no LLM: both fragments are there, joined.
+    assert.equal((await s.graph.getNode('Contested'))?.description, 'Fragment 2.<SEP>Fragment 1.');
+    assert.equal(llm.count('summary'), summaries);
+    assert.equal(await s.graphUpkeep.countDue(), 1);
+    // The upkeep summarises both fragments (FORCE_LLM_SUMMARY_ON_MERGE=2) and embeds the text.
+    const stats = await pipeline.graphUpkeep.refresh(s, applied.due);
+    assert.equal(stats.settled, 1);
+    assert.equal(llm.count('summary'), summaries + 1);
+    assert.equal(
+      (await s.graph.getNode('Contested'))?.description,
+      'SUMMARY of Contested (2 fragments)',
+    );
+    assert.equal(await s.graphUpkeep.countDue(), 0);
+    const [row] = await s.entitiesVdb.getByIds([entityVectorId('Contested')]);
+    assert.equal(row?.content, 'Contested\nSUMMARY of Contested (2 fragments)');
     assert.deepEqual((await s.entityChunks.getById('Contested'))?.chunk_ids.sort(), [
       'chunk-1',
       'chunk-2',
+    ]);
+  });
+
+  it('summarises an element once however many plans want it at the same time', async () => {
+    const ws = uniqueWorkspace();
+    const pipeline = plainPipeline();
+    const s = await openStorages(db, config, new HashEmbedder(DIM), ws);
+    const merger = pipeline.graphMerger;
+    const extraction = (i: number) => ({
+      chunkId: `chunk-${i}`,
+      filePath: `f${i}.md`,
+      cacheKeys: [],
+      entities: [{ name: 'Hot', type: 'concept', description: `Hot fragment ${i}.` }],
+      relations: [],
+    });
+    const first = await merger.plan(s, groupExtractions([extraction(0)]));
+    await db.withTransaction((tx) => merger.apply(tx, s, first));
+    const before = llm.count('summary');
+    // Three plans at once, each of which alone would summarise (2 fragments): one holds the lease.
+    const plans = [];
+    for (let i = 1; i <= 3; i++)
+      plans.push(await merger.plan(s, groupExtractions([extraction(i)])));
+    assert.equal(llm.count('summary') - before, 1, 'one summary while planning, not three');
+    assert.deepEqual(
+      plans.map((p) => p.leased.length),
+      [1, 0, 0],
+    );
+    const due = [];
+    for (const p of plans)
+      due.push(...(await db.withTransaction((tx) => merger.apply(tx, s, p))).due);
+    const stats = await pipeline.graphUpkeep.refresh(s, due);
+    assert.ok(stats.summaries <= 1, `upkeep summaries: ${stats.summaries}`);
+    const node = await s.graph.getNode('Hot');
+    assert.match(node?.description ?? '', /^SUMMARY of Hot/);
+    assert.equal(await s.graphUpkeep.countDue(), 0);
+    assert.deepEqual((await s.entityChunks.getById('Hot'))?.chunk_ids.sort(), [
+      'chunk-0',
+      'chunk-1',
+      'chunk-2',
+      'chunk-3',
     ]);
   });
 });
