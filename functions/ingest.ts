@@ -11,11 +11,11 @@ import { getIngestRuntime, processIngestRecord } from '../lib/ingest/runtime.ts'
 /** The records that failed, for SQS to deliver again; the others are deleted from the queue. */
 export async function ingestBatchResponse(
   event: SQSEvent,
-  context?: Pick<Context, 'awsRequestId'>,
+  context?: Pick<Context, 'awsRequestId'> & Partial<Pick<Context, 'getRemainingTimeInMillis'>>,
 ): Promise<SQSBatchResponse> {
   const rt = getIngestRuntime();
   return accountedBatch(event, context, rt, rt.config.ingest.concurrency, (record) =>
-    processIngestRecord(rt, record),
+    processIngestRecord(rt, record, context),
   );
 }
 

@@ -11,7 +11,7 @@ import { createLlm } from '../llm/index.ts';
 import { addLogContext, createLogger, type Logger } from '../logger.ts';
 import { metricCount, metricDuration } from '../ops/metrics.ts';
 import { type BatchOutcome, parseExtractionMessage } from '../pipeline/fan-out.ts';
-import { IngestPipeline, type IngestResult } from '../pipeline/ingest.ts';
+import { IngestPipeline, type IngestResult, UPKEEP_BUDGET_MS } from '../pipeline/ingest.ts';
 import { requireQueuedWorkspace } from '../workspace.ts';
 import { parseIngestMessage } from './message.ts';
 
@@ -51,6 +51,7 @@ export function getIngestRuntime(): IngestRuntime {
 export async function processIngestRecord(
   rt: IngestRuntime,
   record: SQSRecord,
+  context?: { getRemainingTimeInMillis?: () => number },
 ): Promise<IngestResult> {
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const message = parseIngestMessage(record.body, rt.config.ingest);
@@ -63,6 +64,7 @@ export async function processIngestRecord(
   const result = await rt.pipeline.ingest(message, {
     finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
     messageId: record.messageId,
+    upkeepDeadline: upkeepDeadline(context),
   });
   metricCount(
     result.status === 'failed'
@@ -92,6 +94,21 @@ export async function processIngestRecord(
     ...(result.error ? { error: result.error } : {}),
   });
   return result;
+}
+
+/** Time kept back from the invocation's end: the other records of the batch still need theirs. */
+const UPKEEP_MARGIN_MS = 60_000;
+
+/**
+ * When the graph upkeep after a document stops starting rounds: its budget, and well before the
+ * invocation ends (an invocation cut off by its timeout would send the whole batch back).
+ */
+function upkeepDeadline(context?: { getRemainingTimeInMillis?: () => number }) {
+  const budget = Date.now() + UPKEEP_BUDGET_MS;
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return remaining === undefined
+    ? budget
+    : Math.min(budget, Date.now() + remaining - UPKEEP_MARGIN_MS);
 }
 
 /**
