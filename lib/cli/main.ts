@@ -11,6 +11,7 @@ import { ingestCommand } from './ingest.ts';
 import { initDbCommand } from './init-db.ts';
 import { demoCommand, startCommand } from './local.ts';
 import { queryCommand } from './query.ts';
+import { upkeepCommand } from './upkeep.ts';
 import { usageCommand } from './usage.ts';
 
 export type { CliIo } from './context.ts';
@@ -33,6 +34,9 @@ Commands:
   init-db [--json]         Create or verify the schema on the configured database, then exit.
   usage [--workspace W] [--since 7d|YYYY-MM-DD] [--json]
                            LLM and embedding calls, cache hits and tokens by day and purpose.
+  upkeep [--workspace W] [--json]
+                           Bring due graph elements (summaries and vectors behind after contended
+                           merges) up to date now; ingest does it after each document.
   doctor [--json]          Check configuration, database, pgvector, schema, embedding and LLM round
                            trips, queue and DLQ; each finding with its fix. Exit 1 on any problem.
   start [--port 3000] [--sqs-port 9324]
@@ -53,6 +57,7 @@ const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => Promise<n
   'init-db': initDbCommand,
   doctor: doctorCommand,
   usage: usageCommand,
+  upkeep: upkeepCommand,
   start: startCommand,
   demo: demoCommand,
   bridge: bridgeCommand,

@@ -16,7 +16,7 @@ import { lockEntities } from '../db/locks.ts';
 import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
 import { errorFields, type Logger } from '../logger.ts';
 import type { EntityProperties, RelationProperties } from '../storage/graph.ts';
-import type { UpkeepElement } from '../storage/graph-upkeep.ts';
+import { type UpkeepElement, upkeepKey } from '../storage/graph-upkeep.ts';
 import type { Storages } from '../storage/index.ts';
 import {
   entityContent,
@@ -78,7 +78,8 @@ export class GraphUpkeep {
   ): Promise<UpkeepStats> {
     const stats: UpkeepStats = { settled: 0, busy: 0, left: 0, summaries: 0, failed: 0 };
     const owner = randomUUID();
-    for (const element of elements) {
+    const unique = new Map(elements.map((e) => [upkeepKey(e), e]));
+    for (const element of unique.values()) {
       try {
         const outcome = await this.#refreshOne(s, element, owner, options.deadline, stats);
         stats[outcome]++;

@@ -12,6 +12,7 @@ import { ConfigError } from '../errors.ts';
 import { createLlm } from '../llm/index.ts';
 import { createLogger } from '../logger.ts';
 import { createSqsClient } from '../queue/sqs.ts';
+import { dueByWorkspace } from '../storage/graph-upkeep.ts';
 import { inspectSchema } from '../storage/schema.ts';
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
@@ -135,6 +136,7 @@ async function schemaFindings(db: Database, config: Config, findings: Finding[])
             fix: 'run `lightrag-serverless init-db` (the first cold start would also create it)',
           },
     );
+    if (missing.length === 0) findings.push(upkeepFinding(await dueByWorkspace(db)));
   } catch (err) {
     findings.push({
       check: 'schema',
@@ -143,6 +145,28 @@ async function schemaFindings(db: Database, config: Config, findings: Finding[])
       fix: 'match EMBEDDING_DIM (and EMBEDDING_MODEL) to the tables, as the message says',
     });
   }
+}
+
+/** Graph elements left due longer than this mean nothing is sweeping them (no ingest traffic). */
+const UPKEEP_STALE_SECONDS = 600;
+
+/** Contended summaries and vectors still behind, per workspace (lib/graph/upkeep.ts). */
+export function upkeepFinding(
+  due: ReadonlyArray<{ workspace: string; due: number; oldestSeconds: number }>,
+): Finding {
+  if (due.length === 0)
+    return { check: 'graph upkeep', verdict: 'ok', detail: 'no summary or vector is behind' };
+  const total = due.reduce((n, w) => n + w.due, 0);
+  const oldest = Math.max(...due.map((w) => w.oldestSeconds));
+  const detail = `${total} graph element(s) due in ${due.map((w) => `${w.workspace} (${w.due})`).join(', ')}, the oldest for ${oldest} s`;
+  return oldest < UPKEEP_STALE_SECONDS
+    ? { check: 'graph upkeep', verdict: 'ok', detail: `${detail} (ingest is catching up)` }
+    : {
+        check: 'graph upkeep',
+        verdict: 'warn',
+        detail,
+        fix: 'run `lightrag-serverless upkeep` (ingest brings them up to date after each document; with no documents arriving nothing does)',
+      };
 }
 
 async function providerFindings(config: Config, findings: Finding[]): Promise<void> {

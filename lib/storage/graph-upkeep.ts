@@ -145,3 +145,19 @@ export class GraphUpkeepStorage {
     );
   }
 }
+
+/** Due elements per workspace, and how long the oldest has waited (doctor, `upkeep`). */
+export async function dueByWorkspace(
+  q: Queryable,
+): Promise<Array<{ workspace: string; due: number; oldestSeconds: number }>> {
+  const { rows } = await q.query(
+    `SELECT workspace, count(*)::int AS due,
+            floor(extract(epoch FROM now() - min(due_at)))::int AS oldest
+       FROM ${TABLE} WHERE due_at IS NOT NULL GROUP BY workspace ORDER BY workspace`,
+  );
+  return rows.map((r) => ({
+    workspace: r.workspace as string,
+    due: Number(r.due),
+    oldestSeconds: Number(r.oldest),
+  }));
+}
