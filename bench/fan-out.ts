@@ -11,8 +11,8 @@
  * (containers × 4) when the batches divide evenly).
  */
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
 import { Database } from '../lib/db/database.ts';
+import { startLoopbackFauxqs } from '../lib/local/loopback.ts';
 import { simulatedContainer } from '../lib/local/simulated-container.ts';
 import { LocalSqsPoller } from '../lib/queue/poller.ts';
 import { scriptedLlmEnv, startScriptedLlm } from '../test/support/scripted-llm.ts';
@@ -62,7 +62,7 @@ async function oneRun(
   llm: Awaited<ReturnType<typeof startScriptedLlm>>,
   llmLatencyMs: number,
 ): Promise<FanOutRow> {
-  const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+  const server = await startLoopbackFauxqs({ port: 0, logger: false });
   const endpoint = `http://127.0.0.1:${server.port}`;
   const sqs = new SQSClient({
     endpoint,

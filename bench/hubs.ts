@@ -16,8 +16,8 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
 import { Database } from '../lib/db/database.ts';
+import { startLoopbackFauxqs } from '../lib/local/loopback.ts';
 import { simulatedContainer } from '../lib/local/simulated-container.ts';
 import { LocalSqsPoller } from '../lib/queue/poller.ts';
 import { scriptedLlmEnv, startScriptedLlm } from '../test/support/scripted-llm.ts';
@@ -164,7 +164,7 @@ async function oneRun(
   const corpus = hubCorpus(documents, 300, kind === 'single-hub');
   const llm = await startScriptedLlm();
   llm.delayMs = llmMs;
-  const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+  const server = await startLoopbackFauxqs({ port: 0, logger: false });
   const endpoint = `http://127.0.0.1:${server.port}`;
   const sqs = new SQSClient({
     endpoint,

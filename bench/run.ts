@@ -9,7 +9,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
+import { startLoopbackFauxqs } from '../lib/local/loopback.ts';
 import { fanOutScaling } from './fan-out.ts';
 import { graphTraversal } from './graph.ts';
 import { hubScaling } from './hubs.ts';
@@ -147,7 +147,7 @@ async function main() {
   log('4/10 cold start…');
   const cold = await coldStart(sizes.coldSamples);
   log('5/10 end to end…');
-  const sqsServer = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+  const sqsServer = await startLoopbackFauxqs({ port: 0, logger: false });
   const sqs = new SQSClient({
     endpoint: `http://127.0.0.1:${sqsServer.port}`,
     region: 'us-east-1',

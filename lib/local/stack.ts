@@ -6,8 +6,10 @@
  * routes and handlers as serverless.yml. fauxqs does not send S3 event notifications, so the
  * stack sends each upload's `ObjectCreated:Put` event to the uploads queue itself, in S3's shape.
  */
+
 import { mkdirSync } from 'node:fs';
 import type { ApiHandler } from './http-server.ts';
+import { startLoopbackFauxqs } from './loopback.ts';
 
 export interface LocalStackOptions {
   /** HTTP API port (0: any free port). */
@@ -37,13 +39,11 @@ export interface LocalStack {
  * the stack fills in the queue settings and the embedded database before any handler loads.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const { startFauxqs } = await import('fauxqs');
   const { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } = await import(
     '@aws-sdk/client-sqs'
   );
-  const sqsServer = await startFauxqs({
+  const sqsServer = await startLoopbackFauxqs({
     port: options.sqsPort ?? 0,
-    host: '127.0.0.1',
     logger: false,
     messageSpies: true,
   });

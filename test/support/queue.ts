@@ -9,7 +9,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
+import { startLoopbackFauxqs } from '../../lib/local/loopback.ts';
 
 export interface TestQueues {
   endpoint: string;
@@ -27,7 +27,7 @@ export interface TestQueues {
 export async function startTestQueues(
   options: { maxReceiveCount?: number; name?: string } = {},
 ): Promise<TestQueues> {
-  const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+  const server = await startLoopbackFauxqs({ port: 0, logger: false });
   const endpoint = `http://127.0.0.1:${server.port}`;
   const sqs = new SQSClient({
     endpoint,
