@@ -92,6 +92,20 @@ describe(`local stack (npm start) on ${TARGET}`, () => {
     assert.equal(bad.json.error.code, 'INVALID_JSON');
     const deleted = await api('DELETE', '/documents/doc-unknown');
     assert.equal(deleted.status, 404);
+    // A method no route has for a path that exists: 404 as API Gateway answers, never another
+    // method's handler (it listed documents for DELETE /documents, issue 25 #9).
+    for (const [method, path] of [
+      ['DELETE', '/documents'],
+      ['POST', '/documents/clear_cache'],
+      ['PUT', '/query'],
+      ['POST', '/health'],
+    ] as const) {
+      const r = await api(method, path, method === 'POST' ? {} : undefined);
+      assert.equal(r.status, 404, `${method} ${path}`);
+      assert.deepEqual(r.json, { message: 'Not Found' }, `${method} ${path}`);
+    }
+    const preflight = await fetch(`${stack.apiUrl}/documents/status-counts`, { method: 'OPTIONS' });
+    assert.notEqual(preflight.status, 404, 'a preflight reaches a path served by GET only');
   });
 });
 

@@ -135,9 +135,14 @@ export async function startLocalApi(
         await serveStream(options.stream, req, res, Buffer.concat(chunks), path);
         return;
       }
-      // API Gateway answers a path no route matches with its own 404 body.
+      // API Gateway answers a method and path no route matches with its own 404 body; a CORS
+      // preflight (OPTIONS) is answered for any path some route serves.
       const route =
-        matchRoute(method === 'OPTIONS' ? 'POST' : method, path) ?? matchRoute('GET', path);
+        method === 'OPTIONS'
+          ? (['POST', 'GET', 'DELETE'] as const)
+              .map((m) => matchRoute(m, path))
+              .find((r) => r !== undefined)
+          : matchRoute(method, path);
       if (!route) {
         send(404, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Not Found' }));
         return;
