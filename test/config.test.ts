@@ -44,6 +44,38 @@ describe('loadConfig', () => {
     assert.equal(config.database.maxConnections, 3);
   });
 
+  it('picks the driver from the host: Neon over WebSockets, any other PostgreSQL over TCP', () => {
+    const driverOf = (env: Record<string, string>) => loadConfig(env).database.driver;
+    // A plain PostgreSQL with the default driver failed every document (issue 25 #5).
+    assert.equal(driverOf({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db' }), 'pg');
+    assert.equal(
+      driverOf({ DATABASE_URL: 'postgres://u:p@db.abc.eu-west-1.rds.amazonaws.com/db' }),
+      'pg',
+    );
+    assert.equal(
+      driverOf({ DATABASE_URL: 'postgres://u:p@ep-x-pooler.eu-west-1.aws.neon.tech/db' }),
+      'neon',
+    );
+    assert.equal(
+      driverOf({ DATABASE_URL: 'postgres://u:p@127.0.0.1/db', NEON_WS_PROXY: '127.0.0.1:8080' }),
+      'neon',
+      'a local server behind a WebSocket bridge',
+    );
+    assert.equal(
+      driverOf({ DATABASE_URL: 'postgres://u:p@127.0.0.1/db', DATABASE_DRIVER: 'neon' }),
+      'neon',
+    );
+    assert.equal(
+      driverOf({
+        POSTGRES_HOST: 'db.internal',
+        POSTGRES_USER: 'u',
+        POSTGRES_PASSWORD: 'p',
+        POSTGRES_DATABASE: 'd',
+      }),
+      'pg',
+    );
+  });
+
   it("builds the connection string from the seed's POSTGRES_* names, escaping special characters", () => {
     const config = loadConfig({
       POSTGRES_HOST: 'db.internal',

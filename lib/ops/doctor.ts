@@ -92,8 +92,11 @@ export async function runDoctor(
       findings.push({
         check: 'database',
         verdict: 'fail',
-        detail: `not reachable: ${reachable.error.message}`,
-        fix: 'check DATABASE_URL (Neon: the -pooler host, sslmode=require) and that the server accepts connections from here',
+        detail: `not reachable through the ${config.database.driver} driver: ${reachable.error.message}`,
+        fix:
+          config.database.driver === 'neon' && !/\.neon\.(tech|build)$/.test(hostOf(config))
+            ? 'the neon driver speaks WebSockets, which only Neon (or a bridge, NEON_WS_PROXY) answers: set DATABASE_DRIVER=pg for this server'
+            : 'check DATABASE_URL (Neon: the -pooler host, sslmode=require) and that the server accepts connections from here',
       });
     } else {
       const latencies: number[] = [];
@@ -104,7 +107,7 @@ export async function runDoctor(
       findings.push({
         check: 'database',
         verdict: major >= 13 ? 'ok' : 'warn',
-        detail: `PostgreSQL ${major} reachable, round trip ${latencies[1]!.toFixed(1)} ms (median of 3)`,
+        detail: `PostgreSQL ${major} reachable through the ${config.database.driver} driver, round trip ${latencies[1]!.toFixed(1)} ms (median of 3)`,
         ...(major >= 13 ? {} : { fix: 'PostgreSQL 13 or newer is supported' }),
       });
       await schemaFindings(db, config, findings);
@@ -115,6 +118,14 @@ export async function runDoctor(
   if (!options.skipProviders) await providerFindings(config, findings);
   await queueFindings(config, findings, options.sqs);
   return findings;
+}
+
+function hostOf(config: Config): string {
+  try {
+    return new URL(config.database.connectionString ?? '').hostname;
+  } catch {
+    return '';
+  }
 }
 
 async function schemaFindings(db: Database, config: Config, findings: Finding[]): Promise<void> {

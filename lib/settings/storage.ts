@@ -79,12 +79,37 @@ export function redactConnectionString(connectionString: string): string {
   }
 }
 
+/** Hosts served by Neon, whose endpoints the WebSocket driver reaches. */
+const NEON_HOST = /\.neon\.(tech|build)$/i;
+
+/**
+ * The driver a connection string needs when DATABASE_DRIVER is not set: Neon's hosts (or any
+ * host behind a WebSocket bridge, NEON_WS_PROXY) take the WebSocket driver; every other
+ * PostgreSQL (RDS, Aurora, Supabase, a local server) plain TCP, which is what it speaks. No
+ * database at all: embedded PGlite outside Lambda.
+ */
+export function defaultDriver(
+  connectionString: string | undefined,
+  wsProxy: boolean,
+  inLambda: boolean,
+): DatabaseDriver {
+  if (!connectionString) return inLambda ? 'neon' : 'pglite';
+  if (wsProxy) return 'neon';
+  let host = '';
+  try {
+    host = new URL(connectionString).hostname;
+  } catch {
+    return 'neon'; // Refused later with the connection string's own problem.
+  }
+  return NEON_HOST.test(host) ? 'neon' : 'pg';
+}
+
 export function readDatabase(reader: EnvReader): DatabaseConfig {
   const connectionString = readConnectionString(reader);
   const inLambda = reader.has('AWS_LAMBDA_FUNCTION_NAME');
   const explicitDriver = reader.has('DATABASE_DRIVER');
   const driver = reader.oneOf('DATABASE_DRIVER', DATABASE_DRIVERS, {
-    default: connectionString || inLambda ? 'neon' : 'pglite',
+    default: defaultDriver(connectionString, reader.has('NEON_WS_PROXY'), inLambda),
   });
 
   if (driver === 'pglite') {

@@ -52,6 +52,7 @@ describe(`doctor on ${TARGET}`, () => {
       database: 'ok',
       pgvector: 'ok',
       schema: 'ok',
+      'graph upkeep': 'ok',
       embedding: 'ok',
       llm: 'ok',
       queue: 'ok',
@@ -59,7 +60,7 @@ describe(`doctor on ${TARGET}`, () => {
     });
     assert.match(
       finding(findings, 'database').detail,
-      /PostgreSQL \d+ reachable, round trip [\d.]+ ms/,
+      /PostgreSQL \d+ reachable through the (neon|pg|pglite) driver, round trip [\d.]+ ms/,
     );
     assert.match(finding(findings, 'embedding').detail, /returned 32 dimensions/);
   });
@@ -86,6 +87,23 @@ describe(`doctor on ${TARGET}`, () => {
       undefined,
       'no schema check without a database',
     );
+  });
+
+  it('the WebSocket driver forced onto a server that speaks only TCP: names the driver and the fix', async () => {
+    const { NEON_WS_PROXY: _bridge, PGLITE_DATA_DIR: _dir, ...rest } = env;
+    const findings = await runDoctor(
+      {
+        ...rest,
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/nowhere',
+        DATABASE_DRIVER: 'neon',
+        POSTGRES_CONNECT_TIMEOUT_MS: '2000',
+      },
+      { skipProviders: true },
+    );
+    const db = finding(findings, 'database');
+    assert.equal(db.verdict, 'fail');
+    assert.match(db.detail, /through the neon driver/);
+    assert.match(db.fix ?? '', /DATABASE_DRIVER=pg/);
   });
 
   it('a configuration whose dimension does not match the tables', async () => {
