@@ -166,6 +166,22 @@ describe(`lightrag-serverless ingest and enqueue on ${TARGET}`, () => {
       const missingQueue = await run(['enqueue', `${SAMPLES}*.md`], target.env);
       assert.equal(missingQueue.code, 2);
       assert.match(missingQueue.stderr, /No queue URL/);
+      // --wait without a database to follow: refused before anything is sent (issue 25 #4).
+      const noDatabase = await run(
+        [
+          'enqueue',
+          `${SAMPLES}*.md`,
+          '--queue-url',
+          queues.queueUrl,
+          '--endpoint',
+          queues.endpoint,
+          '--wait',
+        ],
+        { AWS_REGION: 'us-east-1', LOG_LEVEL: 'silent', EMBEDDING_DIM: '32' },
+      );
+      assert.equal(noDatabase.code, 2);
+      assert.match(noDatabase.stderr, /--wait needs the database .* nothing was sent/);
+      assert.equal(await queues.depth(queues.queueUrl), 3, 'nothing more was sent');
     } finally {
       await queues.stop();
     }

@@ -43,13 +43,21 @@ export async function enqueueCommand(args: readonly string[], io: CliIo): Promis
     await run.close();
     return 2;
   }
+  // Embedded in-memory PGlite cannot hand documents to anyone: only a real or persisted database can.
+  const hasDatabase =
+    run.config.database.driver !== 'pglite' || run.config.database.pgliteDataDir !== undefined;
+  // Everything is checked before anything is sent: a retried command would send it all again.
+  if (values.wait && !hasDatabase) {
+    io.err(
+      '--wait needs the database the ingest function writes to (DATABASE_URL); nothing was sent.',
+    );
+    await run.close();
+    return 2;
+  }
   const sqs = await createSqsClient(run.config.queue);
   try {
     const { documents, errors } = await readDocuments(positionals, io.readStdin ?? readAllStdin);
     for (const error of errors) io.err(`skipped ${error}`);
-    // Embedded in-memory PGlite cannot hand documents to anyone: only a real or persisted database can.
-    const hasDatabase =
-      run.config.database.driver !== 'pglite' || run.config.database.pgliteDataDir !== undefined;
     const client = new IngestQueueClient({
       sqs,
       queueUrl,
@@ -70,10 +78,6 @@ export async function enqueueCommand(args: readonly string[], io: CliIo): Promis
     const count = (status: string) => results.filter((r) => r.status === status).length;
     let statuses: Record<string, string> = {};
     if (values.wait) {
-      if (!hasDatabase) {
-        io.err('--wait needs the database the ingest function writes to (DATABASE_URL).');
-        return 2;
-      }
       statuses = await waitForStatuses(
         run,
         results.filter((r) => r.status === 'queued').map((r) => r.docId!),
