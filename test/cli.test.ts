@@ -95,9 +95,27 @@ describe(`lightrag-serverless ingest and enqueue on ${TARGET}`, () => {
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trim().split('\n');
     assert.equal(lines.filter((l) => /^doc-[0-9a-f]{32} {2}processed/.test(l)).length, 5);
+    // Each line of the .jsonl is its own document, named after the file and the line (issue 25 #1).
+    assert.ok(lines.some((l) => l.endsWith('knowledge-graphs.jsonl#1')));
+    assert.ok(lines.some((l) => l.endsWith('knowledge-graphs.jsonl#2')));
+    assert.equal(new Set(lines.slice(0, 5).map((l) => l.split(' ')[0])).size, 5, 'five ids');
     assert.match(
       lines.at(-1)!,
-      /5\/5 processed, 0 failed, \d+ chunks .* chunks\/s, [\d.]+ database round trips per document/,
+      /^5 processed, 0 failed of 5 documents, \d+ chunks .* chunks\/s, [\d.]+ database round trips per document/,
+    );
+  });
+
+  it('ingesting the same files again finds the same documents, and the summary says so', {
+    skip: NEEDS_SERVER,
+  }, async () => {
+    const target = await createTestDatabase();
+    const inputs = ['ingest', `${SAMPLES}knowledge-graphs.jsonl`, '--workspace', 'again'];
+    assert.equal((await run(inputs, target.env)).code, 0);
+    const again = await run(inputs, target.env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stdout.trim().split('\n').at(-1)!,
+      /^0 processed, 2 already processed, 0 failed of 2 documents$/,
     );
   });
 
@@ -133,7 +151,7 @@ describe(`lightrag-serverless ingest and enqueue on ${TARGET}`, () => {
     assert.match(bad.stderr, /missing\.md: no such file/);
     assert.match(
       bad.stderr,
-      /package\.json\[0\]: expected a string or an object with a "content" string/,
+      /package\.json: expected a string or an object with a "content" string/,
     );
     assert.equal((await run(['ingest'], target.env)).code, 2);
   });

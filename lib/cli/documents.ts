@@ -2,7 +2,8 @@
  * Reads documents for the CLI: .txt / .md files (one document each); PDF, DOCX, PPTX, XLSX and
  * HTML files parsed to text (lib/parsers, as the parse function does); .json (a document, or an
  * array of them) and .jsonl (one per line), a document in JSON being a string or
- * `{ "content", "filePath"?, "metadata"? }`. `-` reads standard input as one document. Quoted
+ * `{ "content", "filePath"?, "id"?, "metadata"? }`; a record without a file path of its own is named
+ * after the file and its `id` or position (`notes.jsonl#3`). `-` reads standard input as one document. Quoted
  * globs are expanded here (`node:fs/promises` glob).
  */
 
@@ -89,8 +90,10 @@ async function readOne(path: string, limits: ParseLimits): Promise<SourceDocumen
     } catch (err) {
       throw new Error(`not valid JSON (${(err as Error).message})`);
     }
-    const items = Array.isArray(parsed) ? parsed : [parsed];
-    return items.map((item, i) => toDocument(item, `${path}[${i}]`, path));
+    if (!Array.isArray(parsed)) return [toDocument(parsed, path, path)];
+    return parsed.map((item, i) =>
+      toDocument(item, `${path}[${i}]`, recordName(path, item, i + 1)),
+    );
   }
   if (ext === '.jsonl' || ext === '.ndjson') {
     const docs: SourceDocument[] = [];
@@ -102,13 +105,29 @@ async function readOne(path: string, limits: ParseLimits): Promise<SourceDocumen
       } catch (err) {
         throw new Error(`line ${i + 1} is not valid JSON (${(err as Error).message})`);
       }
-      docs.push(toDocument(parsed, `${path}:${i + 1}`, path));
+      docs.push(toDocument(parsed, `${path}:${i + 1}`, recordName(path, parsed, i + 1)));
     }
     return docs;
   }
   throw new Error(
     `unsupported file type "${ext || '(none)'}"; use .txt, .md, .pdf, .docx, .pptx, .xlsx, .html, .json or .jsonl`,
   );
+}
+
+/**
+ * The name of one record of a multi-record file that names none itself: the file name and the
+ * record's own `id` (or its position, 1-based: the line of a .jsonl), so each record is its own
+ * document under LightRAG's file-name ids and ingesting the file again finds the same documents.
+ */
+export function recordName(path: string, item: unknown, position: number): string {
+  const id = item !== null && typeof item === 'object' ? (item as { id?: unknown }).id : undefined;
+  const key =
+    typeof id === 'string' && id.trim() !== ''
+      ? id.trim()
+      : typeof id === 'number'
+        ? String(id)
+        : String(position);
+  return `${path}#${key}`;
 }
 
 function toDocument(item: unknown, where: string, path: string): SourceDocument {

@@ -61,13 +61,16 @@ export async function ingestCommand(args: readonly string[], io: CliIo): Promise
         const result = await run.pipeline.ingest({ ...doc, workspace: values.workspace });
         results.push(result);
         if (!values.json) {
-          const note = result.duplicate
-            ? ' (already processed)'
-            : result.error
-              ? ` — ${result.error}`
-              : '';
+          const note = result.duplicateKind
+            ? ` (a duplicate of ${result.docId} by ${result.duplicateKind === 'filename' ? 'file name, with other content' : 'content, under another name'}: recorded, not processed)`
+            : result.duplicate
+              ? ' (already processed)'
+              : result.error
+                ? ` — ${result.error}`
+                : '';
+          const status = result.duplicateKind ? 'duplicate' : result.status;
           io.out(
-            `${result.docId}  ${result.status}  ${result.chunks} chunks  ${doc.filePath ?? ''}${note}`,
+            `${result.docId}  ${status}  ${result.chunks} chunks  ${doc.filePath ?? ''}${note}`,
           );
         }
       } catch (err) {
@@ -85,9 +88,13 @@ export async function ingestCommand(args: readonly string[], io: CliIo): Promise
       0,
     );
     const failed = results.filter((r) => r.status === 'failed').length + errors.length;
+    const ingested = results.filter((r): r is IngestResult => 'docId' in r);
     const summary = {
-      documents: documents.length,
-      processed: results.filter((r) => r.status === 'processed').length,
+      // Every input counts: a file that could not be read is a failed document.
+      documents: documents.length + errors.length,
+      processed: ingested.filter((r) => r.status === 'processed' && !r.duplicate).length,
+      alreadyProcessed: ingested.filter((r) => r.duplicate && !r.duplicateKind).length,
+      duplicates: ingested.filter((r) => r.duplicateKind !== undefined).length,
       failed,
       chunks,
       seconds: Number(seconds.toFixed(2)),
@@ -98,10 +105,17 @@ export async function ingestCommand(args: readonly string[], io: CliIo): Promise
     };
     if (values.json) io.out(JSON.stringify({ results, summary }, null, 2));
     else {
-      io.out(
-        `${summary.processed}/${summary.documents} processed, ${failed} failed, ${chunks} chunks in ${summary.seconds} s ` +
-          `(${summary.chunksPerSecond} chunks/s, ${summary.roundTripsPerDocument} database round trips per document)`,
-      );
+      const parts = [
+        `${summary.processed} processed`,
+        ...(summary.alreadyProcessed ? [`${summary.alreadyProcessed} already processed`] : []),
+        ...(summary.duplicates ? [`${summary.duplicates} duplicates recorded`] : []),
+        `${failed} failed`,
+      ];
+      const speed =
+        chunks > 0
+          ? `, ${chunks} chunks in ${summary.seconds} s (${summary.chunksPerSecond} chunks/s, ${summary.roundTripsPerDocument} database round trips per document)`
+          : '';
+      io.out(`${parts.join(', ')} of ${summary.documents} documents${speed}`);
     }
     return failed > 0 ? 1 : 0;
   } finally {
