@@ -141,6 +141,17 @@ export class DocumentNotFoundError extends LightRagError {
 }
 
 /** A document that a worker is processing (or LightRAG is parsing / analyzing) cannot be deleted now. */
+/** Reprocessing named documents that a new run cannot bring through (409). */
+export class DocumentNotReprocessableError extends LightRagError {
+  constructor(refused: ReadonlyArray<{ docId: string; reason: string }>) {
+    super(
+      'DOCUMENT_NOT_REPROCESSABLE',
+      `Not reprocessed, nothing was queued: ${refused.map((r) => `${r.docId} is ${r.reason}`).join('; ')}.`,
+      { documents: refused },
+    );
+  }
+}
+
 export class DocumentBusyError extends LightRagError {
   constructor(docId: string, status: string) {
     super(

@@ -8,6 +8,7 @@ import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
 import {
   DocumentBusyError,
+  DocumentNotReprocessableError,
   DocumentNotFoundError,
   QueueNotConfiguredError,
   ValidationError,
@@ -23,10 +24,28 @@ import type { DocStatus, PageRequest, StoredDocStatus } from '../storage/doc-sta
 
 export interface SubmittedDocument {
   docId?: string;
-  status: 'queued' | 'duplicate' | 'failed';
+  /** `skipped`: a failed document reprocessing cannot help (a duplicate marker, an unreadable file). */
+  status: 'queued' | 'duplicate' | 'failed' | 'skipped';
   /** For a duplicate under LightRAG 1.5 rules: `filename` or `content_hash` (the original is `docId`). */
   duplicateKind?: DuplicateKind;
   error?: string;
+}
+
+/**
+ * Why a failed document cannot succeed by running it again, if it cannot: a duplicate marker
+ * records an attempt (its content is the original's, stored under the original's id), and a
+ * file that could not be turned into text has no text to process.
+ */
+export function notReprocessable(d: StoredDocStatus): string | undefined {
+  const meta = (d.metadata ?? {}) as Record<string, unknown>;
+  if (meta.is_duplicate === true || d.id.startsWith('dup-')) {
+    return `a duplicate marker of ${String(meta.original_doc_id ?? 'another document')}, not a document: nothing to process`;
+  }
+  if (meta.error_type === 'file_extraction_error') {
+    const why = meta.file_rejection ? ` (${String(meta.file_rejection)})` : '';
+    return `the uploaded file could not be turned into text${why}: upload a readable file again`;
+  }
+  return undefined;
 }
 
 export class DocumentService {
@@ -182,7 +201,13 @@ export class DocumentService {
     return removed;
   }
 
-  /** Failed documents (all of them, or the given ids) back to `pending` and onto the queue. */
+  /**
+   * Failed documents (all of them, or the given ids) back to `pending` and onto the queue — only
+   * those a new run can bring through: never a duplicate marker (`dup-…`, a record of an attempt)
+   * nor a file that could not be turned into text (upload it again). Named ones of those are
+   * refused with {@link DocumentNotReprocessableError} before anything is sent; with no ids they
+   * are reported as skipped.
+   */
   async reprocess(
     ids: readonly string[] | undefined,
     workspace: string,
@@ -195,7 +220,12 @@ export class DocumentService {
         : (await s.docStatus.getByIds(ids)).filter((d) => d !== null);
     const missing =
       ids === undefined ? [] : ids.filter((id) => !candidates.some((c) => c.id === id));
-    const failed = candidates.filter((d) => d.status === 'failed');
+    const refused = candidates.flatMap((d) => {
+      const reason = d.status === 'failed' ? notReprocessable(d) : undefined;
+      return reason ? [{ docId: d.id, reason }] : [];
+    });
+    if (ids !== undefined && refused.length > 0) throw new DocumentNotReprocessableError(refused);
+    const failed = candidates.filter((d) => d.status === 'failed' && !notReprocessable(d));
     const trackId = generateTrackId('reprocess');
     if (failed.length > 0) {
       await s.docStatus.upsert(
@@ -225,6 +255,7 @@ export class DocumentService {
           status: r.status === 'queued' ? ('queued' as const) : ('failed' as const),
           error: r.error,
         })),
+        ...refused.map((r) => ({ docId: r.docId, status: 'skipped' as const, error: r.reason })),
         ...candidates
           .filter((d) => d.status !== 'failed')
           .map((d) => ({

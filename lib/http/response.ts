@@ -8,6 +8,7 @@ import {
   DatabaseUnavailableError,
   DimensionMismatchError,
   DocumentBusyError,
+  DocumentNotReprocessableError,
   DocumentNotFoundError,
   GraphContendedError,
   HttpError,
@@ -47,7 +48,7 @@ export function statusFor(err: unknown): number {
   if (err instanceof ValidationError || err instanceof InvalidWorkspaceError) return 400;
   if (err instanceof DocumentNotFoundError) return 404;
   if (err instanceof DimensionMismatchError || err instanceof LlmNotConfiguredError) return 422;
-  if (err instanceof DocumentBusyError) return 409;
+  if (err instanceof DocumentBusyError || err instanceof DocumentNotReprocessableError) return 409;
   if (
     err instanceof DatabaseUnavailableError ||
     err instanceof GraphContendedError ||

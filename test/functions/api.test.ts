@@ -491,6 +491,70 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     );
   });
 
+  it('never re-queues duplicate markers or unreadable files, and refuses to when named', async () => {
+    // A name another document holds, with other content: LightRAG's failed `dup-…` marker.
+    const original = await docs('POST /documents', {
+      body: { content: 'The original text of a note.', filePath: 'twice.md' },
+    });
+    await drain();
+    const again = await docs('POST /documents', {
+      body: { content: 'Other text under the same name.', filePath: 'twice.md' },
+    });
+    await drain();
+    const { config, db } = getApiBase();
+    const { openStorages } = await import('../../lib/storage/index.ts');
+    const { HashEmbedder } = await import('../../lib/embedding/hash.ts');
+    const s = await openStorages(db, config, new HashEmbedder(config.vector.dimension));
+    const marker = (await s.docStatus.getDocsByStatus('failed')).find(
+      (d) => d.id.startsWith('dup-') && d.file_path === 'twice.md',
+    );
+    assert.ok(marker, `a duplicate marker (${JSON.stringify(again.json)})`);
+    // An upload the parse function rejected (as lib/uploads/parse.ts records it).
+    await s.docStatus.upsert([
+      {
+        id: 'doc-rejected-upload',
+        status: 'failed',
+        content_summary: '',
+        content_length: 0,
+        file_path: 'empty.txt',
+        chunks_count: 0,
+        chunks_list: [],
+        track_id: 'upload_x',
+        metadata: { error_type: 'file_extraction_error', file_rejection: 'empty' },
+        error_msg: 'The file is empty.',
+        content_hash: null,
+      },
+    ]);
+    const all = await docs('POST /documents/reprocess', { body: {} });
+    assert.equal(all.statusCode, 202);
+    const byId = Object.fromEntries(
+      all.json.documents.map((d: { docId: string; status: string }) => [d.docId, d.status]),
+    );
+    assert.equal(byId[marker.id], 'skipped');
+    assert.equal(byId['doc-rejected-upload'], 'skipped');
+    await drain();
+    assert.equal(await queues.depth(queues.dlqUrl), 0, 'nothing in the DLQ');
+    for (const id of [marker.id, 'doc-rejected-upload']) {
+      const row = await docs('GET /documents/{id}', { pathParameters: { id } });
+      assert.equal(row.json.status, 'failed', `${id} keeps its status and reason`);
+    }
+    const named = await docs('POST /documents/reprocess', {
+      body: { docIds: [marker.id, 'doc-rejected-upload'] },
+    });
+    assert.equal(named.statusCode, 409);
+    assert.equal(named.json.error.code, 'DOCUMENT_NOT_REPROCESSABLE');
+    assert.match(named.json.error.message, /duplicate marker/);
+    assert.match(named.json.error.message, /upload a readable file again/);
+    assert.equal(
+      (
+        await docs('GET /documents/{id}', {
+          pathParameters: { id: original.json.documents[0].docId },
+        })
+      ).json.status,
+      'processed',
+    );
+  });
+
   it('marks a stored document the queue did not take as failed, without queue details, and reprocesses it', async () => {
     const { config, db } = getApiBase();
     const { pipeline } = await import('../../lib/ingest/runtime.ts').then((m) =>
