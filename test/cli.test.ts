@@ -195,7 +195,12 @@ describe(`lightrag-serverless ingest and enqueue on ${TARGET}`, () => {
           queues.endpoint,
           '--wait',
         ],
-        { AWS_REGION: 'us-east-1', LOG_LEVEL: 'silent', EMBEDDING_DIM: '32' },
+        {
+          AWS_REGION: 'us-east-1',
+          LOG_LEVEL: 'silent',
+          EMBEDDING_DIM: '32',
+          PGLITE_DATA_DIR: 'memory://',
+        },
       );
       assert.equal(noDatabase.code, 2);
       assert.match(noDatabase.stderr, /--wait needs the database .* nothing was sent/);

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { matchRoute } from '../lib/http/routes.ts';
@@ -113,6 +116,7 @@ describe('npm start', () => {
   it('prints where everything listens and stops cleanly on Ctrl-C', async () => {
     const bin = fileURLToPath(new URL('../bin/lightrag-serverless.ts', import.meta.url));
     const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--sqs-port', '0'], {
+      cwd: mkdtempSync(join(tmpdir(), 'lrs-start-cwd-')),
       env: {
         PATH: process.env.PATH ?? '',
         LOG_LEVEL: 'warn',
@@ -138,5 +142,66 @@ describe('npm start', () => {
     child.kill('SIGINT');
     assert.equal(await exited, 0, out);
     assert.match(out, /Stopping…/);
+  });
+
+  it('the CLI works on the running stack, and on the same database once it stops', async () => {
+    const bin = fileURLToPath(new URL('../bin/lightrag-serverless.ts', import.meta.url));
+    // A project folder of its own: the stack's database and state file live under its .data/.
+    const cwd = mkdtempSync(join(tmpdir(), 'lrs-cli-stack-'));
+    writeFileSync(join(cwd, 'notes.md'), 'Redrive moves messages from a dead-letter queue back.');
+    const env = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const c = spawn(process.execPath, [bin, ...args], { cwd, env });
+        let out = '';
+        let err = '';
+        c.stdout.on('data', (d) => (out += d));
+        c.stderr.on('data', (d) => (err += d));
+        c.on('close', (code) => resolve({ code, out, err }));
+      });
+    const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--sqs-port', '0'], {
+      cwd,
+      env,
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const deadline = Date.now() + 90_000;
+    while (!out.includes('Ctrl-C stops everything')) {
+      assert.ok(Date.now() < deadline, `no banner: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const url = /HTTP API\s+(http:\/\/\S+)/.exec(out)![1]!;
+    try {
+      // The CLI finds the stack and ingests through it (issue 25 #3: it used a throwaway database).
+      const ingest = await cli(['ingest', 'notes.md']);
+      assert.equal(ingest.code, 0, ingest.err + ingest.out);
+      assert.match(ingest.err, /through the local stack/);
+      assert.match(ingest.out, /^1 processed, 0 failed of 1 documents/m);
+      const docId = /^(doc-[0-9a-f]{32}) {2}processed/m.exec(ingest.out)![1]!;
+      const seen = (await (await fetch(`${url}/documents/${docId}`)).json()) as { status: string };
+      assert.equal(seen.status, 'processed', 'the stack has the document');
+      const query = await cli(['query', 'dead-letter queue', '--json']);
+      assert.equal(query.code, 0, query.err);
+      assert.equal(JSON.parse(query.out).context.chunks[0].file_path, 'notes.md');
+      const doctor = await cli(['doctor']);
+      assert.equal(doctor.code, 0, doctor.err + doctor.out);
+      assert.match(doctor.out, /local stack +running at/);
+      const initDb = await cli(['init-db']);
+      assert.equal(initDb.code, 2);
+      assert.match(initDb.err, /holds .*Stop the stack first/);
+      const second = await cli(['start', '--port', '0', '--sqs-port', '0']);
+      assert.equal(second.code, 2, 'a second stack in the same folder is refused');
+      assert.match(second.err, /already running/);
+    } finally {
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, out);
+    }
+    // Stopped: the CLI opens the same database the stack used, and finds the document there.
+    const again = await cli(['ingest', 'notes.md']);
+    assert.equal(again.code, 0, again.err + again.out);
+    assert.match(again.err, /using npm start's database in \.data\/pglite/);
+    assert.match(again.out, /^0 processed, 1 already processed, 0 failed of 1 documents$/m);
   });
 });

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
+import type { Finding } from '../ops/doctor.ts';
 import { runDoctor } from '../ops/doctor.ts';
 import type { CliIo } from './context.ts';
+import { apiClient, cliTarget } from './target.ts';
 
 const MARK = { ok: '✔', warn: '!', fail: '✖', skip: '-' } as const;
 
@@ -13,7 +15,11 @@ export async function doctorCommand(args: readonly string[], io: CliIo): Promise
     args: [...args],
     options: { json: { type: 'boolean', default: false } },
   });
-  const findings = await runDoctor(io.env);
+  const target = await cliTarget(io);
+  const findings =
+    target.kind === 'stack'
+      ? await stackFindings(target.stack.apiUrl, target.stack.database)
+      : await runDoctor(target.env);
   const failed = findings.some((f) => f.verdict === 'fail');
   if (values.json) io.out(JSON.stringify({ ok: !failed, findings }, null, 2));
   else {
@@ -26,4 +32,33 @@ export async function doctorCommand(args: readonly string[], io: CliIo): Promise
     io.out(failed ? 'Problems found.' : 'No problems found.');
   }
   return failed ? 1 : 0;
+}
+
+/** While the local stack runs, it holds the database: its health check speaks for it. */
+async function stackFindings(apiUrl: string, database: string): Promise<Finding[]> {
+  try {
+    const health = await apiClient(apiUrl)<{ status: string; database?: { ok?: boolean } }>(
+      'GET',
+      '/health',
+    );
+    return [
+      {
+        check: 'local stack',
+        verdict: health.status === 'ok' ? 'ok' : 'fail',
+        detail: `running at ${apiUrl} on ${database}: health ${health.status}`,
+        ...(health.status === 'ok'
+          ? {}
+          : { fix: "see the stack's output; restart it with npm start" }),
+      },
+    ];
+  } catch (err) {
+    return [
+      {
+        check: 'local stack',
+        verdict: 'fail',
+        detail: (err as Error).message,
+        fix: 'restart it with npm start',
+      },
+    ];
+  }
 }

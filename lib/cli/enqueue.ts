@@ -4,6 +4,7 @@ import { IngestQueueClient } from '../queue/enqueue.ts';
 import { createSqsClient } from '../queue/sqs.ts';
 import { type CliIo, openPipeline, progressBar, readAllStdin } from './context.ts';
 import { readDocuments } from './documents.ts';
+import { apiClient, cliTarget } from './target.ts';
 
 /**
  * `enqueue FILE|GLOB|- [--workspace W] [--queue-url URL] [--endpoint URL] [--wait] [--timeout S] [--json]`:
@@ -27,11 +28,25 @@ export async function enqueueCommand(args: readonly string[], io: CliIo): Promis
     io.err('enqueue needs at least one FILE, glob or "-" (standard input).');
     return 2;
   }
+  const target = await cliTarget(io);
+  // While the local stack runs, its queue (and, for --wait, its API) are the defaults.
+  const stack = target.kind === 'stack' ? target.stack : undefined;
+  const endpoint = values.endpoint ?? stack?.sqsEndpoint;
+  const baseEnv =
+    target.kind === 'database' ? target.env : { ...io.env, PGLITE_DATA_DIR: 'memory://' };
   const run = openPipeline(
-    { ...io, env: { ...io.env, ...(values.endpoint ? { SQS_ENDPOINT: values.endpoint } : {}) } },
+    {
+      ...io,
+      env: {
+        ...baseEnv,
+        ...(endpoint
+          ? { SQS_ENDPOINT: endpoint, AWS_REGION: io.env.AWS_REGION ?? 'us-east-1' }
+          : {}),
+      },
+    },
     { workspace: values.workspace },
   );
-  const queueUrl = values['queue-url'] ?? run.config.queue.queueUrl;
+  const queueUrl = values['queue-url'] ?? stack?.queueUrl ?? run.config.queue.queueUrl;
   if (!queueUrl) {
     io.err('No queue URL: pass --queue-url or set INGEST_QUEUE_URL.');
     await run.close();
@@ -45,9 +60,11 @@ export async function enqueueCommand(args: readonly string[], io: CliIo): Promis
   }
   // Embedded in-memory PGlite cannot hand documents to anyone: only a real or persisted database can.
   const hasDatabase =
-    run.config.database.driver !== 'pglite' || run.config.database.pgliteDataDir !== undefined;
+    stack === undefined &&
+    (run.config.database.driver !== 'pglite' ||
+      (run.config.database.pgliteDataDir ?? 'memory://') !== 'memory://');
   // Everything is checked before anything is sent: a retried command would send it all again.
-  if (values.wait && !hasDatabase) {
+  if (values.wait && !hasDatabase && !stack) {
     io.err(
       '--wait needs the database the ingest function writes to (DATABASE_URL); nothing was sent.',
     );
@@ -79,7 +96,7 @@ export async function enqueueCommand(args: readonly string[], io: CliIo): Promis
     let statuses: Record<string, string> = {};
     if (values.wait) {
       statuses = await waitForStatuses(
-        run,
+        stack ? apiStatuses(stack.apiUrl, values.workspace) : databaseStatuses(run),
         results.filter((r) => r.status === 'queued').map((r) => r.docId!),
         timeoutSeconds,
       );
@@ -112,17 +129,40 @@ export async function enqueueCommand(args: readonly string[], io: CliIo): Promis
   }
 }
 
+type StatusReader = (docIds: string[]) => Promise<Array<string | undefined>>;
+
+/** Statuses read from the database the ingest function writes to. */
+function databaseStatuses(run: ReturnType<typeof openPipeline>): StatusReader {
+  return async (docIds) => {
+    const s = await run.pipeline.storages();
+    return (await s.docStatus.getByIds(docIds)).map((r) => r?.status);
+  };
+}
+
+/** Statuses read through the local stack's API (it holds its database). */
+function apiStatuses(apiUrl: string, workspace?: string): StatusReader {
+  const api = apiClient(apiUrl, { workspace });
+  return (docIds) =>
+    Promise.all(
+      docIds.map((id) =>
+        api<{ status: string }>('GET', `/documents/${encodeURIComponent(id)}`).then(
+          (d) => d.status,
+          () => undefined,
+        ),
+      ),
+    );
+}
+
 async function waitForStatuses(
-  run: ReturnType<typeof openPipeline>,
+  read: StatusReader,
   docIds: string[],
   timeoutSeconds: number,
 ): Promise<Record<string, string>> {
-  const s = await run.pipeline.storages();
   const deadline = Date.now() + timeoutSeconds * 1000;
   let statuses: Record<string, string> = {};
   for (;;) {
-    const rows = await s.docStatus.getByIds(docIds);
-    statuses = Object.fromEntries(docIds.map((id, i) => [id, rows[i]?.status ?? 'missing']));
+    const rows = await read(docIds);
+    statuses = Object.fromEntries(docIds.map((id, i) => [id, rows[i] ?? 'missing']));
     const open = Object.values(statuses).filter((st) => st !== 'processed' && st !== 'failed');
     if (open.length === 0 || Date.now() > deadline) return statuses;
     await sleep(500);

@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
+import { MAX_DOCUMENTS_PER_REQUEST } from '../documents/requests.ts';
 import { errorFields } from '../logger.ts';
 import type { IngestResult } from '../pipeline/ingest.ts';
 import { type CliIo, openPipeline, readAllStdin } from './context.ts';
 import { readDocuments } from './documents.ts';
+import { apiClient, cliTarget } from './target.ts';
 import { uploadFiles } from './upload.ts';
 
 /**
@@ -43,7 +45,11 @@ export async function ingestCommand(args: readonly string[], io: CliIo): Promise
       io,
     );
   }
-  const run = openPipeline(io, { workspace: values.workspace });
+  const target = await cliTarget(io);
+  if (target.kind === 'stack') {
+    return ingestThroughApi(positionals, target.stack.apiUrl, values, io);
+  }
+  const run = openPipeline({ ...io, env: target.env }, { workspace: values.workspace });
   const { uploads, ingest } = run.config;
   const { documents, errors } = await readDocuments(positionals, io.readStdin ?? readAllStdin, {
     maxFileBytes: uploads.maxFileBytes,
@@ -121,4 +127,84 @@ export async function ingestCommand(args: readonly string[], io: CliIo): Promise
   } finally {
     await run.close();
   }
+}
+
+interface ApiDocument {
+  docId?: string;
+  status: string;
+  duplicateKind?: string;
+  error?: string;
+}
+
+/**
+ * `ingest` while the local stack runs: the documents go through its `POST /documents` and queue,
+ * and each is followed with `GET /documents/{id}` to its end, so the stack has them all.
+ */
+async function ingestThroughApi(
+  inputs: readonly string[],
+  apiUrl: string,
+  values: { workspace?: string; json?: boolean; timeout?: string },
+  io: CliIo,
+): Promise<number> {
+  const api = apiClient(apiUrl, { workspace: values.workspace });
+  const { documents, errors } = await readDocuments(inputs, io.readStdin ?? readAllStdin);
+  for (const error of errors) io.err(`skipped ${error}`);
+  if (!values.json) io.err(`Ingesting through the local stack at ${apiUrl}.`);
+  const submitted: Array<ApiDocument & { filePath?: string }> = [];
+  for (let i = 0; i < documents.length; i += MAX_DOCUMENTS_PER_REQUEST) {
+    const batch = documents.slice(i, i + MAX_DOCUMENTS_PER_REQUEST);
+    const res = await api<{ documents: ApiDocument[] }>('POST', '/documents', { documents: batch });
+    res.documents.forEach((d, k) => submitted.push({ ...d, filePath: batch[k]?.filePath }));
+  }
+  const deadline = Date.now() + Number(values.timeout ?? 600) * 1000;
+  const final = new Map<string, { status: string; chunks: number; error?: string }>();
+  for (const d of submitted.filter((x) => x.status === 'queued' && x.docId)) {
+    for (;;) {
+      const doc = await api<{ status: string; chunks_count?: number; error_msg?: string }>(
+        'GET',
+        `/documents/${encodeURIComponent(d.docId!)}`,
+      );
+      if (doc.status === 'processed' || doc.status === 'failed' || Date.now() > deadline) {
+        final.set(d.docId!, {
+          status:
+            doc.status === 'processed' || doc.status === 'failed'
+              ? doc.status
+              : `${doc.status} (timed out waiting)`,
+          chunks: doc.chunks_count ?? 0,
+          ...(doc.error_msg ? { error: doc.error_msg } : {}),
+        });
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  const rows = submitted.map((d) => ({ ...d, ...(d.docId ? final.get(d.docId) : undefined) }));
+  const count = (pred: (r: (typeof rows)[number]) => boolean) => rows.filter(pred).length;
+  const failed = count((r) => r.status !== 'processed' && r.status !== 'duplicate') + errors.length;
+  const summary = {
+    documents: documents.length + errors.length,
+    processed: count((r) => r.status === 'processed'),
+    duplicates: count((r) => r.status === 'duplicate'),
+    failed,
+  };
+  if (values.json) io.out(JSON.stringify({ results: rows, summary }, null, 2));
+  else {
+    for (const r of rows) {
+      const note = r.duplicateKind
+        ? ` (a duplicate by ${r.duplicateKind}: recorded, not processed)`
+        : r.error
+          ? ` — ${r.error}`
+          : '';
+      io.out(
+        `${r.docId ?? '-'}  ${r.status}  ${'chunks' in r ? r.chunks : 0} chunks  ${r.filePath ?? ''}${note}`,
+      );
+    }
+    const parts = [
+      `${summary.processed} processed`,
+      ...(summary.duplicates ? [`${summary.duplicates} duplicates recorded`] : []),
+      `${failed} failed`,
+    ];
+    io.out(`${parts.join(', ')} of ${summary.documents} documents (local stack)`);
+  }
+  return failed > 0 ? 1 : 0;
 }

@@ -4,6 +4,7 @@ import { Database } from '../db/database.ts';
 import { createLogger } from '../logger.ts';
 import { applySchema } from '../storage/schema.ts';
 import type { CliIo } from './context.ts';
+import { cliTarget, refuseWhileStackRuns } from './target.ts';
 
 /** DDL on a large existing table (an HNSW build) may take minutes: no short timeouts here. */
 const INIT_DB_TIMEOUT_MS = 30 * 60 * 1000;
@@ -14,7 +15,9 @@ export async function initDbCommand(args: readonly string[], io: CliIo): Promise
     args: [...args],
     options: { json: { type: 'boolean', default: false } },
   });
-  const config = loadConfig(io.env);
+  const target = await cliTarget(io);
+  if (refuseWhileStackRuns(target, 'init-db', io)) return 2;
+  const config = loadConfig((target as Extract<typeof target, { kind: 'database' }>).env);
   const db = new Database(
     { ...config.database, queryTimeoutMs: INIT_DB_TIMEOUT_MS, statementTimeoutMs: 0 },
     createLogger(config.logLevel),
@@ -42,7 +45,8 @@ export async function initDbCommand(args: readonly string[], io: CliIo): Promise
     io.out(`  vector tables: ${Object.values(result.vectorTables).join(', ')}`);
     io.out(`  vectors: ${config.vector.dimension} dimensions, index ${config.vector.indexType}`);
     io.out(`  schema key: ${result.key}`);
-    if (config.database.driver === 'pglite' && !config.database.pgliteDataDir) {
+    const dir = config.database.pgliteDataDir;
+    if (config.database.driver === 'pglite' && (!dir || dir === 'memory://')) {
       io.out('  note: PGlite is in memory (PGLITE_DATA_DIR unset); nothing was persisted.');
     }
     return 0;

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type LocalStack, startLocalStack } from '../local/stack.ts';
+import { findRunningStack, removeStackState, writeStackState } from '../local/state.ts';
 import type { CliIo } from './context.ts';
 import { readDocuments } from './documents.ts';
 
@@ -27,25 +28,57 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
       'sqs-port': { type: 'string', default: '9324' },
     },
   });
-  const stack = await startLocalStack({
-    port: Number(values.port),
-    sqsPort: Number(values['sqs-port']),
+  const running = await findRunningStack();
+  if (running) {
+    io.err(
+      `A local stack is already running from this folder (pid ${running.pid}, API at ${running.apiUrl}). ` +
+        'Use it (the CLI works on it), or stop it first with Ctrl-C where it runs.',
+    );
+    return 2;
+  }
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      port: Number(values.port),
+      sqsPort: Number(values['sqs-port']),
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { port?: number };
+    if (e.code !== 'EADDRINUSE') throw err;
+    io.err(
+      `Port ${e.port ?? values.port} is in use by another program: pass --port N (API) or --sqs-port N (queues and bucket).`,
+    );
+    return 2;
+  }
+  // Other processes of this folder (the CLI) find the stack here and work on its data.
+  writeStackState({
+    pid: process.pid,
+    apiUrl: stack.apiUrl,
+    sqsEndpoint: stack.sqsEndpoint,
+    queueUrl: stack.queueUrl,
+    database: stack.database,
+    startedAt: new Date().toISOString(),
   });
   io.out(`lightrag-serverless is running locally.\n${describe(stack)}\n`);
   io.out(
     `Try:  curl -s -X POST ${stack.apiUrl}/query -H 'content-type: application/json' -d '{"query":"What is a dead-letter queue?"}'`,
   );
   io.out(
-    `      lightrag-serverless enqueue samples/*.md --queue-url ${stack.queueUrl} --endpoint ${stack.sqsEndpoint}`,
+    '      npm run cli -- ingest samples/*.md      (the CLI works on this stack while it runs)',
   );
-  io.out(`      lightrag-serverless ingest report.pdf --upload --api-url ${stack.apiUrl} --wait`);
+  io.out('      npm run cli -- query "What is a dead-letter queue?"');
+  io.out('      npm run cli -- ingest report.pdf --upload --wait');
   io.out('Ctrl-C stops everything.');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  io.out('Stopping…');
-  await stack.stop();
+  try {
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    io.out('Stopping…');
+    await stack.stop();
+  } finally {
+    removeStackState();
+  }
   return 0;
 }
 

@@ -3,6 +3,7 @@ import { QueryEngine } from '../query/engine.ts';
 import { parseQueryRequest, queryDefaults } from '../query/request.ts';
 import { validateWorkspace } from '../workspace.ts';
 import { type CliIo, openPipeline } from './context.ts';
+import { apiClient, cliTarget } from './target.ts';
 
 /**
  * `query "TEXT" [--workspace W] [--top-k N] [--chunk-top-k N] [--mode M] [--context-only] [--json]`: the same code
@@ -27,7 +28,10 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
     io.err('query needs exactly one argument: the question (quote it).');
     return 2;
   }
-  const run = openPipeline(io);
+  const target = await cliTarget(io);
+  if (target.kind === 'stack')
+    return queryThroughApi(positionals[0]!, target.stack.apiUrl, values, io);
+  const run = openPipeline({ ...io, env: target.env });
   try {
     const topK = values['top-k'] === undefined ? undefined : Number(values['top-k']);
     const chunkTopK =
@@ -91,4 +95,85 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
   } finally {
     await run.close();
   }
+}
+
+/** `query` while the local stack runs: its `POST /query` (or `/query/stream`), same output. */
+async function queryThroughApi(
+  question: string,
+  apiUrl: string,
+  values: {
+    workspace?: string;
+    mode?: string;
+    'top-k'?: string;
+    'chunk-top-k'?: string;
+    'context-only'?: boolean;
+    json?: boolean;
+    stream?: boolean;
+  },
+  io: CliIo,
+): Promise<number> {
+  const body = {
+    query: question,
+    ...(values.mode ? { mode: values.mode } : {}),
+    ...(values['top-k'] ? { top_k: Number(values['top-k']) } : {}),
+    ...(values['chunk-top-k'] ? { chunk_top_k: Number(values['chunk-top-k']) } : {}),
+    only_need_context: values['context-only'] === true,
+  };
+  if (values.stream) {
+    const res = await fetch(new URL('/query/stream', apiUrl), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(values.workspace ? { 'x-workspace': values.workspace } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok || !res.body) {
+      io.err(`POST /query/stream: ${res.status} ${await res.text()}`);
+      return 1;
+    }
+    const write = io.write ?? io.out;
+    let buffered = '';
+    // biome-ignore lint/suspicious/noExplicitAny: LightRAG's NDJSON lines.
+    let references: any[] = [];
+    for await (const piece of res.body.pipeThrough(new TextDecoderStream())) {
+      buffered += piece;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines.filter((l) => l.trim() !== '')) {
+        const event = JSON.parse(line);
+        if (event.references) references = event.references;
+        if (event.response) write(event.response);
+        if (event.error) io.err(`\nerror: ${event.error}`);
+      }
+    }
+    write('\n');
+    if (references.length > 0) {
+      io.out('References:');
+      for (const r of references) io.out(`  [${r.reference_id}] ${r.file_path}`);
+    }
+    return 0;
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, as docs/http-api.md documents it.
+  const result = await apiClient(apiUrl, { workspace: values.workspace })<any>(
+    'POST',
+    '/query',
+    body,
+  );
+  if (values.json) {
+    io.out(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  if (result.answer) io.out(`${result.answer}\n`);
+  const { entities = [], relationships = [], chunks = [] } = result.context ?? {};
+  io.out(
+    `Context (${entities.length} entities, ${relationships.length} relations, ${chunks.length} chunks; local stack):`,
+  );
+  for (const chunk of chunks) {
+    const preview = String(chunk.content).replace(/\s+/g, ' ').slice(0, 100);
+    io.out(
+      `  [${chunk.reference_id}] ${Number(chunk.score).toFixed(3)}  ${chunk.file_path ?? '-'}  ${preview}`,
+    );
+  }
+  return 0;
 }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { dueByWorkspace } from '../storage/graph-upkeep.ts';
 import { validateWorkspace } from '../workspace.ts';
 import { type CliIo, openPipeline } from './context.ts';
+import { cliTarget, refuseWhileStackRuns } from './target.ts';
 
 /** Sweeps of one workspace before giving up on elements another holder keeps. */
 const MAX_SWEEPS = 20;
@@ -16,7 +17,12 @@ export async function upkeepCommand(args: readonly string[], io: CliIo): Promise
     args: [...args],
     options: { workspace: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
-  const run = openPipeline(io);
+  const target = await cliTarget(io);
+  if (refuseWhileStackRuns(target, 'upkeep', io)) return 2;
+  const run = openPipeline({
+    ...io,
+    env: (target as Extract<typeof target, { kind: 'database' }>).env,
+  });
   try {
     await run.pipeline.storages(run.config.workspace); // The schema, upkeep table included.
     const workspaces = values.workspace

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { CliIo } from './context.ts';
+import { apiClient } from './target.ts';
 
 export interface UploadOptions {
   apiUrl: string;
@@ -37,23 +38,12 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** Uploads each file; resolves to the exit code (1 when any failed). */
 export async function uploadFiles(paths: readonly string[], options: UploadOptions, io: CliIo) {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-    ...(options.workspace ? { 'x-workspace': options.workspace } : {}),
-  };
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(new URL(path, options.apiUrl), {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = (await res.json().catch(() => ({}))) as Record<string, any>;
-    if (res.status >= 400) {
-      throw new Error(`${method} ${path}: ${res.status} ${json.error?.message ?? res.statusText}`);
-    }
-    return json;
-  };
+  // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, as docs/http-api.md documents it.
+  const api = apiClient(options.apiUrl, options) as (
+    m: string,
+    p: string,
+    b?: unknown,
+  ) => Promise<any>;
   const results: Uploaded[] = [];
   for (const file of paths) {
     try {

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { sinceDay, usageReport } from '../ops/usage-report.ts';
+import { sinceDay, type UsageReport, usageReport } from '../ops/usage-report.ts';
 import { validateWorkspace } from '../workspace.ts';
 import { type CliIo, openPipeline } from './context.ts';
+import { apiClient, cliTarget } from './target.ts';
 
 /** `usage [--workspace W] [--since 7d|YYYY-MM-DD] [--json]`: LLM and embedding usage by day and purpose. */
 export async function usageCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -13,11 +14,21 @@ export async function usageCommand(args: readonly string[], io: CliIo): Promise<
       json: { type: 'boolean', default: false },
     },
   });
-  const run = openPipeline(io);
+  const target = await cliTarget(io);
+  const run = target.kind === 'database' ? openPipeline({ ...io, env: target.env }) : undefined;
   try {
-    const workspace = validateWorkspace(values.workspace ?? run.config.workspace);
-    await run.pipeline.storages(workspace); // The schema, usage table included.
-    const report = await usageReport(run.db, workspace, sinceDay(values.since));
+    let workspace: string;
+    let report: UsageReport;
+    if (run) {
+      workspace = validateWorkspace(values.workspace ?? run.config.workspace);
+      await run.pipeline.storages(workspace); // The schema, usage table included.
+      report = await usageReport(run.db, workspace, sinceDay(values.since));
+    } else {
+      const stack = (target as Extract<typeof target, { kind: 'stack' }>).stack;
+      const api = apiClient(stack.apiUrl, { workspace: values.workspace });
+      report = await api<UsageReport>('GET', `/usage?since=${encodeURIComponent(values.since)}`);
+      workspace = values.workspace ?? 'default';
+    }
     if (values.json) {
       io.out(JSON.stringify(report, null, 2));
       return 0;
@@ -39,6 +50,6 @@ export async function usageCommand(args: readonly string[], io: CliIo): Promise<
     if (report.rows.length === 0) io.out('  (nothing recorded)');
     return 0;
   } finally {
-    await run.close();
+    await run?.close();
   }
 }

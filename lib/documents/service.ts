@@ -8,8 +8,8 @@ import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
 import {
   DocumentBusyError,
-  DocumentNotReprocessableError,
   DocumentNotFoundError,
+  DocumentNotReprocessableError,
   QueueNotConfiguredError,
   ValidationError,
 } from '../errors.ts';
