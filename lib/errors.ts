@@ -240,6 +240,30 @@ export function isRetryable(err: unknown): boolean {
   return true; // Unknown failures (bugs, driver errors) are retried; the DLQ catches repeats.
 }
 
+/**
+ * The one failure policy of every queue consumer (ingest, extract, parse): whether this delivery
+ * gives up — a failure that cannot succeed later, or any failure on the last delivery. A consumer
+ * that gives up records the reason on the work (the document `failed`, the batch `failed`) and
+ * lets the message be deleted; only a failure it could not record (or a crash) leaves the
+ * message to be delivered again and, at the end, in the DLQ. So the DLQ holds messages that no
+ * consumer could settle, never work whose status already says what happened.
+ *
+ * @example
+ * ```ts
+ * if (!givesUp(err, options.finalAttempt)) throw err; // delivered again
+ * await recordFailure(err); // then resolve: the message is deleted
+ * ```
+ */
+export function givesUp(err: unknown, finalAttempt: boolean | undefined): boolean {
+  return !isRetryable(err) || finalAttempt === true;
+}
+
+/** The reason recorded when a consumer gives up (says so when it was the last delivery). */
+export function giveUpReason(err: unknown): string {
+  const reason = err instanceof Error ? err.message : String(err);
+  return isRetryable(err) ? `Gave up after the last delivery: ${reason}` : reason;
+}
+
 /** The request needs an LLM but `LLM_PROVIDER=none`. */
 export class LlmNotConfiguredError extends LightRagError {
   constructor(what: string) {

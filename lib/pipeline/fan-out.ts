@@ -15,7 +15,7 @@ import { mapWithConcurrency } from '../concurrency.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
-import { isRetryable, ValidationError } from '../errors.ts';
+import { givesUp, giveUpReason, ValidationError } from '../errors.ts';
 import type { GraphExtractor } from '../graph/extract.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import { errorFields, type Logger } from '../logger.ts';
@@ -218,9 +218,9 @@ export class ExtractionFanOut {
         }),
       );
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      if (isRetryable(err) && !options.finalAttempt) throw err;
-      const error = `Extraction of batch ${batch + 1} of ${run.batches} failed${isRetryable(err) ? ' after the last delivery' : ''}: ${reason}`;
+      // The one failure policy (lib/errors.ts givesUp): the batch and its document failed.
+      if (!givesUp(err, options.finalAttempt)) throw err;
+      const error = `Extraction of batch ${batch + 1} of ${run.batches} failed: ${giveUpReason(err)}`;
       await this.#settle(s, docId, runId, batch, 'failed', error);
       this.#log.warn('extraction batch failed', { docId, runId, batch, ...errorFields(err) });
       return { ...base, outcome: 'failed', error };

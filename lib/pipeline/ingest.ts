@@ -14,7 +14,8 @@ import type { Embedder } from '../embedding/types.ts';
 import {
   DocumentNotFoundError,
   FanOutNotConfiguredError,
-  isRetryable,
+  givesUp,
+  giveUpReason,
   ValidationError,
 } from '../errors.ts';
 import { type ChunkExtraction, GraphExtractor } from '../graph/extract.ts';
@@ -333,28 +334,34 @@ export class IngestPipeline {
       const graph = { entities: plan?.nodes.length ?? 0, relations: plan?.edges.length ?? 0 };
       return done('processed', { chunks: chunks.length, ...graph });
     } catch (err) {
-      const retryable = isRetryable(err);
-      const final = !retryable || options.finalAttempt === true;
-      const reason = err instanceof Error ? err.message : String(err);
-      await s.docStatus
+      // The one failure policy (lib/errors.ts givesUp): give up → the document failed with the
+      // reason, message deleted; otherwise pending, delivered again.
+      const final = givesUp(err, options.finalAttempt);
+      const reason = final ? giveUpReason(err) : err instanceof Error ? err.message : String(err);
+      const recorded = await s.docStatus
         .upsert([
           this.#status(docId, content, withPath, existing, {
             status: final ? 'failed' : 'pending',
-            error_msg: final && retryable ? `Gave up after the last delivery: ${reason}` : reason,
+            error_msg: reason,
           }),
         ])
-        .catch((statusErr: unknown) =>
-          this.#log.warn('could not record the document failure', {
-            docId,
-            ...errorFields(statusErr),
-          }),
+        .then(
+          () => true,
+          (statusErr: unknown) => {
+            this.#log.warn('could not record the document failure', {
+              docId,
+              ...errorFields(statusErr),
+            });
+            return false;
+          },
         );
       this.#log.warn(final ? 'document failed' : 'document failed; will retry', {
         docId,
         workspace: s.workspace,
         ...errorFields(err),
       });
-      if (!retryable) return done('failed', { error: reason });
+      // Not recorded: the message stays the only record, so it comes back (and ends in the DLQ).
+      if (final && recorded) return done('failed', { error: reason });
       throw err;
     }
   }

@@ -8,7 +8,12 @@
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
-import { FileRejectedError, isRetryable, QueueNotConfiguredError } from '../errors.ts';
+import {
+  FileRejectedError,
+  givesUp,
+  giveUpReason,
+  QueueNotConfiguredError,
+} from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { parseFile } from '../parsers/index.ts';
 import { duplicateRecord } from '../pipeline/identity.ts';
@@ -151,14 +156,15 @@ export class UploadParser {
       await this.#sender.send(queueUrl, [JSON.stringify({ docId, workspace: s.workspace })]);
       return { ...base, status: 'analyzing' };
     } catch (err) {
-      const final = err instanceof FileRejectedError || !isRetryable(err) || options.finalAttempt;
+      // The one failure policy (lib/errors.ts givesUp); a rejected file is never retried.
+      const final = err instanceof FileRejectedError || givesUp(err, options.finalAttempt);
       if (!final) {
         await s.docStatus
           .upsert([nextStatus(current, { status: 'pending', metadata: current.metadata })])
           .catch(() => undefined);
         throw err;
       }
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = giveUpReason(err);
       await s.docStatus.upsert([
         nextStatus(current, {
           status: 'failed',

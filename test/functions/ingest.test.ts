@@ -214,14 +214,35 @@ describe(`ingest function through SQS on ${TARGET}`, () => {
     assert.equal(again.status, 'processed');
   });
 
-  it('gives up after the last delivery: status failed with the reason, message in the DLQ', async () => {
+  it('gives up after the last delivery: status failed with the reason, message deleted, DLQ empty', async () => {
     provider.outage = { kind: 'status', status: 500, retryAfter: '0' };
     const [result] = await client.enqueue([{ content: 'Never gets embedded. '.repeat(5) }]);
     await drain();
     const status = await (await storages()).docStatus.getById(result!.docId!);
     assert.equal(status?.status, 'failed');
     assert.match(status?.error_msg ?? '', /Gave up after the last delivery: .*HTTP 500/);
-    assert.equal((await queues.dlqBodies()).length, 1);
+    // The one failure policy: the document says what happened; the DLQ keeps only what no
+    // consumer could settle (lib/errors.ts givesUp).
+    assert.deepEqual(await queues.dlqBodies(), []);
+    assert.equal(await queues.depth(queues.queueUrl), 0);
+  });
+
+  it('sends a failure it could not record to the DLQ after the last delivery', async () => {
+    provider.outage = { kind: 'status', status: 500, retryAfter: '0' };
+    const db = getIngestRuntime().db;
+    // Status writes that mark a document failed are refused: the failure cannot be recorded.
+    await db.query(`CREATE FUNCTION refuse_failed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.status = 'failed' THEN RAISE EXCEPTION 'status table unavailable'; END IF; RETURN NEW; END $$`);
+    await db.query(`CREATE TRIGGER refuse_failed BEFORE INSERT OR UPDATE ON lightrag_doc_status
+      FOR EACH ROW EXECUTE FUNCTION refuse_failed()`);
+    try {
+      await client.enqueue([{ content: 'Cannot even be marked failed. '.repeat(5) }]);
+      await drain();
+      assert.equal((await queues.dlqBodies()).length, 1, 'the message is the only record left');
+    } finally {
+      await db.query('DROP TRIGGER refuse_failed ON lightrag_doc_status');
+      await db.query('DROP FUNCTION refuse_failed()');
+    }
   });
 
   it('sends documents larger than a message by reference, stored first', async () => {

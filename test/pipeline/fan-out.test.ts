@@ -246,6 +246,33 @@ describe(`extraction fanned out across containers on ${TARGET}`, () => {
     await drainIngest();
   });
 
+  it('gives up a batch on its last delivery as every consumer does: batch and document failed, no DLQ', async () => {
+    const ws = uniqueWorkspace('fan');
+    const p = containers[3]!.pipeline;
+    const first = await p.ingest({ content: bigDocument(5, 'Gale'), workspace: ws });
+    const message = { docId: first.docId, workspace: ws, runId: first.fanOut!.runId, batch: 0 };
+    // A provider failing with 503 on every call (the client's own retries included).
+    for (let i = 0; i < 20; i++) llm.faults.push({ kind: 'extract', status: 503 });
+    try {
+      await assert.rejects(p.extractBatch(message), /503/, 'not the last delivery: comes back');
+      const last = await p.extractBatch(message, { finalAttempt: true });
+      assert.equal(last.outcome, 'failed', 'the last delivery settles it (lib/errors.ts givesUp)');
+      assert.match(
+        last.error ?? '',
+        /^Extraction of batch 1 of \d+ failed: Gave up after the last delivery/,
+      );
+    } finally {
+      llm.faults.length = 0;
+    }
+    const s = await storages(ws);
+    assert.equal((await s.docStatus.getById(first.docId))?.status, 'failed');
+    assert.equal(
+      (await s.extractionRuns.getBatch(first.docId, first.fanOut!.runId, 0))?.status,
+      'failed',
+    );
+    await drainExtraction();
+  });
+
   it('a batch failing for good fails the document with the reason; accounting holds', async () => {
     const ws = uniqueWorkspace('fan');
     const p = containers[3]!.pipeline;

@@ -142,17 +142,20 @@ describe(`ingest pipeline on ${TARGET}`, () => {
     }
   });
 
-  it('rethrows a transient failure, leaving the document pending, or failed on the final attempt', async () => {
+  it('rethrows a transient failure, leaving the document pending; gives up on the final attempt', async () => {
     const workspace = uniqueWorkspace();
     const s = await pipeline.storages(workspace);
     embedder.failure = new ProviderError('flaky', 'HTTP 503', { retryable: true, status: 503 });
     try {
       await assert.rejects(pipeline.ingest({ content: text('delta'), workspace }), ProviderError);
       assert.equal((await s.docStatus.getById(documentId(text('delta'))))?.status, 'pending');
-      await assert.rejects(
-        pipeline.ingest({ content: text('delta'), workspace }, { finalAttempt: true }),
-        ProviderError,
+      // The one failure policy: the last delivery records the failure and resolves (message deleted).
+      const last = await pipeline.ingest(
+        { content: text('delta'), workspace },
+        { finalAttempt: true },
       );
+      assert.equal(last.status, 'failed');
+      assert.match(last.error ?? '', /^Gave up after the last delivery/);
       const status = await s.docStatus.getById(documentId(text('delta')));
       assert.equal(status?.status, 'failed');
       assert.match(status?.error_msg ?? '', /^Gave up after the last delivery: flaky: HTTP 503/);
