@@ -67,16 +67,7 @@ export class RetryingLlm implements Llm {
         ),
       this.#retryPolicy(),
     );
-    recordUsage({
-      purpose: options.purpose ?? 'answer',
-      model: this.identity.model ?? this.name,
-      promptTokens: usage?.promptTokens ?? 0,
-      completionTokens: usage?.completionTokens ?? 0,
-    });
-    metricCount('LlmCalls');
-    metricDuration('LlmLatency', performance.now() - started);
-    metricCount('LlmPromptTokens', usage?.promptTokens ?? 0);
-    metricCount('LlmCompletionTokens', usage?.completionTokens ?? 0);
+    this.#record(options, performance.now() - started, usage);
     return text;
   }
 
@@ -91,6 +82,7 @@ export class RetryingLlm implements Llm {
     options: CompletionOptions = {},
   ): AsyncIterable<string> {
     const timeoutMs = this.#config.timeoutMs;
+    const started = performance.now();
     const { iterator, first, controller, idle } = await withRetry(async () => {
       const controller = new AbortController();
       const cancel = () => controller.abort(options.signal?.reason);
@@ -114,8 +106,12 @@ export class RetryingLlm implements Llm {
     }, this.#retryPolicy());
     let finished = false;
     let stopTimer = idle();
+    const streamed: string[] = [];
     try {
-      if (!first.done) yield first.value;
+      if (!first.done) {
+        streamed.push(first.value);
+        yield first.value;
+      }
       for (;;) {
         stopTimer = idle();
         let next: IteratorResult<string>;
@@ -125,6 +121,7 @@ export class RetryingLlm implements Llm {
           throw asProviderError(this.name, err, controller.signal, timeoutMs);
         }
         if (next.done) break;
+        streamed.push(next.value);
         yield next.value;
       }
       finished = true;
@@ -134,7 +131,26 @@ export class RetryingLlm implements Llm {
         controller.abort();
         await iterator.return?.().catch(() => undefined);
       }
+      // Counted here like every one-shot call, finished or stopped early (the provider bills both).
+      this.#record(options, performance.now() - started, {
+        promptTokens: options.countTokens?.(messages.map((m) => m.content).join('\n')) ?? 0,
+        completionTokens: options.countTokens?.(streamed.join('')) ?? 0,
+      });
     }
+  }
+
+  /** The one place a model call is counted: usage aggregates and metrics. */
+  #record(options: CompletionOptions, ms: number, usage: TokenUsage | undefined): void {
+    recordUsage({
+      purpose: options.purpose ?? 'answer',
+      model: this.identity.model ?? this.name,
+      promptTokens: usage?.promptTokens ?? 0,
+      completionTokens: usage?.completionTokens ?? 0,
+    });
+    metricCount('LlmCalls');
+    metricDuration('LlmLatency', ms);
+    metricCount('LlmPromptTokens', usage?.promptTokens ?? 0);
+    metricCount('LlmCompletionTokens', usage?.completionTokens ?? 0);
   }
 
   #retryPolicy() {

@@ -17,6 +17,11 @@ export interface CompletionOptions {
   signal?: AbortSignal;
   /** What the call is for, in the usage aggregates (default `answer`). */
   purpose?: 'extract' | 'summary' | 'keywords' | 'answer';
+  /**
+   * Counts tokens for a streamed call's usage (streams report none): the configured tokenizer.
+   * Without it a streamed call is counted with zero tokens.
+   */
+  countTokens?: (text: string) => number;
 }
 
 /** Tokens a provider billed for one completion. */

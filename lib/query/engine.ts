@@ -146,23 +146,16 @@ export class QueryEngine {
     const llm = p.llm;
     const encoding = this.#config.chunking.encoding;
     const started = performance.now();
+    // Streams report no usage: the LLM client counts the call with the configured tokenizer.
+    const tokenizer = await getTokenizer(encoding);
+    const countTokens = (text: string) => tokenizer.encode(text).length;
     async function* generate(): AsyncIterable<string> {
       const parts: string[] = [];
-      for await (const piece of llm.stream(p.retrieved.messages, { signal })) {
+      for await (const piece of llm.stream(p.retrieved.messages, { signal, countTokens })) {
         parts.push(piece);
         yield piece;
       }
       const answer = parts.join('');
-      // Streams report no usage: the tokens are counted here, with the configured encoding.
-      const tokenizer = await getTokenizer(encoding);
-      recordUsage({
-        workspace,
-        purpose: 'answer',
-        model: llm.identity.model ?? llm.name,
-        promptTokens: tokenizer.encode(p.retrieved.messages.map((m) => m.content).join('\n'))
-          .length,
-        completionTokens: tokenizer.encode(answer).length,
-      });
       metricDurationBy('QueryLatency', 'mode', p.request.mode, performance.now() - started);
       await p.cacheAnswer(answer);
     }

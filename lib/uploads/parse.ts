@@ -8,12 +8,7 @@
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
-import {
-  FileRejectedError,
-  givesUp,
-  giveUpReason,
-  QueueNotConfiguredError,
-} from '../errors.ts';
+import { FileRejectedError, givesUp, giveUpReason, QueueNotConfiguredError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { parseFile } from '../parsers/index.ts';
 import { duplicateRecord } from '../pipeline/identity.ts';

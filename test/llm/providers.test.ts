@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { loadConfig } from '../../lib/config.ts';
 import { ProviderError } from '../../lib/errors.ts';
 import { createLlm } from '../../lib/llm/index.ts';
+import { UsageRecorder, withUsage } from '../../lib/ops/usage.ts';
 import { type FakeBedrock, startFakeBedrock } from '../support/bedrock-server.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../support/openai-server.ts';
 
@@ -144,6 +145,26 @@ describe('Bedrock Converse against a local HTTP/2 server', () => {
       '/model/anthropic.claude-3-5-haiku-20241022-v1:0/converse-stream',
     );
     server.streamDelayMs = 0;
+  });
+
+  it('counts every call in one place: one-shot, streamed to the end, and stopped early', async () => {
+    const recorder = new UsageRecorder();
+    const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+    await withUsage(recorder, async () => {
+      await bedrock().complete(messages);
+      const whole: string[] = [];
+      for await (const text of bedrock().stream(messages, { countTokens: words })) whole.push(text);
+      assert.equal(whole.join(''), 'Bedrock streams this.');
+      // A client gone after the first piece: the provider still billed the call.
+      for await (const _ of bedrock().stream(messages, { countTokens: words })) break;
+    });
+    const [row] = recorder.rows;
+    assert.equal(recorder.rows.length, 1);
+    assert.equal(row!.purpose, 'answer');
+    assert.equal(row!.calls, 3, 'the one-shot call and both streams');
+    assert.equal(row!.cacheHits, 0);
+    // One-shot: the provider's own count (1 + 1); streams: the tokenizer's (3 and 1 words out).
+    assert.equal(row!.completionTokens, 1 + 3 + 1);
   });
 
   it('retries throttling and refuses access errors', async () => {
