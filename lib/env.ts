@@ -11,9 +11,16 @@ export interface VariableRead {
   choices?: string[];
 }
 
-function numberRange(options: { default?: number; min?: number; max?: number }) {
+function numberRange(options: {
+  default?: number;
+  min?: number;
+  max?: number;
+  documentedDefault?: string;
+}) {
   return {
-    ...(options.default !== undefined ? { default: String(options.default) } : {}),
+    ...(options.default !== undefined
+      ? { default: options.documentedDefault ?? String(options.default) }
+      : {}),
     ...(options.min !== undefined ? { min: options.min } : {}),
     ...(options.max !== undefined ? { max: options.max } : {}),
   };
@@ -114,7 +121,11 @@ export class EnvReader {
     return this.#inRange(name, value, options) ? value : options.default;
   }
 
-  number(name: string, options: { default: number; min?: number; max?: number }): number {
+  /** `documentedDefault`: how the reference states a default that depends on other settings. */
+  number(
+    name: string,
+    options: { default: number; min?: number; max?: number; documentedDefault?: string },
+  ): number {
     const text = this.raw(name);
     this.#read(name, { kind: 'number', ...numberRange(options) });
     if (text === undefined) return options.default;

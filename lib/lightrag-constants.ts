@@ -17,3 +17,7 @@ export const GRAPH_NAMESPACE = 'chunk_entity_relation';
 
 /** LightRAG's marker for a file path list cut at `MAX_FILE_PATHS`. */
 export const FILE_PATH_TRUNCATED = '...(more files)';
+
+/** LightRAG's answer when retrieval found nothing: PROMPTS["fail_response"], no LLM call. */
+export const FAIL_RESPONSE =
+  "Sorry, I'm not able to provide an answer to that question.[no-context]";

@@ -48,6 +48,15 @@ describe(`lightrag-serverless CLI on ${TARGET}`, () => {
     assert.equal(summary.config.vector.dimension, 32);
   });
 
+  it('answers --help for every command with its own usage', async () => {
+    for (const command of ['query', 'ingest', 'enqueue', 'doctor', 'upkeep', 'usage']) {
+      const result = await run([command, '--help'], { LOG_LEVEL: 'silent' });
+      assert.equal(result.code, 0, `${command}: ${result.stderr}`);
+      assert.match(result.stdout, new RegExp(`^Usage: lightrag-serverless ${command}`));
+      assert.match(result.stdout, new RegExp(`\\n  ${command} `));
+    }
+  });
+
   it('exits 2 with every configuration problem listed and no secret shown', async () => {
     const result = await run(['init-db'], {
       DATABASE_URL: 'mysql://admin:very-secret-pw@db/app',
@@ -154,6 +163,27 @@ describe(`lightrag-serverless ingest and enqueue on ${TARGET}`, () => {
       /package\.json: expected a string or an object with a "content" string/,
     );
     assert.equal((await run(['ingest'], target.env)).code, 2);
+    // An empty text file is refused at once, as an empty PDF is, with an honest summary.
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const empty = `${mkdtempSync(`${tmpdir()}/lrs-empty-`)}/empty.txt`;
+    writeFileSync(empty, '  \n');
+    const started = Date.now();
+    const refused = await run(['ingest', empty], target.env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /empty\.txt: the file is empty/);
+    assert.match(refused.stdout, /^0 processed, 1 failed of 1 documents$/m);
+    assert.ok(Date.now() - started < 10_000, 'refused before any database work');
+    // --upload with no API running says what to do, not "fetch failed".
+    const noApi = await run(
+      ['ingest', empty, '--upload', '--api-url', 'http://127.0.0.1:9'],
+      target.env,
+    );
+    assert.equal(noApi.code, 1);
+    assert.match(
+      noApi.stdout + noApi.stderr,
+      /No API answers at http:\/\/127\.0\.0\.1:9.*npm start/,
+    );
   });
 
   it('enqueue sends files to the queue; the ingest function processes them', async () => {

@@ -82,7 +82,12 @@ async function readOne(path: string, limits: ParseLimits): Promise<SourceDocumen
     return [{ content: parsed.text, filePath: path, metadata }];
   }
   const text = await readFile(path, 'utf8');
-  if (TEXT.has(ext)) return [{ content: text, filePath: path }];
+  if (TEXT.has(ext)) {
+    // Refused here, as an empty PDF is: no database is opened for nothing to ingest.
+    if (text.replace(/\u0000/g, '').trim() === '')
+      throw new Error('the file is empty (or only whitespace)');
+    return [{ content: text, filePath: path }];
+  }
   if (ext === '.json') {
     let parsed: unknown;
     try {

@@ -63,6 +63,18 @@ const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => Promise<n
   bridge: bridgeCommand,
 };
 
+/** The usage lines of one command (its entries in {@link USAGE}), then where settings are. */
+function commandUsage(command: string): string {
+  const lines = USAGE.split('\n');
+  const picked: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (/^ {2}\S/.test(line)) inside = line.trimStart().split(' ')[0] === command;
+    if (inside && line.trim() !== '') picked.push(line);
+  }
+  return `Usage: lightrag-serverless ${command} [options]\n\n${picked.join('\n')}\n\nConfiguration comes from environment variables; docs/configuration.md lists them all.`;
+}
+
 /** Runs one command; resolves to the process exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -71,6 +83,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return command === undefined ? 2 : 0;
   }
   const run = COMMANDS[command];
+  if (run && (rest.includes('--help') || rest.includes('-h'))) {
+    io.out(commandUsage(command));
+    return 0;
+  }
   if (!run) {
     io.err(`Unknown command ${JSON.stringify(command)}.\n\n${USAGE}`);
     return 2;

@@ -85,7 +85,8 @@ export function duplicateRecord(
     error_msg:
       kind === 'content_hash'
         ? `Identical content already exists under another filename: ${original.file_path ?? UNKNOWN_SOURCE} (${original.id}).`
-        : `A document named ${filePath} already exists (${original.id}) with other content; delete it first to replace it.`,
+        : // An upload is refused by its name before its content is known ('').
+          `A document named ${filePath} already exists (${original.id})${content === '' ? '' : ' with other content'}; delete it first to replace it.`,
     content_hash: md5(content),
   };
 }

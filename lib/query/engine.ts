@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Embedder } from '../embedding/types.ts';
 import { LlmNotConfiguredError } from '../errors.ts';
+import { FAIL_RESPONSE } from '../lightrag-constants.ts';
 import { answerCacheKey } from '../llm/cache-keys.ts';
 import type { ChatMessage, Llm } from '../llm/types.ts';
 import { errorFields, type Logger } from '../logger.ts';
@@ -115,6 +116,8 @@ export class QueryEngine {
       return res;
     };
     if (!p.llm) return done(p.respond(null, false));
+    // Nothing retrieved: LightRAG's fixed failure response, without asking the LLM.
+    if (p.noContext) return done(p.respond(FAIL_RESPONSE, false));
     const hit = await p.cachedAnswer();
     if (hit !== undefined) return done(p.respond(hit, true));
     const answer = await p.llm.complete(p.retrieved.messages, { signal: options.signal });
@@ -141,6 +144,7 @@ export class QueryEngine {
       const { context } = p.respond(null, false);
       return { ...base, cached: false, pieces: once(JSON.stringify(context)) };
     }
+    if (p.noContext) return { ...base, cached: false, pieces: once(FAIL_RESPONSE) };
     const hit = await p.cachedAnswer();
     if (hit !== undefined) return { ...base, cached: true, pieces: inPieces(hit) };
     const llm = p.llm;
@@ -232,6 +236,12 @@ export class QueryEngine {
     return {
       request,
       retrieved: r,
+      /** Retrieval found nothing in a mode that retrieves (LightRAG then answers FAIL_RESPONSE). */
+      noContext:
+        request.mode !== 'bypass' &&
+        r.entities.length === 0 &&
+        r.relations.length === 0 &&
+        r.chunks.length === 0,
       llm,
       respond,
       cachedAnswer: async (): Promise<string | undefined> => {

@@ -283,7 +283,13 @@ export function readVector(reader: EnvReader): VectorConfig {
       min: 100,
       max: 10_000_000,
     }),
-    cosineThreshold: reader.number('COSINE_THRESHOLD', { default: 0.2, min: -1, max: 1 }),
+    cosineThreshold: reader.number('COSINE_THRESHOLD', {
+      default: 0.2,
+      min: -1,
+      max: 1,
+      // lib/config.ts lowers it for the lexical hash embedder (the local default).
+      documentedDefault: '0.2 (0.05 with the hash embedder)',
+    }),
   };
 }
 

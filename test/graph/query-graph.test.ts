@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Config, loadConfig } from '../../lib/config.ts';
 import type { Database } from '../../lib/db/database.ts';
 import { HashEmbedder } from '../../lib/embedding/hash.ts';
+import { FAIL_RESPONSE } from '../../lib/lightrag-constants.ts';
 import { answerCacheKey, keywordsCacheKey } from '../../lib/llm/cache-keys.ts';
 import { createLlm } from '../../lib/llm/index.ts';
 import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
@@ -183,6 +184,24 @@ describe(`graph query modes on ${TARGET}`, () => {
     const short = await ask({ query: 'Alan Turing', mode: 'local', only_need_context: true });
     assert.deepEqual(short.keywords?.low_level, ['Alan Turing']);
     assert.equal(short.context.entities[0]?.entity, 'Alan Turing');
+  });
+
+  it("answers LightRAG's fixed failure response without an LLM call when nothing is retrieved", async () => {
+    const empty = uniqueWorkspace();
+    const before = llm.count('answer');
+    for (const mode of ['local', 'global', 'hybrid', 'mix', 'naive'] as const) {
+      const request = parseQueryRequest(
+        { query: 'Anything at all?', mode, ll_keywords: ['Nobody'], hl_keywords: ['nothing'] },
+        queryDefaults(config),
+      );
+      const res = await engine.query(request, empty);
+      assert.equal(res.answer, FAIL_RESPONSE, mode);
+      const streamed = await engine.stream(request, empty);
+      let text = '';
+      for await (const piece of streamed.pieces) text += piece;
+      assert.equal(text, FAIL_RESPONSE, `${mode} streamed`);
+    }
+    assert.equal(llm.count('answer'), before, 'the LLM was not asked');
   });
 
   it('answers from the graph context and caches the answer under {mode}:query', async () => {
