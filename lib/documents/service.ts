@@ -17,7 +17,7 @@ import { applyPlan } from '../graph/apply-plan.ts';
 import { applyRemoval, planRemoval } from '../graph/rebuild.ts';
 import { validateIngestMessage } from '../ingest/message.ts';
 import type { Logger } from '../logger.ts';
-import type { DuplicateKind } from '../pipeline/identity.ts';
+import { type DuplicateKind, notReprocessable } from '../pipeline/identity.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
 import type { EnqueueResult, IngestQueueClient } from '../queue/enqueue.ts';
 import type { DocStatus, PageRequest, StoredDocStatus } from '../storage/doc-status.ts';
@@ -29,23 +29,6 @@ export interface SubmittedDocument {
   /** For a duplicate under LightRAG 1.5 rules: `filename` or `content_hash` (the original is `docId`). */
   duplicateKind?: DuplicateKind;
   error?: string;
-}
-
-/**
- * Why a failed document cannot succeed by running it again, if it cannot: a duplicate marker
- * records an attempt (its content is the original's, stored under the original's id), and a
- * file that could not be turned into text has no text to process.
- */
-export function notReprocessable(d: StoredDocStatus): string | undefined {
-  const meta = (d.metadata ?? {}) as Record<string, unknown>;
-  if (meta.is_duplicate === true || d.id.startsWith('dup-')) {
-    return `a duplicate marker of ${String(meta.original_doc_id ?? 'another document')}, not a document: nothing to process`;
-  }
-  if (meta.error_type === 'file_extraction_error') {
-    const why = meta.file_rejection ? ` (${String(meta.file_rejection)})` : '';
-    return `the uploaded file could not be turned into text${why}: upload a readable file again`;
-  }
-  return undefined;
 }
 
 export class DocumentService {

@@ -90,3 +90,20 @@ export function duplicateRecord(
     content_hash: md5(content),
   };
 }
+
+/**
+ * Why a failed document cannot succeed by running it again, if it cannot: a duplicate marker
+ * records an attempt (its content is the original's, stored under the original's id), and a
+ * file that could not be turned into text has no text to process.
+ */
+export function notReprocessable(d: Pick<StoredDocStatus, 'id' | 'metadata'>): string | undefined {
+  const meta = (d.metadata ?? {}) as Record<string, unknown>;
+  if (meta.is_duplicate === true || d.id.startsWith('dup-')) {
+    return `a duplicate marker of ${String(meta.original_doc_id ?? 'another document')}, not a document: nothing to process`;
+  }
+  if (meta.error_type === 'file_extraction_error') {
+    const why = meta.file_rejection ? ` (${String(meta.file_rejection)})` : '';
+    return `the uploaded file could not be turned into text${why}: upload a readable file again`;
+  }
+  return undefined;
+}

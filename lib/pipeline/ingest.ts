@@ -32,7 +32,7 @@ import { openStorages, type Storages } from '../storage/index.ts';
 import { md5, sanitizeText } from '../text.ts';
 import { chunkDocument } from './chunking.ts';
 import { type BatchOutcome, ExtractionFanOut, type ExtractionMessage } from './fan-out.ts';
-import { type DuplicateKind, duplicateRecord, identify } from './identity.ts';
+import { type DuplicateKind, duplicateRecord, identify, notReprocessable } from './identity.ts';
 
 export interface IngestInput {
   /** Inline text; or `docId` of a document already stored in LIGHTRAG_DOC_FULL. */
@@ -217,6 +217,29 @@ export class IngestPipeline {
   async ingest(input: IngestInput, options: IngestOptions = {}): Promise<IngestResult> {
     const started = performance.now();
     const s = await this.storages(input.workspace);
+    if (input.docId !== undefined && input.content === undefined) {
+      // A message naming a duplicate marker or a file that could not be read (a stale or
+      // hand-made message): nothing a run can do; its status keeps the reason.
+      const stored = await s.docStatus.getById(input.docId);
+      const reason = stored?.status === 'failed' ? notReprocessable(stored) : undefined;
+      if (stored && reason) {
+        this.#log.info('message names a document that cannot be processed; ignored', {
+          docId: input.docId,
+          reason,
+        });
+        return {
+          docId: stored.id,
+          workspace: s.workspace,
+          status: 'failed',
+          duplicate: false,
+          chunks: 0,
+          entities: 0,
+          relations: 0,
+          error: reason,
+          durationMs: Math.round(performance.now() - started),
+        };
+      }
+    }
     const { docId, content, inline, filePath, existing, duplicate } = await this.#resolve(s, input);
     addLogContext({ docId, workspace: s.workspace });
     const done = (
