@@ -84,7 +84,7 @@ async function readOne(path: string, limits: ParseLimits): Promise<SourceDocumen
   const text = await readFile(path, 'utf8');
   if (TEXT.has(ext)) {
     // Refused here, as an empty PDF is: no database is opened for nothing to ingest.
-    if (text.replace(/\u0000/g, '').trim() === '')
+    if (text.replaceAll('\0', '').trim() === '')
       throw new Error('the file is empty (or only whitespace)');
     return [{ content: text, filePath: path }];
   }

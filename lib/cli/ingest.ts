@@ -154,7 +154,9 @@ async function ingestThroughApi(
   for (let i = 0; i < documents.length; i += MAX_DOCUMENTS_PER_REQUEST) {
     const batch = documents.slice(i, i + MAX_DOCUMENTS_PER_REQUEST);
     const res = await api<{ documents: ApiDocument[] }>('POST', '/documents', { documents: batch });
-    res.documents.forEach((d, k) => submitted.push({ ...d, filePath: batch[k]?.filePath }));
+    for (const [k, d] of res.documents.entries()) {
+      submitted.push({ ...d, filePath: batch[k]?.filePath });
+    }
   }
   const deadline = Date.now() + Number(values.timeout ?? 600) * 1000;
   const final = new Map<string, { status: string; chunks: number; error?: string }>();
