@@ -138,6 +138,8 @@ export interface PlannedNode {
   chunkIds: string[];
   vector: number[];
   summary?: PlannedSummary;
+  /** Left at the summary threshold as planned (its summary is another writer's to make). */
+  due?: boolean;
 }
 
 export interface PlannedEdge {
@@ -146,6 +148,8 @@ export interface PlannedEdge {
   chunkIds: string[];
   vector: number[];
   summary?: PlannedSummary;
+  /** Left at the summary threshold as planned (its summary is another writer's to make). */
+  due?: boolean;
 }
 
 /** Everything a graph write needs, computed outside any transaction. */
@@ -285,10 +289,25 @@ export class GraphMerger {
       const embedded = await s.entitiesVdb.embedder.embed(missing);
       for (const [i, c] of missing.entries()) vectors.set(c, embedded[i]!);
     }
+    // Whether each planned description is left at the summary threshold, decided here so the
+    // apply step does not count tokens under the locks for elements nobody changed.
+    const leftDue = (description: string) => this.#summarizer.needsSummary(splitField(description));
     return {
       groups,
-      nodes: computed.nodes.map((n) => ({ ...n, vector: vectors.get(entityContent(n))! })),
-      edges: computed.edges.map((e) => ({ ...e, vector: vectors.get(relationContent(e))! })),
+      nodes: await Promise.all(
+        computed.nodes.map(async (n) => ({
+          ...n,
+          vector: vectors.get(entityContent(n))!,
+          due: await leftDue(n.properties.description),
+        })),
+      ),
+      edges: await Promise.all(
+        computed.edges.map(async (e) => ({
+          ...e,
+          vector: vectors.get(relationContent(e))!,
+          due: await leftDue(e.properties.description),
+        })),
+      ),
       points,
       vectors,
       owner,
@@ -422,7 +441,7 @@ export class GraphMerger {
     for (const n of plan.nodes) {
       if (!changed.has(nodePoint(n.id))) {
         nodes.push(n);
-        await settle(entityElement(n.id), n, n.properties.description, entityContent(n));
+        if (n.due) due.push(entityElement(n.id));
       }
     }
     for (const n of again.nodes) {
@@ -436,7 +455,7 @@ export class GraphMerger {
     for (const e of plan.edges) {
       if (!changed.has(edgePoint(e.pair))) {
         edges.push(e);
-        await settle(relationElement(e.pair), e, e.properties.description, relationContent(e));
+        if (e.due) due.push(relationElement(e.pair));
       }
     }
     for (const e of again.edges) {
