@@ -389,7 +389,11 @@ describe('serverless.yml packaged offline with osls', () => {
       'sqs:ReceiveMessage',
       'sqs:SendMessage',
     ]);
-    assert.deepEqual(actions('QueryRole'), ['bedrock:InvokeModel']);
+    // The stream function's ConverseStream is authorised as InvokeModelWithResponseStream.
+    assert.deepEqual(actions('QueryRole'), [
+      'bedrock:InvokeModel',
+      'bedrock:InvokeModelWithResponseStream',
+    ]);
     assert.deepEqual(actions('DocumentsRole'), [
       'bedrock:InvokeModel',
       's3:PutObject',
