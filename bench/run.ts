@@ -712,6 +712,14 @@ ${h
     return `| ${x.corpus} | ${x.documents} | ${x.chunks} | ${x.containers} | ${x.llmLatencyMs} | ${x.docsPerSecond} | ${up.toFixed(1)}× (${((up / x.containers) * 100).toFixed(0)} %) | ${x.calls.extract} | ${x.calls.glean} | ${x.calls.summary} (${sum}) | ${x.contended} | ${x.redeliveries} | ${x.dlq} | ${x.settleSeconds} | ${x.check.ok ? 'ok' : JSON.stringify(x.check)} |`;
   })
   .join('\n')}
+
+At 1 s per LLM call the LLM dominates and the speed-up stays near linear; at 300 ms the 16- and
+32-container runs reach this 2-core machine's CPU (about 12–13 docs/s for this corpus, the same
+ceiling a corpus without hubs hit before): more containers then only share the same two cores.
+No delivery failed, so SQS's visibility timeout (an hour for a \`GRAPH_CONTENDED\` retry before)
+never comes into play. For comparison, the earlier design (roll back and re-plan a changed
+element, 25 rounds, then redeliver) measured on a corpus like this one: 1.0× at 32 containers
+(1.3 docs/s), summary calls 6–8× one container's, one document in ten in the DLQ.
 `;
 }
 
