@@ -204,4 +204,60 @@ describe('npm start', () => {
     assert.match(again.err, /using npm start's database in \.data\/pglite/);
     assert.match(again.out, /^0 processed, 1 already processed, 0 failed of 1 documents$/m);
   });
+
+  it('carries on after a restart: documents still queued when it stopped are processed', async () => {
+    const bin = fileURLToPath(new URL('../bin/lightrag-serverless.ts', import.meta.url));
+    const cwd = mkdtempSync(join(tmpdir(), 'lrs-restart-'));
+    const env = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
+    const start = async () => {
+      const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--sqs-port', '0'], {
+        cwd,
+        env,
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const deadline = Date.now() + 90_000;
+      while (!out.includes('Ctrl-C stops everything')) {
+        assert.ok(Date.now() < deadline, `no banner: ${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return { child, exited, url: /HTTP API\s+(http:\/\/\S+)/.exec(out)![1]!, out: () => out };
+    };
+    const first = await start();
+    const submitted = (await (
+      await fetch(`${first.url}/documents`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          documents: Array.from({ length: 60 }, (_, i) => ({
+            content: `Restart note ${i}: queued work survives a restart of the local stack.`,
+            filePath: `restart-${i}.md`,
+          })),
+        }),
+      })
+    ).json()) as { documents: Array<{ docId: string }> };
+    // Stopped at once, with documents still on the queue.
+    first.child.kill('SIGINT');
+    assert.equal(await first.exited, 0, first.out());
+    const second = await start();
+    try {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const statuses = await Promise.all(
+          submitted.documents.map(async (d) => {
+            const res = await fetch(`${second.url}/documents/${d.docId}`);
+            return ((await res.json()) as { status: string }).status;
+          }),
+        );
+        if (statuses.every((st) => st === 'processed')) break;
+        assert.ok(Date.now() < deadline, `after the restart: ${statuses.join(', ')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      second.child.kill('SIGINT');
+      assert.equal(await second.exited, 0, second.out());
+    }
+  });
 });

@@ -8,6 +8,7 @@
  */
 
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ApiHandler } from './http-server.ts';
 import { startLoopbackFauxqs } from './loopback.ts';
 
@@ -42,10 +43,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } = await import(
     '@aws-sdk/client-sqs'
   );
+  // Queued messages and uploaded files live as long as the database does: a restarted stack
+  // (or one stopped with documents still queued) carries on where it stopped. In-memory stacks
+  // (dataDir null: the demo, tests) keep them in memory too.
+  const queueDir = options.dataDir === null ? undefined : join('.data', 'queues');
+  if (queueDir) mkdirSync(queueDir, { recursive: true });
   const sqsServer = await startLoopbackFauxqs({
     port: options.sqsPort ?? 0,
     logger: false,
     messageSpies: true,
+    ...(queueDir ? { dataDir: queueDir } : {}),
   });
   const sqsEndpoint = `http://127.0.0.1:${sqsServer.port}`;
   const sqs = new SQSClient({
@@ -86,7 +93,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     forcePathStyle: true,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  await s3.send(new CreateBucketCommand({ Bucket: uploadBucket }));
+  // Already there when the stack restarts on its persisted state.
+  await s3.send(new CreateBucketCommand({ Bucket: uploadBucket })).catch((err: unknown) => {
+    if (!/BucketAlready/.test(String((err as Error).name))) throw err;
+  });
   const notifier = notifyUploads(sqsServer.spy, s3, sqs, uploadBucket, uploadsQueueUrl);
 
   const env = process.env;
