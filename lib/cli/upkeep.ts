@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { addUpkeepStats } from '../graph/upkeep.ts';
 import { dueByWorkspace } from '../storage/graph-upkeep.ts';
 import { validateWorkspace } from '../workspace.ts';
 import { type CliIo, openPipeline } from './context.ts';
@@ -34,7 +35,7 @@ export async function upkeepCommand(args: readonly string[], io: CliIo): Promise
       const totals = { settled: 0, busy: 0, left: 0, summaries: 0, failed: 0 };
       for (let sweep = 0; sweep < MAX_SWEEPS && (await s.graphUpkeep.due(1)).length > 0; sweep++) {
         const stats = await run.pipeline.graphUpkeep.sweep(s, { limit: 100 });
-        for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += stats[k];
+        addUpkeepStats(totals, stats);
         if (stats.settled === 0 && stats.failed > 0) break;
       }
       report.push({ workspace, ...totals, stillDue: await s.graphUpkeep.countDue() });

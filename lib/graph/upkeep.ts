@@ -43,6 +43,12 @@ export interface UpkeepStats {
   failed: number;
 }
 
+/** Adds `more` into `into` (a sweep after a refresh; sweeps in a row). */
+export function addUpkeepStats(into: UpkeepStats, more: UpkeepStats): UpkeepStats {
+  for (const k of Object.keys(into) as Array<keyof UpkeepStats>) into[k] += more[k];
+  return into;
+}
+
 export interface UpkeepOptions {
   /** Epoch ms after which no new round starts (the invocation's remaining time). */
   deadline?: number;

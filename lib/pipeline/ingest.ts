@@ -21,7 +21,7 @@ import {
 import { type ChunkExtraction, GraphExtractor } from '../graph/extract.ts';
 import { type ApplyResult, GraphMerger, groupExtractions } from '../graph/merge.ts';
 import { Summarizer } from '../graph/summarize.ts';
-import { GraphUpkeep, type UpkeepStats } from '../graph/upkeep.ts';
+import { addUpkeepStats, GraphUpkeep } from '../graph/upkeep.ts';
 import { chunkIdFor, storedFilePath } from '../ids.ts';
 import type { Llm } from '../llm/types.ts';
 import { addLogContext, errorFields, type Logger } from '../logger.ts';
@@ -396,13 +396,13 @@ export class IngestPipeline {
    */
   async #upkeep(s: Storages, applied: ApplyResult | undefined, deadline: number) {
     if (!this.#extractor) return;
-    const add = (a: UpkeepStats, b: UpkeepStats) => {
-      for (const k of Object.keys(a) as Array<keyof UpkeepStats>) a[k] += b[k];
-    };
     try {
       const stats = await this.graphUpkeep.refresh(s, applied?.due ?? [], { deadline });
       if (Date.now() < deadline) {
-        add(stats, await this.graphUpkeep.sweep(s, { deadline, limit: UPKEEP_SWEEP_LIMIT }));
+        addUpkeepStats(
+          stats,
+          await this.graphUpkeep.sweep(s, { deadline, limit: UPKEEP_SWEEP_LIMIT }),
+        );
       }
       if (stats.summaries + stats.failed + stats.left > 0)
         this.#log.info('graph upkeep', { ...stats, contended: applied?.contended ?? 0 });
