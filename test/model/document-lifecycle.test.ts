@@ -20,7 +20,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { runCli } from '../../lib/cli/main.ts';
 import { getDatabase } from '../../lib/db/container.ts';
@@ -93,7 +98,6 @@ async function settle(real: Real) {
 }
 
 async function depth(real: Real, url: string): Promise<number> {
-  const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
   const { Attributes } = await real.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: url,
