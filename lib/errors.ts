@@ -153,11 +153,14 @@ export class DocumentNotReprocessableError extends LightRagError {
 }
 
 export class DocumentBusyError extends LightRagError {
-  constructor(docId: string, status: string) {
+  /** `leaseEnds`: epoch ms when its worker's lease runs out (WORK_LEASE_SECONDS). */
+  constructor(docId: string, status: string, leaseEnds?: number) {
+    const until = leaseEnds === undefined ? undefined : new Date(leaseEnds).toISOString();
     super(
       'DOCUMENT_BUSY',
-      `Document ${docId} is being processed (${status}); delete it once it is processed or failed.`,
-      { docId, status },
+      `Document ${docId} is being processed (${status}); delete it once it is processed or failed` +
+        (until ? `, or after ${until} if its worker stopped (WORK_LEASE_SECONDS).` : '.'),
+      { docId, status, ...(until ? { leaseEnds: until } : {}) },
     );
   }
 }

@@ -16,11 +16,25 @@ import {
 import { applyPlan } from '../graph/apply-plan.ts';
 import { applyRemoval, planRemoval } from '../graph/rebuild.ts';
 import { validateIngestMessage } from '../ingest/message.ts';
-import type { Logger } from '../logger.ts';
+import { errorFields, type Logger } from '../logger.ts';
 import { type DuplicateKind, notReprocessable } from '../pipeline/identity.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
+import {
+  isHeld,
+  isStuck,
+  type LeasedDocument,
+  leaseEnds,
+  WORKING_STATUSES,
+} from '../pipeline/leases.ts';
 import type { EnqueueResult, IngestQueueClient } from '../queue/enqueue.ts';
-import type { DocStatus, PageRequest, StoredDocStatus } from '../storage/doc-status.ts';
+import { type MessageSender, SqsMessageSender } from '../queue/sender.ts';
+import {
+  type DocStatus,
+  nextStatus,
+  type PageRequest,
+  type StoredDocStatus,
+} from '../storage/doc-status.ts';
+import { objectCreatedEvent } from '../uploads/objects.ts';
 
 export interface SubmittedDocument {
   docId?: string;
@@ -37,6 +51,7 @@ export class DocumentService {
   readonly #pipeline: IngestPipeline;
   readonly #queue: IngestQueueClient | undefined;
   readonly #log: Logger | undefined;
+  #uploadsSender: MessageSender | undefined;
 
   constructor(
     db: Database,
@@ -156,13 +171,17 @@ export class DocumentService {
     const merger = this.#pipeline.graphMerger;
     const options = { json: this.#config.graph.useJson };
     // Checked before planning (cheap refusals), and again under the document lock.
-    refuseBusy(docId, await s.docStatus.getById(docId));
+    refuseBusy(docId, await s.docStatus.getById(docId), this.#config.ingest.workLeaseSeconds);
     const plan = await planRemoval(s, docId, merger, options);
     const result = await applyPlan(this.#db, plan, {
       apply: async (tx, planned) => {
         await lockDocument(tx, s.workspace, docId);
         const t = s.in(tx);
-        refuseBusy(docId, await t.docStatus.lockStatus(docId));
+        refuseBusy(
+          docId,
+          await t.docStatus.lockStatus(docId),
+          this.#config.ingest.workLeaseSeconds,
+        );
         const graph = await applyRemoval(tx, s, planned, merger);
         const status = await t.docStatus.delete([docId]);
         const full = await t.fullDocs.delete([docId]);
@@ -185,11 +204,13 @@ export class DocumentService {
   }
 
   /**
-   * Failed documents (all of them, or the given ids) back to `pending` and onto the queue — only
-   * those a new run can bring through: never a duplicate marker (`dup-…`, a record of an attempt)
-   * nor a file that could not be turned into text (upload it again). Named ones of those are
-   * refused with {@link DocumentNotReprocessableError} before anything is sent; with no ids they
-   * are reported as skipped.
+   * Documents back to `pending` and onto their queue — only those a new run can bring through:
+   * failed ones (not a duplicate marker, a record of an attempt, nor a file rejected for its
+   * content), and stuck ones, whose worker's lease ran out (lib/pipeline/leases.ts). A file whose
+   * parse was cut off is parsed again (its S3 event to UPLOADS_QUEUE_URL); the rest go to the
+   * ingest queue. Named documents reprocessing cannot help are refused with
+   * {@link DocumentNotReprocessableError} before anything is sent; with no ids they are reported
+   * as skipped.
    */
   async reprocess(
     ids: readonly string[] | undefined,
@@ -197,9 +218,20 @@ export class DocumentService {
   ): Promise<{ trackId: string; documents: SubmittedDocument[] }> {
     const queue = this.#requireQueue();
     const s = await this.#pipeline.storages(workspace);
+    const lease = this.#config.ingest.workLeaseSeconds;
+    const now = Date.now();
     const candidates =
       ids === undefined
-        ? await s.docStatus.getDocsByStatus('failed')
+        ? [
+            ...(await s.docStatus.getDocsByStatus('failed')),
+            ...(
+              await Promise.all(
+                REPROCESSABLE_WHEN_STUCK.map((status) => s.docStatus.getDocsByStatus(status)),
+              )
+            )
+              .flat()
+              .filter((d) => isStuck(d, lease, now) && !awaitsFile(d)),
+          ]
         : (await s.docStatus.getByIds(ids)).filter((d) => d !== null);
     const missing =
       ids === undefined ? [] : ids.filter((id) => !candidates.some((c) => c.id === id));
@@ -208,21 +240,30 @@ export class DocumentService {
       return reason ? [{ docId: d.id, reason }] : [];
     });
     if (ids !== undefined && refused.length > 0) throw new DocumentNotReprocessableError(refused);
-    const failed = candidates.filter((d) => d.status === 'failed' && !notReprocessable(d));
+    const taken = candidates.filter(
+      (d) =>
+        (d.status === 'failed' && !notReprocessable(d)) ||
+        (d.status !== 'failed' && isStuck(d, lease, now) && !awaitsFile(d)),
+    );
+    const left = candidates.filter((d) => !taken.includes(d) && !notReprocessable(d));
     const trackId = generateTrackId('reprocess');
-    if (failed.length > 0) {
+    const reparse = taken.filter(needsParse);
+    const ingest = taken.filter((d) => !needsParse(d));
+    if (taken.length > 0) {
+      // nextStatus: updated_at moves to now, so the new message holds a fresh lease.
       await s.docStatus.upsert(
-        failed.map((d) => ({
-          ...d,
-          status: 'pending' as const,
-          error_msg: null,
-          track_id: trackId,
-        })),
+        taken.map((d) =>
+          nextStatus(d, {
+            status: 'pending',
+            metadata: withoutKeys(d.metadata, ['error_type', 'parse_message_id']),
+            track_id: trackId,
+          }),
+        ),
       );
     }
-    const sent = failed.length
+    const sent = ingest.length
       ? await queue.enqueueReferences(
-          failed.map((d) => ({
+          ingest.map((d) => ({
             docId: d.id,
             workspace: s.workspace,
             filePath: d.file_path,
@@ -230,22 +271,23 @@ export class DocumentService {
           })),
         )
       : [];
+    const parsing = await this.#sendToParse(s.workspace, reparse);
+    const unsent = [...sent, ...parsing].filter((r) => r.status !== 'queued');
+    if (unsent.length > 0) await this.#recordUnsent(s.workspace, unsent);
     return {
       trackId,
       documents: [
-        ...sent.map((r) => ({
+        ...[...sent, ...parsing].map((r) => ({
           docId: r.docId,
           status: r.status === 'queued' ? ('queued' as const) : ('failed' as const),
           error: r.error,
         })),
         ...refused.map((r) => ({ docId: r.docId, status: 'skipped' as const, error: r.reason })),
-        ...candidates
-          .filter((d) => d.status !== 'failed')
-          .map((d) => ({
-            docId: d.id,
-            status: 'failed' as const,
-            error: `status is ${d.status}, not failed`,
-          })),
+        ...left.map((d) => ({
+          docId: d.id,
+          status: 'failed' as const,
+          error: notTaken(d, lease),
+        })),
         ...missing.map((id) => ({
           docId: id,
           status: 'failed' as const,
@@ -255,12 +297,54 @@ export class DocumentService {
     };
   }
 
+  /** Sends each upload's S3 event again, so the parse function reads its file once more. */
+  async #sendToParse(
+    workspace: string,
+    docs: readonly StoredDocStatus[],
+  ): Promise<Array<Pick<EnqueueResult, 'docId' | 'status' | 'error'>>> {
+    if (docs.length === 0) return [];
+    const { bucket } = this.#config.uploads;
+    const queueUrl = this.#config.queue.uploadsQueueUrl;
+    if (!bucket || !queueUrl) {
+      return docs.map((d) => ({
+        docId: d.id,
+        status: 'failed' as const,
+        error: 'Parsing a file again needs UPLOAD_BUCKET and UPLOADS_QUEUE_URL on this function.',
+      }));
+    }
+    this.#uploadsSender ??= new SqsMessageSender(this.#config.queue);
+    const sender = this.#uploadsSender;
+    return Promise.all(
+      docs.map(async (d) => {
+        const key = String((d.metadata.upload as { key?: unknown }).key);
+        try {
+          await sender.send(queueUrl, [objectCreatedEvent(bucket, key, 0)]);
+          return { docId: d.id, status: 'queued' as const };
+        } catch (err) {
+          this.#log?.warn('upload not sent to parse', {
+            docId: d.id,
+            workspace,
+            ...errorFields(err),
+          });
+          return {
+            docId: d.id,
+            status: 'failed' as const,
+            error: 'The uploads queue did not accept it.',
+          };
+        }
+      }),
+    );
+  }
+
   /**
    * Stored documents the queue did not take become `failed` with the reason, so they are not
    * `pending` forever and `POST /documents/reprocess` sends them again. The queue's own error
    * (it can name endpoints) goes to the log only.
    */
-  async #recordUnsent(workspace: string, unsent: readonly EnqueueResult[]): Promise<void> {
+  async #recordUnsent(
+    workspace: string,
+    unsent: ReadonlyArray<Pick<EnqueueResult, 'docId' | 'error'>>,
+  ): Promise<void> {
     for (const r of unsent) {
       this.#log?.warn('document stored but not enqueued', { docId: r.docId, error: r.error });
     }
@@ -282,9 +366,46 @@ export class DocumentService {
 const NOT_ENQUEUED =
   'Stored, but the ingest queue did not accept it; POST /documents/reprocess sends it again.';
 
-/** The ingest function (or a LightRAG worker: parsing, analyzing) would write its chunks back. */
-function refuseBusy(docId: string, current: { status: string } | null): void {
-  if (current && ['parsing', 'analyzing', 'processing'].includes(current.status)) {
-    throw new DocumentBusyError(docId, current.status);
+/** Statuses a document can be stuck in once its worker's lease has run out. */
+const REPROCESSABLE_WHEN_STUCK = ['pending', 'parsing', 'analyzing', 'processing'] as const;
+
+/** An upload ticket whose file has not arrived: it waits for the caller, not for a worker. */
+function awaitsFile(d: StoredDocStatus): boolean {
+  return d.status === 'pending' && d.metadata.upload !== undefined;
+}
+
+/** A file with no text stored yet: its parse was cut off, or gave up on a transient failure. */
+function needsParse(d: StoredDocStatus): boolean {
+  if (d.metadata.upload === undefined) return false;
+  return (
+    d.status === 'parsing' ||
+    (d.status === 'failed' && d.metadata.error_type === 'file_extraction_error')
+  );
+}
+
+/** Why reprocessing passed over a document it could not take. */
+function notTaken(d: StoredDocStatus, leaseSeconds: number): string {
+  if (d.status === 'processed') return 'status is processed: nothing to do';
+  if (awaitsFile(d)) return 'its file has not been uploaded yet: PUT it to the upload URL';
+  const ends = leaseEnds(d, leaseSeconds);
+  return `status is ${d.status}, held by its worker${ends ? ` until ${new Date(ends).toISOString()}` : ''} (WORK_LEASE_SECONDS)`;
+}
+
+function withoutKeys(meta: Record<string, unknown>, keys: readonly string[]) {
+  return Object.fromEntries(Object.entries(meta).filter(([k]) => !keys.includes(k)));
+}
+
+/**
+ * A worker holding the document (the ingest or parse function, or a LightRAG worker) would write
+ * its chunks back; once its lease has run out the worker is gone and the document may go.
+ */
+function refuseBusy(
+  docId: string,
+  current: LeasedDocument | null,
+  leaseSeconds: number,
+  now = Date.now(),
+): void {
+  if (current && WORKING_STATUSES.has(current.status) && isHeld(current, leaseSeconds, now)) {
+    throw new DocumentBusyError(docId, current.status, leaseEnds(current, leaseSeconds));
   }
 }

@@ -9,6 +9,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { objectCreatedEvent } from '../uploads/objects.ts';
 import type { ApiHandler } from './http-server.ts';
 import { startLoopbackFauxqs } from './loopback.ts';
 
@@ -112,6 +113,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
   env.INGEST_QUEUE_URL = ingestQueues.queueUrl;
   env.EXTRACTION_QUEUE_URL ??= extractionQueueUrl;
+  env.UPLOADS_QUEUE_URL = uploadsQueueUrl;
   env.UPLOAD_BUCKET = uploadBucket;
   env.S3_ENDPOINT = sqsEndpoint;
   env.SQS_ENDPOINT = sqsEndpoint;
@@ -240,28 +242,8 @@ function notifyUploads(
       seen.add(event);
       const key = event.key;
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      // S3 URL-encodes event keys, spaces as "+".
-      const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
-      const body = {
-        Records: [
-          {
-            eventVersion: '2.1',
-            eventSource: 'aws:s3',
-            awsRegion: 'us-east-1',
-            eventTime: new Date().toISOString(),
-            eventName: 'ObjectCreated:Put',
-            s3: {
-              s3SchemaVersion: '1.0',
-              configurationId: 'uploads',
-              bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
-              object: { key: encoded, size: head.ContentLength ?? 0, eTag: head.ETag ?? '' },
-            },
-          },
-        ],
-      };
-      await sqs.send(
-        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }),
-      );
+      const body = objectCreatedEvent(bucket, key, head.ContentLength ?? 0, head.ETag ?? '');
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
     }
   })();
   return {

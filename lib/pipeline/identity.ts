@@ -101,7 +101,9 @@ export function notReprocessable(d: Pick<StoredDocStatus, 'id' | 'metadata'>): s
   if (meta.is_duplicate === true || d.id.startsWith('dup-')) {
     return `a duplicate marker of ${String(meta.original_doc_id ?? 'another document')}, not a document: nothing to process`;
   }
-  if (meta.error_type === 'file_extraction_error') {
+  // A file of ours whose parse gave up on S3 or the database (no rejection) is parsed again.
+  const retryableParse = meta.upload !== undefined && meta.file_rejection === undefined;
+  if (meta.error_type === 'file_extraction_error' && !retryableParse) {
     const why = meta.file_rejection ? ` (${String(meta.file_rejection)})` : '';
     return `the uploaded file could not be turned into text${why}: upload a readable file again`;
   }

@@ -275,7 +275,8 @@ export class IngestPipeline {
       const run = await s.extractionRuns.getRun(docId);
       if (run?.runId !== input.merge) return done('processing', { skipped: 'stale-run' });
       const messageId = options.messageId ?? `direct-${randomUUID()}`;
-      if (!(await s.extractionRuns.claimMerge(docId, run.runId, messageId))) {
+      const lease = this.#config.ingest.workLeaseSeconds;
+      if (!(await s.extractionRuns.claimMerge(docId, run.runId, messageId, lease))) {
         return done('processing', { skipped: 'merge-claimed' });
       }
     }

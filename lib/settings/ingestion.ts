@@ -3,6 +3,7 @@
  */
 import type { EnvReader } from '../env.ts';
 import { ID_RULES, type IdRules } from '../ids.ts';
+import { DEFAULT_WORK_LEASE_SECONDS } from '../pipeline/leases.ts';
 import { providerUrl } from './provider-url.ts';
 
 export const EMBEDDING_PROVIDERS = ['openai', 'bedrock', 'hash'] as const;
@@ -60,12 +61,20 @@ export interface IngestConfig {
   fanOutMinChunks: number;
   /** Chunks per extraction message. */
   extractionBatchChunks: number;
+  /**
+   * Seconds a worker holds a document it moved to parsing/analyzing/processing (or a message
+   * holds a pending one) after the row's last change; after that the document is stuck and may
+   * be resumed, reprocessed or deleted (`WORK_LEASE_SECONDS`, lib/pipeline/leases.ts).
+   */
+  workLeaseSeconds: number;
 }
 
 export interface QueueConfig {
   queueUrl?: string;
   /** The extraction queue: chunk batches of fanned-out documents (unset: no fan-out). */
   extractionQueueUrl?: string;
+  /** The uploads queue (S3 events): reprocessing a file whose parse was cut off sends it there. */
+  uploadsQueueUrl?: string;
   /** SQS endpoint override (a local emulator). */
   endpoint?: string;
   region: string;
@@ -154,6 +163,11 @@ export function readIngest(reader: EnvReader): IngestConfig {
       min: 1,
       max: 500,
     }),
+    workLeaseSeconds: reader.integer('WORK_LEASE_SECONDS', {
+      default: DEFAULT_WORK_LEASE_SECONDS,
+      min: 1,
+      max: 7 * 24 * 3600,
+    }),
   };
 }
 
@@ -164,6 +178,10 @@ export function readQueue(reader: EnvReader): QueueConfig {
       hint: 'expected the queue URL, https://sqs.REGION.amazonaws.com/ACCOUNT/NAME',
     }),
     extractionQueueUrl: reader.string('EXTRACTION_QUEUE_URL', {
+      pattern: /^https?:\/\/\S+$/,
+      hint: 'expected the queue URL, https://sqs.REGION.amazonaws.com/ACCOUNT/NAME',
+    }),
+    uploadsQueueUrl: reader.string('UPLOADS_QUEUE_URL', {
       pattern: /^https?:\/\/\S+$/,
       hint: 'expected the queue URL, https://sqs.REGION.amazonaws.com/ACCOUNT/NAME',
     }),

@@ -177,13 +177,14 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
    * A document's status, its row locked until the transaction ends (`FOR UPDATE`): a writer of
    * the same document waits. Null when there is no row.
    */
-  async lockStatus(id: string): Promise<{ status: DocStatus } | null> {
+  async lockStatus(id: string): Promise<{ status: DocStatus; updated_at: string } | null> {
     if (!this.inTransaction)
       throw new TypeError(
         'lockStatus needs storages.in(tx): a lock ends with its statement otherwise.',
       );
-    const { rows } = await this.q.query<{ status: DocStatus }>(
-      `SELECT status FROM ${this.table} WHERE workspace = $1 AND id = $2 FOR UPDATE`,
+    const { rows } = await this.q.query<{ status: DocStatus; updated_at: string }>(
+      `SELECT status, ${isoColumn('updated_at')} FROM ${this.table}
+        WHERE workspace = $1 AND id = $2 FOR UPDATE`,
       [this.workspace, id],
     );
     return rows[0] ?? null;

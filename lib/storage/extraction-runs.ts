@@ -173,16 +173,24 @@ export class ExtractionRunStorage {
   }
 
   /**
-   * Claims the merge for one message: a run `queued`, or already `merging` under the same
-   * message id (SQS delivering that message again after a crash). Another message (a duplicate
-   * merge request) gets false.
+   * Claims the merge for one message: a run `queued`; or `merging` under the same message id
+   * (SQS delivering it again after a crash), or under any message once the merging worker's
+   * lease (`leaseSeconds` since the claim) has run out — a DLQ redrive gives a new id. Another
+   * message while the merge is held (a duplicate merge request) gets false.
    */
-  async claimMerge(docId: string, runId: string, messageId: string): Promise<boolean> {
+  async claimMerge(
+    docId: string,
+    runId: string,
+    messageId: string,
+    leaseSeconds: number,
+  ): Promise<boolean> {
     const { rowCount } = await this.#q.query(
       `UPDATE ${RUNS} SET merge_state = 'merging', merge_message_id = $4, updated_at = now()
         WHERE workspace = $1 AND doc_id = $2 AND run_id = $3
-          AND (merge_state = 'queued' OR (merge_state = 'merging' AND merge_message_id = $4))`,
-      [this.workspace, docId, runId, messageId],
+          AND (merge_state = 'queued'
+               OR (merge_state = 'merging' AND (merge_message_id = $4
+                   OR updated_at < now() - make_interval(secs => $5::double precision))))`,
+      [this.workspace, docId, runId, messageId, leaseSeconds],
     );
     return (rowCount ?? 0) > 0;
   }

@@ -83,3 +83,40 @@ export function parseUploadKey(key: string): {
   }
   return { workspace: validateWorkspace(workspace), docId: parts[1]!, fileName };
 }
+
+/**
+ * The body S3 sends to the uploads queue when an object is created (event notification
+ * version 2.1, key URL-encoded with "+" for spaces). The local stack sends it for every upload,
+ * and reprocessing a file whose parse was cut off sends it again.
+ *
+ * @example
+ * ```ts
+ * objectCreatedEvent('uploads-bucket', uploadKey('default', docId, 'a.pdf'), 1024);
+ * ```
+ */
+export function objectCreatedEvent(
+  bucket: string,
+  key: string,
+  size: number,
+  eTag = '',
+  region = 'us-east-1',
+): string {
+  const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+  return JSON.stringify({
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: region,
+        eventTime: new Date().toISOString(),
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'uploads',
+          bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
+          object: { key: encoded, size, eTag },
+        },
+      },
+    ],
+  });
+}

@@ -13,6 +13,7 @@ import type { Logger } from '../logger.ts';
 import { parseFile } from '../parsers/index.ts';
 import { duplicateRecord } from '../pipeline/identity.ts';
 import { contentSummary, generateTrackId } from '../pipeline/ingest.ts';
+import { isHeld } from '../pipeline/leases.ts';
 import type { MessageSender } from '../queue/sender.ts';
 import { nextStatus } from '../storage/doc-status.ts';
 import type { Storages } from '../storage/index.ts';
@@ -54,12 +55,14 @@ export class UploadParser {
     const base = { docId, workspace: s.workspace };
     const current = await s.docStatus.getById(docId);
     const expected = (current?.metadata.upload as { key?: string } | undefined)?.key;
-    // The message that started parsing may start again (SQS delivering it after a crash); a
-    // second event for the same object while it parses is ignored.
+    // A parse cut off (the function killed) is taken over by the message that started it (SQS
+    // delivering it again) or, once the worker's lease ran out, by any message: a DLQ redrive
+    // gives the message a new id. A second event for the object while it parses is ignored.
     const resumed =
       current?.status === 'parsing' &&
-      options.messageId !== undefined &&
-      current.metadata.parse_message_id === options.messageId;
+      ((options.messageId !== undefined &&
+        current.metadata.parse_message_id === options.messageId) ||
+        !isHeld(current, this.#config.ingest.workLeaseSeconds));
     if (!current || expected !== object.key || !(AWAITING_FILE.has(current.status) || resumed)) {
       this.#log.warn('upload ignored: no document awaits this object', {
         ...base,

@@ -230,8 +230,8 @@ describe(`extraction fanned out across containers on ${TARGET}`, () => {
     await drainExtraction();
     const s = await storages(ws);
     const runId = first.fanOut!.runId;
-    assert.equal(await s.extractionRuns.claimMerge(first.docId, runId, 'msg-1'), true);
-    assert.equal(await s.extractionRuns.claimMerge(first.docId, runId, 'msg-2'), false);
+    assert.equal(await s.extractionRuns.claimMerge(first.docId, runId, 'msg-1', 1200), true);
+    assert.equal(await s.extractionRuns.claimMerge(first.docId, runId, 'msg-2', 1200), false);
     const skipped = await p.ingest(
       { docId: first.docId, workspace: ws, merge: runId },
       { messageId: 'msg-2' },
