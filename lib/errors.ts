@@ -200,7 +200,10 @@ export type FileRejection =
   | 'no_text_layer'
   | 'no_text'
   | 'archive_too_large'
-  | 'too_many_pages';
+  | 'too_many_pages'
+  | 'too_much_text'
+  | 'too_complex'
+  | 'too_slow';
 
 /**
  * An uploaded file that can never be parsed as sent. Final: the document is marked `failed`

@@ -10,7 +10,8 @@
 import * as fsp from 'node:fs/promises';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { type ParseLimits, parseFile } from '../parsers/index.ts';
+import { loadConfig } from '../config.ts';
+import { type IsolatedParseLimits, parseFileIsolated, parseLimits } from '../parsers/isolated.ts';
 
 export interface SourceDocument {
   content: string;
@@ -28,18 +29,13 @@ const TEXT = new Set(['.txt', '.md', '.markdown', '.text']);
 /** Files read as bytes and parsed, as uploads are. */
 export const PARSED = new Set(['.pdf', '.docx', '.pptx', '.xlsx', '.html', '.htm']);
 
-/** Parse limits when the caller gives none (the configuration's defaults). */
-const DEFAULT_LIMITS: ParseLimits = {
-  maxFileBytes: 100 * 1024 * 1024,
-  maxInflatedBytes: 256 * 1024 * 1024,
-  maxPdfPages: 2000,
-  maxTextBytes: 10 * 1024 * 1024,
-};
+/** Parse limits when the caller gives none: the configuration's defaults. */
+const defaultLimits = (): IsolatedParseLimits => parseLimits(loadConfig({}));
 
 export async function readDocuments(
   inputs: readonly string[],
   readStdin: () => Promise<string>,
-  limits: ParseLimits = DEFAULT_LIMITS,
+  limits: IsolatedParseLimits = defaultLimits(),
 ): Promise<ReadResult> {
   const documents: SourceDocument[] = [];
   const errors: string[] = [];
@@ -67,13 +63,13 @@ async function expandGlob(pattern: string): Promise<string[]> {
   return found.sort();
 }
 
-async function readOne(path: string, limits: ParseLimits): Promise<SourceDocument[]> {
+async function readOne(path: string, limits: IsolatedParseLimits): Promise<SourceDocument[]> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new Error('no such file');
   if (info.isDirectory()) throw new Error('is a directory; pass a glob such as "docs/**/*.md"');
   const ext = extname(path).toLowerCase();
   if (PARSED.has(ext)) {
-    const parsed = await parseFile(await readFile(path), path, limits);
+    const parsed = await parseFileIsolated(await readFile(path), path, limits);
     const metadata = {
       file_type: parsed.kind,
       parse_engine: parsed.engine,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { MAX_DOCUMENTS_PER_REQUEST } from '../documents/requests.ts';
 import { errorFields } from '../logger.ts';
+import { parseLimits } from '../parsers/isolated.ts';
 import type { IngestResult } from '../pipeline/ingest.ts';
 import { type CliIo, openPipeline, readAllStdin } from './context.ts';
 import { readDocuments } from './documents.ts';
@@ -50,13 +51,11 @@ export async function ingestCommand(args: readonly string[], io: CliIo): Promise
     return ingestThroughApi(positionals, target.stack.apiUrl, values, io);
   }
   const run = openPipeline({ ...io, env: target.env }, { workspace: values.workspace });
-  const { uploads, ingest } = run.config;
-  const { documents, errors } = await readDocuments(positionals, io.readStdin ?? readAllStdin, {
-    maxFileBytes: uploads.maxFileBytes,
-    maxInflatedBytes: uploads.maxInflatedBytes,
-    maxPdfPages: uploads.maxPdfPages,
-    maxTextBytes: ingest.maxDocumentBytes,
-  });
+  const { documents, errors } = await readDocuments(
+    positionals,
+    io.readStdin ?? readAllStdin,
+    parseLimits(run.config),
+  );
   for (const error of errors) io.err(`skipped ${error}`);
   const results: Array<IngestResult | { filePath?: string; status: 'failed'; error: string }> = [];
   try {

@@ -104,6 +104,7 @@ export class Database implements Queryable {
   readonly #log: Logger;
   readonly #createPool: (config: DatabaseConfig) => Promise<DriverPool>;
   #pool: Promise<DriverPool> | undefined;
+  #ended = false;
   #lostSinceLastOpen = 0;
   readonly #counters = {
     connectionsOpened: 0,
@@ -184,8 +185,17 @@ export class Database implements Queryable {
     };
   }
 
+  /**
+   * Whether {@link end} was called: a container's runtimes built on this pool build themselves
+   * again on the next one (the local stack restarted in one process).
+   */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
   /** Closes every connection. For process shutdown only, never per invocation. */
   async end(): Promise<void> {
+    this.#ended = true;
     const pool = this.#pool;
     this.#pool = undefined;
     this.#current = undefined;

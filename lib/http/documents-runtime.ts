@@ -18,7 +18,7 @@ export interface DocumentsRuntime extends ApiBase {
 let runtime: DocumentsRuntime | undefined;
 
 export function getDocumentsRuntime(): DocumentsRuntime {
-  if (!runtime) {
+  if (!runtime || runtime.db.ended) {
     const base = getApiBase();
     const { config, db, logger } = base;
     const pipeline = new IngestPipeline(

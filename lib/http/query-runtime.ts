@@ -13,7 +13,7 @@ export interface QueryRuntime extends ApiBase {
 let runtime: QueryRuntime | undefined;
 
 export function getQueryRuntime(): QueryRuntime {
-  if (!runtime) {
+  if (!runtime || runtime.db.ended) {
     const base = getApiBase();
     const { config, db, logger } = base;
     const embedder = createEmbedder(config, logger);

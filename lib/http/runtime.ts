@@ -18,7 +18,7 @@ export interface ApiBase {
 let base: ApiBase | undefined;
 
 export function getApiBase(): ApiBase {
-  if (!base) {
+  if (!base || base.db.ended) {
     const config = getConfig();
     base = { config, db: getDatabase(), logger: createLogger(config.logLevel) };
   }

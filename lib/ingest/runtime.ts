@@ -27,7 +27,7 @@ let runtime: IngestRuntime | undefined;
 
 /** The container's ingest runtime, built once from the environment. */
 export function getIngestRuntime(): IngestRuntime {
-  if (!runtime) {
+  if (!runtime || runtime.db.ended) {
     const config = getConfig();
     const logger = createLogger(config.logLevel);
     const db = getDatabase();

@@ -6,6 +6,7 @@
  */
 import { FileRejectedError } from '../errors.ts';
 import { sanitizeText } from '../text.ts';
+import { ParseBudget, tooMuchText } from './budget.ts';
 import { htmlText } from './html.ts';
 import { officeText } from './ooxml.ts';
 import { pdfText } from './pdf.ts';
@@ -21,6 +22,12 @@ export interface ParseLimits {
   maxPdfPages: number;
   /** Largest text a file may yield (MAX_DOCUMENT_BYTES, as for documents sent as text). */
   maxTextBytes: number;
+  /** Elements an Office XML part may hold (MAX_XML_NODES). */
+  maxXmlNodes: number;
+  /** Bytes a PDF's non-image streams may decode to (MAX_PDF_DECODED_BYTES). */
+  maxPdfDecodedBytes: number;
+  /** Wall time for one file, in ms (PARSE_TIMEOUT_MS), checked between pages, parts, sheets. */
+  timeoutMs: number;
 }
 
 export interface ParsedFile {
@@ -90,19 +97,13 @@ export async function parseFile(
     );
   }
   const claimed = BY_EXTENSION[ext];
-  const parsed = await parseByContent(bytes, ext, claimed, limits);
+  const budget = new ParseBudget(limits);
+  const parsed = await parseByContent(bytes, ext, claimed, limits, budget);
   const text = sanitizeText(parsed.text).trim();
   if (text === '') {
     throw new FileRejectedError('no_text', `The ${describe(parsed.kind)} contains no text.`);
   }
-  const textBytes = Buffer.byteLength(text, 'utf8');
-  if (textBytes > limits.maxTextBytes) {
-    throw new FileRejectedError(
-      'too_large',
-      `The file's text is ${textBytes} bytes, over the ${limits.maxTextBytes}-byte limit (MAX_DOCUMENT_BYTES); split the file.`,
-      { bytes: textBytes, limit: limits.maxTextBytes },
-    );
-  }
+  if (Buffer.byteLength(text, 'utf8') > limits.maxTextBytes) throw tooMuchText(limits.maxTextBytes);
   return { ...parsed, text };
 }
 
@@ -111,6 +112,7 @@ async function parseByContent(
   ext: string,
   claimed: FileKind | undefined,
   limits: ParseLimits,
+  budget: ParseBudget,
 ): Promise<ParsedFile> {
   const mismatch = (actual: string) =>
     new FileRejectedError(
@@ -120,12 +122,12 @@ async function parseByContent(
     );
   if (isPdf(bytes)) {
     if (claimed && claimed !== 'pdf') throw mismatch('a PDF');
-    const { text, pages } = await pdfText(bytes, { maxPages: limits.maxPdfPages });
+    const { text, pages } = await pdfText(bytes, { maxPages: limits.maxPdfPages }, budget);
     return { text, pages, kind: 'pdf', engine: 'unpdf' };
   }
   if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04])) {
     if (claimed && !['docx', 'pptx', 'xlsx'].includes(claimed)) throw mismatch('a zip archive');
-    const { kind, text } = officeText(bytes, { maxInflatedBytes: limits.maxInflatedBytes });
+    const { kind, text } = officeText(bytes, { maxInflatedBytes: limits.maxInflatedBytes }, budget);
     if (claimed && claimed !== kind) throw mismatch(`a ${kind.toUpperCase()} document`);
     return { text, kind, engine: 'ooxml' };
   }
@@ -146,6 +148,8 @@ async function parseByContent(
   if (claimed === 'docx' || claimed === 'pptx' || claimed === 'xlsx') {
     throw mismatch(isText(bytes) ? 'text' : 'not an Office document');
   }
+  // Text yields (at least) its own size: one over the text limit is refused unread.
+  if (bytes.length > limits.maxTextBytes * 2) throw tooMuchText(limits.maxTextBytes);
   const text = decodeText(bytes);
   if (text === undefined) {
     throw new FileRejectedError(
@@ -160,9 +164,12 @@ async function parseByContent(
 }
 
 function isPdf(bytes: Uint8Array): boolean {
-  // The header may follow up to 1 KiB of junk (PDF 1.7, Annex H).
+  // The header may follow up to 1 KiB of junk (PDF 1.7, Annex H) — binary junk: a text file
+  // (Markdown about PDFs) that mentions "%PDF-" in its first KiB is text.
   const head = Buffer.from(bytes.subarray(0, 1024)).toString('latin1');
-  return head.includes('%PDF-');
+  const at = head.indexOf('%PDF-');
+  if (at <= 0) return at === 0;
+  return head.slice(0, at).trim() === '' || !isText(bytes.subarray(0, at));
 }
 
 function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {

@@ -5,6 +5,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { FileRejectedError } from '../errors.ts';
+import type { ParseBudget } from './budget.ts';
 import { readZip, type ZipLimits } from './zip.ts';
 
 export type OfficeKind = 'docx' | 'pptx' | 'xlsx';
@@ -51,12 +52,13 @@ export function isOfficeTextPart(name: string): boolean {
  *
  * @example
  * ```ts
- * const text = officeText(bytes, { maxInflatedBytes: 200e6 }); // { kind: 'docx', text: '…' }
+ * const text = officeText(bytes, { maxInflatedBytes: 200e6 }, budget); // { kind: 'docx', text: '…' }
  * ```
  */
 export function officeText(
   bytes: Uint8Array,
   limits: ZipLimits,
+  budget: ParseBudget,
 ): { kind: OfficeKind; text: string } {
   const { names, entries } = readZip(bytes, isOfficeTextPart, limits);
   const kind = officeKindOf(names);
@@ -69,6 +71,9 @@ export function officeText(
   const xml = (name: string): XmlNode[] => {
     const data = entries.get(name);
     if (!data) return [];
+    budget.checkTime(name);
+    // The parsed tree costs tens of times the XML: its elements are counted first.
+    budget.checkXmlNodes(name, data);
     try {
       return parser.parse(Buffer.from(data).toString('utf8')) as XmlNode[];
     } catch (err) {
@@ -84,12 +89,17 @@ export function officeText(
       .filter((e) => e.m)
       .sort((a, b) => Number(a.m![1]) - Number(b.m![1]))
       .map((e) => e.n);
-  if (kind === 'docx') return { kind, text: blockText(xml('word/document.xml'), 'w') };
+  if (kind === 'docx') return { kind, text: blockText(xml('word/document.xml'), 'w', budget) };
   if (kind === 'pptx') {
-    const slides = numbered(/^ppt\/slides\/slide(\d+)\.xml$/).map((n) => blockText(xml(n), 'a'));
+    const slides = numbered(/^ppt\/slides\/slide(\d+)\.xml$/).map((n) =>
+      blockText(xml(n), 'a', budget),
+    );
     return { kind, text: slides.filter((s) => s !== '').join('\n\n') };
   }
-  return { kind, text: workbookText(xml, numbered(/^xl\/worksheets\/sheet(\d+)\.xml$/)) };
+  return {
+    kind,
+    text: workbookText(xml, numbered(/^xl\/worksheets\/sheet(\d+)\.xml$/), budget),
+  };
 }
 
 function tagOf(node: XmlNode): string {
@@ -102,41 +112,57 @@ function childrenOf(node: XmlNode): XmlNode[] {
 }
 
 /** Paragraph-structured text (`w:` in Word, `a:` in DrawingML): p → line, t → text, tab, br. */
-function blockText(nodes: XmlNode[], ns: 'w' | 'a'): string {
+function blockText(nodes: XmlNode[], ns: 'w' | 'a', budget: ParseBudget): string {
   const out: string[] = [];
+  const push = (text: string) => {
+    budget.addText(text.length);
+    out.push(text);
+  };
   const walk = (list: XmlNode[]) => {
     for (const node of list) {
       const tag = tagOf(node);
       if (tag === '#text') continue; // Whitespace between elements, not document text.
       if (tag === `${ns}:t`) {
-        for (const c of childrenOf(node)) if (typeof c['#text'] === 'string') out.push(c['#text']);
+        for (const c of childrenOf(node)) if (typeof c['#text'] === 'string') push(c['#text']);
         continue;
       }
-      if (tag === `${ns}:tab`) out.push('\t');
-      else if (tag === `${ns}:br` || tag === 'w:cr') out.push('\n');
+      if (tag === `${ns}:tab`) push('\t');
+      else if (tag === `${ns}:br` || tag === 'w:cr') push('\n');
       walk(childrenOf(node));
-      if (tag === `${ns}:p`) out.push('\n');
+      if (tag === `${ns}:p`) push('\n');
     }
   };
   walk(nodes);
   return tidy(out.join(''));
 }
 
-function workbookText(xml: (name: string) => XmlNode[], sheets: string[]): string {
+function workbookText(
+  xml: (name: string) => XmlNode[],
+  sheets: string[],
+  budget: ParseBudget,
+): string {
   const shared: string[] = [];
   for (const si of findAll(xml('xl/sharedStrings.xml'), 'si')) shared.push(textOf(si));
   const sheetNames = findAll(xml('xl/workbook.xml'), 'sheet').map((s) =>
     String((s[':@'] as Record<string, unknown> | undefined)?.name ?? ''),
   );
   const parts = sheets.map((name, i) => {
+    budget.checkTime(name);
     const rows = findAll(xml(name), 'row').map((row) =>
       findAll(childrenOf(row), 'c', false)
         .map((c) => {
           const type = (c[':@'] as Record<string, unknown> | undefined)?.t;
-          if (type === 'inlineStr') return textOf(c);
+          if (type === 'inlineStr') {
+            const inline = textOf(c);
+            budget.addText(inline.length + 1);
+            return inline;
+          }
           const v = findAll(childrenOf(c), 'v', false)[0];
           const value = v ? textOf(v) : '';
-          return type === 's' ? (shared[Number(value)] ?? '') : value;
+          const text = type === 's' ? (shared[Number(value)] ?? '') : value;
+          // Counted per cell: one long shared string referenced by thousands of cells is a bomb.
+          budget.addText(text.length + 1);
+          return text;
         })
         .join('\t')
         .trimEnd(),

@@ -3,6 +3,8 @@
  * canvas). Chosen over officeparser and pdfjs-dist by bundle size and cold start (docs/files.md).
  */
 import { FileRejectedError } from '../errors.ts';
+import type { ParseBudget } from './budget.ts';
+import { checkPdfStreams } from './pdf-streams.ts';
 
 export interface PdfLimits {
   /** Pages a PDF may have (MAX_PDF_PAGES). */
@@ -14,13 +16,15 @@ export interface PdfLimits {
  *
  * @example
  * ```ts
- * const { text, pages } = await pdfText(bytes, { maxPages: 2000 });
+ * const { text, pages } = await pdfText(bytes, { maxPages: 2000 }, budget);
  * ```
  */
 export async function pdfText(
   bytes: Uint8Array,
   limits: PdfLimits,
+  budget: ParseBudget,
 ): Promise<{ text: string; pages: number }> {
+  checkPdfStreams(bytes, budget);
   const { getDocumentProxy } = await import('unpdf');
   let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
   try {
@@ -40,6 +44,7 @@ export async function pdfText(
     }
     const texts: string[] = [];
     for (let n = 1; n <= pages; n += 1) {
+      budget.checkTime(`page ${n} of ${pages}`);
       const page = await pdf.getPage(n);
       const content = await page.getTextContent();
       let line = '';
@@ -49,6 +54,7 @@ export async function pdfText(
         if (item.hasEOL) line += '\n';
       }
       texts.push(line.trim());
+      budget.addText(line.length + 2);
       page.cleanup();
     }
     const text = texts.filter((t) => t !== '').join('\n\n');

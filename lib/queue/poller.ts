@@ -24,6 +24,14 @@ export interface PollerOptions {
   waitTimeSeconds?: number;
   /** Make failed records visible again after this many seconds (Lambda waits the queue's visibility timeout). */
   failedVisibilitySeconds?: number;
+  /**
+   * The function's timeout: an invocation still running then is given up, as Lambda kills it —
+   * none of its records is deleted, and they come back like failed ones. (In this process the
+   * abandoned work cannot be stopped; it runs on unobserved.) Default 900 s, Lambda's longest.
+   */
+  timeoutMs?: number;
+  /** The function's name in the context handlers are given. */
+  functionName?: string;
 }
 
 export interface PollStats {
@@ -59,14 +67,23 @@ export class LocalSqsPoller {
     if (messages.length === 0) return 0;
     const records = messages.map((m) => this.#toRecord(m));
     let failedIds: Set<string>;
+    const timeoutMs = this.#options.timeoutMs ?? 900_000;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const response = await this.#options.handler(
-        { Records: records },
-        lambdaContext('ingest-local', 30_000),
-      );
+      const response = await Promise.race([
+        this.#options.handler(
+          { Records: records },
+          lambdaContext(this.#options.functionName ?? 'local', timeoutMs),
+        ),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('Task timed out')), timeoutMs);
+        }),
+      ]);
       failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch {
       failedIds = new Set(records.map((r) => r.messageId));
+    } finally {
+      clearTimeout(timer);
     }
     const succeeded = records.filter((r) => !failedIds.has(r.messageId));
     const failed = records.filter((r) => failedIds.has(r.messageId));

@@ -18,6 +18,14 @@ export interface UploadConfig {
   maxInflatedBytes: number;
   /** Pages a PDF may have. */
   maxPdfPages: number;
+  /** Elements one Office XML part may hold (its parsed tree costs tens of times its bytes). */
+  maxXmlNodes: number;
+  /** Bytes a PDF's non-image streams may decode to (a stream deflated twice is a bomb). */
+  maxPdfDecodedBytes: number;
+  /** Wall time to read one file's text, in ms (checked between pages and parts, then enforced). */
+  parseTimeoutMs: number;
+  /** Heap of the worker thread a file is parsed in, in MB; past it the file is refused. */
+  parseMaxHeapMb: number;
 }
 
 export function readUploads(reader: EnvReader): UploadConfig {
@@ -49,5 +57,21 @@ export function readUploads(reader: EnvReader): UploadConfig {
       max: 4 * 1024 * 1024 * 1024,
     }),
     maxPdfPages: reader.integer('MAX_PDF_PAGES', { default: 2000, min: 1, max: 100_000 }),
+    maxXmlNodes: reader.integer('MAX_XML_NODES', {
+      default: 2_000_000,
+      min: 1000,
+      max: 100_000_000,
+    }),
+    maxPdfDecodedBytes: reader.integer('MAX_PDF_DECODED_BYTES', {
+      default: 128 * 1024 * 1024,
+      min: 1024 * 1024,
+      max: 4 * 1024 * 1024 * 1024,
+    }),
+    parseTimeoutMs: reader.integer('PARSE_TIMEOUT_MS', {
+      default: 120_000,
+      min: 1000,
+      max: 900_000,
+    }),
+    parseMaxHeapMb: reader.integer('PARSE_MAX_HEAP_MB', { default: 1024, min: 64, max: 8192 }),
   };
 }

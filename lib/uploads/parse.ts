@@ -10,7 +10,7 @@ import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
 import { FileRejectedError, givesUp, giveUpReason, QueueNotConfiguredError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { parseFile } from '../parsers/index.ts';
+import { parseFileIsolated, parseLimits } from '../parsers/isolated.ts';
 import { duplicateRecord } from '../pipeline/identity.ts';
 import { contentSummary, generateTrackId } from '../pipeline/ingest.ts';
 import { isHeld } from '../pipeline/leases.ts';
@@ -85,12 +85,8 @@ export class UploadParser {
     ]);
     try {
       const bytes = await readUpload(this.#config.uploads, object.bucket, object.key);
-      const parsed = await parseFile(bytes, object.fileName, {
-        maxFileBytes: this.#config.uploads.maxFileBytes,
-        maxInflatedBytes: this.#config.uploads.maxInflatedBytes,
-        maxPdfPages: this.#config.uploads.maxPdfPages,
-        maxTextBytes: this.#config.ingest.maxDocumentBytes,
-      });
+      // In a worker thread with a heap limit and a deadline: no file can exhaust this function.
+      const parsed = await parseFileIsolated(bytes, object.fileName, parseLimits(this.#config));
       const hash = md5(parsed.text);
       const parseMeta = {
         ...current.metadata,

@@ -26,7 +26,7 @@ export interface UploadRuntime {
 let runtime: UploadRuntime | undefined;
 
 export function getUploadRuntime(): UploadRuntime {
-  if (!runtime) {
+  if (!runtime || runtime.db.ended) {
     const config = getConfig();
     const logger = createLogger(config.logLevel);
     const db = getDatabase();

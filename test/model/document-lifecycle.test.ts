@@ -3,8 +3,10 @@
  * what users do — add text (named, unnamed, a name taken with other content, the same content
  * under another name), ingest a JSONL file with the CLI while the stack runs, upload good, empty
  * and same-name files, reprocess (all or by id), delete, query, a duplicated queue delivery, a
- * message naming no stored document — through the real local stack (HTTP API, SQS emulator, S3,
- * the ingest and parse functions, the database). After every step, once the queues are idle, it
+ * message naming no stored document, a consumer killed on every delivery (its message in the
+ * DLQ, then redriven or the document reprocessed once its lease ran out), a restart of the stack
+ * with work still queued — through the real local stack (HTTP API, SQS emulator, S3, the ingest
+ * and parse functions, the database). After every step, once the queues are idle, it
  * checks the invariants against a small model of what was accepted:
  * - every accepted input is processed, failed with a reason, or a documented duplicate;
  * - status counts equal the rows; nothing pending/processing with nothing in flight;
@@ -21,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -32,7 +35,9 @@ import { getDatabase } from '../../lib/db/container.ts';
 import type { Database } from '../../lib/db/database.ts';
 import { type LocalStack, startLocalStack } from '../../lib/local/stack.ts';
 import { removeStackState, writeStackState } from '../../lib/local/state.ts';
+import { vectorTableName } from '../../lib/storage/tables.ts';
 import { createTestDatabase, TARGET } from '../support/database.ts';
+import { type FakeOpenAi, startFakeOpenAi } from '../support/openai-server.ts';
 
 const RUNS = Number(
   process.argv.includes('--runs')
@@ -47,6 +52,8 @@ interface Model {
   deleted: Set<string>;
   /** Reports the API or CLI gave, to compare with the database after settling. */
   reported: Array<{ docId: string; said: string }>;
+  /** Consumers killed in this sequence (each costs seconds of timeouts and a lease). */
+  kills: number;
 }
 
 interface Real {
@@ -54,7 +61,40 @@ interface Real {
   db: Database;
   sqs: SQSClient;
   dir: string;
+  /** The embedding provider the stack calls: a request can be made to hang (a killed worker). */
+  provider: FakeOpenAi;
 }
+
+/** The ingest function's timeout here, and the work lease (longer, as in production). */
+const INGEST_TIMEOUT_MS = 3000;
+const LEASE_SECONDS = 4;
+
+function stackOptions(real?: Pick<Real, 'stack' | 'dir'>, dir?: string) {
+  const port = (url: string) => Number(new URL(url).port);
+  return {
+    dataDir: join(real?.dir ?? dir!, 'pglite'),
+    retryDelaySeconds: 0,
+    functionTimeoutMs: { ingest: INGEST_TIMEOUT_MS },
+    ...(real ? { port: port(real.stack.apiUrl), sqsPort: port(real.stack.sqsEndpoint) } : {}),
+  };
+}
+
+/** What `npm start` records for the CLI beside it. */
+function recordStack(stack: LocalStack) {
+  writeStackState({
+    pid: process.pid,
+    apiUrl: stack.apiUrl,
+    sqsEndpoint: stack.sqsEndpoint,
+    queueUrl: stack.queueUrl,
+    database: stack.database,
+    startedAt: new Date().toISOString(),
+  });
+}
+
+/** The chunk vectors' table, named after the embedding model as LightRAG names it. */
+const CHUNK_VECTORS = vectorTableName('chunks', { model: 'fake-embedding', dimension: 32 });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, as docs/http-api.md documents it.
 type Json = any;
@@ -90,7 +130,7 @@ async function settle(real: Real) {
         [TRANSIENT],
       );
       assert.fail(
-        `not settled in 60 s: ${JSON.stringify(stuck.rows)}, queues ${JSON.stringify(inFlight)}`,
+        `not settled in 60 s: ${JSON.stringify(stuck.rows)}, queues ${JSON.stringify(inFlight)}, DLQ ${await depth(real, real.stack.dlqUrl)}`,
       );
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -170,7 +210,7 @@ async function checkInvariants(m: Model, real: Real) {
        LEFT JOIN lightrag_doc_status s ON s.workspace = c.workspace AND s.id = c.full_doc_id
       WHERE s.id IS NULL
      UNION ALL
-     SELECT 'chunk vector', v.id FROM lightrag_vdb_chunks v
+     SELECT 'chunk vector', v.id FROM ${CHUNK_VECTORS} v
        LEFT JOIN lightrag_doc_chunks c ON c.workspace = v.workspace AND c.id = v.id
       WHERE c.id IS NULL
      UNION ALL
@@ -394,6 +434,112 @@ class Poison implements fc.AsyncCommand<Model, Real> {
   toString = () => 'Poison';
 }
 
+/** Every message of a DLQ back onto its queue (a redrive: each gets a new message id). */
+async function redrive(real: Real) {
+  for (;;) {
+    const { Messages } = await real.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: real.stack.dlqUrl, MaxNumberOfMessages: 10 }),
+    );
+    if (!Messages?.length) return;
+    for (const msg of Messages) {
+      await real.sqs.send(
+        new SendMessageCommand({ QueueUrl: real.stack.queueUrl, MessageBody: msg.Body ?? '' }),
+      );
+      await real.sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: real.stack.dlqUrl,
+          ReceiptHandle: msg.ReceiptHandle ?? '',
+        }),
+      );
+    }
+  }
+}
+
+/** Whether a message naming the document is in the ingest DLQ (peeked, left there). */
+async function inDlq(real: Real, docId: string): Promise<boolean> {
+  const { Messages } = await real.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: real.stack.dlqUrl,
+      MaxNumberOfMessages: 10,
+      VisibilityTimeout: 0,
+    }),
+  );
+  return (Messages ?? []).some((msg) => (msg.Body ?? '').includes(docId));
+}
+
+let killCount = 0;
+
+/**
+ * The ingest function killed on every delivery of a document (its embedding call hangs past the
+ * timeout): the message ends in the DLQ, the document held in `processing`. Once the lease runs
+ * out, the operator's way out works: redrive the DLQ, or reprocess the document (then redrive,
+ * a stale duplicate that must change nothing).
+ */
+class KilledOnEveryDelivery implements fc.AsyncCommand<Model, Real> {
+  readonly way: 'redrive' | 'reprocess';
+  constructor(way: 'redrive' | 'reprocess') {
+    this.way = way;
+  }
+  check = (m: Readonly<Model>) => m.kills === 0;
+  async run(m: Model, real: Real) {
+    m.kills++;
+    const marker = `killed-worker-${++killCount}`;
+    real.provider.hangOn = marker;
+    const res = await api(real, 'POST', '/documents', {
+      content: `The container was killed while embedding this, ${marker}.`,
+    });
+    assert.equal(res.status, 202, JSON.stringify(res.json));
+    const docId = res.json.documents[0].docId as string;
+    m.accepted.add(docId);
+    const deadline = Date.now() + 60_000;
+    while (!(await inDlq(real, docId))) {
+      assert.ok(Date.now() < deadline, 'the killed message never reached the DLQ');
+      await sleep(200);
+    }
+    real.provider.hangOn = undefined;
+    const row = await api(real, 'GET', `/documents/${docId}`);
+    assert.equal(row.json.status, 'processing', 'left as the killed worker left it');
+    // The way out opens when the lease runs out (the worker is certainly gone by then).
+    const { rows } = await real.db.query<{ age: number }>(
+      `SELECT extract(epoch FROM (now() AT TIME ZONE 'UTC') - updated_at)::float AS age
+         FROM lightrag_doc_status WHERE id = $1`,
+      [docId],
+    );
+    await sleep(Math.max(0, (LEASE_SECONDS - Number(rows[0]!.age)) * 1000 + 300));
+    if (this.way === 'reprocess') {
+      const again = await api(real, 'POST', '/documents/reprocess', { docIds: [docId] });
+      assert.equal(again.status, 202, JSON.stringify(again.json));
+      assert.equal(again.json.documents[0].status, 'queued', JSON.stringify(again.json));
+    }
+    await redrive(real);
+    m.reported.push({ docId, said: 'processed' });
+    await checkInvariants(m, real);
+  }
+  toString = () => `KilledOnEveryDelivery(${this.way})`;
+}
+
+/** `npm start` stopped and started again, with a document still queued. */
+class Restart implements fc.AsyncCommand<Model, Real> {
+  readonly content: string | undefined;
+  constructor(content: string | undefined) {
+    this.content = content;
+  }
+  check = () => true;
+  async run(m: Model, real: Real) {
+    if (this.content) {
+      const res = await api(real, 'POST', '/documents', { content: this.content });
+      for (const d of res.json.documents) if (d.docId) m.accepted.add(d.docId);
+    }
+    const options = stackOptions(real);
+    await real.stack.stop();
+    real.stack = await startLocalStack(options);
+    real.db = getDatabase();
+    recordStack(real.stack);
+    await checkInvariants(m, real);
+  }
+  toString = () => `Restart(${this.content ? 'with a document queued' : 'idle'})`;
+}
+
 const commands = [
   fc.tuple(names, texts).map(([n, t]) => new AddText(n, t)),
   fc.array(texts, { minLength: 1, maxLength: 3 }).map((lines) => new CliJsonl(lines)),
@@ -408,6 +554,8 @@ const commands = [
   fc.constant(new Query()),
   fc.nat(20).map((p) => new Redeliver(p)),
   fc.constant(new Poison()),
+  fc.constantFrom('redrive', 'reprocess').map((w) => new KilledOnEveryDelivery(w as 'redrive')),
+  fc.option(texts, { nil: undefined }).map((t) => new Restart(t)),
 ];
 
 describe(`the document lifecycle as a state machine, through the local stack on ${TARGET}`, () => {
@@ -419,20 +567,27 @@ describe(`the document lifecycle as a state machine, through the local stack on 
     // A project folder of its own: the CLI finds the stack through .data/local-stack.json here.
     const dir = mkdtempSync(join(tmpdir(), 'lrs-model-'));
     process.chdir(dir);
-    const target = await createTestDatabase({ LOG_LEVEL: 'silent', EMBEDDING_DIM: '32' });
+    const provider = await startFakeOpenAi(32);
+    const target = await createTestDatabase({
+      LOG_LEVEL: process.env.MODEL_LOG_LEVEL ?? 'silent',
+      EMBEDDING_DIM: '32',
+      EMBEDDING_PROVIDER: 'openai',
+      EMBEDDING_MODEL: 'fake-embedding',
+      EMBEDDING_BASE_URL: provider.baseUrl,
+      EMBEDDING_API_KEY: 'sk-model',
+      EMBEDDING_MAX_RETRIES: '0',
+      // A hanging call is ended by the function's timeout, as in Lambda, not by the client.
+      EMBEDDING_TIMEOUT_MS: '600000',
+      WORK_LEASE_SECONDS: String(LEASE_SECONDS),
+    });
     Object.assign(process.env, target.env);
     if (target.env.DATABASE_DRIVER === 'pglite') delete process.env.DATABASE_URL;
-    const stack = await startLocalStack({ dataDir: null, retryDelaySeconds: 0 });
-    writeStackState({
-      pid: process.pid,
-      apiUrl: stack.apiUrl,
-      sqsEndpoint: stack.sqsEndpoint,
-      queueUrl: stack.queueUrl,
-      database: stack.database,
-      startedAt: new Date().toISOString(),
-    });
+    // Persisted (PGlite and queues under the folder): the stack can be restarted.
+    const stack = await startLocalStack(stackOptions(undefined, dir));
+    recordStack(stack);
     real = {
       stack,
+      provider,
       db: getDatabase(),
       dir,
       sqs: new SQSClient({
@@ -446,6 +601,8 @@ describe(`the document lifecycle as a state machine, through the local stack on 
     removeStackState();
     real.sqs.destroy();
     await real.stack.stop();
+    // Last: the killed workers' calls still hang on it.
+    await real.provider.close();
     process.chdir(savedCwd);
     process.env = savedEnv;
   });
@@ -457,13 +614,14 @@ describe(`the document lifecycle as a state machine, through the local stack on 
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 8 }), async (cmds) => {
         run++;
+
         // Each sequence starts from an empty database.
         await settle(real);
         for (const table of [
           'lightrag_doc_status',
           'lightrag_doc_full',
           'lightrag_doc_chunks',
-          'lightrag_vdb_chunks',
+          CHUNK_VECTORS,
           'lightrag_full_entities',
           'lightrag_full_relations',
           'lightrag_llm_cache',
@@ -472,13 +630,23 @@ describe(`the document lifecycle as a state machine, through the local stack on 
         }
         await fc.asyncModelRun(
           () => ({
-            model: { accepted: new Set<string>(), deleted: new Set<string>(), reported: [] },
+            model: {
+              accepted: new Set<string>(),
+              deleted: new Set<string>(),
+              reported: [],
+              kills: 0,
+            },
             real,
           }),
           cmds,
         );
       }),
-      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}), verbose: 1 },
+      {
+        numRuns: RUNS,
+        ...(SEED !== undefined ? { seed: SEED } : {}),
+        verbose: 1,
+        includeErrorInReport: true,
+      },
     );
     assert.equal(run >= RUNS, true);
     // Printed so a run shows how much it exercised (and a sequence generator gone empty shows).

@@ -10,6 +10,9 @@ const limits: ParseLimits = {
   maxInflatedBytes: 2 * 1024 * 1024,
   maxPdfPages: 50,
   maxTextBytes: 1024 * 1024,
+  maxXmlNodes: 1_000_000,
+  maxPdfDecodedBytes: 64 * 1024 * 1024,
+  timeoutMs: 60_000,
 };
 
 async function rejected(promise: Promise<unknown>, reason: string, pattern: RegExp) {
@@ -93,7 +96,7 @@ describe('parseFile: bad files are refused with a specific reason', () => {
     await rejected(parseFile(Buffer.from('  \n\t '), 'a.txt', limits), 'no_text', /no text/);
     await rejected(
       parseFile(Buffer.alloc(2 * 1024 * 1024, 0x61), 'a.txt', limits),
-      'too_large',
+      'too_much_text',
       /MAX_DOCUMENT_BYTES/,
     );
   });

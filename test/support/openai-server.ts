@@ -31,6 +31,11 @@ export interface FakeOpenAi {
   faults: Fault[];
   /** A fault applied to every request while set. */
   outage: Fault | undefined;
+  /**
+   * Requests whose body contains this text are never answered (a provider call that hangs until
+   * the function is killed); they stay unanswered after it is cleared, until close().
+   */
+  hangOn: string | undefined;
   close(): Promise<void>;
 }
 
@@ -39,12 +44,14 @@ export async function startFakeOpenAi(dimension: number): Promise<FakeOpenAi> {
     requests: [],
     faults: [],
     outage: undefined,
+    hangOn: undefined,
   };
   const server: Server = createServer(async (req, res) => {
     let raw = '';
     for await (const chunk of req) raw += chunk;
     const body = JSON.parse(raw || '{}');
     state.requests.push({ body, headers: req.headers, url: req.url ?? '' });
+    if (state.hangOn !== undefined && raw.includes(state.hangOn)) return;
     const fault = state.outage ?? state.faults.shift();
     const send = (status: number, payload: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -91,6 +98,10 @@ export async function startFakeOpenAi(dimension: number): Promise<FakeOpenAi> {
   const { port } = server.address() as { port: number };
   return Object.assign(state, {
     baseUrl: `http://127.0.0.1:${port}/v1`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   }) as FakeOpenAi;
 }
