@@ -685,16 +685,16 @@ describe('serverless.yml packaged offline with osls', () => {
     it('an uploaded PDF goes through the documents, parse and ingest zips to an answer', {
       skip,
     }, async () => {
-      const ticket = await http('documents', 'POST /documents/upload', {
-        body: { fileName: 'Helium Report.pdf', contentType: 'application/pdf' },
-      });
-      assert.equal(ticket.statusCode, 201, ticket.body);
       const pdf = makePdf([
         [
           'Helium was found in the Sun first.',
           '[[E:Helium|Element|Helium, found in the solar spectrum.]]',
         ],
       ]);
+      const ticket = await http('documents', 'POST /documents/upload', {
+        body: { fileName: 'Helium Report.pdf', size: pdf.length, contentType: 'application/pdf' },
+      });
+      assert.equal(ticket.statusCode, 201, ticket.body);
       const put = await fetch(ticket.json.upload.url, {
         method: 'PUT',
         headers: ticket.json.upload.headers,

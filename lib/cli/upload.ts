@@ -49,8 +49,10 @@ export async function uploadFiles(paths: readonly string[], options: UploadOptio
     try {
       const name = basename(file);
       const ext = name.split('.').pop()?.toLowerCase() ?? '';
+      const bytes = await readFile(file);
       const ticket = await api('POST', '/documents/upload', {
         fileName: name,
+        size: bytes.length,
         contentType: CONTENT_TYPES[ext] ?? 'application/octet-stream',
       });
       if (ticket.status !== 'pending') {
@@ -60,7 +62,7 @@ export async function uploadFiles(paths: readonly string[], options: UploadOptio
       const put = await fetch(ticket.upload.url, {
         method: 'PUT',
         headers: ticket.upload.headers,
-        body: await readFile(file),
+        body: bytes,
       });
       if (!put.ok) throw new Error(`upload PUT answered ${put.status}: ${await put.text()}`);
       results.push({ file, docId: ticket.docId, status: 'uploaded' });

@@ -42,7 +42,8 @@ export function parseReprocessRequest(body: unknown): string[] | undefined {
 }
 
 /**
- * `POST /documents/upload`: `{ "fileName", "contentType"?, "trackId"?, "metadata"?, "workspace"? }`.
+ * `POST /documents/upload`: `{ "fileName", "size", "contentType"?, "trackId"?, "metadata"?,
+ * "workspace"? }`. `size` is the file's length in bytes: the URL is signed for exactly that many.
  */
 export function parseUploadRequest(body: unknown): UploadRequest {
   const b = requireJsonObject(
@@ -51,7 +52,7 @@ export function parseUploadRequest(body: unknown): UploadRequest {
   );
   refuseUnknownFields(
     b,
-    new Set(['fileName', 'contentType', 'trackId', 'metadata', 'workspace']),
+    new Set(['fileName', 'size', 'contentType', 'trackId', 'metadata', 'workspace']),
     'Unknown field(s)',
   );
   const text = (field: string, max: number, pattern?: RegExp) => {
@@ -62,10 +63,11 @@ export function parseUploadRequest(body: unknown): UploadRequest {
       v.length === 0 ||
       v.length > max ||
       CONTROL.test(v) ||
+      !v.isWellFormed() ||
       (pattern && !pattern.test(v))
     ) {
       throw new ValidationError(
-        `"${field}" must be a string of 1-${max} characters${pattern ? ` matching ${pattern}` : ''} without control characters.`,
+        `"${field}" must be a string of 1-${max} characters${pattern ? ` matching ${pattern}` : ''} without control characters or unpaired surrogates.`,
         { field },
       );
     }
@@ -77,10 +79,30 @@ export function parseUploadRequest(body: unknown): UploadRequest {
       field: 'fileName',
     });
   }
+  const base = fileName.split('/').at(-1)!.trim();
+  if (base === '.' || base === '..') {
+    throw new ValidationError('"fileName" must name a file, not "." or "..".', {
+      field: 'fileName',
+    });
+  }
+  // The object key (uploads/{workspace}/{docId}/{name}, percent-encoded) must fit S3's 1,024 bytes.
+  if (encodeURIComponent(base).length > MAX_ENCODED_FILE_NAME) {
+    throw new ValidationError(
+      `"fileName" is too long once percent-encoded for its S3 key (${encodeURIComponent(base).length} bytes, at most ${MAX_ENCODED_FILE_NAME}); shorten it.`,
+      { field: 'fileName' },
+    );
+  }
   if (fileName.includes(GRAPH_FIELD_SEP)) {
     throw new ValidationError(
       `"fileName" must not contain "${GRAPH_FIELD_SEP}" (LightRAG's field separator).`,
       { field: 'fileName' },
+    );
+  }
+  const size = b.size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) {
+    throw new ValidationError(
+      '"size" is required: the file\'s length in bytes, a positive integer (the upload URL is signed for exactly that many).',
+      { field: 'size' },
     );
   }
   const metadata = b.metadata;
@@ -88,11 +110,18 @@ export function parseUploadRequest(body: unknown): UploadRequest {
     validateIngestMessage({ docId: 'x', metadata }, { maxDocumentBytes: 1 });
   return {
     fileName,
+    size,
     contentType: text('contentType', 255, /^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/),
     trackId: text('trackId', 255),
     ...(metadata !== undefined ? { metadata: metadata as Record<string, unknown> } : {}),
   };
 }
+
+/**
+ * Longest percent-encoded file name: S3 keys are at most 1,024 bytes, and the rest of the key
+ * (`uploads/`, a workspace of up to 255 characters, the document id, the ticket, slashes) takes 316.
+ */
+const MAX_ENCODED_FILE_NAME = 700;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused.
 const CONTROL = /[\u0000-\u001f\u007f]/;

@@ -34,7 +34,13 @@ export function sinceDay(text: string | undefined, now = new Date()): string {
       throw new ValidationError('"since" must be 1d to 3660d, or a day YYYY-MM-DD.');
     return new Date(now.getTime() - (n - 1) * 86_400_000).toISOString().slice(0, 10);
   }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)))
+  // Date.parse rolls 2026-02-31 over to March 3rd; a real day reads back as itself.
+  const parsed = Date.parse(`${value}T00:00:00Z`);
+  if (
+    /^\d{4}-\d{2}-\d{2}$/.test(value) &&
+    !Number.isNaN(parsed) &&
+    new Date(parsed).toISOString().slice(0, 10) === value
+  )
     return value;
   throw new ValidationError(
     `"since" must be like 7d or 2026-11-01, got ${JSON.stringify(value.slice(0, 40))}.`,

@@ -8,8 +8,6 @@
  * request or a delete may take it over. Resumption is keyed on the work (document, run), never
  * on an SQS message id, which a DLQ redrive changes.
  */
-import type { DocStatus } from '../storage/doc-status.ts';
-
 /** Statuses a worker holds while it works (LightRAG 1.5's and ours). */
 export const WORKING_STATUSES: ReadonlySet<string> = new Set([
   'parsing',
@@ -17,11 +15,8 @@ export const WORKING_STATUSES: ReadonlySet<string> = new Set([
   'processing',
 ]);
 
-/** Default lease: Lambda's longest timeout (900 s) with room for a slow commit. */
-export const DEFAULT_WORK_LEASE_SECONDS = 1200;
-
 export interface LeasedDocument {
-  status: DocStatus | string;
+  status: string;
   /** ISO time of the row's last change (as the doc-status storage reads it). */
   updated_at?: string | null;
 }

@@ -3,8 +3,10 @@
  */
 import type { EnvReader } from '../env.ts';
 import { ID_RULES, type IdRules } from '../ids.ts';
-import { DEFAULT_WORK_LEASE_SECONDS } from '../pipeline/leases.ts';
 import { providerUrl } from './provider-url.ts';
+
+/** Default work lease: Lambda's longest timeout (900 s) with room for a slow commit. */
+export const DEFAULT_WORK_LEASE_SECONDS = 1200;
 
 export const EMBEDDING_PROVIDERS = ['openai', 'bedrock', 'hash'] as const;
 export type EmbeddingProvider = (typeof EMBEDDING_PROVIDERS)[number];

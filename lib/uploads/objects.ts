@@ -1,8 +1,9 @@
 /**
  * Where an upload lives in the bucket, and what S3 says when one arrives. The object key names
  * the workspace and document, so the event alone says which document a file belongs to:
- * `uploads/{workspace, percent-encoded}/{docId}/{file name, percent-encoded}`.
+ * `uploads/{workspace, percent-encoded}/{docId}/{ticket}/{file name, percent-encoded}`.
  */
+import { randomBytes } from 'node:crypto';
 import { ValidationError } from '../errors.ts';
 import { validateWorkspace } from '../workspace.ts';
 
@@ -17,9 +18,18 @@ export interface UploadedObject {
   fileName: string;
 }
 
-/** The object key of a document's upload. */
-export function uploadKey(workspace: string, docId: string, fileName: string): string {
-  return `${UPLOAD_PREFIX}${encodeURIComponent(workspace)}/${docId}/${encodeURIComponent(fileName)}`;
+/**
+ * The object key of one upload ticket of a document. Each ticket has its own key (`ticket`, a
+ * random `t-` + 12 hex): the URL is signed `If-None-Match: *`, so a file uploaded again after a
+ * failure needs a fresh key, and an object of an older ticket is never read as the new one.
+ */
+export function uploadKey(
+  workspace: string,
+  docId: string,
+  fileName: string,
+  ticket = `t-${randomBytes(6).toString('hex')}`,
+): string {
+  return `${UPLOAD_PREFIX}${encodeURIComponent(workspace)}/${docId}/${ticket}/${encodeURIComponent(fileName)}`;
 }
 
 /**
@@ -65,10 +75,13 @@ export function parseUploadKey(key: string): {
   docId: string;
   fileName: string;
 } {
-  const parts = key.startsWith(UPLOAD_PREFIX) ? key.slice(UPLOAD_PREFIX.length).split('/') : [];
+  const all = key.startsWith(UPLOAD_PREFIX) ? key.slice(UPLOAD_PREFIX.length).split('/') : [];
+  // uploads/{workspace}/{docId}/{ticket}/{file}; keys of earlier releases have no ticket.
+  const ticketed = all.length === 4 && /^t-[0-9a-f]{12}$/.test(all[2]!);
+  const parts = ticketed ? [all[0]!, all[1]!, all[3]!] : all;
   if (parts.length !== 3 || !/^doc-[0-9a-f]{32}$/.test(parts[1]!)) {
     throw new ValidationError(
-      `Object key ${JSON.stringify(key.slice(0, 200))} is not an upload key (uploads/{workspace}/{docId}/{file}); request uploads with POST /documents/upload.`,
+      `Object key ${JSON.stringify(key.slice(0, 200))} is not an upload key (uploads/{workspace}/{docId}/{ticket}/{file}); request uploads with POST /documents/upload.`,
     );
   }
   let workspace: string;

@@ -53,6 +53,11 @@ export class UploadParser {
   ): Promise<ParseOutcome> {
     const { docId } = object;
     const base = { docId, workspace: s.workspace };
+    if (object.bucket !== this.#config.uploads.bucket) {
+      // Only the configured bucket is read: an event naming another is forged or misrouted.
+      this.#log.warn('upload ignored: not the uploads bucket', { ...base, bucket: object.bucket });
+      return { ...base, status: 'skipped', reason: `bucket ${object.bucket} is not UPLOAD_BUCKET` };
+    }
     const current = await s.docStatus.getById(docId);
     const expected = (current?.metadata.upload as { key?: string } | undefined)?.key;
     // A parse cut off (the function killed) is taken over by the message that started it (SQS

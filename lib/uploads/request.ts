@@ -18,6 +18,8 @@ import { presignUpload } from './s3.ts';
 
 export interface UploadRequest {
   fileName: string;
+  /** The file's length in bytes: the URL is signed for exactly that many. */
+  size: number;
   contentType?: string;
   trackId?: string;
   metadata?: Record<string, unknown>;
@@ -31,6 +33,7 @@ export interface UploadTicket {
   fileName: string;
   upload?: {
     method: 'PUT';
+    /** Exactly the file's bytes: S3 refuses another length, and a second PUT to the same key. */
     url: string;
     headers: Record<string, string>;
     expiresAt: string;
@@ -56,7 +59,7 @@ export class UploadRequests {
    *
    * @example
    * ```ts
-   * const ticket = await uploads.requestUpload(s, { fileName: 'report.pdf' });
+   * const ticket = await uploads.requestUpload(s, { fileName: 'report.pdf', size: bytes.length });
    * await fetch(ticket.upload!.url, { method: 'PUT', body: bytes });
    * ```
    */
@@ -73,6 +76,13 @@ export class UploadRequests {
       throw new ValidationError('"fileName" must name a file, e.g. "report.pdf".', {
         field: 'fileName',
       });
+    }
+    const { maxFileBytes } = this.#config.uploads;
+    if (request.size > maxFileBytes) {
+      throw new ValidationError(
+        `The file is ${request.size} bytes, over the ${maxFileBytes}-byte limit (MAX_UPLOAD_BYTES); split it.`,
+        { field: 'size', limit: maxFileBytes },
+      );
     }
     const docId = documentIdFor('', fileName, '1.5');
     const trackId = request.trackId ?? generateTrackId('upload');
@@ -97,8 +107,10 @@ export class UploadRequests {
       };
     }
     const key = uploadKey(s.workspace, docId, fileName);
+    // The caller's metadata lives under its own key: the pipeline's keys (upload, error_type,
+    // file_rejection, is_duplicate, parse_message_id, …) are never the caller's to set.
     const metadata = {
-      ...(request.metadata ?? {}),
+      ...(request.metadata !== undefined ? { caller: request.metadata } : {}),
       upload: { bucket, key, requested_at: new Date().toISOString() },
     };
     await this.#db.withTransaction(async (tx) => {
@@ -122,7 +134,12 @@ export class UploadRequests {
         },
       ]);
     });
-    const signed = await presignUpload(this.#config.uploads, key, request.contentType);
+    const signed = await presignUpload(
+      this.#config.uploads,
+      key,
+      request.size,
+      request.contentType,
+    );
     return {
       status: 'pending',
       docId,

@@ -5,6 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { UploadConfig } from '../config.ts';
 import { FileRejectedError, ProviderError } from '../errors.ts';
+import { AWS_REQUEST_TIMEOUTS } from '../queue/sqs.ts';
 
 const clients = new Map<string, Promise<S3Client>>();
 
@@ -17,6 +18,7 @@ export function s3Client(config: Pick<UploadConfig, 'endpoint' | 'region'>): Pro
     const { S3Client } = await import('@aws-sdk/client-s3');
     return new S3Client({
       region: config.region,
+      requestHandler: AWS_REQUEST_TIMEOUTS,
       // Otherwise the SDK signs a checksum of the empty body into presigned PUT URLs, and S3
       // refuses the real upload.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -31,16 +33,22 @@ export function s3Client(config: Pick<UploadConfig, 'endpoint' | 'region'>): Pro
 }
 
 /**
- * A URL the caller PUTs the file to, valid for `UPLOAD_URL_EXPIRES_SECONDS`.
+ * A URL the caller PUTs the file to, valid for `UPLOAD_URL_EXPIRES_SECONDS`. Signed into it: the
+ * length (S3 refuses a body of any other size), the content type when given, and
+ * `If-None-Match: *` (S3 refuses to replace an object already there: one object per ticket, so
+ * a second PUT cannot swap the file the database has read). The caller sends `headers`; the
+ * length is the body's own.
  *
  * @example
  * ```ts
- * const { url, expiresAt } = await presignUpload(config.uploads, key, 'application/pdf');
+ * const { url, headers } = await presignUpload(config.uploads, key, bytes.length, 'application/pdf');
+ * await fetch(url, { method: 'PUT', headers, body: bytes });
  * ```
  */
 export async function presignUpload(
   config: UploadConfig,
   key: string,
+  size: number,
   contentType: string | undefined,
 ): Promise<{ url: string; headers: Record<string, string>; expiresAt: string }> {
   const [{ PutObjectCommand }, { getSignedUrl }] = await Promise.all([
@@ -51,12 +59,22 @@ export async function presignUpload(
   const command = new PutObjectCommand({
     Bucket: config.bucket,
     Key: key,
+    ContentLength: size,
+    IfNoneMatch: '*',
     ...(contentType ? { ContentType: contentType } : {}),
   });
-  const url = await getSignedUrl(s3, command, { expiresIn: config.urlExpiresSeconds });
+  const url = await getSignedUrl(s3, command, {
+    expiresIn: config.urlExpiresSeconds,
+    // The presigner leaves content-type unsigned by default (aws-sdk-js-v3#3497).
+    signableHeaders: new Set([
+      'content-length',
+      'if-none-match',
+      ...(contentType ? ['content-type'] : []),
+    ]),
+  });
   return {
     url,
-    headers: contentType ? { 'content-type': contentType } : {},
+    headers: { 'if-none-match': '*', ...(contentType ? { 'content-type': contentType } : {}) },
     expiresAt: new Date(Date.now() + config.urlExpiresSeconds * 1000).toISOString(),
   };
 }
@@ -70,8 +88,12 @@ export async function readUpload(
   const { GetObjectCommand } = await import('@aws-sdk/client-s3');
   const s3 = await s3Client(config);
   let response: import('@aws-sdk/client-s3').GetObjectCommandOutput;
+  // The whole read, body included, within a bound: a stalled transfer is retried later.
+  const signal = AbortSignal.timeout(READ_TIMEOUT_MS);
   try {
-    response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+      abortSignal: signal,
+    });
   } catch (err) {
     const name = (err as { name?: string }).name;
     throw new ProviderError('s3', `could not read s3://${bucket}/${key} (${name ?? 'error'})`, {
@@ -86,5 +108,15 @@ export async function readUpload(
       { bytes: response.ContentLength, limit: config.maxFileBytes },
     );
   }
-  return (await response.Body?.transformToByteArray()) ?? new Uint8Array();
+  try {
+    return (await response.Body?.transformToByteArray()) ?? new Uint8Array();
+  } catch (err) {
+    throw new ProviderError('s3', `could not read s3://${bucket}/${key} to its end`, {
+      retryable: true,
+      cause: err,
+    });
+  }
 }
+
+/** Reading one upload (at most MAX_UPLOAD_BYTES) may take this long. */
+const READ_TIMEOUT_MS = 120_000;

@@ -156,9 +156,20 @@ describe(`rows written by LightRAG 1.5 on ${TARGET}`, () => {
   });
 
   it('refuses to delete a document LightRAG is parsing, and deletes one it processed', async () => {
+    const touched = (at: string) =>
+      getDatabase().query(`UPDATE lightrag_doc_status SET updated_at = ${at} WHERE id = $1`, [
+        PARSING_ID,
+      ]);
+    // Its worker's lease runs (WORK_LEASE_SECONDS after the row last changed): busy.
+    await touched(`(now() AT TIME ZONE 'UTC')`);
     const busy = await docs('DELETE /documents/{id}', { pathParameters: { id: PARSING_ID } });
     assert.equal(busy.statusCode, 409, busy.body);
     assert.equal(busy.json.error.code, 'DOCUMENT_BUSY');
+    assert.match(busy.json.error.message, /WORK_LEASE_SECONDS/);
+    // Left parsing for months (the fixture's time): its worker is gone, the document may go.
+    await touched(`'2026-05-01 10:04:00'`);
+    const stuck = await docs('DELETE /documents/{id}', { pathParameters: { id: PARSING_ID } });
+    assert.equal(stuck.statusCode, 200, stuck.body);
     const deleted = await docs('DELETE /documents/{id}', { pathParameters: { id: DOC_ID } });
     assert.equal(deleted.statusCode, 200, deleted.body);
     const { rows } = await getDatabase().query<{ n: number }>(

@@ -17,7 +17,7 @@ describe('JWT check of the streaming route', () => {
   let issuer: string;
   let sign: (
     claims: Record<string, unknown>,
-    options?: { audience?: string; expired?: boolean },
+    options?: { audience?: string; expired?: boolean; noExpiry?: boolean },
   ) => Promise<string>;
   let otherKey: Awaited<ReturnType<typeof generateKeyPair>>;
 
@@ -34,14 +34,16 @@ describe('JWT check of the streaming route', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    sign = (claims, options = {}) =>
-      new SignJWT(claims)
+    sign = (claims, options = {}) => {
+      const jwt = new SignJWT(claims)
         .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
         .setIssuer(issuer)
         .setAudience(options.audience ?? 'lightrag-api')
-        .setIssuedAt()
-        .setExpirationTime(options.expired ? Math.floor(Date.now() / 1000) - 60 : '5m')
-        .sign(privateKey);
+        .setIssuedAt();
+      if (!options.noExpiry)
+        jwt.setExpirationTime(options.expired ? Math.floor(Date.now() / 1000) - 60 : '5m');
+      return jwt.sign(privateKey);
+    };
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
@@ -88,6 +90,49 @@ describe('JWT check of the streaming route', () => {
       .sign(otherKey.privateKey);
     await refused(forged, 401, /signature/);
     await refused(await sign({ scope: 'lightrag/write' }), 403, /lightrag\/read/);
+  });
+
+  it('refuses a token that never expires, as API Gateway does', async () => {
+    await refused(await sign({ scope: 'lightrag/read' }, { noExpiry: true }), 401, /"exp"/);
+  });
+
+  it('an issuer down or hanging is a fixed 503, remembered for a while, never its text', async () => {
+    let hits = 0;
+    const sockets = new Set<import('node:net').Socket>();
+    const down = createServer((req, res) => {
+      hits++;
+      if (req.url?.includes('hang')) return; // Never answers.
+      res.writeHead(500).end('internal secret: db password is hunter2');
+    });
+    down.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((r) => down.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(down.address() as { port: number }).port}`;
+    const token = await sign({ scope: 'lightrag/read' });
+    try {
+      for (const issuerUrl of [`${base}/broken`, `${base}/hang`]) {
+        const started = Date.now();
+        await assert.rejects(
+          authenticateStream(event(token), { jwt: { issuer: issuerUrl, audience: 'x' } }),
+          (err: unknown) => {
+            assert.ok(err instanceof HttpError);
+            assert.equal(err.status, 503);
+            assert.equal(err.code, 'AUTH_UNAVAILABLE');
+            assert.doesNotMatch(err.message, /hunter2|500/);
+            return true;
+          },
+        );
+        assert.ok(Date.now() - started < 30_000, 'the discovery request gave up');
+      }
+      const before = hits;
+      await assert.rejects(
+        authenticateStream(event(token), { jwt: { issuer: `${base}/broken`, audience: 'x' } }),
+        /could not be fetched/,
+      );
+      assert.equal(hits, before, 'the failure was remembered, the issuer not asked again');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => down.close(() => r()));
+    }
   });
 
   it('leaves the event alone without JWT_ISSUER (IAM: the function URL checked it)', async () => {

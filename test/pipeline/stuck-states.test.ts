@@ -107,9 +107,12 @@ describe(`stuck documents and work leases on ${TARGET}`, () => {
 
   async function uploadedFile(ws: string, name: string, text: string) {
     const s = await pipeline.storages(ws);
-    const ticket = await new UploadRequests(db, config).requestUpload(s, { fileName: name });
-    const key = ticket.upload!.key;
     const body = makeDocx([text]);
+    const ticket = await new UploadRequests(db, config).requestUpload(s, {
+      fileName: name,
+      size: body.length,
+    });
+    const key = ticket.upload!.key;
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
     return {
       s,
@@ -204,7 +207,10 @@ describe(`stuck documents and work leases on ${TARGET}`, () => {
       filePath: 'lost.md',
       workspace: ws,
     });
-    const waiting = await new UploadRequests(db, config).requestUpload(s, { fileName: 'w.pdf' });
+    const waiting = await new UploadRequests(db, config).requestUpload(s, {
+      fileName: 'w.pdf',
+      size: 100,
+    });
     await setStatus(s, stored.docId, 'processing');
     await setStatus(s, other.docId, 'analyzing');
     // Held: a reprocess of everything passes over them and over the ticket awaiting its file.

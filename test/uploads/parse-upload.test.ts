@@ -55,7 +55,10 @@ describe(`parsing uploads on ${TARGET}`, () => {
 
   async function uploaded(ws: string, name: string, bytes: Uint8Array | undefined) {
     const s = await storages(ws);
-    const ticket = await new UploadRequests(db, config).requestUpload(s, { fileName: name });
+    const ticket = await new UploadRequests(db, config).requestUpload(s, {
+      fileName: name,
+      size: bytes?.length ?? 1,
+    });
     const key = ticket.upload!.key;
     if (bytes)
       await s3.send(new PutObjectCommand({ Bucket: 'uploads-test', Key: key, Body: bytes }));
@@ -92,6 +95,16 @@ describe(`parsing uploads on ${TARGET}`, () => {
     assert.equal(await queues.depth(queues.queueUrl), 1, 'one ingest message');
     // Parsed already: a late duplicate event changes nothing.
     assert.equal((await parser.parseUpload(s, object, { messageId: 'm-3' })).status, 'skipped');
+  });
+
+  it('reads only the configured bucket: an event naming another changes nothing', async () => {
+    const ws = uniqueWorkspace('up');
+    const { s, ticket, object } = await uploaded(ws, 'elsewhere.docx', makeDocx(['Elsewhere.']));
+    const parser = new UploadParser(db, config, new SqsMessageSender(config.queue), log);
+    const forged = await parser.parseUpload(s, { ...object, bucket: 'someone-elses-bucket' });
+    assert.equal(forged.status, 'skipped');
+    assert.match(forged.reason ?? '', /not UPLOAD_BUCKET/);
+    assert.equal((await s.docStatus.getById(ticket.docId))?.status, 'pending');
   });
 
   it('an object that is gone fails the document; an unreachable S3 is retried, then fails', async () => {
