@@ -12,6 +12,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { startLoopbackFauxqs } from '../lib/local/loopback.ts';
 import { fanOutScaling } from './fan-out.ts';
 import { graphTraversal } from './graph.ts';
+import { hostileFiles } from './hostile.ts';
 import { hubScaling } from './hubs.ts';
 import { cleanup, createBenchDatabase, dropLeftovers } from './lib/env.ts';
 import { barChart } from './lib/svg.ts';
@@ -131,6 +132,17 @@ async function main() {
     log(`Section 11 written to ${join(outDir, 'REPORT.md')}`);
     return;
   }
+  if (section === 'hostile') {
+    // Section 12 alone, merged into the last run's results.
+    const results = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8'));
+    log('12/12 hostile files at attack size, parsed in the worker…');
+    results.hostile = await hostileFiles(smoke, log);
+    writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeCharts(results);
+    writeFileSync(join(outDir, 'REPORT.md'), report(results));
+    log(`Section 12 written to ${join(outDir, 'REPORT.md')}`);
+    return;
+  }
   const dropped = await dropLeftovers();
   if (dropped > 0) log(`Dropped ${dropped} benchmark databases left by an interrupted run.`);
   const started = Date.now();
@@ -203,6 +215,9 @@ async function main() {
   log('11/11 a corpus with hub entities (Zipf), simulated containers…');
   const hubs = await hubScaling(sizes.hubRuns, log);
 
+  log('12/12 hostile files at attack size, parsed in the worker…');
+  const hostile = await hostileFiles(smoke, log);
+
   const results = {
     smoke,
     date: new Date().toISOString(),
@@ -223,6 +238,7 @@ async function main() {
     fanOut,
     streaming,
     hubs,
+    hostile,
     seconds: Math.round((Date.now() - started) / 1000),
   };
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -243,6 +259,7 @@ type Results = {
   fanOut?: Awaited<ReturnType<typeof fanOutScaling>>;
   streaming?: Awaited<ReturnType<typeof streamingLatency>>;
   hubs?: Awaited<ReturnType<typeof hubScaling>>;
+  hostile?: Awaited<ReturnType<typeof hostileFiles>>;
   [key: string]: unknown;
 };
 
@@ -552,7 +569,7 @@ ${table(
 ${r.e2e.documents} documents through the local SQS queue, ${r.e2e.containers} simulated containers running the ingest handler (pools of 2), the \`hash\`
 embedder and the database over the Neon driver: **${r.e2e.docsPerSecond} documents/s**, ${r.e2e.chunksPerSecond} chunks/s
 (${r.e2e.processed} processed, ${r.e2e.chunks} chunks, ${r.e2e.failedDeliveries} failed deliveries, ${r.e2e.seconds} s).
-${graphSection(r.graph)}${workspaceSection(r.workspaces)}${mergeLockSection(r.mergeLocks)}${fanOutSection(r.fanOut)}${streamingSection(r.streaming)}${hubSection(r.hubs)}`;
+${graphSection(r.graph)}${workspaceSection(r.workspaces)}${mergeLockSection(r.mergeLocks)}${fanOutSection(r.fanOut)}${streamingSection(r.streaming)}${hubSection(r.hubs)}${hostileSection(r.hostile)}`;
 }
 
 function firstQueryModes(rows: Results['cold']['firstQuery']) {
@@ -685,6 +702,23 @@ function hubTargets(h: Results['hubs']): Array<[string, string, string, string]>
       verdict(h.every((x) => x.check.ok && x.dlq === 0 && x.failed === 0)),
     ],
   ];
+}
+
+function hostileSection(h: Results['hostile']): string {
+  if (!h?.rows.length) return '';
+  return `
+## 12. Hostile files (parsed in a worker, default limits)
+
+Each family of crafted file generated at the size an outside audit used, parsed as the parse function parses it
+(lib/parsers/isolated.ts: a worker thread with a ${h.limits.maxHeapMb} MB heap and a ${h.limits.timeoutMs / 1000} s deadline; text limit
+${h.limits.maxTextBytes} bytes, PDF streams ${h.limits.maxPdfDecodedBytes} bytes unpacked, ${h.limits.maxXmlNodes} XML elements per part). Memory is the
+process's peak resident set above its level before the file (main thread and worker), sampled every 10 ms. Before
+these budgets each of them exhausted the 2,048 MB parse function or ran past its 300 s timeout.
+
+| family | file bytes | outcome | seconds | peak memory (MB) |
+|---|---|---|---|---|
+${h.rows.map((x) => `| ${x.family} | ${x.fileBytes} | ${x.outcome} | ${x.seconds} | ${x.peakRssMb} |`).join('\n')}
+`;
 }
 
 function hubSection(h: Results['hubs']): string {

@@ -193,7 +193,7 @@ export class Database implements Queryable {
     return this.#ended;
   }
 
-  /** Closes every connection. For process shutdown only, never per invocation. */
+  /** Closes every connection, for good: later queries fail. For shutdown only, never per invocation. */
   async end(): Promise<void> {
     this.#ended = true;
     const pool = this.#pool;
@@ -203,6 +203,15 @@ export class Database implements Queryable {
   }
 
   #getPool(): Promise<DriverPool> {
+    // Ended for good: work still running when its process shut down (an abandoned invocation)
+    // must not open a second pool, or a second embedded database on the same folder.
+    if (this.#ended) {
+      return Promise.reject(
+        new DatabaseUnavailableError(
+          'This database pool was ended (the process is shutting down).',
+        ),
+      );
+    }
     this.#pool ??= this.#createPool(this.config).then((pool) => {
       // Without an 'error' listener an idle client's disconnect crashes the process.
       pool.on('error', (err: Error) => {

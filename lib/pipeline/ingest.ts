@@ -461,7 +461,12 @@ export class IngestPipeline {
       content_length: [...content].length,
       file_path: input.filePath ?? existing?.file_path ?? null,
       track_id: input.trackId ?? existing?.track_id ?? generateTrackId(),
-      metadata: input.metadata ?? existing?.metadata ?? {},
+      // The caller's metadata under its own key: the pipeline's keys (error_type, upload,
+      // is_duplicate, extraction, …) are never the caller's to set.
+      metadata:
+        input.metadata !== undefined
+          ? { ...(existing?.metadata ?? {}), caller: input.metadata }
+          : (existing?.metadata ?? {}),
       content_hash: md5(content),
       chunks_count: existing?.chunks_count ?? null,
       chunks_list: existing?.chunks_list ?? [],

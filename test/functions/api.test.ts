@@ -119,6 +119,25 @@ describe(`HTTP API functions on ${TARGET}`, () => {
       assert.equal(status.statusCode, 200);
       assert.equal(status.json.status, 'processed');
     }
+    // The caller's metadata is kept under its own key, never among the pipeline's.
+    const withMeta = await docs('GET /documents/{id}', { pathParameters: { id: ids[2]! } });
+    assert.deepEqual(withMeta.json.metadata.caller, { team: 'infra' });
+    const spoof = await docs('POST /documents', {
+      body: {
+        content: 'A caller pretending to be the pipeline.',
+        filePath: 'spoof.md',
+        metadata: { is_duplicate: true, error_type: 'file_extraction_error', file_rejection: 'x' },
+      },
+    });
+    await drain();
+    const spoofed = await docs('GET /documents/{id}', {
+      pathParameters: { id: spoof.json.documents[0].docId },
+    });
+    assert.equal(spoofed.json.status, 'processed');
+    assert.equal(spoofed.json.metadata.is_duplicate, undefined);
+    assert.equal(spoofed.json.metadata.error_type, undefined);
+    assert.equal(spoofed.json.metadata.caller.is_duplicate, true);
+    await docs('DELETE /documents/{id}', { pathParameters: { id: spoof.json.documents[0].docId } });
     // The same text without its name: a duplicate by content, recorded as a failed dup- row.
     const single = await docs('POST /documents', { body: { content: corpus[0]!.content } });
     assert.deepEqual(single.json.documents[0], {

@@ -10,23 +10,30 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { handler as documentsHandler } from '../../functions/documents.ts';
 import { handler as healthHandler, healthRoute } from '../../functions/health.ts';
 import { handler as ingestHandler } from '../../functions/ingest.ts';
+import { parseBatchResponse } from '../../functions/parse.ts';
 import { handler as queryHandler } from '../../functions/query.ts';
 import { type Config, loadConfig } from '../../lib/config.ts';
 import { closeDatabase, getDatabase } from '../../lib/db/container.ts';
 import { Database } from '../../lib/db/database.ts';
 import { startWsBridge } from '../../lib/db/ws-bridge.ts';
+import { HashEmbedder } from '../../lib/embedding/hash.ts';
 import { DatabaseUnavailableError } from '../../lib/errors.ts';
 import { getApiBase } from '../../lib/http/runtime.ts';
 import { documentIdFor } from '../../lib/ids.ts';
 import { simulatedContainer } from '../../lib/local/simulated-container.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
 import { IngestQueueClient } from '../../lib/queue/enqueue.ts';
 import { LocalSqsPoller } from '../../lib/queue/poller.ts';
 import { applySchema, ensureSchema } from '../../lib/storage/schema.ts';
 import { documentId } from '../../lib/text.ts';
+import { objectCreatedEvent } from '../../lib/uploads/objects.ts';
+import { UploadRequests } from '../../lib/uploads/request.ts';
 import { call, type Handler } from '../support/api-event.ts';
 import {
   adminDatabase,
@@ -35,6 +42,14 @@ import {
   quietLogger,
   type TestDatabase,
 } from '../support/database.ts';
+import {
+  docxEmptyParagraphs,
+  htmlDeeplyNested,
+  htmlSpanBomb,
+  pdfDoubleDeflated,
+  pdfSharedHeavyStream,
+  xlsxSharedStringBomb,
+} from '../support/hostile-files.ts';
 import { startTestQueues, type TestQueues } from '../support/queue.ts';
 import { bodyText, Report, snapshot } from './support.ts';
 
@@ -63,6 +78,7 @@ const CASES = JSON.parse(
 }>;
 
 const report = new Report();
+const HOSTILE_BUCKET = 'reliability-uploads';
 
 describe('reliability suite', { skip: NEEDS_SERVER }, () => {
   let target: TestDatabase;
@@ -87,6 +103,9 @@ describe('reliability suite', { skip: NEEDS_SERVER }, () => {
       POSTGRES_MAX_CONNECTIONS: '2',
       POSTGRES_QUERY_TIMEOUT_MS: '5000',
       POSTGRES_CONNECT_TIMEOUT_MS: '3000',
+      UPLOAD_BUCKET: HOSTILE_BUCKET,
+      S3_ENDPOINT: queues.endpoint,
+      PARSE_TIMEOUT_MS: '20000',
     });
     Object.assign(process.env, target.env);
     config = loadConfig(process.env);
@@ -293,6 +312,91 @@ describe('reliability suite', { skip: NEEDS_SERVER }, () => {
         failed: 0,
         dlq: poison,
       });
+    });
+  });
+
+  describe('hostile files', () => {
+    it('each crafted file is refused with its reason by the real parse handler, the function unharmed', async () => {
+      const s3 = new S3Client({
+        endpoint: queues.endpoint,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      await s3.send(new CreateBucketCommand({ Bucket: HOSTILE_BUCKET }));
+      const families: Array<[string, string, Buffer, string]> = [
+        [
+          'XLSX: a 2M-char shared string in 4,000 cells',
+          'cells.xlsx',
+          xlsxSharedStringBomb(2_000_000, 4_000),
+          'too_much_text',
+        ],
+        [
+          'PDF: a stream deflated twice, 1 GiB unpacked',
+          'twice.pdf',
+          pdfDoubleDeflated(2 ** 30),
+          'too_complex',
+        ],
+        ['HTML: 800 cells spanning 1,000,000 × 65,534', 'spans.html', htmlSpanBomb(800), 'read'],
+        ['HTML: 100,000 elements deep', 'deep.html', htmlDeeplyNested(100_000), 'too_complex'],
+        [
+          'DOCX: 64 MiB of empty paragraphs',
+          'empty.docx',
+          docxEmptyParagraphs(64 * 2 ** 20),
+          'too_complex',
+        ],
+        [
+          'PDF: 2,000 pages sharing a 200,000-operator stream',
+          'slow.pdf',
+          pdfSharedHeavyStream(2_000, 200_000),
+          'too_slow',
+        ],
+      ];
+      const db = getDatabase();
+      const pipeline = new IngestPipeline(db, config, new HashEmbedder(32), createLogger('silent'));
+      const s = await pipeline.storages('default');
+      for (const [family, name, bytes, expected] of families) {
+        const ticket = await new UploadRequests(db, config).requestUpload(s, {
+          fileName: name,
+          size: bytes.length,
+        });
+        const key = ticket.upload!.key;
+        await s3.send(new PutObjectCommand({ Bucket: HOSTILE_BUCKET, Key: key, Body: bytes }));
+        const event = {
+          Records: [
+            {
+              messageId: `hostile-${name}`,
+              receiptHandle: 'r',
+              body: objectCreatedEvent(HOSTILE_BUCKET, key, bytes.length),
+              attributes: { ApproximateReceiveCount: '1' },
+            },
+          ],
+        };
+        const baseline = process.memoryUsage().rss;
+        let peak = baseline;
+        const sampler = setInterval(() => {
+          peak = Math.max(peak, process.memoryUsage().rss);
+        }, 10);
+        const started = performance.now();
+        const response = await parseBatchResponse(event as never, { awsRequestId: name });
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        clearInterval(sampler);
+        assert.deepEqual(response, { batchItemFailures: [] }, `${family}: settled in one delivery`);
+        const doc = await s.docStatus.getById(ticket.docId);
+        const outcome = doc?.status === 'failed' ? String(doc.metadata.file_rejection) : 'read';
+        assert.equal(outcome, expected, `${family}: ${doc?.status} ${doc?.error_msg}`);
+        report.add({
+          scenario: `hostile file: ${family}`,
+          inputs: `${bytes.length} bytes`,
+          outcome: `${outcome === 'read' ? 'read, spans clamped' : `failed: ${outcome}`}; ${seconds} s, +${Math.round((peak - baseline) / 2 ** 20)} MB`,
+          sent: 1,
+          processed: outcome === 'read' ? 1 : 0,
+          failed: outcome === 'read' ? 0 : 1,
+          dlq: 0,
+        });
+      }
+      s3.destroy();
+      await queues.purge(); // The readable one's ingest message: not part of the later scenarios.
     });
   });
 
