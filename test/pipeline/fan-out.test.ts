@@ -246,6 +246,39 @@ describe(`extraction fanned out across containers on ${TARGET}`, () => {
     await drainIngest();
   });
 
+  it('a merge killed on every delivery, redriven from the DLQ under a new id, completes', async () => {
+    const ws = uniqueWorkspace('fan');
+    const p = containers[2]!.pipeline;
+    const first = await p.ingest({ content: bigDocument(5, 'Nimbus'), workspace: ws });
+    await drainExtraction();
+    const s = await storages(ws);
+    const runId = first.fanOut!.runId;
+    // The merge message msg-1 claimed it; its invocation was killed each time, then the DLQ.
+    assert.equal(await s.extractionRuns.claimMerge(first.docId, runId, 'msg-1', 1200), true);
+    const held = await p.ingest(
+      { docId: first.docId, workspace: ws, merge: runId },
+      {
+        messageId: 'redriven-1',
+      },
+    );
+    assert.equal(held.skipped, 'merge-claimed', 'while the lease runs, the claim holds');
+    // The lease runs out; the redriven message (a new id) takes the merge over, once.
+    await containers[2]!.db.query(
+      `UPDATE lightrag_serverless_extraction_runs SET updated_at = now() - interval '1 hour'
+        WHERE workspace = $1 AND doc_id = $2`,
+      [ws, first.docId],
+    );
+    const redriven = await p.ingest(
+      { docId: first.docId, workspace: ws, merge: runId },
+      {
+        messageId: 'redriven-2',
+      },
+    );
+    assert.equal(redriven.status, 'processed');
+    assert.equal((await s.docStatus.getById(first.docId))?.status, 'processed');
+    await drainIngest();
+  });
+
   it('gives up a batch on its last delivery as every consumer does: batch and document failed, no DLQ', async () => {
     const ws = uniqueWorkspace('fan');
     const p = containers[3]!.pipeline;
