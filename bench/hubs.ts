@@ -20,6 +20,7 @@ import { Database } from '../lib/db/database.ts';
 import { startLoopbackFauxqs } from '../lib/local/loopback.ts';
 import { simulatedContainer } from '../lib/local/simulated-container.ts';
 import { LocalSqsPoller } from '../lib/queue/poller.ts';
+import { queueDepth } from '../test/support/queue.ts';
 import { scriptedLlmEnv, startScriptedLlm } from '../test/support/scripted-llm.ts';
 import { createBenchDatabase, quiet } from './lib/env.ts';
 
@@ -237,7 +238,7 @@ async function oneRun(
     for (;;) {
       const counts = await s.docStatus.getStatusCounts();
       const settled = (counts.processed ?? 0) + (counts.failed ?? 0);
-      const dlq = await depth(sqs, dead.QueueUrl!);
+      const dlq = await queueDepth(sqs, dead.QueueUrl!);
       if (!processedAt && settled + dlq >= documents) processedAt = performance.now();
       if (processedAt) {
         const busy = await db.query(
@@ -245,7 +246,7 @@ async function oneRun(
             WHERE workspace = $1 AND (due_at IS NOT NULL OR lease_until > now())`,
           [workspace],
         );
-        const inFlight = await depth(sqs, queueUrl);
+        const inFlight = await queueDepth(sqs, queueUrl);
         if (Number(busy.rows[0]!.n) === 0 && inFlight === 0) break;
         if (performance.now() - processedAt > 300_000) break;
       }
@@ -270,7 +271,7 @@ async function oneRun(
       },
       contended: containers.reduce((n, c) => n + c.pipeline.graphMerger.counters.contended, 0),
       redeliveries: pollers.reduce((n, p) => n + p.stats.failed, 0),
-      dlq: await depth(sqs, dead.QueueUrl!),
+      dlq: await queueDepth(sqs, dead.QueueUrl!),
       failed: counts.failed ?? 0,
       settleSeconds: Math.round((done - processedAt) / 100) / 10,
       check: await checkGraph(db, workspace, corpus),
@@ -282,19 +283,6 @@ async function oneRun(
     await server.stop();
     await llm.close();
   }
-}
-
-async function depth(sqs: SQSClient, url: string): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
 }
 
 /** The final graph against the corpus. */

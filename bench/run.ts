@@ -8,8 +8,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLoopbackFauxqs } from '../lib/local/loopback.ts';
+import { queueDepth } from '../test/support/queue.ts';
 import { fanOutScaling } from './fan-out.ts';
 import { graphTraversal } from './graph.ts';
 import { hostileFiles } from './hostile.ts';
@@ -175,18 +176,7 @@ async function main() {
     POSTGRES_MAX_CONNECTIONS: '2',
     INGEST_CONCURRENCY: '2',
   });
-  const depth = async () => {
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-    );
-  };
+  const depth = () => queueDepth(sqs, QueueUrl!);
   const e2e = await endToEnd(sizes.e2eDocs, 4, e2eConfig, { sqs, url: QueueUrl!, depth });
   sqs.destroy();
   await sqsServer.stop();

@@ -24,7 +24,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
@@ -38,6 +37,7 @@ import { removeStackState, writeStackState } from '../../lib/local/state.ts';
 import { vectorTableName } from '../../lib/storage/tables.ts';
 import { createTestDatabase, TARGET } from '../support/database.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../support/openai-server.ts';
+import { queueDepth } from '../support/queue.ts';
 
 const RUNS = Number(
   process.argv.includes('--runs')
@@ -137,17 +137,8 @@ async function settle(real: Real) {
   }
 }
 
-async function depth(real: Real, url: string): Promise<number> {
-  const { Attributes } = await real.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
+function depth(real: Real, url: string): Promise<number> {
+  return queueDepth(real.sqs, url);
 }
 
 /** JSONL files written so far (each gets a new name). */

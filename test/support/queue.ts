@@ -24,6 +24,20 @@ export interface TestQueues {
   stop(): Promise<void>;
 }
 
+/** Messages on a queue, visible and in flight (what "drained" waits for). */
+export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
 export async function startTestQueues(
   options: { maxReceiveCount?: number; name?: string } = {},
 ): Promise<TestQueues> {
@@ -54,18 +68,7 @@ export async function startTestQueues(
       },
     }),
   );
-  const depth = async (url: string) => {
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-    );
-  };
+  const depth = (url: string) => queueDepth(sqs, url);
   return {
     endpoint,
     sqs,
