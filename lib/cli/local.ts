@@ -51,14 +51,7 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
     return 2;
   }
   // Other processes of this folder (the CLI) find the stack here and work on its data.
-  writeStackState({
-    pid: process.pid,
-    apiUrl: stack.apiUrl,
-    sqsEndpoint: stack.sqsEndpoint,
-    queueUrl: stack.queueUrl,
-    database: stack.database,
-    startedAt: new Date().toISOString(),
-  });
+  writeStackState(stack);
   io.out(`lightrag-serverless is running locally.\n${describe(stack)}\n`);
   io.out(
     `Try:  curl -s -X POST ${stack.apiUrl}/query -H 'content-type: application/json' -d '{"query":"What is a dead-letter queue?"}'`,

@@ -21,9 +21,31 @@ export interface LocalStackState {
 /** The state file of the project folder `cwd`. */
 export const stackStatePath = (cwd = process.cwd()) => resolve(cwd, '.data', 'local-stack.json');
 
-export function writeStackState(state: LocalStackState, path = stackStatePath()): void {
+/**
+ * Records a stack this process runs (or a state given whole) for the other processes of the
+ * folder.
+ *
+ * @example
+ * ```ts
+ * writeStackState(await startLocalStack());
+ * ```
+ */
+export function writeStackState(
+  state: LocalStackState | Omit<LocalStackState, 'pid' | 'startedAt'>,
+  path = stackStatePath(),
+): void {
+  const full: LocalStackState = {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    ...state,
+  };
+  const { pid, apiUrl, sqsEndpoint, queueUrl, database, startedAt } = full;
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(
+    path,
+    `${JSON.stringify({ pid, apiUrl, sqsEndpoint, queueUrl, database, startedAt }, null, 2)}\n`,
+    { mode: 0o600 },
+  );
 }
 
 /** Removes the state file if it is this process's. */

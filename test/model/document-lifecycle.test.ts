@@ -79,18 +79,6 @@ function stackOptions(real?: Pick<Real, 'stack' | 'dir'>, dir?: string) {
   };
 }
 
-/** What `npm start` records for the CLI beside it. */
-function recordStack(stack: LocalStack) {
-  writeStackState({
-    pid: process.pid,
-    apiUrl: stack.apiUrl,
-    sqsEndpoint: stack.sqsEndpoint,
-    queueUrl: stack.queueUrl,
-    database: stack.database,
-    startedAt: new Date().toISOString(),
-  });
-}
-
 /** The chunk vectors' table, named after the embedding model as LightRAG names it. */
 const CHUNK_VECTORS = vectorTableName('chunks', { model: 'fake-embedding', dimension: 32 });
 
@@ -533,7 +521,7 @@ class Restart implements fc.AsyncCommand<Model, Real> {
     await real.stack.stop();
     real.stack = await startLocalStack(options);
     real.db = getDatabase();
-    recordStack(real.stack);
+    writeStackState(real.stack); // As `npm start` records it.
     await checkInvariants(m, real);
   }
   toString = () => `Restart(${this.content ? 'with a document queued' : 'idle'})`;
@@ -583,7 +571,7 @@ describe(`the document lifecycle as a state machine, through the local stack on 
     if (target.env.DATABASE_DRIVER === 'pglite') delete process.env.DATABASE_URL;
     // Persisted (PGlite and queues under the folder): the stack can be restarted.
     const stack = await startLocalStack(stackOptions(undefined, dir));
-    recordStack(stack);
+    writeStackState(stack); // As `npm start` records it.
     real = {
       stack,
       provider,
