@@ -127,5 +127,9 @@ describe(`usage aggregates on ${TARGET}`, () => {
     assert.equal(sinceDay('2026-11-01', now), '2026-11-01');
     assert.throws(() => sinceDay('last week', now), /like 7d or 2026-11-01/);
     assert.throws(() => sinceDay('0d', now), /1d to 3660d/);
+    // Impossible days are a 400, not PostgreSQL's 500 (Date.parse rolls them over).
+    assert.throws(() => sinceDay('2026-02-31', now), /like 7d or 2026-11-01/);
+    assert.throws(() => sinceDay('2026-13-01', now), /like 7d or 2026-11-01/);
+    assert.equal(sinceDay('2024-02-29', now), '2024-02-29');
   });
 });
