@@ -394,9 +394,11 @@ describe('serverless.yml packaged offline with osls', () => {
       'bedrock:InvokeModel',
       'bedrock:InvokeModelWithResponseStream',
     ]);
+    // Sends to the ingest queue, and to the uploads queue (a file parsed again on reprocess).
     assert.deepEqual(actions('DocumentsRole'), [
       'bedrock:InvokeModel',
       's3:PutObject',
+      'sqs:SendMessage',
       'sqs:SendMessage',
     ]);
     assert.deepEqual(actions('ParseRole'), [

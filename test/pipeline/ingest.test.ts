@@ -71,7 +71,7 @@ describe(`ingest pipeline on ${TARGET}`, () => {
     assert.equal(status?.content_length, content.trim().length);
     assert.equal(status?.content_hash, md5(content.trim()));
     assert.match(status?.track_id ?? '', /^insert_\d{8}_\d{6}_[0-9a-f]{8}$/);
-    assert.deepEqual(status?.metadata, { lang: 'en' });
+    assert.deepEqual(status?.metadata, { caller: { lang: 'en' } }, "the caller's, under its key");
     assert.equal(status?.file_path, 'alpha.md');
     assert.equal(status?.error_msg, null);
     const chunks = await s.textChunks.getByDocId(result.docId);
