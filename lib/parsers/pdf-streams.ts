@@ -76,7 +76,7 @@ function inflatedSize(data: Uint8Array, depth: number, room: number): number {
     const next = chain[0];
     chain.unshift(
       new Decompress((chunk, final) => {
-        if (next) next.push(chunk, final);
+        if (next) feed(next, chunk, final);
         else {
           size += chunk.length;
           if (size > room) throw new Spent();
@@ -85,13 +85,26 @@ function inflatedSize(data: Uint8Array, depth: number, room: number): number {
     );
   }
   try {
-    // Fed in slices so the chain stops soon after the budget is spent.
-    for (let at = 0; at < data.length; at += 16_384) {
-      chain[0]!.push(data.subarray(at, at + 16_384), at + 16_384 >= data.length);
-    }
-  } catch (err) {
-    if (err instanceof Spent) return size;
-    return size;
+    feed(chain[0]!, data, true);
+  } catch {
+    // Spent, or a corrupt stream: what came out so far is what counts.
   }
   return size;
 }
+
+/**
+ * Pushes data into an inflater in slices of 1 KiB: one push inflates its whole input before
+ * handing anything on, and deflate expands up to ~1,000×, so a slice yields at most about a
+ * megabyte — the chain stops within a slice of the budget, whatever the layers.
+ */
+function feed(inflater: Decompress, data: Uint8Array, final: boolean): void {
+  if (data.length === 0) {
+    if (final) inflater.push(data, true);
+    return;
+  }
+  for (let at = 0; at < data.length; at += SLICE) {
+    inflater.push(data.subarray(at, at + SLICE), final && at + SLICE >= data.length);
+  }
+}
+
+const SLICE = 1024;

@@ -63,10 +63,12 @@ describe('hostile files are refused within their budget, in a worker', () => {
     await refused(file, 'bomb.xlsx', 'too_much_text', /MAX_DOCUMENT_BYTES/);
   });
 
-  it('a PDF stream deflated twice: too_complex before pdf.js decodes it', async () => {
+  it('PDF streams deflated twice, or once to a huge size: too_complex before pdf.js reads them', async () => {
     const file = pdfDoubleDeflated(64 * 1024 * 1024);
     assert.ok(file.length < 100_000, `${file.length} bytes`);
     await refused(file, 'bomb.pdf', 'too_complex', /MAX_PDF_DECODED_BYTES/);
+    const once = pdfDoubleDeflated(32 * 1024 * 1024, 1);
+    await refused(once, 'big.pdf', 'too_complex', /MAX_PDF_DECODED_BYTES/);
   });
 
   it('an HTML table of million-column spans: spans clamped, read at once', async () => {

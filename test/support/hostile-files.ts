@@ -54,15 +54,17 @@ function pdfOf(objects: Array<string | Buffer>): Buffer {
   return Buffer.concat(parts);
 }
 
-/** One page whose content stream unpacks to `bytes` of spaces through two FlateDecode filters. */
-export function pdfDoubleDeflated(bytes: number): Buffer {
-  const twice = deflateOnce(deflateRepeated(enc(' '), bytes));
+/** One page whose content stream unpacks to `bytes` of spaces through `layers` FlateDecode filters. */
+export function pdfDoubleDeflated(bytes: number, layers: 1 | 2 = 2): Buffer {
+  const once = deflateRepeated(enc(' '), bytes);
+  const twice = layers === 2 ? deflateOnce(once) : once;
+  const filter = layers === 2 ? '[/FlateDecode /FlateDecode]' : '/FlateDecode';
   return pdfOf([
     '<< /Type /Catalog /Pages 2 0 R >>',
     '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
     '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>',
     Buffer.concat([
-      enc(`<< /Length ${twice.length} /Filter [/FlateDecode /FlateDecode] >>\nstream\n`),
+      enc(`<< /Length ${twice.length} /Filter ${filter} >>\nstream\n`),
       Buffer.from(twice),
       enc('\nendstream'),
     ]),
@@ -97,7 +99,8 @@ export function pdfSharedHeavyStream(pages: number, operators: number): Buffer {
 
 /** An XLSX whose one shared string of `chars` characters is referenced by `cells` cells. */
 export function xlsxSharedStringBomb(chars: number, cells: number): Buffer {
-  const rows = Array.from({ length: cells }, () => ['a'.repeat(chars)]);
+  const long = 'a'.repeat(chars); // One string: every cell refers to it.
+  const rows = Array.from({ length: cells }, () => [long]);
   // makeXlsx de-duplicates the shared strings: one string, `cells` references.
   return makeXlsx('Sheet1', rows);
 }
