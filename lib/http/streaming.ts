@@ -64,13 +64,15 @@ export async function writeLine(stream: Writable, value: unknown): Promise<void>
   if (!stream.write(`${JSON.stringify(value)}\n`)) {
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error) => {
-        stream.off('drain', done);
+        stream.off('drain', drained);
         stream.off('close', gone);
         if (err) reject(err);
         else resolve();
       };
+      // The very functions registered, so `off` removes them (an arrow made inline would not be).
+      const drained = () => done();
       const gone = () => done(new Error('the client went away'));
-      stream.once('drain', () => done());
+      stream.once('drain', drained);
       stream.once('close', gone);
     });
   }

@@ -153,21 +153,19 @@ export class ExtractionRunStorage {
   }
 
   /**
-   * Moves the run's merge state from one of `from` to `to` (with the merging message's id when
-   * claiming). Returns whether it moved: of concurrent callers exactly one wins.
+   * Moves the run's merge state from one of `from` to `to` (claiming, with a message id, is
+   * {@link claimMerge}'s). Returns whether it moved: of concurrent callers exactly one wins.
    */
   async moveMerge(
     docId: string,
     runId: string,
     from: readonly MergeState[],
     to: MergeState,
-    messageId: string | null = null,
   ): Promise<boolean> {
     const { rowCount } = await this.#q.query(
-      `UPDATE ${RUNS} SET merge_state = $4, merge_message_id = coalesce($6, merge_message_id),
-              updated_at = now()
+      `UPDATE ${RUNS} SET merge_state = $4, updated_at = now()
         WHERE workspace = $1 AND doc_id = $2 AND run_id = $3 AND merge_state = ANY($5::text[])`,
-      [this.workspace, docId, runId, to, [...from], messageId],
+      [this.workspace, docId, runId, to, [...from]],
     );
     return (rowCount ?? 0) > 0;
   }
