@@ -324,7 +324,9 @@ describe('reliability suite', { skip: NEEDS_SERVER }, () => {
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       });
       await s3.send(new CreateBucketCommand({ Bucket: HOSTILE_BUCKET }));
-      const families: Array<[string, string, Buffer, string]> = [
+      // The slow PDF is refused by whichever budget it exhausts first on this machine: the
+      // deadline, or the text its pages yield (about 200,000 characters each).
+      const families: Array<[string, string, Buffer, string | RegExp]> = [
         [
           'XLSX: a 2M-char shared string in 4,000 cells',
           'cells.xlsx',
@@ -384,7 +386,9 @@ describe('reliability suite', { skip: NEEDS_SERVER }, () => {
         assert.deepEqual(response, { batchItemFailures: [] }, `${family}: settled in one delivery`);
         const doc = await s.docStatus.getById(ticket.docId);
         const outcome = doc?.status === 'failed' ? String(doc.metadata.file_rejection) : 'read';
-        assert.equal(outcome, expected, `${family}: ${doc?.status} ${doc?.error_msg}`);
+        if (typeof expected === 'string')
+          assert.equal(outcome, expected, `${family}: ${doc?.status} ${doc?.error_msg}`);
+        else assert.match(outcome, expected, `${family}: ${doc?.status} ${doc?.error_msg}`);
         report.add({
           scenario: `hostile file: ${family}`,
           inputs: `${bytes.length} bytes`,
