@@ -113,52 +113,10 @@ describe(`local stack (npm start) on ${TARGET}`, () => {
 });
 
 describe('npm start', () => {
-  it('prints where everything listens and stops cleanly on Ctrl-C', async () => {
-    const bin = fileURLToPath(new URL('../bin/lightrag-serverless.ts', import.meta.url));
-    const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--sqs-port', '0'], {
-      cwd: mkdtempSync(join(tmpdir(), 'lrs-start-cwd-')),
-      env: {
-        PATH: process.env.PATH ?? '',
-        LOG_LEVEL: 'warn',
-        PGLITE_DATA_DIR: `${process.env.TMPDIR ?? '/tmp'}/lrs-start-${process.pid}`,
-      },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const deadline = Date.now() + 90_000;
-    while (!out.includes('Ctrl-C stops everything')) {
-      assert.ok(Date.now() < deadline, `no banner: ${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const url = /HTTP API\s+(http:\/\/\S+)/.exec(out)?.[1];
-    assert.ok(url, out);
-    assert.match(out, /SQS\s+http:\/\/127\.0\.0\.1:\d+ +ingest queue/);
-    assert.match(out, /Database\s+PGlite in \S*lrs-start-/);
-    assert.doesNotMatch(out, /ExperimentalWarning/, 'the console says only what the user needs');
-    const health = await fetch(`${url}/health`);
-    assert.equal(health.status, 200);
-    child.kill('SIGINT');
-    assert.equal(await exited, 0, out);
-    assert.match(out, /Stopping…/);
-  });
+  const bin = fileURLToPath(new URL('../bin/lightrag-serverless.ts', import.meta.url));
 
-  it('the CLI works on the running stack, and on the same database once it stops', async () => {
-    const bin = fileURLToPath(new URL('../bin/lightrag-serverless.ts', import.meta.url));
-    // A project folder of its own: the stack's database and state file live under its .data/.
-    const cwd = mkdtempSync(join(tmpdir(), 'lrs-cli-stack-'));
-    writeFileSync(join(cwd, 'notes.md'), 'Redrive moves messages from a dead-letter queue back.');
-    const env = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
-    const cli = (args: string[]) =>
-      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const c = spawn(process.execPath, [bin, ...args], { cwd, env });
-        let out = '';
-        let err = '';
-        c.stdout.on('data', (d) => (out += d));
-        c.stderr.on('data', (d) => (err += d));
-        c.on('close', (code) => resolve({ code, out, err }));
-      });
+  /** `npm start` as a child process, once its banner is out: its API URL and output so far. */
+  async function startNpmStack(cwd: string, env: Record<string, string>) {
     const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--sqs-port', '0'], {
       cwd,
       env,
@@ -172,7 +130,43 @@ describe('npm start', () => {
       assert.ok(Date.now() < deadline, `no banner: ${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const url = /HTTP API\s+(http:\/\/\S+)/.exec(out)![1]!;
+    const url = /HTTP API\s+(http:\/\/\S+)/.exec(out)?.[1];
+    assert.ok(url, out);
+    return { child, exited, url, out: () => out };
+  }
+
+  it('prints where everything listens and stops cleanly on Ctrl-C', async () => {
+    const stack = await startNpmStack(mkdtempSync(join(tmpdir(), 'lrs-start-cwd-')), {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      PGLITE_DATA_DIR: `${process.env.TMPDIR ?? '/tmp'}/lrs-start-${process.pid}`,
+    });
+    const out = stack.out();
+    assert.match(out, /SQS\s+http:\/\/127\.0\.0\.1:\d+ +ingest queue/);
+    assert.match(out, /Database\s+PGlite in \S*lrs-start-/);
+    assert.doesNotMatch(out, /ExperimentalWarning/, 'the console says only what the user needs');
+    const health = await fetch(`${stack.url}/health`);
+    assert.equal(health.status, 200);
+    stack.child.kill('SIGINT');
+    assert.equal(await stack.exited, 0, stack.out());
+    assert.match(stack.out(), /Stopping…/);
+  });
+
+  it('the CLI works on the running stack, and on the same database once it stops', async () => {
+    // A project folder of its own: the stack's database and state file live under its .data/.
+    const cwd = mkdtempSync(join(tmpdir(), 'lrs-cli-stack-'));
+    writeFileSync(join(cwd, 'notes.md'), 'Redrive moves messages from a dead-letter queue back.');
+    const env = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const c = spawn(process.execPath, [bin, ...args], { cwd, env });
+        let out = '';
+        let err = '';
+        c.stdout.on('data', (d) => (out += d));
+        c.stderr.on('data', (d) => (err += d));
+        c.on('close', (code) => resolve({ code, out, err }));
+      });
+    const { child, exited, url, out } = await startNpmStack(cwd, env);
     try {
       // The CLI finds the stack and ingests through it (issue 25 #3: it used a throwaway database).
       const ingest = await cli(['ingest', 'notes.md']);
@@ -196,7 +190,7 @@ describe('npm start', () => {
       assert.match(second.err, /already running/);
     } finally {
       child.kill('SIGINT');
-      assert.equal(await exited, 0, out);
+      assert.equal(await exited, 0, out());
     }
     // Stopped: the CLI opens the same database the stack used, and finds the document there.
     const again = await cli(['ingest', 'notes.md']);
@@ -206,25 +200,9 @@ describe('npm start', () => {
   });
 
   it('carries on after a restart: documents still queued when it stopped are processed', async () => {
-    const bin = fileURLToPath(new URL('../bin/lightrag-serverless.ts', import.meta.url));
     const cwd = mkdtempSync(join(tmpdir(), 'lrs-restart-'));
     const env = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
-    const start = async () => {
-      const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--sqs-port', '0'], {
-        cwd,
-        env,
-      });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-      const deadline = Date.now() + 90_000;
-      while (!out.includes('Ctrl-C stops everything')) {
-        assert.ok(Date.now() < deadline, `no banner: ${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return { child, exited, url: /HTTP API\s+(http:\/\/\S+)/.exec(out)![1]!, out: () => out };
-    };
+    const start = () => startNpmStack(cwd, env);
     const first = await start();
     const submitted = (await (
       await fetch(`${first.url}/documents`, {
