@@ -220,6 +220,9 @@ export class DocumentService {
     const s = await this.#pipeline.storages(workspace);
     const lease = this.#config.ingest.workLeaseSeconds;
     const now = Date.now();
+    // What a new run can bring through: failed for a reason it can fix, or stuck (lease over).
+    const takeable = (d: StoredDocStatus) =>
+      d.status === 'failed' ? !notReprocessable(d) : isStuck(d, lease, now) && !awaitsFile(d);
     const candidates =
       ids === undefined
         ? [
@@ -230,7 +233,7 @@ export class DocumentService {
               )
             )
               .flat()
-              .filter((d) => isStuck(d, lease, now) && !awaitsFile(d)),
+              .filter(takeable),
           ]
         : (await s.docStatus.getByIds(ids)).filter((d) => d !== null);
     const missing =
@@ -240,11 +243,7 @@ export class DocumentService {
       return reason ? [{ docId: d.id, reason }] : [];
     });
     if (ids !== undefined && refused.length > 0) throw new DocumentNotReprocessableError(refused);
-    const taken = candidates.filter(
-      (d) =>
-        (d.status === 'failed' && !notReprocessable(d)) ||
-        (d.status !== 'failed' && isStuck(d, lease, now) && !awaitsFile(d)),
-    );
+    const taken = candidates.filter(takeable);
     const left = candidates.filter((d) => !taken.includes(d) && !notReprocessable(d));
     const trackId = generateTrackId('reprocess');
     const reparse = taken.filter(needsParse);
