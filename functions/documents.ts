@@ -4,6 +4,7 @@
  * `DELETE /documents/{id}`, `POST /documents/reprocess`, `POST /documents/upload`.
  */
 import middy from '@middy/core';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import {
   parseReprocessRequest,
@@ -100,6 +101,7 @@ export const documentsRoute = routeTable('documents', {
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(logContext())
+  .use(databaseSecret())
   .use(accounting(() => getDocumentsRuntime()))
   .use(cors(() => getDocumentsRuntime().config.api))
   .use(errorResponder(apiLogger))

@@ -4,6 +4,7 @@
  * event source, so its concurrency is set on its own.
  */
 import middy from '@middy/core';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { accountedBatch } from '../lib/ingest/batch-response.ts';
 import { getIngestRuntime, processExtractionRecord } from '../lib/ingest/runtime.ts';
@@ -19,4 +20,6 @@ export async function extractBatchResponse(
   );
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(extractBatchResponse);
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(databaseSecret())
+  .handler(extractBatchResponse);

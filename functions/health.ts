@@ -1,5 +1,6 @@
 /** `GET /health`: 200 with a real database round trip, 503 when the database cannot be reached. */
 import middy from '@middy/core';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { checkHealth } from '../lib/health.ts';
 import { cors, errorResponder, logContext } from '../lib/http/middleware.ts';
@@ -25,6 +26,7 @@ export async function healthRoute(
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(logContext())
+  .use(databaseSecret())
   .use(cors(() => getApiBase().config.api))
   .use(errorResponder(apiLogger))
   .handler(routeTable('health', { 'GET /health': (event) => healthRoute(event) }));

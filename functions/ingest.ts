@@ -4,6 +4,7 @@
  * only the failed messages come back, then go to the dead-letter queue after the redrive count.
  */
 import middy from '@middy/core';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { accountedBatch } from '../lib/ingest/batch-response.ts';
 import { getIngestRuntime, processIngestRecord } from '../lib/ingest/runtime.ts';
@@ -19,4 +20,6 @@ export async function ingestBatchResponse(
   );
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(ingestBatchResponse);
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(databaseSecret())
+  .handler(ingestBatchResponse);

@@ -4,6 +4,7 @@
  * ingest queue. The parsers live in this function's bundle only.
  */
 import middy from '@middy/core';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { accountedBatch } from '../lib/ingest/batch-response.ts';
 import { getUploadRuntime, processUploadRecord } from '../lib/uploads/runtime.ts';
@@ -18,4 +19,6 @@ export async function parseBatchResponse(
   return accountedBatch(event, context, rt, 1, (record) => processUploadRecord(rt, record));
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(parseBatchResponse);
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(databaseSecret())
+  .handler(parseBatchResponse);

@@ -9,6 +9,7 @@
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { HttpError } from '../lib/errors.ts';
+import { loadDatabaseSecret } from '../lib/aws/database-secret.ts';
 import { getQueryRuntime } from '../lib/http/query-runtime.ts';
 import { parseJsonBody, resolveWorkspace } from '../lib/http/request.ts';
 import { errorResponse, statusFor } from '../lib/http/response.ts';
@@ -41,6 +42,7 @@ export async function streamQuery(
   responseStream.on('error', () => controller.abort(new Error('the client went away')));
   let out: ResponseStream | undefined;
   try {
+    await loadDatabaseSecret();
     const { config, engine } = getQueryRuntime();
     const method = event.requestContext?.http?.method;
     const path = event.rawPath ?? event.requestContext?.http?.path;
@@ -108,8 +110,13 @@ export async function streamQuery(
 
 export const handler = streamifyResponse(
   (event: APIGatewayProxyEventV2, stream: ResponseStream, context: Context) =>
-    withLogContext({ requestId: context.awsRequestId, route: `POST ${STREAM_PATH}` }, () => {
-      const { db } = getQueryRuntime();
-      return accounted(db, apiLogger(), () => streamQuery(event, stream, context));
+    withLogContext({ requestId: context.awsRequestId, route: `POST ${STREAM_PATH}` }, async () => {
+      // Without a database (its secret or configuration failed) there is nothing to account;
+      // streamQuery meets the same failure and answers it as an HTTP error.
+      const db = await loadDatabaseSecret()
+        .then(() => getQueryRuntime().db)
+        .catch(() => undefined);
+      const run = () => streamQuery(event, stream, context);
+      return db ? accounted(db, apiLogger(), run) : run();
     }),
 );

@@ -4,6 +4,7 @@
  * `GET /graph/labels/search`.
  */
 import middy from '@middy/core';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { HttpError } from '../lib/errors.ts';
 import { withDeadline } from '../lib/http/deadline.ts';
@@ -81,6 +82,7 @@ export const queryRoute = routeTable('query', {
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
   .use(logContext())
+  .use(databaseSecret())
   .use(accounting(() => getQueryRuntime()))
   .use(cors(() => getQueryRuntime().config.api))
   .use(errorResponder(apiLogger))

@@ -161,6 +161,14 @@ export function getConfig(): Config {
   return cached;
 }
 
+/**
+ * Forgets the configuration read so far: the next {@link getConfig} reads `process.env` again
+ * (after the database secret changed, lib/aws/database-secret.ts).
+ */
+export function resetConfig(): void {
+  cached = undefined;
+}
+
 /** A summary safe to log or return from a health check: no passwords, keys or connection string. */
 export function describeConfig(config: Config): Record<string, unknown> {
   const { connectionString, ...database } = config.database;

@@ -86,6 +86,25 @@ export class DatabaseUnavailableError extends LightRagError {
   }
 }
 
+/**
+ * The database connection string could not be read from AWS Secrets Manager
+ * (`DATABASE_SECRET_ID`), or the secret does not hold one. Retryable when Secrets Manager itself
+ * failed (throttled, unreachable).
+ */
+export class DatabaseSecretError extends LightRagError {
+  readonly retryable: boolean;
+
+  constructor(
+    message: string,
+    details: { secretId: string; reason?: string },
+    retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super('DATABASE_SECRET_UNAVAILABLE', message, details, options);
+    this.retryable = retryable;
+  }
+}
+
 /** An embedding model name whose vector table name would exceed PostgreSQL's 63 characters. */
 export class VectorTableNameError extends LightRagError {
   constructor(message: string, details: { model: string; table: string }) {

@@ -6,9 +6,35 @@
 import { getConfig } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { Database } from './database.ts';
+import { createDriverPool, type DriverPool } from './driver.ts';
 
 let database: Database | undefined;
 let shutdownHookInstalled = false;
+let authenticationFailed: (() => void) | undefined;
+
+/**
+ * Called when the server refuses the container's credentials (SQLSTATE class 28: a wrong password
+ * or an unknown role), e.g. after the database secret was rotated (lib/aws/database-secret.ts).
+ */
+export function onAuthenticationFailure(listener: (() => void) | undefined): void {
+  authenticationFailed = listener;
+}
+
+/** The driver's pool, reporting refused credentials to {@link onAuthenticationFailure}. */
+async function watchedPool(config: Database['config']): Promise<DriverPool> {
+  const pool = await createDriverPool(config);
+  const connect = pool.connect.bind(pool);
+  return Object.assign(pool, {
+    async connect() {
+      try {
+        return await connect();
+      } catch (err) {
+        if (/^28/.test(String((err as { code?: unknown })?.code ?? ''))) authenticationFailed?.();
+        throw err;
+      }
+    },
+  });
+}
 
 /**
  * The container's {@link Database}, created on first call from {@link getConfig}.
@@ -25,7 +51,7 @@ export function getDatabase(): Database {
   if (!database) {
     const config = getConfig();
     const logger = createLogger(config.logLevel);
-    database = new Database(config.database, logger);
+    database = new Database(config.database, logger, watchedPool);
     installShutdownHook(logger);
   }
   return database;

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -45,6 +46,30 @@ const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
     },
   },
 };
+
+// With AWS_CALLS_RECORDED=1 every AWS SDK command the function sends or presigns is reported
+// (client, command, the resource it names), so the packaging test can derive the IAM actions
+// each function needs. Every SDK v3 command passes Command.resolveMiddlewareWithContext in
+// @smithy/core, resolved here from the runtime's SDK exactly as the bundle resolves it.
+if (process.env.AWS_CALLS_RECORDED === '1') {
+  const fromTask = createRequire(`${process.cwd()}/`);
+  const smithy = createRequire(fromTask.resolve('@aws-sdk/client-sqs'))('@smithy/core/client') as {
+    Command: { prototype: Record<string, (...args: any[]) => unknown> };
+  };
+  const original = smithy.Command.prototype.resolveMiddlewareWithContext!;
+  smithy.Command.prototype.resolveMiddlewareWithContext = function (
+    this: { input?: Record<string, unknown> },
+    ...args: any[]
+  ) {
+    const { clientName, commandName } = (args[3] ?? {}) as Record<string, string>;
+    const input = this.input ?? {};
+    const named: Record<string, unknown> = {};
+    for (const key of ['QueueUrl', 'Bucket', 'Key', 'modelId', 'SecretId'])
+      if (typeof input[key] === 'string') named[key] = input[key];
+    send({ type: 'aws-call', client: clientName, command: commandName, resource: named });
+    return original.apply(this, args);
+  };
+}
 
 // The runtime's own lookup order for a handler module.
 const path = ['.mjs', '.js', '.cjs']

@@ -136,6 +136,17 @@ export interface InvocationResult {
   streamed?: Array<{ data: Buffer; ms: number }>;
 }
 
+/** One AWS SDK command a function sent or presigned, and the resource its input named. */
+export interface AwsCall {
+  function: string;
+  /** `SQSClient` */
+  client: string;
+  /** `SendMessageBatchCommand` */
+  command: string;
+  /** QueueUrl, Bucket, Key, modelId or SecretId, as the input gave them. */
+  resource: Record<string, string>;
+}
+
 /** One running container of a function: invocations are served in order, warm after the first. */
 export interface Container {
   /** Module initialisation: time to import the handler, and RSS after it. */
@@ -143,6 +154,8 @@ export interface Container {
   invoke(event: unknown, remainingMs?: number): Promise<InvocationResult>;
   /** What the function wrote to stdout and stderr so far (its logs). */
   logs(): string;
+  /** The AWS SDK commands it sent or presigned so far (with `recordAwsCalls`). */
+  awsCalls(): AwsCall[];
   close(): Promise<void>;
 }
 
@@ -153,7 +166,7 @@ export interface Container {
  */
 export async function startContainer(
   fn: DeployedFunction,
-  options: { env: Record<string, string> },
+  options: { env: Record<string, string>; recordAwsCalls?: boolean },
 ): Promise<Container> {
   const root = mkdtempSync(join(tmpdir(), `lrs-lambda-${fn.name}-`));
   const task = join(root, 'var/task');
@@ -192,6 +205,7 @@ export async function startContainer(
       env: {
         PATH: process.env.PATH ?? '',
         ...options.env,
+        ...(options.recordAwsCalls ? { AWS_CALLS_RECORDED: '1' } : {}),
         AWS_LAMBDA_FUNCTION_NAME: fn.name,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
         LAMBDA_TASK_ROOT: task,
@@ -205,14 +219,24 @@ export async function startContainer(
   const lines = createInterface({ input: child.stdio[3] as NodeJS.ReadableStream })[
     Symbol.asyncIterator
   ]();
+  const awsCalls: AwsCall[] = [];
   const nextMessage = async (): Promise<any> => {
-    const line = await Promise.race([lines.next(), exited.then(() => ({ done: true }) as const)]);
-    if (line.done) {
-      throw new Error(
-        `The ${fn.name} container exited (is \`unshare --mount\` allowed? it needs root).\n${logs}`,
-      );
+    for (;;) {
+      const line = await Promise.race([lines.next(), exited.then(() => ({ done: true }) as const)]);
+      if (line.done) {
+        throw new Error(
+          `The ${fn.name} container exited (is \`unshare --mount\` allowed? it needs root).\n${logs}`,
+        );
+      }
+      const message = JSON.parse(line.value as string);
+      if (message.type !== 'aws-call') return message;
+      awsCalls.push({
+        function: fn.name,
+        client: message.client,
+        command: message.command,
+        resource: message.resource,
+      });
     }
-    return JSON.parse(line.value as string);
   };
   const init = await nextMessage();
   if (init.error) {
@@ -242,6 +266,7 @@ export async function startContainer(
       return done;
     },
     logs: () => logs,
+    awsCalls: () => [...awsCalls],
     async close() {
       child.stdin!.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -5,6 +5,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   ConfigError,
+  DatabaseSecretError,
   DatabaseUnavailableError,
   DimensionMismatchError,
   DocumentBusyError,
@@ -53,7 +54,8 @@ export function statusFor(err: unknown): number {
     err instanceof DatabaseUnavailableError ||
     err instanceof GraphContendedError ||
     err instanceof QueueNotConfiguredError ||
-    err instanceof UploadsNotConfiguredError
+    err instanceof UploadsNotConfiguredError ||
+    err instanceof DatabaseSecretError
   )
     return 503;
   if (err instanceof ProviderError) return err.retryable ? 503 : 502;
@@ -63,6 +65,8 @@ export function statusFor(err: unknown): number {
 /** What a caller is told when a dependency fails (the details are in the log). */
 const SERVER_MESSAGES: Record<string, string> = {
   DATABASE_UNAVAILABLE: 'The database is unavailable right now; try again shortly.',
+  DATABASE_SECRET_UNAVAILABLE:
+    "The database credentials could not be read; the operator can find the reason in the logs.",
   PROVIDER_UNAVAILABLE: 'The model provider is unavailable right now; try again shortly.',
   PROVIDER_REJECTED:
     'The model provider refused the request; the operator can find the reason in the logs.',

@@ -15,6 +15,10 @@ export interface FakeBedrock {
   close(): Promise<void>;
 }
 
+/**
+ * `respond` answers each request from its path and JSON body; for ConverseStream it returns the
+ * text pieces (an array, or an async iterable relayed as it yields).
+ */
 export async function startFakeBedrock(
   respond: (path: string, body: Record<string, any>) => unknown,
 ): Promise<FakeBedrock> {
@@ -38,13 +42,18 @@ export async function startFakeBedrock(
       res.end(JSON.stringify({ message: `injected ${fault.type}` }));
       return;
     }
-    const answer = respond(path, body);
+    const answer = await respond(path, body);
     if (path.endsWith('/converse-stream')) {
       // ConverseStream: AWS event-stream messages, one contentBlockDelta per piece.
-      const pieces = Array.isArray(answer) ? (answer as string[]) : [String(answer)];
+      const pieces =
+        typeof answer === 'object' && answer !== null && Symbol.asyncIterator in answer
+          ? (answer as AsyncIterable<string>)
+          : Array.isArray(answer)
+            ? (answer as string[])
+            : [String(answer)];
       res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
       res.write(eventMessage('messageStart', { role: 'assistant' }));
-      for (const text of pieces) {
+      for await (const text of pieces) {
         await new Promise((r) => setTimeout(r, state.streamDelayMs));
         res.write(eventMessage('contentBlockDelta', { contentBlockIndex: 0, delta: { text } }));
       }
