@@ -4,8 +4,8 @@
  * `DELETE /documents/{id}`, `POST /documents/reprocess`, `POST /documents/upload`.
  */
 import middy from '@middy/core';
-import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import {
   parseReprocessRequest,
   parseSubmitRequest,

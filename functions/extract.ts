@@ -4,8 +4,8 @@
  * event source, so its concurrency is set on its own.
  */
 import middy from '@middy/core';
-import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import { accountedBatch } from '../lib/ingest/batch-response.ts';
 import { getIngestRuntime, processExtractionRecord } from '../lib/ingest/runtime.ts';
 

@@ -1,7 +1,7 @@
 /** `GET /health`: 200 with a real database round trip, 503 when the database cannot be reached. */
 import middy from '@middy/core';
-import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import { checkHealth } from '../lib/health.ts';
 import { cors, errorResponder, logContext } from '../lib/http/middleware.ts';
 import { json } from '../lib/http/response.ts';

@@ -4,8 +4,8 @@
  * only the failed messages come back, then go to the dead-letter queue after the redrive count.
  */
 import middy from '@middy/core';
-import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import { accountedBatch } from '../lib/ingest/batch-response.ts';
 import { getIngestRuntime, processIngestRecord } from '../lib/ingest/runtime.ts';
 

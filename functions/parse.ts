@@ -4,8 +4,8 @@
  * ingest queue. The parsers live in this function's bundle only.
  */
 import middy from '@middy/core';
-import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import { accountedBatch } from '../lib/ingest/batch-response.ts';
 import { getUploadRuntime, processUploadRecord } from '../lib/uploads/runtime.ts';
 

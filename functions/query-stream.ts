@@ -8,8 +8,8 @@
  * Not a middy handler: middy's streaming mode buys nothing here and hides the stream.
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { HttpError } from '../lib/errors.ts';
 import { loadDatabaseSecret } from '../lib/aws/database-secret.ts';
+import { HttpError } from '../lib/errors.ts';
 import { getQueryRuntime } from '../lib/http/query-runtime.ts';
 import { parseJsonBody, resolveWorkspace } from '../lib/http/request.ts';
 import { errorResponse, statusFor } from '../lib/http/response.ts';

@@ -4,8 +4,8 @@
  * `GET /graph/labels/search`.
  */
 import middy from '@middy/core';
-import { databaseSecret } from '../lib/aws/database-secret.ts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { databaseSecret } from '../lib/aws/database-secret.ts';
 import { HttpError } from '../lib/errors.ts';
 import { withDeadline } from '../lib/http/deadline.ts';
 import { accounting, cors, errorResponder, logContext } from '../lib/http/middleware.ts';

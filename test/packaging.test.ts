@@ -17,6 +17,7 @@ import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
+import type { Database } from '../lib/db/database.ts';
 import { checkConnectionBudget } from '../lib/deploy/connection-budget.ts';
 import {
   type Container,
@@ -29,10 +30,25 @@ import {
 import { API_ROUTES } from '../lib/http/routes.ts';
 import { splitPrelude } from '../lib/http/streaming.ts';
 import { apiEvent, type EventOptions } from './support/api-event.ts';
+import type { FakeBedrock } from './support/bedrock-server.ts';
 import { createTestDatabase, ON_SERVER, TARGET } from './support/database.ts';
 import { makePdf } from './support/files.ts';
+import {
+  ACCOUNT,
+  COMMAND_ACTIONS,
+  compareGrants,
+  functionRoles,
+  needsFromCalls,
+  needsFromTemplate,
+  REGION,
+  resolver,
+  roleStatements,
+  withoutAction,
+} from './support/iam-needs.ts';
 import { startTestQueues, type TestQueues } from './support/queue.ts';
-import { type ScriptedLlm, scriptedLlmEnv, startScriptedLlm } from './support/scripted-llm.ts';
+import { bedrockEnv, startScriptedBedrock } from './support/scripted-bedrock.ts';
+import { type ScriptedLlm, startScriptedLlm } from './support/scripted-llm.ts';
+import { type FakeSecretsManager, startFakeSecretsManager } from './support/secrets-manager.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -361,62 +377,66 @@ describe('serverless.yml packaged offline with osls', () => {
     for (const route of routes) assert.equal(route.AuthorizationType, 'AWS_IAM', route.RouteKey);
   });
 
-  it('keeps the database URL out of the template and grants least privilege', () => {
+  it("keeps the database URL out of the template and the functions' configuration", () => {
     const text = JSON.stringify(template);
     for (const name of FUNCTIONS) {
       const env =
         template.Resources[`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`]!.Properties
           .Environment.Variables;
+      // Only the secret's name: the URL is fetched at cold start (lib/aws/database-secret.ts).
+      assert.equal(env.DATABASE_SECRET_ID, 'lightrag-serverless/ci/database-url');
+      assert.equal(env.DATABASE_URL, undefined);
+    }
+    assert.doesNotMatch(text, /postgres(ql)?:\/\/|resolve:secretsmanager/);
+  });
+
+  it("defaults to a current Bedrock model through the region's inference profile", () => {
+    const env = template.Resources.QueryLambdaFunction!.Properties.Environment.Variables;
+    assert.equal(env.LLM_PROVIDER, 'bedrock');
+    assert.equal(env.LLM_MODEL, 'eu.anthropic.claude-haiku-4-5-20251001-v1:0');
+    assert.equal(env.EMBEDDING_MODEL, 'amazon.titan-embed-text-v2:0');
+  });
+
+  it('gives API Gateway, S3 and function URL callers exactly the resource permissions they need', () => {
+    const resolve = resolver(template);
+    const permissions = ofType(template, 'AWS::Lambda::Permission').map(
+      ([, r]) => resolve(r.Properties) as Record<string, string>,
+    );
+    // Every function behind a route may be invoked by this API's routes, and nothing else is
+    // open to API Gateway.
+    const integrated = new Set(
+      ofType(template, 'AWS::ApiGatewayV2::Integration').map(([, r]) =>
+        String(resolve(r.Properties.IntegrationUri)),
+      ),
+    );
+    const api = permissions.filter((p) => p.Principal === 'apigateway.amazonaws.com');
+    assert.deepEqual(new Set(api.map((p) => p.FunctionName)), integrated);
+    for (const p of api) {
+      assert.equal(p.Action, 'lambda:InvokeFunction');
+      assert.equal(p.SourceArn, `arn:aws:execute-api:${REGION}:${ACCOUNT}:HttpApi-physical-id/*`);
+    }
+    // Under IAM the stream URL needs no resource policy: callers' own policies grant
+    // lambda:InvokeFunctionUrl and lambda:InvokeFunction (docs/http-api.md). Nothing is public.
+    assert.equal(permissions.filter((p) => p.Principal === '*').length, 0);
+    // S3 reports uploads to the uploads queue: the queue lets exactly this bucket send.
+    const notifications = template.Resources.UploadBucket!.Properties.NotificationConfiguration
+      .QueueConfigurations as Array<{ Queue: unknown }>;
+    for (const n of notifications) {
+      const queueArn = String(resolve(n.Queue));
+      const policy = ofType(template, 'AWS::SQS::QueuePolicy')
+        .map(([, r]) => resolve(r.Properties) as any)
+        .find((p) => p.Queues.some((q: string) => q.endsWith(queueArn.split(':').at(-1)!)));
+      assert.ok(policy, `a queue policy for ${queueArn}`);
+      const statements = [policy.PolicyDocument.Statement].flat();
+      assert.deepEqual(
+        statements.map((st: any) => [st.Effect, st.Principal, st.Action, st.Resource]),
+        [['Allow', { Service: 's3.amazonaws.com' }, 'sqs:SendMessage', queueArn]],
+      );
       assert.equal(
-        env.DATABASE_URL,
-        '{{resolve:secretsmanager:lightrag-serverless/ci/database-url}}',
+        statements[0].Condition.ArnEquals['aws:SourceArn'],
+        resolve({ 'Fn::GetAtt': ['UploadBucket', 'Arn'] }),
       );
     }
-    assert.doesNotMatch(text, /postgres(ql)?:\/\//);
-    const statements = (role: string) =>
-      (template.Resources[role]!.Properties.Policies ?? []).flatMap(
-        (p: any) => p.PolicyDocument.Statement,
-      );
-    const actions = (role: string) =>
-      statements(role)
-        .flatMap((s: any) => [s.Action].flat())
-        .sort();
-    assert.deepEqual(actions('IngestRole'), [
-      'bedrock:InvokeModel',
-      'sqs:ChangeMessageVisibility',
-      'sqs:DeleteMessage',
-      'sqs:GetQueueAttributes',
-      'sqs:ReceiveMessage',
-      'sqs:SendMessage',
-    ]);
-    // The stream function's ConverseStream is authorised as InvokeModelWithResponseStream.
-    assert.deepEqual(actions('QueryRole'), [
-      'bedrock:InvokeModel',
-      'bedrock:InvokeModelWithResponseStream',
-    ]);
-    // Sends to the ingest queue, and to the uploads queue (a file parsed again on reprocess).
-    assert.deepEqual(actions('DocumentsRole'), [
-      'bedrock:InvokeModel',
-      's3:PutObject',
-      'sqs:SendMessage',
-      'sqs:SendMessage',
-    ]);
-    assert.deepEqual(actions('ParseRole'), [
-      's3:GetObject',
-      'sqs:ChangeMessageVisibility',
-      'sqs:DeleteMessage',
-      'sqs:GetQueueAttributes',
-      'sqs:ReceiveMessage',
-      'sqs:SendMessage',
-    ]);
-    const s3Resources = ['DocumentsRole', 'ParseRole'].flatMap((role) =>
-      statements(role)
-        .filter((st: any) => String(st.Action).startsWith('s3:'))
-        .map((st: any) => st.Resource),
-    );
-    for (const resource of s3Resources)
-      assert.deepEqual(resource, { 'Fn::Sub': '${UploadBucket.Arn}/uploads/*' });
-    assert.deepEqual(actions('HealthRole'), []);
   });
 
   it('switches to a JWT authorizer and API Gateway CORS by parameter', async () => {
@@ -469,9 +489,13 @@ describe('serverless.yml packaged offline with osls', () => {
     // only the layers the packaged template attaches to it mounted at /opt, one container per
     // function serving all its invocations (cold, then warm).
     let llm: ScriptedLlm;
+    let bedrock: FakeBedrock;
+    let secrets: FakeSecretsManager;
     let env: Record<string, string>;
     let queues: TestQueues;
     let extractionUrl: string;
+    let uploadsUrl: string;
+    let database: Database;
     const containers: Record<string, Container> = {};
     const skip =
       (process.env.TEST_DATABASE_DRIVER ?? 'neon') !== 'neon' || !ON_SERVER
@@ -481,9 +505,13 @@ describe('serverless.yml packaged offline with osls', () => {
     before(async () => {
       if (skip) return;
       llm = await startScriptedLlm();
+      // Bedrock, the deployed default, with the packaged template's own model ids.
+      bedrock = await startScriptedBedrock(llm);
       // fauxqs: the ingest and extraction queues and the uploads bucket.
       queues = await startTestQueues();
       extractionUrl = (await queues.sqs.send(new CreateQueueCommand({ QueueName: 'extraction' })))
+        .QueueUrl!;
+      uploadsUrl = (await queues.sqs.send(new CreateQueueCommand({ QueueName: 'uploads' })))
         .QueueUrl!;
       const s3 = new S3Client({
         endpoint: queues.endpoint,
@@ -493,9 +521,10 @@ describe('serverless.yml packaged offline with osls', () => {
       });
       await s3.send(new CreateBucketCommand({ Bucket: 'uploads-ci' }));
       s3.destroy();
+      const deployed = template.Resources.IngestLambdaFunction!.Properties.Environment.Variables;
       const target = await createTestDatabase({
-        EMBEDDING_PROVIDER: 'hash',
-        ...scriptedLlmEnv(llm),
+        ...bedrockEnv(bedrock, { llm: deployed.LLM_MODEL, embedding: deployed.EMBEDDING_MODEL }),
+        EMBEDDING_DIM: deployed.EMBEDDING_DIM,
         FORCE_LLM_SUMMARY_ON_MERGE: '2',
         INGEST_QUEUE_URL: queues.queueUrl,
         EXTRACTION_QUEUE_URL: extractionUrl,
@@ -507,14 +536,26 @@ describe('serverless.yml packaged offline with osls', () => {
         EXTRACTION_BATCH_CHUNKS: '2',
         CHUNK_SPLIT_BY_CHARACTER: '\\n\\n',
       });
-      env = { ...target.env, LOG_LEVEL: 'warn' };
+      // The database URL only in Secrets Manager, under the secret the template names.
+      const { DATABASE_URL, ...rest } = target.env;
+      secrets = await startFakeSecretsManager({ [deployed.DATABASE_SECRET_ID]: DATABASE_URL! });
+      database = target.open();
+      env = {
+        ...rest,
+        DATABASE_SECRET_ID: deployed.DATABASE_SECRET_ID,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        UPLOADS_QUEUE_URL: uploadsUrl,
+        LOG_LEVEL: 'warn',
+      };
       const functions = deployedFunctions(template, outDir);
       for (const name of FUNCTIONS)
-        containers[name] = await startContainer(functions[name]!, { env });
+        containers[name] = await startContainer(functions[name]!, { env, recordAwsCalls: true });
     });
     after(async () => {
       for (const c of Object.values(containers)) await c.close();
       await llm?.close();
+      await bedrock?.close();
+      await secrets?.close();
       await queues?.stop();
     });
 
@@ -537,6 +578,11 @@ describe('serverless.yml packaged offline with osls', () => {
       '[[E:Marie Curie|Person|Marie Curie as document B tells it.]]',
       '[[E:Pierre Curie|Person|Pierre Curie, physicist.]]',
       '[[R:Marie Curie|Pierre Curie|marriage|Marie married Pierre (B).]]',
+    ].join('\n');
+    // A third telling of Marie Curie: deleting A leaves two fragments to summarise again.
+    const docC = [
+      'Document C: Marie Curie in Paris.',
+      '[[E:Marie Curie|Person|Marie Curie as document C tells it.]]',
     ].join('\n');
 
     it('only the token-counting functions get the tokenizer layer', { skip }, (t) => {
@@ -566,6 +612,7 @@ describe('serverless.yml packaged offline with osls', () => {
       for (const [id, content, filePath] of [
         ['m1', docA, 'a.md'],
         ['m2', docB, 'b.md'],
+        ['m3', docC, 'c.md'],
       ] as const) {
         const out = await containers.ingest!.invoke({
           Records: [record(id, { content, filePath })],
@@ -581,7 +628,7 @@ describe('serverless.yml packaged offline with osls', () => {
         .split('\n')
         .filter((l) => l.includes('"CloudWatchMetrics"'))
         .map((l) => JSON.parse(l));
-      assert.equal(emf.length, 2, 'one metrics line per invocation');
+      assert.equal(emf.length, 3, 'one metrics line per invocation');
       const names = emf[0]._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name);
       assert.equal(emf[0]._aws.CloudWatchMetrics[0].Namespace, 'LightragServerless');
       for (const name of [
@@ -602,7 +649,7 @@ describe('serverless.yml packaged offline with osls', () => {
       const docs = list.json.documents as Array<{ id: string; status: string; file_path: string }>;
       assert.deepEqual(
         docs.map((d) => d.status),
-        ['processed', 'processed'],
+        ['processed', 'processed', 'processed'],
       );
       const a = docs.find((d) => d.file_path === 'a.md')!;
       const one = await http('documents', 'GET /documents/{id}', { pathParameters: { id: a.id } });
@@ -649,7 +696,11 @@ describe('serverless.yml packaged offline with osls', () => {
       });
       assert.equal(deleted.statusCode, 200, deleted.body);
       assert.equal(deleted.json.graph.entitiesDeleted, 1, 'Radium was only in A');
-      assert.equal(deleted.json.graph.entitiesRebuilt, 1, 'Marie Curie rebuilt from B');
+      assert.equal(deleted.json.graph.entitiesRebuilt, 1, 'Marie Curie rebuilt from B and C');
+      assert.ok(
+        containers.documents!.awsCalls().some((c) => c.command === 'ConverseCommand'),
+        'the rebuild summarised Marie Curie with the LLM',
+      );
       const gone = await http('documents', 'GET /documents/{id}', { pathParameters: { id: a.id } });
       assert.equal(gone.statusCode, 404);
       const after = await http('query', 'GET /graph', { query: { label: '*' } });
@@ -733,6 +784,45 @@ describe('serverless.yml packaged offline with osls', () => {
       assert.equal(answer.json.context.chunks[0].file_path, 'Helium Report.pdf');
     });
 
+    it('documents submits text and parses a cut-off upload again from its zip', {
+      skip,
+    }, async () => {
+      const submitted = await http('documents', 'POST /documents', {
+        body: {
+          content: 'Document D: argon. [[E:Argon|Element|Argon, a noble gas.]]',
+          filePath: 'd.md',
+        },
+      });
+      assert.equal(submitted.statusCode, 202, submitted.body);
+      await runRecords('ingest', await take(queues.queueUrl));
+      // An upload whose parse was cut off (the container died): parsed again on reprocess.
+      const text = Buffer.from('Neon glows red. [[E:Neon Light|Concept|Neon light, red.]]');
+      const ticket = await http('documents', 'POST /documents/upload', {
+        body: { fileName: 'neon-light.txt', size: text.length, contentType: 'text/plain' },
+      });
+      const put = await fetch(ticket.json.upload.url, {
+        method: 'PUT',
+        headers: ticket.json.upload.headers,
+        body: text,
+      });
+      assert.equal(put.status, 200);
+      await database.query(
+        `UPDATE lightrag_doc_status SET status = 'parsing', updated_at = now() - interval '1 day'
+          WHERE workspace = 'default' AND id = $1`,
+        [ticket.json.docId],
+      );
+      const again = await http('documents', 'POST /documents/reprocess', {
+        body: { docIds: [ticket.json.docId] },
+      });
+      assert.equal(again.statusCode, 202, again.body);
+      await runRecords('parse', await take(uploadsUrl));
+      await runRecords('ingest', await take(queues.queueUrl));
+      const done = await http('documents', 'GET /documents/{id}', {
+        pathParameters: { id: ticket.json.docId },
+      });
+      assert.equal(done.json.status, 'processed', done.body);
+    });
+
     it('a large document fans out from the ingest zip to the extract zip and merges once', {
       skip,
     }, async () => {
@@ -796,6 +886,88 @@ describe('serverless.yml packaged offline with osls', () => {
         llm.streamText = undefined;
         llm.streamDelayMs = 0;
       }
+    });
+
+    it('grants each role every AWS call its zips made, and nothing they did not', { skip }, () => {
+      const calls = FUNCTIONS.flatMap((name) => containers[name]!.awsCalls());
+      const made = new Set(calls.map((c) => `${c.function} ${c.command}`));
+      // The paths above exercise every SDK command in the code (COMMAND_ACTIONS lists them).
+      for (const expected of [
+        'ingest SendMessageBatchCommand',
+        'ingest InvokeModelCommand',
+        'ingest ConverseCommand',
+        'extract ConverseCommand',
+        'extract SendMessageBatchCommand',
+        'parse GetObjectCommand',
+        'parse SendMessageBatchCommand',
+        'documents SendMessageBatchCommand',
+        'documents PutObjectCommand',
+        'documents ConverseCommand',
+        'query ConverseCommand',
+        'queryStream ConverseStreamCommand',
+        'health GetSecretValueCommand',
+      ])
+        assert.ok(made.has(expected), `${expected} in ${[...made].sort().join(', ')}`);
+      // Each container fetched the secret once (cold start) and used it for every invocation.
+      for (const name of FUNCTIONS)
+        assert.equal(
+          containers[name]!.awsCalls().filter((c) => c.command === 'GetSecretValueCommand').length,
+          1,
+          name,
+        );
+      const needs = [
+        ...needsFromTemplate(template),
+        ...needsFromCalls(template, calls, {
+          queues: {
+            [queues.queueUrl]: 'IngestQueue',
+            [extractionUrl]: 'ExtractionQueue',
+            [uploadsUrl]: 'UploadsQueue',
+          },
+          buckets: { 'uploads-ci': 'UploadBucket' },
+        }),
+      ];
+      const report = compareGrants(template, needs);
+      assert.deepEqual(report.missing, [], 'every call is allowed');
+      assert.deepEqual(report.unused, [], 'no grant is unused');
+    });
+
+    it('fails the comparison when any action is taken out of a role', { skip }, () => {
+      const calls = FUNCTIONS.flatMap((name) => containers[name]!.awsCalls());
+      const needs = [
+        ...needsFromTemplate(template),
+        ...needsFromCalls(template, calls, {
+          queues: {
+            [queues.queueUrl]: 'IngestQueue',
+            [extractionUrl]: 'ExtractionQueue',
+            [uploadsUrl]: 'UploadsQueue',
+          },
+          buckets: { 'uploads-ci': 'UploadBucket' },
+        }),
+      ];
+      let mutants = 0;
+      for (const role of new Set(Object.values(functionRoles(template)))) {
+        const actions = new Set(
+          roleStatements(template, role)
+            .filter((st) => st.effect === 'Allow')
+            .flatMap((st) => st.actions),
+        );
+        for (const action of actions) {
+          const { missing } = compareGrants(withoutAction(template, role, action), needs);
+          assert.ok(
+            missing.some((n) => n.action === action),
+            `${role} without ${action} must leave a need unmet`,
+          );
+          mutants += 1;
+        }
+      }
+      // ConverseStream on the query role is the one the stream function needs (issue 27 #1).
+      const noStream = compareGrants(
+        withoutAction(template, 'QueryRole', 'bedrock:InvokeModelWithResponseStream'),
+        needs,
+      );
+      assert.ok(noStream.missing.some((n) => n.why === 'queryStream: ConverseStreamCommand'));
+      assert.ok(mutants >= 15, `${mutants} mutants`);
+      assert.ok(Object.keys(COMMAND_ACTIONS).length >= 8);
     });
   });
 });

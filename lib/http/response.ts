@@ -66,7 +66,7 @@ export function statusFor(err: unknown): number {
 const SERVER_MESSAGES: Record<string, string> = {
   DATABASE_UNAVAILABLE: 'The database is unavailable right now; try again shortly.',
   DATABASE_SECRET_UNAVAILABLE:
-    "The database credentials could not be read; the operator can find the reason in the logs.",
+    'The database credentials could not be read; the operator can find the reason in the logs.',
   PROVIDER_UNAVAILABLE: 'The model provider is unavailable right now; try again shortly.',
   PROVIDER_REJECTED:
     'The model provider refused the request; the operator can find the reason in the logs.',

@@ -92,7 +92,11 @@ describe('the database secret', () => {
     skip: NEEDS_SERVER,
   }, async () => {
     forgetDatabaseSecret();
-    const target = await createTestDatabase({ EMBEDDING_PROVIDER: 'openai', EMBEDDING_MODEL: 'm', EMBEDDING_API_KEY: 'k' });
+    const target = await createTestDatabase({
+      EMBEDDING_PROVIDER: 'openai',
+      EMBEDDING_MODEL: 'm',
+      EMBEDDING_API_KEY: 'k',
+    });
     const good = target.env.DATABASE_URL!;
     const stale = new URL(good);
     stale.username = 'rotated_away_role';

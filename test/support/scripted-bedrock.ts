@@ -69,7 +69,9 @@ export async function startScriptedBedrock(llm: ScriptedLlm): Promise<FakeBedroc
       usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
     };
     return {
-      output: { message: { role: 'assistant', content: [{ text: reply.choices[0]!.message.content }] } },
+      output: {
+        message: { role: 'assistant', content: [{ text: reply.choices[0]!.message.content }] },
+      },
       stopReason: 'end_turn',
       usage: {
         inputTokens: reply.usage.prompt_tokens,

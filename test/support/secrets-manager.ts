@@ -30,7 +30,11 @@ export async function startFakeSecretsManager(
       res.end(JSON.stringify(body));
     };
     if (target !== 'secretsmanager.GetSecretValue') {
-      reply(400, { __type: 'UnknownOperationException', message: target }, 'UnknownOperationException');
+      reply(
+        400,
+        { __type: 'UnknownOperationException', message: target },
+        'UnknownOperationException',
+      );
       return;
     }
     const { SecretId } = JSON.parse(raw || '{}') as { SecretId?: string };
@@ -39,7 +43,10 @@ export async function startFakeSecretsManager(
     if (value === undefined) {
       reply(
         400,
-        { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." },
+        {
+          __type: 'ResourceNotFoundException',
+          message: "Secrets Manager can't find the specified secret.",
+        },
         'ResourceNotFoundException',
       );
       return;
