@@ -193,7 +193,11 @@ describe('serverless.yml packaged offline with osls', () => {
     const fn = template.Resources.QueryStreamLambdaFunction!.Properties;
     assert.equal(fn.Handler, 'functions/query-stream.handler');
     assert.equal(fn.Timeout, 900, "15 minutes, past API Gateway's 30 s");
-    assert.equal(fn.ReservedConcurrentExecutions, 4);
+    assert.equal(
+      fn.ReservedConcurrentExecutions,
+      undefined,
+      'reserved only with reserveConcurrency=true',
+    );
     assert.deepEqual(fn.Role, { 'Fn::GetAtt': ['QueryRole', 'Arn'] });
     assert.equal(fn.Environment.Variables.JWT_ISSUER, '', 'IAM: the URL checks the signature');
     // No public invoke permission under IAM.
@@ -342,9 +346,15 @@ describe('serverless.yml packaged offline with osls', () => {
     assert.equal(budget.worstCase, (10 + 4 + 10 + 2) * 2 + 16 + 16 + 2);
     assert.equal(budget.connectionsPerContainer.Ingest, 1);
     assert.equal(budget.withinBudget, true);
+    // Nothing is reserved by default (a new account's low quota deploys); the API functions'
+    // planned containers still count.
+    for (const [, fn] of ofType(template, 'AWS::Lambda::Function'))
+      assert.equal(fn.Properties.ReservedConcurrentExecutions, undefined);
+    assert.equal(budget.boundBy.Query, 'planned');
+    assert.equal(budget.boundBy.Ingest, 'maximumConcurrency');
     const tight = checkConnectionBudget({
       ...template,
-      Outputs: { DatabaseConnectionBudget: { Value: '50' } },
+      Outputs: { ...template.Outputs, DatabaseConnectionBudget: { Value: '50' } },
     });
     assert.equal(tight.withinBudget, false);
     const script = await run(process.execPath, [
@@ -448,8 +458,26 @@ describe('serverless.yml packaged offline with osls', () => {
         '--param=jwtAudience=rag-api',
         '--param=corsMode=origins',
         '--param=corsOrigins=https://app.example.com',
+        '--param=reserveConcurrency=true',
       ],
     });
+    // Reservations on request, counted as such.
+    const reserved = Object.fromEntries(
+      ofType(jwt, 'AWS::Lambda::Function').map(([id, r]) => [
+        id,
+        r.Properties.ReservedConcurrentExecutions,
+      ]),
+    );
+    assert.deepEqual(reserved, {
+      IngestLambdaFunction: undefined,
+      ExtractLambdaFunction: undefined,
+      ParseLambdaFunction: undefined,
+      QueryLambdaFunction: 10,
+      QueryStreamLambdaFunction: 4,
+      DocumentsLambdaFunction: 10,
+      HealthLambdaFunction: 2,
+    });
+    assert.equal(checkConnectionBudget(jwt).boundBy.Query, 'reservedConcurrency');
     const [[, authorizer]] = ofType(jwt, 'AWS::ApiGatewayV2::Authorizer') as [[string, any]];
     assert.equal(authorizer.Properties.AuthorizerType, 'JWT');
     assert.deepEqual(authorizer.Properties.JwtConfiguration, {
@@ -479,6 +507,28 @@ describe('serverless.yml packaged offline with osls', () => {
     // The streaming URL cannot check JWTs: it is open, and the function verifies the token.
     const url = jwt.Resources.QueryStreamLambdaFunctionUrl!.Properties;
     assert.deepEqual([url.AuthType, url.InvokeMode], ['NONE', 'RESPONSE_STREAM']);
+    // Since October 2025 a public function URL needs both permissions: InvokeFunctionUrl for
+    // NONE auth, and InvokeFunction limited to calls through the URL. Nothing else is public.
+    const open = ofType(jwt, 'AWS::Lambda::Permission')
+      .map(([, r]) => r.Properties)
+      .filter((p) => p.Principal === '*');
+    assert.deepEqual(
+      open.map((p) => [p.FunctionName, p.Action, p.FunctionUrlAuthType, p.InvokedViaFunctionUrl]),
+      [
+        [
+          { 'Fn::GetAtt': ['QueryStreamLambdaFunction', 'Arn'] },
+          'lambda:InvokeFunctionUrl',
+          'NONE',
+          undefined,
+        ],
+        [
+          { 'Fn::GetAtt': ['QueryStreamLambdaFunction', 'Arn'] },
+          'lambda:InvokeFunction',
+          undefined,
+          true,
+        ],
+      ],
+    );
     const env = jwt.Resources.QueryStreamLambdaFunction!.Properties.Environment.Variables;
     assert.equal(env.JWT_ISSUER, 'https://issuer.example.com/');
     assert.ok(env.JWT_AUDIENCE);

@@ -1,8 +1,10 @@
 /**
  * Connection arithmetic for a packaged template: every container holds up to
- * POSTGRES_MAX_CONNECTIONS connections, and the containers that can run at once are bounded by
- * the ingest event source's maximum concurrency and each API function's reserved concurrency.
- * The product must stay within the budget the template declares (Neon's pooler pool size).
+ * POSTGRES_MAX_CONNECTIONS connections. Queue consumers are bounded by their event source's
+ * maximum concurrency; API functions by their reserved concurrency when reserveConcurrency is
+ * on, else by the containers planned for them (`ApiContainersPlanned`): beyond those, Neon's
+ * pooler queues their transactions (slower answers) rather than refusing them. The sum must stay
+ * within the budget the template declares (Neon's pooler pool size).
  */
 
 type Resource = {
@@ -28,6 +30,8 @@ export interface ConnectionBudget {
   withinBudget: boolean;
   /** Functions without a concurrency bound: they make the worst case unbounded. */
   unbounded: string[];
+  /** How each function is bounded. */
+  boundBy: Record<string, 'maximumConcurrency' | 'reservedConcurrency' | 'planned'>;
 }
 
 export function checkConnectionBudget(template: Template): ConnectionBudget {
@@ -40,6 +44,13 @@ export function checkConnectionBudget(template: Template): ConnectionBudget {
   const mappings = Object.values(template.Resources).filter(
     (r) => r.Type === 'AWS::Lambda::EventSourceMapping',
   );
+  const planned = Object.fromEntries(
+    String(template.Outputs?.ApiContainersPlanned?.Value ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split('=') as [string, string]),
+  );
+  const boundBy: ConnectionBudget['boundBy'] = {};
   const containers: Record<string, number> = {};
   const perContainer: Record<string, number> = {};
   const unbounded: string[] = [];
@@ -51,11 +62,17 @@ export function checkConnectionBudget(template: Template): ConnectionBudget {
     const mapping = mappings.find((m) =>
       JSON.stringify(m.Properties.FunctionName).includes(logicalId),
     );
-    const bound =
-      mapping?.Properties.ScalingConfig?.MaximumConcurrency ??
-      fn.Properties.ReservedConcurrentExecutions;
-    if (bound === undefined) unbounded.push(name);
-    else containers[name] = Number(bound);
+    const bounds = [
+      ['maximumConcurrency', mapping?.Properties.ScalingConfig?.MaximumConcurrency],
+      ['reservedConcurrency', fn.Properties.ReservedConcurrentExecutions],
+      ['planned', planned[name]],
+    ] as const;
+    const bound = bounds.find(([, n]) => n !== undefined);
+    if (!bound) unbounded.push(name);
+    else {
+      containers[name] = Number(bound[1]);
+      boundBy[name] = bound[0];
+    }
   }
   const worstCase = Object.entries(containers).reduce(
     (sum, [name, n]) => sum + n * perContainer[name]!,
@@ -67,6 +84,7 @@ export function checkConnectionBudget(template: Template): ConnectionBudget {
     connectionsPerContainer: perContainer,
     worstCase,
     unbounded,
+    boundBy,
     withinBudget: unbounded.length === 0 && worstCase <= budget,
   };
 }

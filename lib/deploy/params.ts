@@ -1,0 +1,116 @@
+/**
+ * The deploy parameters (`--param="name=value"`, serverless.yml `params`) checked before osls
+ * sees them: osls's own errors name a CloudFormation property, not the parameter (a JWT
+ * authorizer without an issuer fails as "issuerUrl: unsupported string format"). Every problem is
+ * reported at once, and unknown names (typos) are problems too.
+ *
+ * @example
+ * ```ts
+ * const { params, problems } = checkDeployParams(['--param=auth=jwt']);
+ * // problems: ['jwtIssuer: auth=jwt needs the issuer URL of your identity provider, …']
+ * ```
+ */
+
+/** The parameters serverless.yml declares, with their defaults (mirrors its `params.default`). */
+export const DEPLOY_PARAMS: Record<string, string> = {
+  auth: 'iam',
+  jwtIssuer: '',
+  jwtAudience: '',
+  corsMode: 'none',
+  corsOrigins: 'https://app.example.com',
+  databaseSecret: 'lightrag-serverless/{stage}/database-url',
+  connectionBudget: '93',
+  ingestConcurrency: '16',
+  apiConcurrency: '10',
+  reserveConcurrency: 'false',
+  uploadRetentionDays: '30',
+  alarmEmail: '',
+};
+
+/** Splits `--param=k=v` and `--param k=v` out of argv; the other arguments pass through. */
+export function splitParams(argv: readonly string[]): { params: string[]; rest: string[] } {
+  const params: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith('--param=')) params.push(arg.slice('--param='.length));
+    else if (arg === '--param' && i + 1 < argv.length) params.push(argv[++i]!);
+    else rest.push(arg);
+  }
+  return { params, rest };
+}
+
+const integer = (value: string, min: number, max: number) =>
+  /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max;
+
+export function checkDeployParams(argv: readonly string[]): {
+  params: Record<string, string>;
+  problems: string[];
+} {
+  const problems: string[] = [];
+  const given: Record<string, string> = {};
+  for (const pair of splitParams(argv).params) {
+    const eq = pair.indexOf('=');
+    const name = eq > 0 ? pair.slice(0, eq) : pair;
+    if (!(name in DEPLOY_PARAMS)) {
+      problems.push(
+        `${name}: not a parameter of this service (known: ${Object.keys(DEPLOY_PARAMS).join(', ')}).`,
+      );
+      continue;
+    }
+    if (eq <= 0) {
+      problems.push(`${name}: give a value, --param="${name}=…".`);
+      continue;
+    }
+    given[name] = pair.slice(eq + 1);
+  }
+  const p = { ...DEPLOY_PARAMS, ...given };
+  const httpsUrl = (v: string) => {
+    try {
+      return new URL(v).protocol === 'https:';
+    } catch {
+      return false;
+    }
+  };
+  if (!['iam', 'jwt'].includes(p.auth!)) problems.push(`auth: "${p.auth}" is not iam or jwt.`);
+  if (p.auth === 'jwt') {
+    if (!p.jwtIssuer)
+      problems.push(
+        'jwtIssuer: auth=jwt needs the issuer URL of your identity provider, --param="jwtIssuer=https://…" (the `iss` of its tokens).',
+      );
+    else if (!httpsUrl(p.jwtIssuer))
+      problems.push(
+        `jwtIssuer: "${p.jwtIssuer}" is not an https:// URL (API Gateway requires one).`,
+      );
+    if (!p.jwtAudience)
+      problems.push(
+        'jwtAudience: auth=jwt needs the audience your tokens carry, --param="jwtAudience=…" (their `aud` or client id).',
+      );
+  }
+  if (!['none', 'origins'].includes(p.corsMode!))
+    problems.push(`corsMode: "${p.corsMode}" is not none or origins.`);
+  if (p.corsMode === 'origins' && !p.corsOrigins!.split(',').every(httpsUrl))
+    problems.push(`corsOrigins: "${p.corsOrigins}" must be https:// origins, comma-separated.`);
+  if (p.databaseSecret!.startsWith('arn:') || !/^[\w/+=.@{}-]{1,512}$/.test(p.databaseSecret!))
+    problems.push(
+      `databaseSecret: "${p.databaseSecret}" must be the secret's name (letters, digits, /_+=.@-), not its ARN: the functions' role is granted that name.`,
+    );
+  if (!integer(p.connectionBudget!, 1, 10_000))
+    problems.push(
+      `connectionBudget: "${p.connectionBudget}" is not a whole number of connections (1-10000).`,
+    );
+  // An SQS event source's maximumConcurrency is 2 to 1000.
+  if (!integer(p.ingestConcurrency!, 2, 1000))
+    problems.push(
+      `ingestConcurrency: "${p.ingestConcurrency}" must be 2-1000 (SQS event source maximum concurrency).`,
+    );
+  if (!integer(p.apiConcurrency!, 1, 1000))
+    problems.push(`apiConcurrency: "${p.apiConcurrency}" must be 1-1000.`);
+  if (!['true', 'false'].includes(p.reserveConcurrency!))
+    problems.push(`reserveConcurrency: "${p.reserveConcurrency}" is not true or false.`);
+  if (!integer(p.uploadRetentionDays!, 1, 3650))
+    problems.push(`uploadRetentionDays: "${p.uploadRetentionDays}" must be 1-3650 days.`);
+  if (p.alarmEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(p.alarmEmail))
+    problems.push(`alarmEmail: "${p.alarmEmail}" is not an email address.`);
+  return { params: given, problems };
+}
