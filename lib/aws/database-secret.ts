@@ -14,8 +14,10 @@
 import type { MiddlewareObj } from '@middy/core';
 import { resetConfig } from '../config.ts';
 import { closeDatabase, onAuthenticationFailure } from '../db/container.ts';
-import { DatabaseSecretError } from '../errors.ts';
+import { EnvReader } from '../env.ts';
+import { ConfigError, DatabaseSecretError } from '../errors.ts';
 import { AWS_REQUEST_TIMEOUTS } from '../queue/sqs.ts';
+import { readDatabaseSecretId } from '../settings/storage.ts';
 
 interface Loaded {
   secretId: string;
@@ -38,7 +40,9 @@ export function databaseSecretFetches(): number {
  * `DATABASE_SECRET_ID` it does nothing.
  */
 export async function loadDatabaseSecret(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const secretId = env.DATABASE_SECRET_ID?.trim();
+  const reader = new EnvReader(env);
+  const secretId = readDatabaseSecretId(reader);
+  if (reader.problems.length) throw new ConfigError(reader.problems);
   if (!secretId) return;
   if (loaded && loaded.secretId === secretId && !loaded.stale) return;
   const url = await fetchConnectionString(secretId, env.AWS_REGION);

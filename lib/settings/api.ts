@@ -75,7 +75,7 @@ export function readLlm(reader: EnvReader): LlmConfig {
   const provider = reader.oneOf('LLM_PROVIDER', LLM_PROVIDERS, { default: 'none' });
   const model = reader.string('LLM_MODEL', {
     pattern: /^[A-Za-z0-9._:/-]{1,200}$/,
-    hint: 'use a model name such as gpt-4o-mini or anthropic.claude-3-5-haiku-20241022-v1:0',
+    hint: 'use a model name such as gpt-4o-mini or eu.anthropic.claude-haiku-4-5-20251001-v1:0',
   });
   if (provider !== 'none' && !model) {
     reader.problem('LLM_MODEL', `is required with LLM_PROVIDER=${provider}.`);

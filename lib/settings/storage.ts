@@ -160,6 +160,9 @@ export function readDatabase(reader: EnvReader): DatabaseConfig {
     );
   }
   const pgliteDataDir = driver === 'pglite' ? reader.raw('PGLITE_DATA_DIR') : undefined;
+  // Resolved into DATABASE_URL before this runs (lib/aws/database-secret.ts); read here so it is
+  // validated and documented with the rest.
+  readDatabaseSecretId(reader);
   return {
     driver,
     connectionString: driver === 'pglite' ? undefined : connectionString,
@@ -188,6 +191,14 @@ export function readDatabase(reader: EnvReader): DatabaseConfig {
       max: 3_600_000,
     }),
   };
+}
+
+/** `DATABASE_SECRET_ID`: the Secrets Manager secret holding DATABASE_URL (name or ARN). */
+export function readDatabaseSecretId(reader: EnvReader): string | undefined {
+  return reader.string('DATABASE_SECRET_ID', {
+    pattern: /^[\w/+=.@:-]{1,2048}$/,
+    hint: "expected a Secrets Manager secret's name or ARN",
+  });
 }
 
 function readConnectionString(reader: EnvReader): string | undefined {

@@ -51,7 +51,10 @@ export async function validateTemplate(
     spec.lookup('resource', 'cloudFormationType', 'equals', resources[id]?.Type ?? '')[0];
 
   const checkIntrinsics = (value: unknown, where: string): void => {
-    if (Array.isArray(value)) return value.forEach((v, i) => checkIntrinsics(v, `${where}[${i}]`));
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) checkIntrinsics(v, `${where}[${i}]`);
+      return;
+    }
     if (!value || typeof value !== 'object') return;
     const o = value as Record<string, any>;
     if ('Ref' in o) {
@@ -126,7 +129,7 @@ export async function validateTemplate(
         return;
       case 'array':
         if (!Array.isArray(value)) problems.push(`${where}: expected a list`);
-        else value.forEach((v, i) => checkValue(t.element, v, `${where}[${i}]`));
+        else for (const [i, v] of value.entries()) checkValue(t.element, v, `${where}[${i}]`);
         return;
       case 'map':
         if (!value || typeof value !== 'object' || Array.isArray(value))
