@@ -566,9 +566,9 @@ ${table(
 ${
   r.cold.secret
     ? `The database URL from Secrets Manager (lib/aws/database-secret.ts): a fresh health container's module init plus first
-\`GET /health\`, median of ${r.sizes.coldSamples}: **${r.cold.secret.urlMs} ms** with \`DATABASE_URL\` in the environment,
-**${r.cold.secret.secretMs} ms** with only \`DATABASE_SECRET_ID\` (the SDK client loaded, one signed GetSecretValue to a double on
-loopback): **${r.cold.secret.costMs} ms** per cold start, once per container. In AWS add one in-Region Secrets Manager round trip
+\`GET /health\`, median of ${r.sizes.coldSamples}: **${Math.round(r.cold.secret.urlMs)} ms** with \`DATABASE_URL\` in the environment,
+**${Math.round(r.cold.secret.secretMs)} ms** with only \`DATABASE_SECRET_ID\` (the SDK client loaded, one signed GetSecretValue to a double on
+loopback): **${Math.round(r.cold.secret.costMs)} ms** per cold start, once per container. In AWS add one in-Region Secrets Manager round trip
 (typically tens of milliseconds); warm invocations pay nothing.
 `
     : ''
