@@ -5,7 +5,7 @@
 // Usage: node scripts/deploy.ts package|deploy [--param="k=v" …] [--stage s] [--region r]
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { checkDeployParams, splitParams } from '../lib/deploy/params.ts';
+import { checkDeployParams, checkStage, splitParams } from '../lib/deploy/params.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const [mode, ...argv] = process.argv.slice(2);
@@ -13,7 +13,9 @@ if (mode !== 'package' && mode !== 'deploy') {
   console.error('Usage: node scripts/deploy.ts package|deploy [--param="name=value" …]');
   process.exit(2);
 }
-const { problems } = checkDeployParams(argv);
+const region = process.env.AWS_REGION ?? 'eu-west-1';
+const stage = process.env.STAGE ?? 'dev';
+const problems = [...checkStage(stage), ...checkDeployParams(argv).problems];
 if (problems.length) {
   console.error(
     `Invalid deploy parameters (${problems.length}):\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
@@ -21,8 +23,6 @@ if (problems.length) {
   );
   process.exit(1);
 }
-const region = process.env.AWS_REGION ?? 'eu-west-1';
-const stage = process.env.STAGE ?? 'dev';
 const flags = [
   '--region',
   region,

@@ -17,7 +17,7 @@ import {
   plannedReservations,
   UNRESERVED_MINIMUM,
 } from '../lib/deploy/account-concurrency.ts';
-import { checkDeployParams } from '../lib/deploy/params.ts';
+import { checkDeployParams, checkStage } from '../lib/deploy/params.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -71,6 +71,13 @@ describe('deploy parameters', () => {
         'alarmEmail',
       ],
     );
+  });
+
+  it('accepts only stages that make valid bucket and function names', () => {
+    for (const ok of ['dev', 'prod', 'eu-1', 'a'.repeat(22)])
+      assert.deepEqual(checkStage(ok), [], ok);
+    for (const bad of ['Prod', 'my_stage', '', '-x', 'a'.repeat(23)])
+      assert.match(checkStage(bad)[0] ?? '', /^stage: /, bad);
   });
 
   it('npm run package stops on them before packaging, naming the parameter', async () => {

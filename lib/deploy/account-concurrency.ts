@@ -61,7 +61,7 @@ export function checkAccountConcurrency(a: AccountConcurrency): ConcurrencyVerdi
 
 /** The reservations a packaged template asks for, by function name. */
 export function plannedReservations(template: {
-  Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 }): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of Object.values(template.Resources)) {

@@ -54,12 +54,12 @@ const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 if (process.env.AWS_CALLS_RECORDED === '1') {
   const fromTask = createRequire(`${process.cwd()}/`);
   const smithy = createRequire(fromTask.resolve('@aws-sdk/client-sqs'))('@smithy/core/client') as {
-    Command: { prototype: Record<string, (...args: any[]) => unknown> };
+    Command: { prototype: Record<string, (...args: unknown[]) => unknown> };
   };
   const original = smithy.Command.prototype.resolveMiddlewareWithContext!;
   smithy.Command.prototype.resolveMiddlewareWithContext = function (
     this: { input?: Record<string, unknown> },
-    ...args: any[]
+    ...args: unknown[]
   ) {
     const { clientName, commandName } = (args[3] ?? {}) as Record<string, string>;
     const input = this.input ?? {};

@@ -43,6 +43,19 @@ export function splitParams(argv: readonly string[]): { params: string[]; rest: 
 const integer = (value: string, min: number, max: number) =>
   /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max;
 
+/**
+ * The stage names the stack, its functions and its bucket
+ * (`lightrag-serverless-{stage}-uploads-{account}`): S3 wants lower case, and the bucket name
+ * at most 63 characters.
+ */
+export function checkStage(stage: string): string[] {
+  return /^[a-z0-9][a-z0-9-]{0,21}$/.test(stage)
+    ? []
+    : [
+        `stage: "${stage}" must be 1-22 lower-case letters, digits or hyphens (it names the uploads bucket, which S3 wants lower case and at most 63 characters).`,
+      ];
+}
+
 export function checkDeployParams(argv: readonly string[]): {
   params: Record<string, string>;
   problems: string[];
