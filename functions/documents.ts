@@ -8,10 +8,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import { databaseSecret } from '../lib/aws/database-secret.ts';
 import {
   parseReprocessRequest,
+  parseStatusFilter,
   parseSubmitRequest,
   parseUploadRequest,
 } from '../lib/documents/requests.ts';
-import { HttpError } from '../lib/errors.ts';
 import { getDocumentsRuntime } from '../lib/http/documents-runtime.ts';
 import { accounting, cors, errorResponder, logContext } from '../lib/http/middleware.ts';
 import {
@@ -25,7 +25,6 @@ import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
 import { apiLogger } from '../lib/http/runtime.ts';
 import { sinceDay, usageReport } from '../lib/ops/usage-report.ts';
-import { DOC_STATUSES, type DocStatus } from '../lib/storage/doc-status.ts';
 
 const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
   const { config } = getDocumentsRuntime();
@@ -46,18 +45,11 @@ export const documentsRoute = routeTable('documents', {
     return json(202, await documents.submit(items, workspaceOf(event, body)));
   },
   'GET /documents': async (event) => {
-    const status = event.queryStringParameters?.status;
-    if (status !== undefined && !DOC_STATUSES.includes(status as DocStatus)) {
-      throw new HttpError(
-        400,
-        'VALIDATION_FAILED',
-        `"status" must be one of ${DOC_STATUSES.join(', ')}.`,
-      );
-    }
+    const status = parseStatusFilter(event.queryStringParameters?.status);
     const workspace = bodylessWorkspace(event);
     const page = await getDocumentsRuntime().documents.list(
       {
-        status: status as DocStatus | undefined,
+        status,
         page: intParam(event, 'page'),
         pageSize: intParam(event, 'page_size'),
         sortField: event.queryStringParameters?.sort_field,

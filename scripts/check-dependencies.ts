@@ -7,7 +7,8 @@
  *    sandbox (lib/deploy), bench/, test/ or scripts/;
  * 3. nothing in lib/ imports functions/ except those developer tools, which run the handlers;
  * 4. LightRAG's constants live in one leaf module (lib/lightrag-constants.ts) that imports nothing,
- *    and no other module defines them again.
+ *    and no other module defines them again;
+ * 5. handlers (functions/) reach the storages only through services: no import of lib/storage/.
  * Prints every violation and exits non-zero when there is one.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -108,6 +109,12 @@ export function checkDependencies(): string[] {
         problems.push(`${f} defines ${m[1]} again (${CONSTANTS} has it)`);
     }
   }
+
+  // 5. Handlers stay thin: storages through the services.
+  for (const f of sources('functions'))
+    for (const dep of graph.get(f) ?? [])
+      if (dep.startsWith('lib/storage/'))
+        problems.push(`${f} imports the storage module ${dep}; go through a service`);
   return problems;
 }
 

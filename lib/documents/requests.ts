@@ -6,9 +6,18 @@ import { ValidationError } from '../errors.ts';
 import { MAX_FILE_PATH_LENGTH, validateIngestMessage } from '../ingest/message.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
+import { DOC_STATUSES, type DocStatus } from '../storage/doc-status.ts';
 import type { UploadRequest } from '../uploads/request.ts';
 
 export const MAX_DOCUMENTS_PER_REQUEST = 100;
+
+/** `GET /documents?status=`: one of LightRAG's document statuses, or none. */
+export function parseStatusFilter(status: string | undefined): DocStatus | undefined {
+  if (status === undefined) return undefined;
+  if (!DOC_STATUSES.includes(status as DocStatus))
+    throw new ValidationError(`"status" must be one of ${DOC_STATUSES.join(', ')}.`, { status });
+  return status as DocStatus;
+}
 export const MAX_REPROCESS_IDS = 1000;
 
 /**

@@ -1,6 +1,7 @@
 /**
- * The graph-reading API shared by the HTTP routes and the CLI: LightRAG's `GET /graphs`,
- * `GET /graph/label/popular` and `GET /graph/label/search`, parameters checked with their limits.
+ * The graph-reading API shared by the HTTP routes and the CLI, served as `GET /graph`,
+ * `GET /graph/labels/popular` and `GET /graph/labels/search` (what LightRAG 1.5 calls
+ * `/graphs`, `/graph/label/popular` and `/graph/label/search`), with its parameters and limits.
  */
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';

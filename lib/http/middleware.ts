@@ -1,6 +1,7 @@
 /**
- * Two small middy middlewares every HTTP function uses: CORS (with preflight) and the error
- * responder that turns any thrown error into the stable JSON error body.
+ * The small middy middlewares of the HTTP functions: `logContext` (request id and route on every
+ * log line), `accounting` (usage counts and metrics settled once per invocation), `cors` (with
+ * preflight) and `errorResponder` (any thrown error as the stable JSON error body).
  */
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';

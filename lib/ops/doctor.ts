@@ -14,6 +14,7 @@ import { createLogger } from '../logger.ts';
 import { createSqsClient } from '../queue/sqs.ts';
 import { dueByWorkspace } from '../storage/graph-upkeep.ts';
 import { inspectSchema } from '../storage/schema.ts';
+import { s3Client } from '../uploads/s3.ts';
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -117,6 +118,7 @@ export async function runDoctor(
   }
   if (!options.skipProviders) await providerFindings(config, findings);
   await queueFindings(config, findings, options.sqs);
+  await bucketFindings(config, findings);
   return findings;
 }
 
@@ -233,20 +235,28 @@ async function providerFindings(config: Config, findings: Finding[]): Promise<vo
   );
 }
 
+/** The queues a deployment uses, by the variable that names each and the function it feeds. */
+const QUEUES = [
+  { variable: 'INGEST_QUEUE_URL', label: 'ingest', key: 'queueUrl' },
+  { variable: 'EXTRACTION_QUEUE_URL', label: 'extraction', key: 'extractionQueueUrl' },
+  { variable: 'UPLOADS_QUEUE_URL', label: 'uploads', key: 'uploadsQueueUrl' },
+] as const;
+
+/** Depth and dead letters of every configured queue (ingest, extraction, uploads). */
 async function queueFindings(
   config: Config,
   findings: Finding[],
   given?: SQSClient,
 ): Promise<void> {
-  const { queueUrl } = config.queue;
-  if (!queueUrl) {
+  const configured = QUEUES.filter((q) => config.queue[q.key]);
+  if (!config.queue.queueUrl) {
     findings.push({
       check: 'queue',
       verdict: 'skip',
       detail: 'INGEST_QUEUE_URL not set (documents are ingested in-process)',
     });
-    return;
   }
+  if (configured.length === 0) return;
   const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
   const sqs = given ?? (await createSqsClient(config.queue));
   const depth = async (url: string) => {
@@ -261,43 +271,73 @@ async function queueFindings(
         : undefined,
     };
   };
-  try {
-    const q = await depth(queueUrl);
-    findings.push({
-      check: 'queue',
-      verdict: 'ok',
-      detail: `ingest queue: ${q.visible} waiting, ${q.inFlight} in flight`,
-    });
-    if (!q.dlqArn) {
+  for (const { variable, label, key } of configured) {
+    const queueUrl = config.queue[key]!;
+    // The ingest queue keeps the check names it always had ('queue', 'dlq').
+    const suffix = label === 'ingest' ? '' : `:${label}`;
+    try {
+      const q = await depth(queueUrl);
       findings.push({
-        check: 'dlq',
-        verdict: 'warn',
-        detail: 'the ingest queue has no redrive policy',
-        fix: 'deploy infra/queues.yml (a DLQ after 3 receives)',
+        check: `queue${suffix}`,
+        verdict: 'ok',
+        detail: `${label} queue: ${q.visible} waiting, ${q.inFlight} in flight`,
       });
-      return;
+      if (!q.dlqArn) {
+        findings.push({
+          check: `dlq${suffix}`,
+          verdict: 'warn',
+          detail: `the ${label} queue has no redrive policy`,
+          fix: 'deploy infra/queues.yml (a DLQ after 3 receives)',
+        });
+        continue;
+      }
+      const name = q.dlqArn.split(':').pop()!;
+      const d = await depth(queueUrl.replace(/[^/]+$/, name));
+      findings.push(
+        d.visible + d.inFlight === 0
+          ? { check: `dlq${suffix}`, verdict: 'ok', detail: `${label} dead-letter queue empty` }
+          : {
+              check: `dlq${suffix}`,
+              verdict: 'warn',
+              detail: `${d.visible + d.inFlight} message(s) in the dead-letter queue ${name}`,
+              fix: `read them (docs/operations.md), fix the cause, then redrive to the ${label} queue`,
+            },
+      );
+    } catch (err) {
+      findings.push({
+        check: `queue${suffix}`,
+        verdict: 'fail',
+        detail: `${label} queue not reachable: ${(err as Error).message}`,
+        fix: `check ${variable}, AWS_REGION and the credentials (sqs:GetQueueAttributes)`,
+      });
     }
-    const name = q.dlqArn.split(':').pop()!;
-    const dlqUrl = queueUrl.replace(/[^/]+$/, name);
-    const d = await depth(dlqUrl);
-    findings.push(
-      d.visible + d.inFlight === 0
-        ? { check: 'dlq', verdict: 'ok', detail: 'dead-letter queue empty' }
-        : {
-            check: 'dlq',
-            verdict: 'warn',
-            detail: `${d.visible + d.inFlight} message(s) in the dead-letter queue ${name}`,
-            fix: 'read them (docs/operations.md), fix the cause, then redrive to the ingest queue',
-          },
-    );
-  } catch (err) {
-    findings.push({
-      check: 'queue',
-      verdict: 'fail',
-      detail: `not reachable: ${(err as Error).message}`,
-      fix: 'check INGEST_QUEUE_URL, AWS_REGION and the credentials (sqs:GetQueueAttributes)',
-    });
   }
+}
+
+/** The uploads bucket answers (HeadBucket) when uploads are configured. */
+async function bucketFindings(config: Config, findings: Finding[]): Promise<void> {
+  const bucket = config.uploads.bucket;
+  if (!bucket) return;
+  const { HeadBucketCommand } = await import('@aws-sdk/client-s3');
+  const s3 = await s3Client(config.uploads);
+  const head = await timed(() => s3.send(new HeadBucketCommand({ Bucket: bucket })));
+  findings.push(
+    head.error
+      ? {
+          check: 'bucket',
+          verdict: 'fail',
+          detail:
+            `uploads bucket ${bucket} not reachable: ${head.error.name} ${head.error.message}`.trim(),
+          fix: 'check UPLOAD_BUCKET, AWS_REGION and the credentials (s3:ListBucket on the bucket)',
+          ms: head.ms,
+        }
+      : {
+          check: 'bucket',
+          verdict: 'ok',
+          detail: `uploads bucket ${bucket} answered`,
+          ms: head.ms,
+        },
+  );
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; error?: Error }> {

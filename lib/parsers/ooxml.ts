@@ -48,7 +48,7 @@ export function isOfficeTextPart(name: string): boolean {
 }
 
 /**
- * Reads an Office file's text. `expected` is the kind the content was detected as.
+ * Reads an Office file's text; its kind (DOCX, PPTX or XLSX) is told by the parts the zip holds.
  *
  * @example
  * ```ts

@@ -79,7 +79,7 @@ export async function presignUpload(
   };
 }
 
-/** The object's bytes; refuses one over `maxBytes` before reading it. */
+/** The object's bytes; refuses one over `MAX_UPLOAD_BYTES` (`config.maxFileBytes`) before reading it. */
 export async function readUpload(
   config: UploadConfig,
   bucket: string,

@@ -173,7 +173,10 @@ describe(`HTTP API functions on ${TARGET}`, () => {
       processed: 3,
       failed: 1, // the dup- marker row of the duplicate above
     });
-    assert.equal((await docs('GET /documents', { query: { status: 'done' } })).statusCode, 400);
+    const badStatus = await docs('GET /documents', { query: { status: 'done' } });
+    assert.equal(badStatus.statusCode, 400);
+    assert.equal(JSON.parse(String(badStatus.body)).error.code, 'VALIDATION_FAILED');
+    assert.match(String(badStatus.body), /"status\\" must be one of pending, /);
     assert.equal((await docs('GET /documents', { query: { page: 'two' } })).statusCode, 400);
   });
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../../lib/config.ts';
 import { Database } from '../../lib/db/database.ts';
 import { type Finding, pgvectorFinding, runDoctor } from '../../lib/ops/doctor.ts';
@@ -111,6 +112,68 @@ describe(`doctor on ${TARGET}`, () => {
     const schema = finding(findings, 'schema');
     assert.equal(schema.verdict, 'fail');
     assert.match(schema.detail, /stores 32-dimension vectors but EMBEDDING_DIM is 64/);
+  });
+
+  it('checks the extraction and uploads queues and the uploads bucket too', async () => {
+    const extraction = (
+      await queues.sqs.send(new CreateQueueCommand({ QueueName: 'doctor-extraction' }))
+    ).QueueUrl!;
+    const uploadsDlq = (
+      await queues.sqs.send(new CreateQueueCommand({ QueueName: 'doctor-uploads-dlq' }))
+    ).QueueUrl!;
+    const uploads = (
+      await queues.sqs.send(
+        new CreateQueueCommand({
+          QueueName: 'doctor-uploads',
+          Attributes: {
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:doctor-uploads-dlq',
+              maxReceiveCount: 3,
+            }),
+          },
+        }),
+      )
+    ).QueueUrl!;
+    const s3 = new S3Client({
+      endpoint: queues.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: 'doctor-uploads' }));
+    s3.destroy();
+    {
+      await queues.sqs.send(new SendMessageCommand({ QueueUrl: uploadsDlq, MessageBody: '{}' }));
+      const findings = await runDoctor(
+        {
+          ...env,
+          EXTRACTION_QUEUE_URL: extraction,
+          UPLOADS_QUEUE_URL: uploads,
+          UPLOAD_BUCKET: 'doctor-uploads',
+          S3_ENDPOINT: queues.endpoint,
+        },
+        { skipProviders: true, sqs: undefined },
+      );
+      const v = verdicts(findings);
+      assert.equal(v['queue:extraction'], 'ok');
+      assert.equal(v['dlq:extraction'], 'warn', 'the extraction queue here has no redrive policy');
+      assert.equal(v['queue:uploads'], 'ok');
+      assert.equal(v['dlq:uploads'], 'warn');
+      assert.match(finding(findings, 'dlq:uploads').fix ?? '', /redrive to the uploads queue/);
+      assert.equal(v.bucket, 'ok');
+      const missing = await runDoctor(
+        { ...env, UPLOAD_BUCKET: 'no-such-bucket', S3_ENDPOINT: queues.endpoint },
+        { skipProviders: true },
+      );
+      assert.equal(verdicts(missing).bucket, 'fail');
+      assert.match(finding(missing, 'bucket').fix ?? '', /UPLOAD_BUCKET/);
+      const unreachable = await runDoctor(
+        { ...env, EXTRACTION_QUEUE_URL: `${queues.endpoint}/000000000000/no-such-queue` },
+        { skipProviders: true },
+      );
+      assert.equal(verdicts(unreachable)['queue:extraction'], 'fail');
+      assert.match(finding(unreachable, 'queue:extraction').fix ?? '', /EXTRACTION_QUEUE_URL/);
+    }
   });
 
   it('an old pgvector (simulated), a missing one, a current one', () => {
