@@ -20,6 +20,7 @@ import {
 import type { Database } from '../lib/db/database.ts';
 import { checkConnectionBudget } from '../lib/deploy/connection-budget.ts';
 import {
+  type AwsCall,
   type Container,
   deployedFunctions,
   packageService,
@@ -938,6 +939,19 @@ describe('serverless.yml packaged offline with osls', () => {
       }
     });
 
+    /** What the zips' recorded calls and the template's event sources need from IAM. */
+    const iamNeeds = (calls: AwsCall[]) => [
+      ...needsFromTemplate(template),
+      ...needsFromCalls(template, calls, {
+        queues: {
+          [queues.queueUrl]: 'IngestQueue',
+          [extractionUrl]: 'ExtractionQueue',
+          [uploadsUrl]: 'UploadsQueue',
+        },
+        buckets: { 'uploads-ci': 'UploadBucket' },
+      }),
+    ];
+
     it('grants each role every AWS call its zips made, and nothing they did not', { skip }, () => {
       const calls = FUNCTIONS.flatMap((name) => containers[name]!.awsCalls());
       const made = new Set(calls.map((c) => `${c.function} ${c.command}`));
@@ -965,17 +979,7 @@ describe('serverless.yml packaged offline with osls', () => {
           1,
           name,
         );
-      const needs = [
-        ...needsFromTemplate(template),
-        ...needsFromCalls(template, calls, {
-          queues: {
-            [queues.queueUrl]: 'IngestQueue',
-            [extractionUrl]: 'ExtractionQueue',
-            [uploadsUrl]: 'UploadsQueue',
-          },
-          buckets: { 'uploads-ci': 'UploadBucket' },
-        }),
-      ];
+      const needs = iamNeeds(calls);
       const report = compareGrants(template, needs);
       assert.deepEqual(report.missing, [], 'every call is allowed');
       assert.deepEqual(report.unused, [], 'no grant is unused');
@@ -983,17 +987,7 @@ describe('serverless.yml packaged offline with osls', () => {
 
     it('fails the comparison when any action is taken out of a role', { skip }, () => {
       const calls = FUNCTIONS.flatMap((name) => containers[name]!.awsCalls());
-      const needs = [
-        ...needsFromTemplate(template),
-        ...needsFromCalls(template, calls, {
-          queues: {
-            [queues.queueUrl]: 'IngestQueue',
-            [extractionUrl]: 'ExtractionQueue',
-            [uploadsUrl]: 'UploadsQueue',
-          },
-          buckets: { 'uploads-ci': 'UploadBucket' },
-        }),
-      ];
+      const needs = iamNeeds(calls);
       let mutants = 0;
       for (const role of new Set(Object.values(functionRoles(template)))) {
         const actions = new Set(
