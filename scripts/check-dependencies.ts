@@ -8,7 +8,9 @@
  * 3. nothing in lib/ imports functions/ except those developer tools, which run the handlers;
  * 4. LightRAG's constants live in one leaf module (lib/lightrag-constants.ts) that imports nothing,
  *    and no other module defines them again;
- * 5. handlers (functions/) reach the storages only through services: no import of lib/storage/.
+ * 5. handlers (functions/) reach the storages only through services: no import of lib/storage/;
+ * 6. queue messages are built and read in lib/queue/messages.ts only: a module that sends to a
+ *    queue (imports the sender or the enqueue client) serialises no object literal itself.
  * Prints every violation and exits non-zero when there is one.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -115,6 +117,18 @@ export function checkDependencies(): string[] {
     for (const dep of graph.get(f) ?? [])
       if (dep.startsWith('lib/storage/'))
         problems.push(`${f} imports the storage module ${dep}; go through a service`);
+
+  // 6. One place for queue messages.
+  const MESSAGES = 'lib/queue/messages.ts';
+  const SENDERS = ['lib/queue/sender.ts', 'lib/queue/enqueue.ts'];
+  for (const [f, deps] of graph) {
+    if (f === MESSAGES || DEV_TOOLS.some((p) => p.test(f))) continue;
+    if (!SENDERS.includes(f) && !deps.some((d) => SENDERS.includes(d))) continue;
+    if (/JSON\.stringify\(\s*\{/.test(readFileSync(join(root, f), 'utf8')))
+      problems.push(
+        `${f} sends to a queue and serialises an object itself; build messages in ${MESSAGES}`,
+      );
+  }
   return problems;
 }
 

@@ -249,7 +249,7 @@ describe(`lightrag-serverless ingest and enqueue on ${TARGET}`, () => {
     const { HashEmbedder } = await import('../lib/embedding/hash.ts');
     const { loadConfig } = await import('../lib/config.ts');
     const { LocalSqsPoller } = await import('../lib/queue/poller.ts');
-    const { parseIngestMessage } = await import('../lib/ingest/message.ts');
+    const { decodeIngestMessage: parseIngestMessage } = await import('../lib/queue/messages.ts');
     // The "Lambda": a poller in this process running the pipeline on the same database.
     const config = loadConfig(target.env);
     const pipeline = new IngestPipeline(

@@ -3,9 +3,9 @@
  * (lib/documents/service.ts): the handler parses, the service acts.
  */
 import { ValidationError } from '../errors.ts';
-import { MAX_FILE_PATH_LENGTH, validateIngestMessage } from '../ingest/message.ts';
 import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
+import { MAX_FILE_PATH_LENGTH, validateIngestMessage } from '../queue/messages.ts';
 import { DOC_STATUSES, type DocStatus } from '../storage/doc-status.ts';
 import type { UploadRequest } from '../uploads/request.ts';
 

@@ -15,7 +15,6 @@ import {
 } from '../errors.ts';
 import { applyPlan } from '../graph/apply-plan.ts';
 import { applyRemoval, planRemoval } from '../graph/rebuild.ts';
-import { validateIngestMessage } from '../ingest/message.ts';
 import { errorFields, type Logger } from '../logger.ts';
 import { type DuplicateKind, notReprocessable } from '../pipeline/identity.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
@@ -27,6 +26,7 @@ import {
   WORKING_STATUSES,
 } from '../pipeline/leases.ts';
 import type { EnqueueResult, IngestQueueClient } from '../queue/enqueue.ts';
+import { encodeS3ObjectCreated, validateIngestMessage } from '../queue/messages.ts';
 import { type MessageSender, SqsMessageSender } from '../queue/sender.ts';
 import {
   type DocStatus,
@@ -34,7 +34,6 @@ import {
   type PageRequest,
   type StoredDocStatus,
 } from '../storage/doc-status.ts';
-import { objectCreatedEvent } from '../uploads/objects.ts';
 
 export interface SubmittedDocument {
   docId?: string;
@@ -317,7 +316,7 @@ export class DocumentService {
       docs.map(async (d) => {
         const key = String((d.metadata.upload as { key?: unknown }).key);
         try {
-          await sender.send(queueUrl, [objectCreatedEvent(bucket, key, 0)]);
+          await sender.send(queueUrl, [encodeS3ObjectCreated(bucket, key, 0)]);
           return { docId: d.id, status: 'queued' as const };
         } catch (err) {
           this.#log?.warn('upload not sent to parse', {

@@ -10,10 +10,10 @@ import { createEmbedder } from '../embedding/index.ts';
 import { createLlm } from '../llm/index.ts';
 import { addLogContext, createLogger, type Logger } from '../logger.ts';
 import { metricCount, metricDuration } from '../ops/metrics.ts';
-import { type BatchOutcome, parseExtractionMessage } from '../pipeline/fan-out.ts';
+import type { BatchOutcome } from '../pipeline/fan-out.ts';
 import { IngestPipeline, type IngestResult, UPKEEP_BUDGET_MS } from '../pipeline/ingest.ts';
+import { decodeExtractionMessage, decodeIngestMessage } from '../queue/messages.ts';
 import { requireQueuedWorkspace } from '../workspace.ts';
-import { parseIngestMessage } from './message.ts';
 
 export interface IngestRuntime {
   config: Config;
@@ -54,7 +54,7 @@ export async function processIngestRecord(
   context?: { getRemainingTimeInMillis?: () => number },
 ): Promise<IngestResult> {
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-  const message = parseIngestMessage(record.body, rt.config.ingest);
+  const message = decodeIngestMessage(record.body, rt.config.ingest);
   requireQueuedWorkspace(
     rt.config.api.allowedWorkspaces,
     message.workspace ?? rt.config.workspace,
@@ -121,7 +121,7 @@ export async function processExtractionRecord(
   record: SQSRecord,
 ): Promise<BatchOutcome> {
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-  const message = parseExtractionMessage(record.body);
+  const message = decodeExtractionMessage(record.body);
   requireQueuedWorkspace(
     rt.config.api.allowedWorkspaces,
     message.workspace,

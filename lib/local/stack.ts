@@ -9,7 +9,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { objectCreatedEvent } from '../uploads/objects.ts';
+import { encodeS3ObjectCreated } from '../queue/messages.ts';
 import type { ApiHandler } from './http-server.ts';
 import { startLoopbackFauxqs } from './loopback.ts';
 
@@ -253,7 +253,7 @@ function notifyUploads(
       seen.add(event);
       const key = event.key;
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      const body = objectCreatedEvent(bucket, key, head.ContentLength ?? 0, head.ETag ?? '');
+      const body = encodeS3ObjectCreated(bucket, key, head.ContentLength ?? 0, head.ETag ?? '');
       await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
     }
   })();

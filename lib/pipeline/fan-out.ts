@@ -17,52 +17,16 @@ import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
 import { givesUp, giveUpReason, ValidationError } from '../errors.ts';
 import type { GraphExtractor } from '../graph/extract.ts';
-import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
 import { errorFields, type Logger } from '../logger.ts';
+import {
+  type ExtractionMessage,
+  encodeExtractionMessage,
+  encodeMergeMessage,
+} from '../queue/messages.ts';
 import type { MessageSender } from '../queue/sender.ts';
 import { type DocStatusRecord, nextStatus } from '../storage/doc-status.ts';
 import type { RunProgress } from '../storage/extraction-runs.ts';
 import type { Storages } from '../storage/index.ts';
-import { validateWorkspace } from '../workspace.ts';
-
-export interface ExtractionMessage {
-  docId: string;
-  workspace: string;
-  runId: string;
-  batch: number;
-}
-
-const FIELDS = new Set(['docId', 'workspace', 'runId', 'batch']);
-
-/** Parses an extraction-queue message; a malformed one is a {@link ValidationError}. */
-export function parseExtractionMessage(body: string): ExtractionMessage {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch (err) {
-    throw new ValidationError(`Extraction message is not valid JSON (${(err as Error).message}).`);
-  }
-  const m = requireJsonObject(parsed, 'Extraction message must be a JSON object.');
-  refuseUnknownFields(m, FIELDS, 'Unknown extraction message field(s)');
-  const text = (field: string, max: number) => {
-    const v = m[field];
-    if (typeof v !== 'string' || v.length === 0 || v.length > max || v.includes('\u0000')) {
-      throw new ValidationError(
-        `Extraction message field "${field}" must be a string of 1-${max} characters.`,
-      );
-    }
-    return v;
-  };
-  if (!Number.isInteger(m.batch) || (m.batch as number) < 0) {
-    throw new ValidationError('Extraction message field "batch" must be a non-negative integer.');
-  }
-  return {
-    docId: text('docId', 255),
-    workspace: validateWorkspace(m.workspace),
-    runId: text('runId', 64),
-    batch: m.batch as number,
-  };
-}
 
 /** Progress shown on the document's status (`metadata.extraction`). */
 export function progressMetadata(runId: string, p: RunProgress) {
@@ -162,7 +126,7 @@ export class ExtractionFanOut {
     await this.#sender.send(
       this.#queues.extraction,
       batches.map((_, batch) =>
-        JSON.stringify({ docId: doc.docId, workspace: s.workspace, runId, batch }),
+        encodeExtractionMessage({ docId: doc.docId, workspace: s.workspace, runId, batch }),
       ),
     );
     this.#log.info('document fanned out', {
@@ -284,7 +248,7 @@ export class ExtractionFanOut {
     if (!(await s.extractionRuns.moveMerge(docId, runId, ['waiting'], 'queued'))) return false;
     try {
       await this.#sender.send(this.#queues.ingest, [
-        JSON.stringify({ docId, workspace: s.workspace, merge: runId }),
+        encodeMergeMessage({ docId, workspace: s.workspace, runId }),
       ]);
     } catch (err) {
       await s.extractionRuns.moveMerge(docId, runId, ['queued'], 'waiting');

@@ -25,13 +25,14 @@ import { addUpkeepStats, GraphUpkeep } from '../graph/upkeep.ts';
 import { chunkIdFor, storedFilePath } from '../ids.ts';
 import type { Llm } from '../llm/types.ts';
 import { addLogContext, errorFields, type Logger } from '../logger.ts';
+import type { ExtractionMessage } from '../queue/messages.ts';
 import { type MessageSender, SqsMessageSender } from '../queue/sender.ts';
 import { dedupeLastWins } from '../storage/batch.ts';
 import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
 import { md5, sanitizeText } from '../text.ts';
 import { chunkDocument } from './chunking.ts';
-import { type BatchOutcome, ExtractionFanOut, type ExtractionMessage } from './fan-out.ts';
+import { type BatchOutcome, ExtractionFanOut } from './fan-out.ts';
 import { type DuplicateKind, duplicateRecord, identify, notReprocessable } from './identity.ts';
 
 export interface IngestInput {
@@ -159,7 +160,7 @@ export class IngestPipeline {
    *
    * @example
    * ```ts
-   * await pipeline.extractBatch(parseExtractionMessage(record.body), { finalAttempt: false });
+   * await pipeline.extractBatch(decodeExtractionMessage(record.body), { finalAttempt: false });
    * ```
    */
   async extractBatch(

@@ -7,10 +7,14 @@
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { isRetryable, LightRagError, ValidationError } from '../errors.ts';
 import { documentIdFor, type IdRules } from '../ids.ts';
-import { type IngestMessage, validateIngestMessage } from '../ingest/message.ts';
 import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
 import { withRetry } from '../retry.ts';
-import { sanitizeText } from '../text.ts';
+import {
+  encodeDocumentReference,
+  encodeIngestMessage,
+  type IngestMessage,
+  messageSize,
+} from './messages.ts';
 
 /** SQS allows at most 10 entries per SendMessageBatch. */
 export const MAX_BATCH_ENTRIES = 10;
@@ -141,12 +145,12 @@ export class IngestQueueClient {
       trackId,
       ...(doc.metadata ? { metadata: doc.metadata } : {}),
     };
-    validateIngestMessage(message, { maxDocumentBytes: this.#options.maxDocumentBytes });
+    const body = encodeIngestMessage(message, {
+      maxDocumentBytes: this.#options.maxDocumentBytes,
+    });
     const docId = documentIdFor(doc.content, doc.filePath, this.#options.idRules ?? '1.5');
-    const body = JSON.stringify(message);
-    const bytes = Buffer.byteLength(body, 'utf8');
-    if (bytes <= this.#options.maxMessageBytes)
-      return { index, body, bytes, docId, byReference: false };
+    const { bytes, fits } = messageSize(body, this.#options.maxMessageBytes);
+    if (fits) return { index, body, bytes, docId, byReference: false };
     if (!this.#options.pipeline) {
       throw new ValidationError(
         `Document is ${bytes} bytes as a message, over the queue's ${this.#options.maxMessageBytes}-byte limit, ` +
@@ -251,19 +255,8 @@ function referenceMessage(
   ref: { docId: string; workspace?: string; filePath?: string | null; trackId: string },
   index: number,
 ): Pending {
-  const body = JSON.stringify({
-    docId: ref.docId,
-    ...(ref.workspace ? { workspace: ref.workspace } : {}),
-    ...(ref.filePath ? { filePath: sanitizeText(ref.filePath) } : {}),
-    trackId: ref.trackId,
-  });
-  return {
-    index,
-    body,
-    bytes: Buffer.byteLength(body, 'utf8'),
-    docId: ref.docId,
-    byReference: true,
-  };
+  const body = encodeDocumentReference(ref);
+  return { index, body, bytes: messageSize(body).bytes, docId: ref.docId, byReference: true };
 }
 
 class EntriesFailed extends LightRagError {

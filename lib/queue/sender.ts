@@ -18,7 +18,7 @@ class EntriesFailed extends Error {}
  * @example
  * ```ts
  * const sender = new SqsMessageSender(config.queue);
- * await sender.send(queueUrl, [JSON.stringify({ docId, batch: 0 })]);
+ * await sender.send(queueUrl, [encodeExtractionMessage({ docId, workspace, runId, batch: 0 })]);
  * ```
  */
 export class SqsMessageSender implements MessageSender {

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ValidationError } from '../errors.ts';
+import { decodeS3Event } from '../queue/messages.ts';
 import { validateWorkspace } from '../workspace.ts';
 
 export const UPLOAD_PREFIX = 'uploads/';
@@ -42,31 +43,7 @@ export function uploadKey(
  * ```
  */
 export function uploadsInEvent(body: string): UploadedObject[] {
-  let event: unknown;
-  try {
-    event = JSON.parse(body);
-  } catch (err) {
-    throw new ValidationError(`Upload event is not valid JSON (${(err as Error).message}).`);
-  }
-  const e = event as { Event?: string; Records?: unknown };
-  if (e?.Event === 's3:TestEvent') return [];
-  if (!Array.isArray(e?.Records)) {
-    throw new ValidationError('Upload event has no "Records": not an S3 event notification.');
-  }
-  return e.Records.filter((r: { eventName?: string }) =>
-    String(r?.eventName ?? '').startsWith('ObjectCreated:'),
-  ).map(
-    (r: { s3?: { bucket?: { name?: unknown }; object?: { key?: unknown; size?: unknown } } }) => {
-      const bucket = r.s3?.bucket?.name;
-      const rawKey = r.s3?.object?.key;
-      if (typeof bucket !== 'string' || typeof rawKey !== 'string') {
-        throw new ValidationError('Upload event record lacks s3.bucket.name or s3.object.key.');
-      }
-      // S3 event keys are URL-encoded with "+" for spaces.
-      const key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
-      return { bucket, key, size: Number(r.s3?.object?.size ?? 0), ...parseUploadKey(key) };
-    },
-  );
+  return decodeS3Event(body).map((o) => ({ ...o, ...parseUploadKey(o.key) }));
 }
 
 /** Workspace, document id and file name from an upload's key; refuses any other key. */
@@ -95,41 +72,4 @@ export function parseUploadKey(key: string): {
     );
   }
   return { workspace: validateWorkspace(workspace), docId: parts[1]!, fileName };
-}
-
-/**
- * The body S3 sends to the uploads queue when an object is created (event notification
- * version 2.1, key URL-encoded with "+" for spaces). The local stack sends it for every upload,
- * and reprocessing a file whose parse was cut off sends it again.
- *
- * @example
- * ```ts
- * objectCreatedEvent('uploads-bucket', uploadKey('default', docId, 'a.pdf'), 1024);
- * ```
- */
-export function objectCreatedEvent(
-  bucket: string,
-  key: string,
-  size: number,
-  eTag = '',
-  region = 'us-east-1',
-): string {
-  const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
-  return JSON.stringify({
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: region,
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'uploads',
-          bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encoded, size, eTag },
-        },
-      },
-    ],
-  });
 }

@@ -14,6 +14,7 @@ import { parseFileIsolated, parseLimits } from '../parsers/isolated.ts';
 import { duplicateRecord } from '../pipeline/identity.ts';
 import { contentSummary, generateTrackId } from '../pipeline/ingest.ts';
 import { isHeld } from '../pipeline/leases.ts';
+import { encodeDocumentReference } from '../queue/messages.ts';
 import type { MessageSender } from '../queue/sender.ts';
 import { nextStatus } from '../storage/doc-status.ts';
 import type { Storages } from '../storage/index.ts';
@@ -152,7 +153,9 @@ export class UploadParser {
           }),
         ]);
       });
-      await this.#sender.send(queueUrl, [JSON.stringify({ docId, workspace: s.workspace })]);
+      await this.#sender.send(queueUrl, [
+        encodeDocumentReference({ docId, workspace: s.workspace }),
+      ]);
       return { ...base, status: 'analyzing' };
     } catch (err) {
       // The one failure policy (lib/errors.ts givesUp); a rejected file is never retried.

@@ -399,7 +399,9 @@ describe(`extraction fanned out across containers on ${TARGET}`, () => {
   });
 
   it('refuses malformed extraction messages', async () => {
-    const { parseExtractionMessage } = await import('../../lib/pipeline/fan-out.ts');
+    const { decodeExtractionMessage: parseExtractionMessage } = await import(
+      '../../lib/queue/messages.ts'
+    );
     for (const body of [
       '{',
       '[]',

@@ -1,7 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidWorkspaceError, ValidationError } from '../../lib/errors.ts';
-import { parseIngestMessage } from '../../lib/ingest/message.ts';
+import {
+  decodeExtractionMessage,
+  decodeIngestMessage,
+  decodeS3Event,
+  encodeDocumentReference,
+  encodeExtractionMessage,
+  encodeIngestMessage,
+  encodeMergeMessage,
+  encodeS3ObjectCreated,
+  MESSAGE_VERSION,
+  messageSize,
+  NewerMessageError,
+} from '../../lib/queue/messages.ts';
+
+const parseIngestMessage = decodeIngestMessage;
 
 const limits = { maxDocumentBytes: 1000 };
 const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { n: nested(depth - 1) });
@@ -87,5 +101,69 @@ describe('ingest message contract', () => {
         InvalidWorkspaceError,
       );
     }
+  });
+
+  it('round-trips every message this code writes, each stamped with its version', () => {
+    const doc = encodeIngestMessage({ content: 'hello', filePath: 'a.md', trackId: 't' }, limits);
+    assert.equal(JSON.parse(doc).v, MESSAGE_VERSION);
+    assert.deepEqual(decodeIngestMessage(doc, limits), {
+      content: 'hello',
+      filePath: 'a.md',
+      trackId: 't',
+    });
+    const ref = encodeDocumentReference({ docId: 'doc-1', workspace: 'w', filePath: 'a\u0000.md' });
+    assert.deepEqual(decodeIngestMessage(ref, limits), {
+      docId: 'doc-1',
+      workspace: 'w',
+      filePath: 'a.md',
+    });
+    const merge = encodeMergeMessage({ docId: 'doc-1', workspace: 'w', runId: 'run-1' });
+    assert.deepEqual(decodeIngestMessage(merge, limits), {
+      docId: 'doc-1',
+      workspace: 'w',
+      merge: 'run-1',
+    });
+    const batch = { docId: 'doc-1', workspace: 'w', runId: 'run-1', batch: 3 };
+    assert.deepEqual(decodeExtractionMessage(encodeExtractionMessage(batch)), batch);
+    const event = encodeS3ObjectCreated('b', 'uploads/w/doc-1/t-0123456789ab/a b+c.pdf', 5);
+    assert.deepEqual(decodeS3Event(event), [
+      { bucket: 'b', key: 'uploads/w/doc-1/t-0123456789ab/a b+c.pdf', size: 5 },
+    ]);
+    assert.deepEqual(decodeS3Event('{"Event":"s3:TestEvent"}'), []);
+  });
+
+  it('refuses to send a message the ingest function would refuse', () => {
+    assert.throws(() => encodeIngestMessage({ content: '  ' }, limits), /empty/);
+    assert.throws(
+      () => encodeIngestMessage({ content: 'x'.repeat(1001) }, limits),
+      /over the 1000-byte limit/,
+    );
+  });
+
+  it('leaves a newer version for the newer deployment, and refuses a version that is not one', () => {
+    for (const decode of [
+      (b: string) => decodeIngestMessage(b, limits),
+      (b: string) => decodeExtractionMessage(b),
+    ]) {
+      const newer = '{"v":2,"docId":"d","workspace":"w","runId":"r","batch":0,"content":"x"}';
+      const err = (() => {
+        try {
+          decode(newer);
+        } catch (e) {
+          return e;
+        }
+      })() as NewerMessageError;
+      assert.ok(err instanceof NewerMessageError, String(err));
+      assert.equal(err.retryable, true);
+      assert.match(err.message, /version 2 is newer than this function reads \(1\)/);
+      assert.throws(() => decode('{"v":"1","content":"x"}'), /Field "v" must be a message version/);
+    }
+    assert.deepEqual(decodeIngestMessage('{"v":1,"content":"x"}', limits), { content: 'x' });
+  });
+
+  it("has one size rule: SQS's 1 MiB unless the queue says less", () => {
+    assert.deepEqual(messageSize('é'), { bytes: 2, fits: true });
+    assert.equal(messageSize('x'.repeat(1024 * 1024 + 1)).fits, false);
+    assert.equal(messageSize('xyz', 2).fits, false);
   });
 });

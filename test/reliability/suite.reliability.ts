@@ -29,10 +29,10 @@ import { simulatedContainer } from '../../lib/local/simulated-container.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
 import { IngestQueueClient } from '../../lib/queue/enqueue.ts';
+import { encodeS3ObjectCreated as objectCreatedEvent } from '../../lib/queue/messages.ts';
 import { LocalSqsPoller } from '../../lib/queue/poller.ts';
 import { applySchema, ensureSchema } from '../../lib/storage/schema.ts';
 import { documentId } from '../../lib/text.ts';
-import { objectCreatedEvent } from '../../lib/uploads/objects.ts';
 import { UploadRequests } from '../../lib/uploads/request.ts';
 import { call, type Handler } from '../support/api-event.ts';
 import {
