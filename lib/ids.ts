@@ -5,6 +5,7 @@
  * named both by content (`doc-`/`chunk-` + md5), and both schemes live side by side in real
  * databases: ids are computed here only for what this project writes, and are opaque when read.
  */
+import { randomUUID } from 'node:crypto';
 import { computeMdhashId, documentId } from './text.ts';
 
 /** Which LightRAG generation's rules new documents get (`LIGHTRAG_ID_RULES`). */
@@ -90,4 +91,10 @@ export function duplicateId(
   filePath: string,
 ): string {
   return computeMdhashId(`${docId}-${trackId}-${index}-${filePath}`, 'dup-');
+}
+
+/** LightRAG's track id shape: `{prefix}_{YYYYMMDD_HHMMSS}_{8 hex}`. */
+export function generateTrackId(prefix = 'insert', now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+  return `${prefix}_${stamp}_${randomUUID().slice(0, 8)}`;
 }

@@ -15,9 +15,10 @@ import {
 } from '../errors.ts';
 import { applyPlan } from '../graph/apply-plan.ts';
 import { applyRemoval, planRemoval } from '../graph/rebuild.ts';
+import { generateTrackId } from '../ids.ts';
 import { errorFields, type Logger } from '../logger.ts';
 import { type DuplicateKind, notReprocessable } from '../pipeline/identity.ts';
-import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
+import type { IngestPipeline } from '../pipeline/ingest.ts';
 import {
   isHeld,
   isStuck,
@@ -28,12 +29,8 @@ import {
 import type { EnqueueResult, IngestQueueClient } from '../queue/enqueue.ts';
 import { encodeS3ObjectCreated, validateIngestMessage } from '../queue/messages.ts';
 import { type MessageSender, SqsMessageSender } from '../queue/sender.ts';
-import {
-  type DocStatus,
-  nextStatus,
-  type PageRequest,
-  type StoredDocStatus,
-} from '../storage/doc-status.ts';
+import type { DocStatus, PageRequest, StoredDocStatus } from '../storage/doc-status.ts';
+import { nextStatus } from '../storage/status-rows.ts';
 
 export interface SubmittedDocument {
   docId?: string;

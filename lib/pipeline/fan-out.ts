@@ -24,9 +24,10 @@ import {
   encodeMergeMessage,
 } from '../queue/messages.ts';
 import type { MessageSender } from '../queue/sender.ts';
-import { type DocStatusRecord, nextStatus } from '../storage/doc-status.ts';
+import type { DocStatusRecord } from '../storage/doc-status.ts';
 import type { RunProgress } from '../storage/extraction-runs.ts';
 import type { Storages } from '../storage/index.ts';
+import { nextStatus } from '../storage/status-rows.ts';
 
 /** Progress shown on the document's status (`metadata.extraction`). */
 export function progressMetadata(runId: string, p: RunProgress) {

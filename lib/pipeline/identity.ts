@@ -16,6 +16,7 @@ import {
 } from '../ids.ts';
 import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts';
 import type { Storages } from '../storage/index.ts';
+import { contentFields, newStatus } from '../storage/status-rows.ts';
 import { md5 } from '../text.ts';
 
 export type DuplicateKind = 'filename' | 'content_hash';
@@ -67,11 +68,10 @@ export function duplicateRecord(
 ): DocStatusRecord {
   const { kind, original } = identity.duplicate;
   const filePath = identity.filePath ?? UNKNOWN_SOURCE;
-  return {
-    id: duplicateId(identity.docId, trackId, index, filePath),
+  return newStatus(duplicateId(identity.docId, trackId, index, filePath), {
     status: 'failed',
+    ...contentFields(content),
     content_summary: `[DUPLICATE:${kind}] Original document: ${original.id}`,
-    content_length: [...content].length,
     file_path: filePath,
     chunks_count: 0,
     chunks_list: [],
@@ -87,8 +87,7 @@ export function duplicateRecord(
         ? `Identical content already exists under another filename: ${original.file_path ?? UNKNOWN_SOURCE} (${original.id}).`
         : // An upload is refused by its name before its content is known ('').
           `A document named ${filePath} already exists (${original.id})${content === '' ? '' : ' with other content'}; delete it first to replace it.`,
-    content_hash: md5(content),
-  };
+  });
 }
 
 /**

@@ -22,7 +22,7 @@ import { type ChunkExtraction, GraphExtractor } from '../graph/extract.ts';
 import { type ApplyResult, GraphMerger, groupExtractions } from '../graph/merge.ts';
 import { Summarizer } from '../graph/summarize.ts';
 import { addUpkeepStats, GraphUpkeep } from '../graph/upkeep.ts';
-import { chunkIdFor, storedFilePath } from '../ids.ts';
+import { chunkIdFor, generateTrackId, storedFilePath } from '../ids.ts';
 import type { Llm } from '../llm/types.ts';
 import { addLogContext, errorFields, type Logger } from '../logger.ts';
 import type { ExtractionMessage } from '../queue/messages.ts';
@@ -30,6 +30,7 @@ import { type MessageSender, SqsMessageSender } from '../queue/sender.ts';
 import { dedupeLastWins } from '../storage/batch.ts';
 import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
+import { contentFields, newStatus } from '../storage/status-rows.ts';
 import { md5, sanitizeText } from '../text.ts';
 import { chunkDocument } from './chunking.ts';
 import { type BatchOutcome, ExtractionFanOut } from './fan-out.ts';
@@ -91,18 +92,6 @@ export const UPKEEP_SWEEP_LIMIT = 5;
 export interface PipelineOptions {
   /** Sends fan-out messages (default: SQS, when both queues are configured). */
   sender?: MessageSender;
-}
-
-/** LightRAG's content summary: the first 250 characters, with "..." when cut. */
-export function contentSummary(content: string, maxLength = 250): string {
-  const trimmed = content.trim();
-  return trimmed.length <= maxLength ? trimmed : `${trimmed.slice(0, maxLength)}...`;
-}
-
-/** LightRAG's track id shape: `{prefix}_{YYYYMMDD_HHMMSS}_{8 hex}`. */
-export function generateTrackId(prefix = 'insert', now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
-  return `${prefix}_${stamp}_${randomUUID().slice(0, 8)}`;
 }
 
 /**
@@ -455,11 +444,8 @@ export class IngestPipeline {
     existing: StoredDocStatus | null,
     fields: Pick<DocStatusRecord, 'status'> & Partial<DocStatusRecord>,
   ): DocStatusRecord {
-    return {
-      id: docId,
-      content_summary: contentSummary(content),
-      // Python's len(): code points.
-      content_length: [...content].length,
+    return newStatus(docId, {
+      ...contentFields(content),
       file_path: input.filePath ?? existing?.file_path ?? null,
       track_id: input.trackId ?? existing?.track_id ?? generateTrackId(),
       // The caller's metadata under its own key: the pipeline's keys (error_type, upload,
@@ -468,12 +454,10 @@ export class IngestPipeline {
         input.metadata !== undefined
           ? { ...(existing?.metadata ?? {}), caller: input.metadata }
           : (existing?.metadata ?? {}),
-      content_hash: md5(content),
       chunks_count: existing?.chunks_count ?? null,
       chunks_list: existing?.chunks_list ?? [],
-      error_msg: null,
       ...fields,
-    };
+    });
   }
 }
 

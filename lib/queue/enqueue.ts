@@ -6,8 +6,8 @@
  */
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { isRetryable, LightRagError, ValidationError } from '../errors.ts';
-import { documentIdFor, type IdRules } from '../ids.ts';
-import { generateTrackId, type IngestPipeline } from '../pipeline/ingest.ts';
+import { documentIdFor, generateTrackId, type IdRules } from '../ids.ts';
+import type { IngestPipeline } from '../pipeline/ingest.ts';
 import { withRetry } from '../retry.ts';
 import {
   encodeDocumentReference,

@@ -107,23 +107,6 @@ const COLUMNS: ColumnSpec<DocStatusRecord>[] = [
   },
 ];
 
-/**
- * The next status row of a stored document: its fields with `fields` on top, the error cleared
- * unless given, and its timestamps left to the upsert (`created_at` kept, `updated_at` now).
- *
- * @example
- * ```ts
- * await s.docStatus.upsert([nextStatus(current, { status: 'failed', error_msg: reason })]);
- * ```
- */
-export function nextStatus(
-  current: StoredDocStatus,
-  fields: Partial<DocStatusRecord> & Pick<DocStatusRecord, 'status'>,
-): DocStatusRecord {
-  const { created_at: _c, updated_at: _u, ...rest } = current;
-  return { ...rest, error_msg: null, ...fields };
-}
-
 /** Document status for one workspace. */
 export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
   protected readonly selectList =

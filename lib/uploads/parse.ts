@@ -9,15 +9,15 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
 import { FileRejectedError, givesUp, giveUpReason, QueueNotConfiguredError } from '../errors.ts';
+import { generateTrackId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import { parseFileIsolated, parseLimits } from '../parsers/isolated.ts';
 import { duplicateRecord } from '../pipeline/identity.ts';
-import { contentSummary, generateTrackId } from '../pipeline/ingest.ts';
 import { isHeld } from '../pipeline/leases.ts';
 import { encodeDocumentReference } from '../queue/messages.ts';
 import type { MessageSender } from '../queue/sender.ts';
-import { nextStatus } from '../storage/doc-status.ts';
 import type { Storages } from '../storage/index.ts';
+import { contentFields, nextStatus } from '../storage/status-rows.ts';
 import { md5 } from '../text.ts';
 import type { UploadedObject } from './objects.ts';
 import { AWAITING_FILE } from './request.ts';
@@ -146,9 +146,7 @@ export class UploadParser {
         await t.docStatus.upsert([
           nextStatus(current, {
             status: 'analyzing',
-            content_summary: contentSummary(parsed.text),
-            content_length: [...parsed.text].length,
-            content_hash: hash,
+            ...contentFields(parsed.text),
             metadata: { ...parseMeta, analyzing_stage_skipped: true },
           }),
         ]);

@@ -8,11 +8,11 @@
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { UploadsNotConfiguredError, ValidationError } from '../errors.ts';
-import { canonicalFilePath, documentIdFor, hasFileName } from '../ids.ts';
+import { canonicalFilePath, documentIdFor, generateTrackId, hasFileName } from '../ids.ts';
 import { duplicateRecord } from '../pipeline/identity.ts';
-import { generateTrackId } from '../pipeline/ingest.ts';
 import type { StoredDocStatus } from '../storage/doc-status.ts';
 import type { Storages } from '../storage/index.ts';
+import { newStatus } from '../storage/status-rows.ts';
 import { uploadKey } from './objects.ts';
 import { presignUpload } from './s3.ts';
 
@@ -118,20 +118,15 @@ export class UploadRequests {
       await t.fullDocs.upsert([
         { id: docId, content: '', file_path: fileName, meta: null, parse_format: 'pending_parse' },
       ]);
+      // No text yet: LightRAG's -1 chunks marks a file still to be parsed.
       await t.docStatus.upsert([
-        {
-          id: docId,
+        newStatus(docId, {
           status: 'pending',
-          content_summary: '',
-          content_length: 0,
           file_path: fileName,
           track_id: trackId,
           metadata,
           chunks_count: -1,
-          chunks_list: [],
-          error_msg: null,
-          content_hash: null,
-        },
+        }),
       ]);
     });
     const signed = await presignUpload(

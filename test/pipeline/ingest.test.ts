@@ -6,7 +6,8 @@ import { HashEmbedder } from '../../lib/embedding/hash.ts';
 import type { Embedder } from '../../lib/embedding/types.ts';
 import { DocumentNotFoundError, ProviderError, ValidationError } from '../../lib/errors.ts';
 import { documentIdFor } from '../../lib/ids.ts';
-import { contentSummary, IngestPipeline } from '../../lib/pipeline/ingest.ts';
+import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
+import { contentSummary } from '../../lib/storage/status-rows.ts';
 import { documentId, md5 } from '../../lib/text.ts';
 import { createTestDatabase, quietLogger, TARGET, uniqueWorkspace } from '../support/database.ts';
 
