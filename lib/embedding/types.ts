@@ -9,3 +9,9 @@ export interface Embedder {
   /** One vector per text, in order. */
   embed(texts: readonly string[], options?: { purpose?: EmbeddingPurpose }): Promise<number[][]>;
 }
+
+/**
+ * An embedder, or a factory that makes one on first use (memoised by the caller): storages of a
+ * function that never embeds (parse) never make it.
+ */
+export type EmbedderSource = Embedder | (() => Embedder);

@@ -1,49 +1,34 @@
 /** The documents function's container state: the document use cases and the ingest queue. */
+import { type ContainerBase, containerRuntime } from '../container.ts';
 import { DocumentService } from '../documents/service.ts';
-import { createEmbedder } from '../embedding/index.ts';
-import { createLlm } from '../llm/index.ts';
-import { IngestPipeline } from '../pipeline/ingest.ts';
+import { createPipeline, type IngestPipeline } from '../pipeline/ingest.ts';
 import { IngestQueueClient } from '../queue/enqueue.ts';
 import { createSqsClient } from '../queue/sqs.ts';
 import { UploadRequests } from '../uploads/request.ts';
-import { type ApiBase, getApiBase } from './runtime.ts';
 
-export interface DocumentsRuntime extends ApiBase {
+export interface DocumentsRuntime extends ContainerBase {
   documents: DocumentService;
   uploads: UploadRequests;
   /** The storages of a workspace (schema checked once per container). */
   storages: IngestPipeline['storages'];
 }
 
-let runtime: DocumentsRuntime | undefined;
-
-export function getDocumentsRuntime(): DocumentsRuntime {
-  if (!runtime || runtime.db.ended) {
-    const base = getApiBase();
-    const { config, db, logger } = base;
-    const pipeline = new IngestPipeline(
-      db,
-      config,
-      createEmbedder(config, logger),
-      logger,
-      createLlm(config.llm, logger),
-    );
-    const queue = config.queue.queueUrl
-      ? new IngestQueueClient({
-          sqs: () => createSqsClient(config.queue),
-          queueUrl: config.queue.queueUrl,
-          maxMessageBytes: config.queue.maxMessageBytes,
-          maxDocumentBytes: config.ingest.maxDocumentBytes,
-          pipeline,
-          idRules: config.ingest.idRules,
-        })
-      : undefined;
-    runtime = {
-      ...base,
-      documents: new DocumentService(db, config, pipeline, queue, logger),
-      uploads: new UploadRequests(db, config),
-      storages: (workspace) => pipeline.storages(workspace),
-    };
-  }
-  return runtime;
-}
+export const getDocumentsRuntime: () => DocumentsRuntime = containerRuntime((base) => {
+  const { config, db, logger } = base;
+  const pipeline = createPipeline(base);
+  const queue = config.queue.queueUrl
+    ? new IngestQueueClient({
+        sqs: () => createSqsClient(config.queue),
+        queueUrl: config.queue.queueUrl,
+        maxMessageBytes: config.queue.maxMessageBytes,
+        maxDocumentBytes: config.ingest.maxDocumentBytes,
+        pipeline,
+        idRules: config.ingest.idRules,
+      })
+    : undefined;
+  return {
+    documents: new DocumentService(db, config, pipeline, queue, logger),
+    uploads: new UploadRequests(db, config),
+    storages: (workspace: string) => pipeline.storages(workspace),
+  };
+});

@@ -1,27 +1,22 @@
 /** The query function's container state: retrieval and answers, and the graph reads. */
+import { type ContainerBase, containerRuntime } from '../container.ts';
 import { createEmbedder } from '../embedding/index.ts';
 import { GraphService } from '../graph/service.ts';
 import { createLlm } from '../llm/index.ts';
 import { QueryEngine } from '../query/engine.ts';
-import { type ApiBase, getApiBase } from './runtime.ts';
 
-export interface QueryRuntime extends ApiBase {
+export interface QueryRuntime extends ContainerBase {
   engine: QueryEngine;
   graph: GraphService;
 }
 
-let runtime: QueryRuntime | undefined;
-
-export function getQueryRuntime(): QueryRuntime {
-  if (!runtime || runtime.db.ended) {
-    const base = getApiBase();
-    const { config, db, logger } = base;
-    const embedder = createEmbedder(config, logger);
-    runtime = {
-      ...base,
-      engine: new QueryEngine(db, config, embedder, createLlm(config.llm, logger), logger),
-      graph: new GraphService(db, config),
-    };
-  }
-  return runtime;
-}
+export const getQueryRuntime: () => QueryRuntime = containerRuntime(({ config, db, logger }) => ({
+  engine: new QueryEngine(
+    db,
+    config,
+    createEmbedder(config, logger),
+    createLlm(config.llm, logger),
+    logger,
+  ),
+  graph: new GraphService(db, config),
+}));

@@ -4,26 +4,13 @@
  * (lib/http/query-runtime.ts, lib/http/documents-runtime.ts), so the health function's bundle
  * carries no query engine, pipeline or queue client.
  */
-import { type Config, getConfig } from '../config.ts';
-import { getDatabase } from '../db/container.ts';
-import type { Database } from '../db/database.ts';
+import { type ContainerBase, containerRuntime } from '../container.ts';
 import { createLogger, type Logger } from '../logger.ts';
 
-export interface ApiBase {
-  config: Config;
-  db: Database;
-  logger: Logger;
-}
+/** What every API function keeps: the container's configuration, pool and logger. */
+export type ApiBase = ContainerBase;
 
-let base: ApiBase | undefined;
-
-export function getApiBase(): ApiBase {
-  if (!base || base.db.ended) {
-    const config = getConfig();
-    base = { config, db: getDatabase(), logger: createLogger(config.logLevel) };
-  }
-  return base;
-}
+export const getApiBase: () => ApiBase = containerRuntime(() => ({}));
 
 /** The configured logger even when the configuration itself is what failed. */
 export function apiLogger(): Logger {

@@ -3,45 +3,28 @@
  * pool, the embedder and the pipeline, created on the first invocation.
  */
 import type { SQSRecord } from 'aws-lambda';
-import { type Config, getConfig } from '../config.ts';
-import { getDatabase } from '../db/container.ts';
-import type { Database } from '../db/database.ts';
-import { createEmbedder } from '../embedding/index.ts';
-import { createLlm } from '../llm/index.ts';
-import { addLogContext, createLogger, type Logger } from '../logger.ts';
+import { type ContainerBase, containerRuntime } from '../container.ts';
+import { addLogContext } from '../logger.ts';
 import { metricCount, metricDuration } from '../ops/metrics.ts';
 import type { BatchOutcome } from '../pipeline/fan-out.ts';
-import { IngestPipeline, type IngestResult, UPKEEP_BUDGET_MS } from '../pipeline/ingest.ts';
+import {
+  createPipeline,
+  type IngestPipeline,
+  type IngestResult,
+  UPKEEP_BUDGET_MS,
+} from '../pipeline/ingest.ts';
 import { decodeExtractionMessage, decodeIngestMessage } from '../queue/messages.ts';
 import { requireQueuedWorkspace } from '../workspace.ts';
 
-export interface IngestRuntime {
-  config: Config;
+/** What the ingest and extract functions keep in their container: the pipeline, on the base. */
+export interface IngestRuntime extends ContainerBase {
   pipeline: IngestPipeline;
-  logger: Logger;
-  /** The container's pool (usage aggregates are written to it after each invocation). */
-  db: Database;
 }
 
-let runtime: IngestRuntime | undefined;
-
-/** The container's ingest runtime, built once from the environment. */
-export function getIngestRuntime(): IngestRuntime {
-  if (!runtime || runtime.db.ended) {
-    const config = getConfig();
-    const logger = createLogger(config.logLevel);
-    const db = getDatabase();
-    const pipeline = new IngestPipeline(
-      db,
-      config,
-      createEmbedder(config, logger),
-      logger,
-      createLlm(config.llm, logger),
-    );
-    runtime = { config, pipeline, logger, db };
-  }
-  return runtime;
-}
+/** The container's ingest runtime, built on the first invocation from the environment. */
+export const getIngestRuntime: () => IngestRuntime = containerRuntime((base) => ({
+  pipeline: createPipeline(base),
+}));
 
 /**
  * Handles one SQS record: parse, validate, run the pipeline. Resolves when the message is done

@@ -7,11 +7,14 @@ import type { Config } from '../config.ts';
 import { Database } from '../db/database.ts';
 import { HashEmbedder } from '../embedding/hash.ts';
 import { accountedBatch } from '../ingest/batch-response.ts';
-import { processExtractionRecord, processIngestRecord } from '../ingest/runtime.ts';
-import { createLlm } from '../llm/index.ts';
+import {
+  type IngestRuntime,
+  processExtractionRecord,
+  processIngestRecord,
+} from '../ingest/runtime.ts';
 import type { Llm } from '../llm/types.ts';
 import { createLogger } from '../logger.ts';
-import { IngestPipeline } from '../pipeline/ingest.ts';
+import { createPipeline } from '../pipeline/ingest.ts';
 
 /**
  * A Lambda container: its own pool, pipeline, and the ingest and extraction handlers (partial
@@ -20,14 +23,12 @@ import { IngestPipeline } from '../pipeline/ingest.ts';
 export function simulatedContainer(config: Config, options: { llm?: Llm; db?: Database } = {}) {
   const quietLogger = createLogger('silent');
   const db = options.db ?? new Database(config.database, quietLogger);
-  const pipeline = new IngestPipeline(
-    db,
-    config,
-    new HashEmbedder(config.vector.dimension),
-    quietLogger,
-    options.llm ?? createLlm(config.llm, quietLogger),
-  );
-  const runtime = { config, pipeline, logger: quietLogger, db };
+  const base = { config, db, logger: quietLogger };
+  const pipeline = createPipeline(base, {
+    embedder: new HashEmbedder(config.vector.dimension),
+    ...(options.llm ? { llm: options.llm } : {}),
+  });
+  const runtime: IngestRuntime = { ...base, pipeline };
   // As the functions do: usage recorded per invocation and added to the aggregates after it.
   const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
     accountedBatch(event, undefined, runtime, config.ingest.concurrency, (r) =>

@@ -7,9 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { Config } from '../config.ts';
+import type { ContainerBase } from '../container.ts';
 import { withConflictRetry } from '../db/conflicts.ts';
 import type { Database } from '../db/database.ts';
 import { lockDocument } from '../db/locks.ts';
+import { createEmbedder } from '../embedding/index.ts';
 import type { Embedder } from '../embedding/types.ts';
 import {
   DocumentNotFoundError,
@@ -23,6 +25,7 @@ import { type ApplyResult, GraphMerger, groupExtractions } from '../graph/merge.
 import { Summarizer } from '../graph/summarize.ts';
 import { addUpkeepStats, GraphUpkeep } from '../graph/upkeep.ts';
 import { chunkIdFor, generateTrackId, storedFilePath } from '../ids.ts';
+import { createLlm } from '../llm/index.ts';
 import type { Llm } from '../llm/types.ts';
 import { addLogContext, errorFields, type Logger } from '../logger.ts';
 import type { ExtractionMessage } from '../queue/messages.ts';
@@ -92,6 +95,28 @@ export const UPKEEP_SWEEP_LIMIT = 5;
 export interface PipelineOptions {
   /** Sends fan-out messages (default: SQS, when both queues are configured). */
   sender?: MessageSender;
+}
+
+/**
+ * The pipeline of a function's container: the configured embedder and LLM unless `providers`
+ * replaces them (a hash embedder and a scripted LLM in simulated containers).
+ *
+ * @example
+ * ```ts
+ * const pipeline = createPipeline(containerBase());
+ * ```
+ */
+export function createPipeline(
+  { config, db, logger }: ContainerBase,
+  providers: { embedder?: Embedder; llm?: Llm } = {},
+): IngestPipeline {
+  return new IngestPipeline(
+    db,
+    config,
+    providers.embedder ?? createEmbedder(config, logger),
+    logger,
+    'llm' in providers ? providers.llm : createLlm(config.llm, logger),
+  );
 }
 
 /**

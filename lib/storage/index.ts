@@ -3,7 +3,7 @@
  */
 import type { Config } from '../config.ts';
 import type { Database, Queryable } from '../db/database.ts';
-import type { Embedder } from '../embedding/types.ts';
+import type { EmbedderSource } from '../embedding/types.ts';
 import { validateWorkspace } from '../workspace.ts';
 import { DocStatusStorage } from './doc-status.ts';
 import { ExtractionRunStorage } from './extraction-runs.ts';
@@ -73,7 +73,7 @@ export interface Storages {
 export async function openStorages(
   db: Database,
   config: Config,
-  embedder: Embedder,
+  embedder: EmbedderSource,
   workspace: string = config.workspace,
 ): Promise<Storages> {
   const ws = validateWorkspace(workspace);
@@ -84,7 +84,7 @@ export async function openStorages(
 function storagesOf(
   db: Database,
   config: Config,
-  embedder: Embedder,
+  embedder: EmbedderSource,
   ws: string,
   tx?: Queryable,
 ): Storages {

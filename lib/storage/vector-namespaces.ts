@@ -5,14 +5,14 @@
  */
 import type { VectorConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import type { Embedder } from '../embedding/types.ts';
+import type { EmbedderSource } from '../embedding/types.ts';
 import { ValidationError } from '../errors.ts';
 import { computeMdhashId } from '../text.ts';
 import { VectorStorage } from './vector.ts';
 
 /** LIGHTRAG_VDB_CHUNKS: chunk vectors, by document. */
 export class ChunkVectorStorage extends VectorStorage<'chunks'> {
-  constructor(db: Database, vector: VectorConfig, embedder: Embedder, workspace: string) {
+  constructor(db: Database, vector: VectorConfig, embedder: EmbedderSource, workspace: string) {
     super(db, 'chunks', vector, embedder, workspace);
   }
 
@@ -28,7 +28,7 @@ export class ChunkVectorStorage extends VectorStorage<'chunks'> {
 
 /** LIGHTRAG_VDB_ENTITY: one row per entity, id `ent-` + md5(name). */
 export class EntityVectorStorage extends VectorStorage<'entities'> {
-  constructor(db: Database, vector: VectorConfig, embedder: Embedder, workspace: string) {
+  constructor(db: Database, vector: VectorConfig, embedder: EmbedderSource, workspace: string) {
     super(db, 'entities', vector, embedder, workspace);
   }
 
@@ -43,7 +43,7 @@ export class EntityVectorStorage extends VectorStorage<'entities'> {
 
 /** LIGHTRAG_VDB_RELATION: one row per relation, id `rel-` + md5(ends in code-point order). */
 export class RelationVectorStorage extends VectorStorage<'relationships'> {
-  constructor(db: Database, vector: VectorConfig, embedder: Embedder, workspace: string) {
+  constructor(db: Database, vector: VectorConfig, embedder: EmbedderSource, workspace: string) {
     super(db, 'relationships', vector, embedder, workspace);
   }
 

@@ -8,7 +8,7 @@
 import pgvector from 'pgvector';
 import type { VectorConfig } from '../config.ts';
 import type { Database, Queryable } from '../db/database.ts';
-import type { Embedder } from '../embedding/types.ts';
+import type { Embedder, EmbedderSource } from '../embedding/types.ts';
 import { DimensionMismatchError, ValidationError } from '../errors.ts';
 import { ensureSchema, type VectorLayout, vectorLayout } from './schema.ts';
 import { type VectorNamespace, vectorTableName } from './tables.ts';
@@ -41,8 +41,12 @@ import { type ColumnSpec, epochColumn, validateIds, WorkspaceTable } from './wor
 export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<VectorRowFor<N>> {
   readonly namespace: N;
   readonly vector: VectorConfig;
-  readonly embedder: Embedder;
+  readonly #embedder: () => Embedder;
   protected readonly selectList: string;
+  /** The embedder of this table's vectors (made on first use when given as a factory). */
+  get embedder(): Embedder {
+    return this.#embedder();
+  }
   readonly #columns: ColumnSpec<Prepared<VectorNamespace>>[];
   readonly #binary: boolean;
 
@@ -50,19 +54,28 @@ export class VectorStorage<N extends VectorNamespace> extends WorkspaceTable<Vec
     db: Database,
     namespace: N,
     vector: VectorConfig,
-    embedder: Embedder,
+    embedder: EmbedderSource,
     workspace: string,
   ) {
     super(db, workspace, vectorTableName(namespace, vector));
-    if (embedder.dimension !== vector.dimension) {
-      throw new DimensionMismatchError(
-        `The embedder ${embedder.name} produces ${embedder.dimension} dimensions but EMBEDDING_DIM is ${vector.dimension}; make them equal.`,
-        { expected: vector.dimension, actual: embedder.dimension },
-      );
+    // An embedder given is checked now; one made on first use (a function that never embeds,
+    // like parse, never makes it) when it is made.
+    const checked = (e: Embedder) => {
+      if (e.dimension !== vector.dimension) {
+        throw new DimensionMismatchError(
+          `The embedder ${e.name} produces ${e.dimension} dimensions but EMBEDDING_DIM is ${vector.dimension}; make them equal.`,
+          { expected: vector.dimension, actual: e.dimension },
+        );
+      }
+      return e;
+    };
+    if (typeof embedder === 'function') this.#embedder = () => checked(embedder());
+    else {
+      const given = checked(embedder);
+      this.#embedder = () => given;
     }
     this.namespace = namespace;
     this.vector = vector;
-    this.embedder = embedder;
     this.selectList = `${SELECTS[namespace]}, ${epochColumn('create_time', 'created_at')}`;
     this.#columns = columnsFor(namespace, vector);
     // node-postgres and the Neon driver send a Buffer as a binary parameter; PGlite does not.

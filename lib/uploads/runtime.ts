@@ -3,11 +3,9 @@
  * notification) handled: each upload it announces is parsed and handed to the ingest queue.
  */
 import type { SQSRecord } from 'aws-lambda';
-import { type Config, getConfig } from '../config.ts';
-import { getDatabase } from '../db/container.ts';
-import type { Database } from '../db/database.ts';
+import { type ContainerBase, containerRuntime, onFirstUse } from '../container.ts';
 import { createEmbedder } from '../embedding/index.ts';
-import { createLogger, type Logger, withLogContext } from '../logger.ts';
+import { withLogContext } from '../logger.ts';
 import { metricCount } from '../ops/metrics.ts';
 import { SqsMessageSender } from '../queue/sender.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
@@ -15,33 +13,20 @@ import { requireQueuedWorkspace } from '../workspace.ts';
 import { uploadsInEvent } from './objects.ts';
 import { type ParseOutcome, UploadParser } from './parse.ts';
 
-export interface UploadRuntime {
-  config: Config;
-  db: Database;
+/** What the parse function keeps in its container: the parser, and the storages it writes. */
+export interface UploadRuntime extends ContainerBase {
   uploads: UploadParser;
-  logger: Logger;
   storages(workspace: string): Promise<Storages>;
 }
 
-let runtime: UploadRuntime | undefined;
-
-export function getUploadRuntime(): UploadRuntime {
-  if (!runtime || runtime.db.ended) {
-    const config = getConfig();
-    const logger = createLogger(config.logLevel);
-    const db = getDatabase();
-    // The parse function never embeds; the storages only need the vector configuration.
-    const embedder = createEmbedder(config, logger);
-    runtime = {
-      config,
-      db,
-      logger,
-      uploads: new UploadParser(db, config, new SqsMessageSender(config.queue), logger),
-      storages: (workspace) => openStorages(db, config, embedder, workspace),
-    };
-  }
-  return runtime;
-}
+export const getUploadRuntime: () => UploadRuntime = containerRuntime(({ config, db, logger }) => {
+  // The parse function never embeds: the storages get an embedder made only if one is asked for.
+  const embedder = onFirstUse(() => createEmbedder(config, logger));
+  return {
+    uploads: new UploadParser(db, config, new SqsMessageSender(config.queue), logger),
+    storages: (workspace: string) => openStorages(db, config, embedder, workspace),
+  };
+});
 
 /**
  * Parses every upload an S3 event record announces. Resolves when each is queued for ingest,
