@@ -3,17 +3,15 @@
  * `POST /documents`, `GET /documents`, `GET /documents/status-counts`, `GET /documents/{id}`,
  * `DELETE /documents/{id}`, `POST /documents/reprocess`, `POST /documents/upload`.
  */
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { databaseSecret } from '../lib/aws/database-secret.ts';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   parseReprocessRequest,
   parseStatusFilter,
   parseSubmitRequest,
   parseUploadRequest,
 } from '../lib/documents/requests.ts';
+import { httpFunction } from '../lib/handler.ts';
 import { getDocumentsRuntime } from '../lib/http/documents-runtime.ts';
-import { accounting, cors, errorResponder, logContext } from '../lib/http/middleware.ts';
 import {
   intParam,
   parseJsonBody,
@@ -23,7 +21,6 @@ import {
 } from '../lib/http/request.ts';
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
-import { apiLogger } from '../lib/http/runtime.ts';
 import { sinceDay, usageReport } from '../lib/ops/usage-report.ts';
 
 const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
@@ -91,10 +88,4 @@ export const documentsRoute = routeTable('documents', {
   },
 });
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
-  .use(logContext())
-  .use(databaseSecret())
-  .use(accounting(() => getDocumentsRuntime()))
-  .use(cors(() => getDocumentsRuntime().config.api))
-  .use(errorResponder(apiLogger))
-  .handler(documentsRoute);
+export const handler = httpFunction(getDocumentsRuntime, documentsRoute);

@@ -1,12 +1,10 @@
 /** `GET /health`: 200 with a real database round trip, 503 when the database cannot be reached. */
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { databaseSecret } from '../lib/aws/database-secret.ts';
+import { httpFunction } from '../lib/handler.ts';
 import { checkHealth } from '../lib/health.ts';
-import { cors, errorResponder, logContext } from '../lib/http/middleware.ts';
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
-import { type ApiBase, apiLogger, getApiBase } from '../lib/http/runtime.ts';
+import { type ApiBase, getApiBase } from '../lib/http/runtime.ts';
 
 export async function healthRoute(
   _event?: APIGatewayProxyEventV2,
@@ -24,9 +22,7 @@ export async function healthRoute(
   );
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
-  .use(logContext())
-  .use(databaseSecret())
-  .use(cors(() => getApiBase().config.api))
-  .use(errorResponder(apiLogger))
-  .handler(routeTable('health', { 'GET /health': (event) => healthRoute(event) }));
+export const handler = httpFunction(
+  getApiBase,
+  routeTable('health', { 'GET /health': (event) => healthRoute(event) }),
+);

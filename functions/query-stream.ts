@@ -5,24 +5,19 @@
  * then `{"response": "<text>"}` lines as the LLM produces them, and a failure after the first
  * line as a last `{"error": "<message>"}` line. Failures before it (bad requests, retrieval, a
  * provider failing before its first piece) are ordinary JSON errors with their status. The request body is `POST /query`'s. A client that disconnects stops the LLM.
- * Not a middy handler: middy's streaming mode buys nothing here and hides the stream.
+ * Composed like every function (lib/handler.ts); it writes its own response, so the stream is
+ * never handed to middy's streaming mode.
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { loadDatabaseSecret } from '../lib/aws/database-secret.ts';
 import { HttpError } from '../lib/errors.ts';
+import { streamingFunction } from '../lib/handler.ts';
 import { getQueryRuntime } from '../lib/http/query-runtime.ts';
 import { parseJsonBody, resolveWorkspace } from '../lib/http/request.ts';
-import { errorResponse, statusFor } from '../lib/http/response.ts';
+import { errorPayload, errorResponse, statusFor } from '../lib/http/response.ts';
 import { apiLogger } from '../lib/http/runtime.ts';
 import { authenticateStream } from '../lib/http/stream-auth.ts';
-import {
-  httpResponseStream,
-  type ResponseStream,
-  streamifyResponse,
-  writeLine,
-} from '../lib/http/streaming.ts';
-import { errorFields, withLogContext } from '../lib/logger.ts';
-import { accounted } from '../lib/ops/invocation.ts';
+import { httpResponseStream, type ResponseStream, writeLine } from '../lib/http/streaming.ts';
+import { errorFields } from '../lib/logger.ts';
 import { parseQueryRequest, queryDefaults } from '../lib/query/request.ts';
 
 export const STREAM_PATH = '/query/stream';
@@ -42,7 +37,6 @@ export async function streamQuery(
   responseStream.on('error', () => controller.abort(new Error('the client went away')));
   let out: ResponseStream | undefined;
   try {
-    await loadDatabaseSecret();
     const { config, engine } = getQueryRuntime();
     const method = event.requestContext?.http?.method;
     const path = event.rawPath ?? event.requestContext?.http?.path;
@@ -84,23 +78,13 @@ export async function streamQuery(
     }
   } catch (err) {
     const aborted = controller.signal.aborted;
-    const status = statusFor(err);
-    const log = apiLogger();
-    if (aborted) log.info('stream stopped: the client went away', { requestId });
-    else if (status >= 500) log.error('stream failed', { requestId, ...errorFields(err) });
-    else log.info('stream refused', { requestId, status, ...errorFields(err) });
-    const res = errorResponse(err, requestId);
-    if (!out) {
-      // Nothing sent yet: an ordinary JSON error with its status.
-      out = httpResponseStream(responseStream, {
-        statusCode: res.statusCode,
-        headers: res.headers,
-      });
-      out.write(res.body ?? '');
-    } else if (!aborted) {
-      const message = (JSON.parse(String(res.body)) as { error: { message: string } }).error
-        .message;
-      await writeLine(out, { error: message }).catch(() => undefined);
+    if (aborted) apiLogger().info('stream stopped: the client went away', { requestId });
+    if (!out) refuseStream(err, responseStream, requestId);
+    else if (!aborted) {
+      logFailure(err, requestId);
+      await writeLine(out, { error: errorPayload(err, requestId).error.message }).catch(
+        () => undefined,
+      );
     }
   } finally {
     finished = true;
@@ -108,15 +92,27 @@ export async function streamQuery(
   }
 }
 
-export const handler = streamifyResponse(
-  (event: APIGatewayProxyEventV2, stream: ResponseStream, context: Context) =>
-    withLogContext({ requestId: context.awsRequestId, route: `POST ${STREAM_PATH}` }, async () => {
-      // Without a database (its secret or configuration failed) there is nothing to account;
-      // streamQuery meets the same failure and answers it as an HTTP error.
-      const db = await loadDatabaseSecret()
-        .then(() => getQueryRuntime().db)
-        .catch(() => undefined);
-      const run = () => streamQuery(event, stream, context);
-      return db ? accounted(db, apiLogger(), run) : run();
-    }),
+function logFailure(err: unknown, requestId: string | undefined): void {
+  const status = statusFor(err);
+  if (status >= 500) apiLogger().error('stream failed', { requestId, ...errorFields(err) });
+  else apiLogger().info('stream refused', { requestId, status, ...errorFields(err) });
+}
+
+/** Nothing sent yet: an ordinary JSON error with its status. */
+function refuseStream(err: unknown, responseStream: ResponseStream, requestId?: string): void {
+  logFailure(err, requestId);
+  const res = errorResponse(err, requestId);
+  const out = httpResponseStream(responseStream, {
+    statusCode: res.statusCode,
+    headers: res.headers,
+  });
+  out.write(res.body ?? '');
+  if (!responseStream.writableEnded) responseStream.end();
+}
+
+export const handler = streamingFunction(
+  `POST ${STREAM_PATH}`,
+  getQueryRuntime,
+  streamQuery,
+  (err, responseStream, context) => refuseStream(err, responseStream, context.awsRequestId),
 );

@@ -3,12 +3,10 @@
  * an answer) and the knowledge-graph reads `GET /graph`, `GET /graph/labels/popular`,
  * `GET /graph/labels/search`.
  */
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { databaseSecret } from '../lib/aws/database-secret.ts';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { HttpError } from '../lib/errors.ts';
+import { httpFunction } from '../lib/handler.ts';
 import { withDeadline } from '../lib/http/deadline.ts';
-import { accounting, cors, errorResponder, logContext } from '../lib/http/middleware.ts';
 import { getQueryRuntime } from '../lib/http/query-runtime.ts';
 import {
   intParam,
@@ -18,7 +16,6 @@ import {
 } from '../lib/http/request.ts';
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
-import { apiLogger } from '../lib/http/runtime.ts';
 import { parseQueryRequest, queryDefaults } from '../lib/query/request.ts';
 
 /** Time kept back from the function's timeout to answer the timeout itself. */
@@ -80,10 +77,4 @@ export const queryRoute = routeTable('query', {
     ),
 });
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
-  .use(logContext())
-  .use(databaseSecret())
-  .use(accounting(() => getQueryRuntime()))
-  .use(cors(() => getQueryRuntime().config.api))
-  .use(errorResponder(apiLogger))
-  .handler(queryRoute);
+export const handler = httpFunction(getQueryRuntime, queryRoute);

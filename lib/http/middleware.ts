@@ -1,15 +1,12 @@
 /**
- * The small middy middlewares of the HTTP functions: `logContext` (request id and route on every
- * log line), `accounting` (usage counts and metrics settled once per invocation), `cors` (with
- * preflight) and `errorResponder` (any thrown error as the stable JSON error body).
+ * The two middy middlewares only the HTTP functions add to the invocation's own
+ * (lib/handler.ts): `cors` (with preflight) and `errorResponder` (any thrown error as the stable
+ * JSON error body).
  */
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { ApiConfig } from '../config.ts';
-import type { Database } from '../db/database.ts';
-import { enterLogContext, errorFields, type Logger } from '../logger.ts';
-import { settleInvocation } from '../ops/invocation.ts';
-import { enterUsage, UsageRecorder } from '../ops/usage.ts';
+import { errorFields, type Logger } from '../logger.ts';
 import { header } from './request.ts';
 import { errorResponse, type HttpResponse, statusFor } from './response.ts';
 
@@ -39,43 +36,6 @@ function corsHeaders(
     'access-control-allow-methods': 'GET,POST,DELETE,OPTIONS',
     'access-control-max-age': '600',
     ...(allowed === '*' ? {} : { vary: 'origin' }),
-  };
-}
-
-/**
- * Every log line of the invocation carries its request id and route (and, once resolved, the
- * workspace): one request can be followed through the logs.
- */
-export function logContext(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2> {
-  return {
-    before: (request) => {
-      enterLogContext({
-        requestId: request.context?.awsRequestId,
-        route: request.event.routeKey,
-      });
-    },
-  };
-}
-
-/**
- * Usage of the request's model calls recorded and stored when it ends, with its metrics
- * (lib/ops/invocation.ts).
- */
-export function accounting(
-  get: () => { db: Database; logger: Logger },
-): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2> {
-  const finish = async (request: Request) => {
-    const usage = (request.internal as { usage?: UsageRecorder }).usage;
-    if (usage) await settleInvocation(get().db, get().logger, usage);
-  };
-  return {
-    before: (request) => {
-      const usage = new UsageRecorder();
-      (request.internal as { usage?: UsageRecorder }).usage = usage;
-      enterUsage(usage);
-    },
-    after: finish,
-    onError: finish,
   };
 }
 

@@ -77,41 +77,58 @@ const SERVER_MESSAGES: Record<string, string> = {
     'The answer took longer than this route allows (API Gateway cuts requests at 30 s). Use POST /query/stream, which streams the answer as it is written, for up to 15 minutes.',
 };
 
+/** What a caller is told of an error: its status, headers, and the `error` object of the body. */
+export interface ErrorPayload {
+  status: number;
+  headers: Record<string, string>;
+  error: { code: string; message: string; details: Record<string, unknown> };
+}
+
 /**
- * The response for an error. Client errors say what was wrong; server errors say only what
- * kind of failure it was (details go to the log, keyed by the request id).
+ * What a caller is told of an error. Client errors say what was wrong; server errors say only
+ * what kind of failure it was (details go to the log, keyed by the request id).
  */
-export function errorResponse(err: unknown, requestId?: string): HttpResponse {
+export function errorPayload(err: unknown, requestId?: string): ErrorPayload {
   const status = statusFor(err);
+  const logged = requestId ? { requestId } : {};
   if (err instanceof LightRagError && !(err instanceof ConfigError) && status < 500) {
     // The caller's own mistake: say exactly what was wrong.
-    return json(status, { error: { code: err.code, message: err.message, details: err.details } });
+    return {
+      status,
+      headers: {},
+      error: { code: err.code, message: err.message, details: err.details },
+    };
   }
   if (err instanceof LightRagError && !(err instanceof ConfigError) && status !== 500) {
     // A dependency failed: a stable code and a message, never its text (hosts, ports, provider
     // replies); the log has the details under the request id.
-    const headers: Record<string, string> = status === 503 ? { 'retry-after': '5' } : {};
-    return json(
+    return {
       status,
-      {
-        error: {
-          code: err.code,
-          message: SERVER_MESSAGES[err.code] ?? 'A service this API depends on failed.',
-          details: requestId ? { requestId } : {},
-        },
+      headers: status === 503 ? { 'retry-after': '5' } : {},
+      error: {
+        code: err.code,
+        message: SERVER_MESSAGES[err.code] ?? 'A service this API depends on failed.',
+        details: logged,
       },
-      headers,
-    );
+    };
   }
   const code = err instanceof ConfigError ? 'SERVICE_MISCONFIGURED' : 'INTERNAL_ERROR';
-  return json(500, {
+  return {
+    status: 500,
+    headers: {},
     error: {
       code,
       message:
         code === 'SERVICE_MISCONFIGURED'
           ? 'The service is misconfigured; the operator can find the details in the logs.'
           : 'An internal error occurred; the operator can find the details in the logs.',
-      details: requestId ? { requestId } : {},
+      details: logged,
     },
-  });
+  };
+}
+
+/** The HTTP response for an error ({@link errorPayload} as JSON). */
+export function errorResponse(err: unknown, requestId?: string): HttpResponse {
+  const { status, headers, error } = errorPayload(err, requestId);
+  return json(status, { error }, headers);
 }

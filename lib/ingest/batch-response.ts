@@ -5,9 +5,7 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { settleWithConcurrency } from '../concurrency.ts';
-import type { Database } from '../db/database.ts';
 import { errorFields, type Logger, withLogContext } from '../logger.ts';
-import { accounted } from '../ops/invocation.ts';
 
 /**
  * @example
@@ -41,26 +39,4 @@ export async function batchResponse(
     batchItemFailures.push({ itemIdentifier: record.messageId });
   });
   return { batchItemFailures };
-}
-
-/**
- * One invocation of a queue function (ingest, extract, parse): the records handled as
- * {@link batchResponse} does, then the invocation's usage and metrics settled.
- *
- * @example
- * ```ts
- * export const handler = (event, context) =>
- *   accountedBatch(event, context, rt, 2, (record) => processIngestRecord(rt, record));
- * ```
- */
-export function accountedBatch(
-  event: SQSEvent,
-  context: { awsRequestId?: string } | undefined,
-  runtime: { db: Database; logger: Logger },
-  concurrency: number,
-  handle: (record: SQSRecord) => Promise<unknown>,
-): Promise<SQSBatchResponse> {
-  return accounted(runtime.db, runtime.logger, () =>
-    batchResponse(event, concurrency, runtime.logger, handle, context?.awsRequestId),
-  );
 }

@@ -2,11 +2,12 @@
  * A simulated Lambda container for load tests and benchmarks: its own pool, pipeline and ingest
  * handler with partial batch responses, as one container of the ingest function would have.
  */
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import type { Context, SQSEvent } from 'aws-lambda';
 import type { Config } from '../config.ts';
 import { Database } from '../db/database.ts';
 import { HashEmbedder } from '../embedding/hash.ts';
-import { accountedBatch } from '../ingest/batch-response.ts';
+import { queueFunction } from '../handler.ts';
 import {
   type IngestRuntime,
   processExtractionRecord,
@@ -29,14 +30,20 @@ export function simulatedContainer(config: Config, options: { llm?: Llm; db?: Da
     ...(options.llm ? { llm: options.llm } : {}),
   });
   const runtime: IngestRuntime = { ...base, pipeline };
-  // As the functions do: usage recorded per invocation and added to the aggregates after it.
-  const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
-    accountedBatch(event, undefined, runtime, config.ingest.concurrency, (r) =>
-      processIngestRecord(runtime, r),
-    );
-  const extractHandler = (event: SQSEvent): Promise<SQSBatchResponse> =>
-    accountedBatch(event, undefined, runtime, config.ingest.concurrency, (r) =>
-      processExtractionRecord(runtime, r),
-    );
+  // As the functions are composed (lib/handler.ts): usage and metrics settled per invocation.
+  const ingest = queueFunction(
+    () => runtime,
+    () => config.ingest.concurrency,
+    (rt, record) => processIngestRecord(rt, record),
+  );
+  const extract = queueFunction(
+    () => runtime,
+    () => config.ingest.concurrency,
+    (rt, record) => processExtractionRecord(rt, record),
+  );
+  const invoke = (fn: typeof ingest) => (event: SQSEvent) =>
+    fn(event, { awsRequestId: randomUUID() } as Context);
+  const handler = invoke(ingest);
+  const extractHandler = invoke(extract);
   return { db, pipeline, handler, extractHandler };
 }

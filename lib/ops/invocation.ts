@@ -6,30 +6,9 @@
 import type { Database } from '../db/database.ts';
 import { errorFields, type Logger } from '../logger.ts';
 import { flushMetrics, metricCount } from './metrics.ts';
-import { UsageRecorder, withUsage } from './usage.ts';
+import type { UsageRecorder } from './usage.ts';
 
 const seen = new WeakMap<Database, { opened: number; reconnects: number }>();
-
-/**
- * Runs one invocation's work with usage recorded, then flushes usage and metrics.
- *
- * @example
- * ```ts
- * export const handler = (event) => accounted(getDatabase(), logger, () => ingestBatch(event));
- * ```
- */
-export async function accounted<T>(
-  db: Database,
-  logger: Logger,
-  work: () => Promise<T>,
-): Promise<T> {
-  const usage = new UsageRecorder();
-  try {
-    return await withUsage(usage, work);
-  } finally {
-    await settleInvocation(db, logger, usage);
-  }
-}
 
 /** Stores the invocation's usage, counts the pool's new connections, writes the metrics. */
 export async function settleInvocation(

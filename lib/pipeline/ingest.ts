@@ -34,7 +34,7 @@ import { dedupeLastWins } from '../storage/batch.ts';
 import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
 import { contentFields, newStatus } from '../storage/status-rows.ts';
-import { md5, sanitizeText } from '../text.ts';
+import { sanitizeText } from '../text.ts';
 import { chunkDocument } from './chunking.ts';
 import { type BatchOutcome, ExtractionFanOut } from './fan-out.ts';
 import { type DuplicateKind, duplicateRecord, identify, notReprocessable } from './identity.ts';

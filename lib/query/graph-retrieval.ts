@@ -9,7 +9,7 @@
  * capped at `chunk_top_k`.
  */
 
-import { GRAPH_FIELD_SEP, UNKNOWN_TYPE } from '../lightrag-constants.ts';
+import { UNKNOWN_TYPE } from '../lightrag-constants.ts';
 import type { EntityProperties, RelationProperties } from '../storage/graph.ts';
 import { canonicalEdge, edgeKey } from '../storage/graph.ts';
 import type { Storages } from '../storage/index.ts';

@@ -2,7 +2,7 @@
  * LightRAG's document status storage (LIGHTRAG_DOC_STATUS): where each document is in the
  * pipeline, with LightRAG's pagination rules for listing.
  */
-import type { Database, Queryable } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
 import { sanitizeOptional, toJsonParam } from '../text.ts';
 import { TABLES } from './tables.ts';

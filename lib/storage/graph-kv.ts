@@ -4,7 +4,7 @@
  * or relation, the complete list of chunks that support it (ENTITY_CHUNKS / RELATION_CHUNKS; the
  * graph and vector copies are capped, these are not).
  */
-import type { Database, Queryable } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
 import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
 import { toJsonParam } from '../text.ts';

@@ -3,7 +3,7 @@
  * `text_chunks` (LIGHTRAG_DOC_CHUNKS) and `llm_response_cache` (LIGHTRAG_LLM_CACHE).
  * Field names are LightRAG's own, so rows written here read the same from a LightRAG deployment.
  */
-import type { Database, Queryable } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
 import { md5, sanitizeOptional, toJsonParam } from '../text.ts';
 import { TABLES } from './tables.ts';
