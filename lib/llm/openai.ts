@@ -1,19 +1,62 @@
 /**
- * Streaming answers from the providers: OpenAI-compatible server-sent events (`stream: true`,
- * `choices[0].delta.content` pieces until `data: [DONE]`) and Bedrock's ConverseStream
- * (`contentBlockDelta.delta.text` events). Each yields text pieces as they arrive; errors are
- * {@link ProviderError}s with the same retry classification as the one-shot requests.
+ * OpenAI-compatible chat completions (`LLM_PROVIDER=openai`: OpenAI, Azure OpenAI, vLLM, Ollama's
+ * OpenAI endpoint, …), one-shot and streamed, from one request body.
  */
-import { classifyBedrockError, getBedrockClient } from '../aws/bedrock-client.ts';
 import type { LlmConfig } from '../config.ts';
 import { ProviderError } from '../errors.ts';
-import { checkedResponse, openAiAuth } from '../provider-http.ts';
+import { checkedResponse, openAiAuth, postJson } from '../provider-http.ts';
+import type { ProviderRequest, StreamRequest } from './retrying.ts';
 import type { ChatMessage } from './types.ts';
 
-export type StreamRequest = (
+/** The `POST /chat/completions` body, the same for both modes but `stream`. */
+export function openAiChatBody(
+  config: LlmConfig,
   messages: readonly ChatMessage[],
-  signal: AbortSignal,
-) => AsyncIterable<string>;
+  mode: { json?: boolean; stream?: boolean } = {},
+) {
+  return {
+    model: config.model,
+    messages,
+    temperature: config.temperature,
+    ...(mode.stream ? { stream: true } : {}),
+    ...(config.maxTokens ? { max_tokens: config.maxTokens } : {}),
+    ...(mode.json ? { response_format: { type: 'json_object' } } : {}),
+  };
+}
+
+/** OpenAI-compatible `POST /chat/completions`. */
+export function openAiChat(config: LlmConfig, fetchImpl?: typeof fetch): ProviderRequest {
+  const name = `openai-compatible (${config.model})`;
+  return async (messages, signal, options) => {
+    const url = new URL(`${config.baseUrl}/chat/completions`);
+    const answer = (await postJson({
+      provider: name,
+      url,
+      headers: openAiAuth(url, config.apiKey, config.apiVersion),
+      body: openAiChatBody(config, messages, { json: options.json }),
+      signal,
+      fetch: fetchImpl,
+    })) as {
+      choices?: Array<{ message?: { content?: unknown } }>;
+      usage?: { prompt_tokens?: number; completion_tokens?: number };
+    };
+    const content = answer?.choices?.[0]?.message?.content;
+    if (typeof content !== 'string') {
+      throw new ProviderError(
+        name,
+        'answered without choices[0].message.content (malformed response).',
+        { retryable: true },
+      );
+    }
+    return {
+      text: content,
+      usage: {
+        promptTokens: Number(answer.usage?.prompt_tokens ?? 0),
+        completionTokens: Number(answer.usage?.completion_tokens ?? 0),
+      },
+    };
+  };
+}
 
 /**
  * Text pieces from an OpenAI-compatible `POST /chat/completions` with `stream: true`.
@@ -36,13 +79,7 @@ export function openAiChatStream(config: LlmConfig, fetchImpl?: typeof fetch): S
           accept: 'text/event-stream',
           ...openAiAuth(url, config.apiKey, config.apiVersion),
         },
-        body: JSON.stringify({
-          model: config.model,
-          messages,
-          temperature: config.temperature,
-          stream: true,
-          ...(config.maxTokens ? { max_tokens: config.maxTokens } : {}),
-        }),
+        body: JSON.stringify(openAiChatBody(config, messages, { stream: true })),
         signal,
         redirect: 'manual',
       }),
@@ -101,49 +138,4 @@ export async function* serverSentEvents(body: ReadableStream<Uint8Array>): Async
     }
   }
   if (data.length > 0) yield data.join('\n');
-}
-
-/** The Converse request for `messages`: system prompts apart from the turns (both APIs). */
-export function converseInput(config: LlmConfig, messages: readonly ChatMessage[]) {
-  return {
-    modelId: config.model,
-    system: messages.filter((m) => m.role === 'system').map((m) => ({ text: m.content })),
-    messages: messages
-      .filter((m) => m.role !== 'system')
-      .map((m) => ({ role: m.role as 'user' | 'assistant', content: [{ text: m.content }] })),
-    inferenceConfig: {
-      temperature: config.temperature,
-      ...(config.maxTokens ? { maxTokens: config.maxTokens } : {}),
-    },
-  };
-}
-
-/** Text pieces from Amazon Bedrock's ConverseStream. */
-export function bedrockConverseStream(config: LlmConfig): StreamRequest {
-  const name = `bedrock (${config.model})`;
-  return async function* (messages, signal) {
-    const { ConverseStreamCommand } = await import('@aws-sdk/client-bedrock-runtime');
-    const client = await getBedrockClient(config.bedrockRegion, config.bedrockEndpoint);
-    try {
-      const response = await client.send(
-        new ConverseStreamCommand(converseInput(config, messages)),
-        { abortSignal: signal },
-      );
-      for await (const event of response.stream ?? []) {
-        const piece = event.contentBlockDelta?.delta?.text;
-        if (piece) yield piece;
-        const failure =
-          event.internalServerException ??
-          event.modelStreamErrorException ??
-          event.throttlingException ??
-          event.serviceUnavailableException ??
-          event.validationException;
-        if (failure) throw failure;
-      }
-    } catch (err) {
-      if (err instanceof ProviderError) throw err;
-      const { retryable, status, message } = classifyBedrockError(err);
-      throw new ProviderError(name, message, { retryable, status, cause: err });
-    }
-  };
 }
