@@ -10,19 +10,13 @@ import type { Database } from '../db/database.ts';
 import type { Embedder } from '../embedding/types.ts';
 import { LlmNotConfiguredError } from '../errors.ts';
 import { FAIL_RESPONSE } from '../lightrag-constants.ts';
-import { answerCacheKey } from '../llm/cache-keys.ts';
-import type { ChatMessage, Llm } from '../llm/types.ts';
-import { errorFields, type Logger } from '../logger.ts';
-import { metricCount, metricDurationBy } from '../ops/metrics.ts';
-import { recordUsage } from '../ops/usage.ts';
+import type { Llm } from '../llm/types.ts';
+import type { Logger } from '../logger.ts';
+import { metricDurationBy } from '../ops/metrics.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
-import { md5 } from '../text.ts';
 import { getTokenizer } from '../tokenizer.ts';
 import {
   assignReferences,
-  type ContextChunk,
-  type ContextEntity,
-  type ContextRelation,
   chunkFromMatch,
   chunkLine,
   formatGraphContext,
@@ -31,24 +25,13 @@ import {
 } from './context.ts';
 import { retrieveGraph } from './graph-retrieval.ts';
 import { boundHistory } from './history.ts';
-import { type QueryKeywords, queryKeywords } from './keywords.ts';
+import { queryKeywords } from './keywords.ts';
+import { PreparedQuery, type QueryResponse, type Retrieved } from './prepared.ts';
 import { bypassMessages, graphMessages, naiveMessages } from './prompt.ts';
 import { GRAPH_MODES, type QueryRequest } from './request.ts';
 
 export type { ContextChunk, ContextEntity, ContextRelation, Reference } from './context.ts';
-
-export interface QueryResponse {
-  mode: QueryRequest['mode'];
-  workspace: string;
-  /** The keywords the graph was searched with (graph modes only). */
-  keywords?: Omit<QueryKeywords, 'source'> & { source: QueryKeywords['source'] };
-  context: { entities: ContextEntity[]; relationships: ContextRelation[]; chunks: ContextChunk[] };
-  references: Reference[];
-  /** Null when only context was asked for, or no LLM is configured. */
-  answer: string | null;
-  cached: boolean;
-  timings: { retrievalMs: number; generationMs: number; totalMs: number };
-}
+export type { QueryResponse } from './prepared.ts';
 
 /** A streamed answer: the references first, then the text as it comes. */
 export interface QueryStream {
@@ -66,15 +49,6 @@ async function* once(text: string): AsyncIterable<string> {
 /** A cached answer streamed in pieces of about 64 characters (at word ends where possible). */
 async function* inPieces(text: string): AsyncIterable<string> {
   for (const piece of text.match(/[\s\S]{1,64}(?:\s|$)|[\s\S]{1,64}/g) ?? [text]) yield piece;
-}
-
-interface Retrieved {
-  keywords?: QueryKeywords;
-  entities: ContextEntity[];
-  relations: ContextRelation[];
-  chunks: ContextChunk[];
-  references: Reference[];
-  messages: ChatMessage[];
 }
 
 export class QueryEngine {
@@ -166,8 +140,8 @@ export class QueryEngine {
     return { ...base, cached: false, pieces: generate() };
   }
 
-  /** Retrieval, and what answering needs: the LLM (unless only context), the cache lookups. */
-  async #prepare(asked: QueryRequest, workspace: string) {
+  /** Retrieval, and what answering needs: the LLM (unless only context), the answer cache. */
+  async #prepare(asked: QueryRequest, workspace: string): Promise<PreparedQuery> {
     const started = performance.now();
     const tokenizer = await getTokenizer(this.#config.chunking.encoding);
     // Only the recent, bounded part of the history goes to the LLM (HISTORY_TURNS, MAX_HISTORY_TOKENS).
@@ -185,100 +159,16 @@ export class QueryEngine {
       this.#config.llm.enableCache &&
       request.enable_cache &&
       request.conversation_history.length === 0;
-    const r = await this.#retrieve(s, request, useCache);
-    const retrievalMs = performance.now() - started;
-    const respond = (answer: string | null, cached: boolean): QueryResponse => ({
-      mode: request.mode,
-      workspace: s.workspace,
-      ...(r.keywords
-        ? {
-            keywords: {
-              high_level: r.keywords.high_level,
-              low_level: r.keywords.low_level,
-              source: r.keywords.source,
-            },
-          }
-        : {}),
-      context: { entities: r.entities, relationships: r.relations, chunks: r.chunks },
-      references: r.references,
-      answer,
-      cached,
-      timings: {
-        retrievalMs: Math.round(retrievalMs),
-        generationMs: Math.round(performance.now() - started - retrievalMs),
-        totalMs: Math.round(performance.now() - started),
-      },
-    });
-    const llm = request.only_need_context ? undefined : this.#llm;
-    const cacheId =
-      llm &&
-      answerCacheKey(
-        {
-          ...request,
-          keywords: r.keywords && { high: r.keywords.high_level, low: r.keywords.low_level },
-        },
-        llm.identity,
-      );
-    // LightRAG's key covers the parameters only; the fingerprint of what was retrieved keeps our
-    // rows from answering over a changed corpus. Rows LightRAG wrote carry none and are served
-    // as LightRAG serves them.
-    // Computed only when an answer may be cached.
-    const fingerprint =
-      useCache && cacheId
-        ? md5(
-            JSON.stringify([
-              r.entities.map((e) => e.entity),
-              r.relations.map((e) => [e.entity1, e.entity2]),
-              r.chunks.map((c) => c.chunk_id),
-            ]),
-          )
-        : undefined;
-    return {
+    const retrieved = await this.#retrieve(s, request, useCache);
+    return new PreparedQuery({
       request,
-      retrieved: r,
-      /** Retrieval found nothing in a mode that retrieves (LightRAG then answers FAIL_RESPONSE). */
-      noContext:
-        request.mode !== 'bypass' &&
-        r.entities.length === 0 &&
-        r.relations.length === 0 &&
-        r.chunks.length === 0,
-      llm,
-      respond,
-      cachedAnswer: async (): Promise<string | undefined> => {
-        if (!cacheId || fingerprint === undefined) return undefined;
-        const hit = await s.llmCache.getById(cacheId);
-        const stored = hit?.queryparam?.context_fingerprint;
-        if (!hit || (stored !== undefined && stored !== fingerprint)) return undefined;
-        recordUsage({
-          workspace: s.workspace,
-          purpose: 'answer',
-          model: llm.identity.model ?? llm.name,
-          cacheHit: true,
-        });
-        metricCount('LlmCacheHits');
-        return hit.return;
-      },
-      cacheAnswer: async (answer: string): Promise<void> => {
-        if (!cacheId || fingerprint === undefined) return;
-        await s.llmCache
-          .upsert([
-            {
-              id: cacheId,
-              return: answer,
-              original_prompt: request.query,
-              cache_type: 'query',
-              queryparam: {
-                mode: request.mode,
-                top_k: request.top_k,
-                chunk_top_k: request.chunk_top_k,
-                response_type: request.response_type,
-                context_fingerprint: fingerprint,
-              },
-            },
-          ])
-          .catch((err: unknown) => this.#log.warn('could not cache the answer', errorFields(err)));
-      },
-    };
+      retrieved,
+      llm: request.only_need_context ? undefined : this.#llm,
+      storages: s,
+      useCache,
+      started,
+      logger: this.#log,
+    });
   }
 
   async #retrieve(s: Storages, request: QueryRequest, useCache: boolean): Promise<Retrieved> {
