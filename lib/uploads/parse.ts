@@ -16,6 +16,7 @@ import { duplicateRecord } from '../pipeline/identity.ts';
 import { isHeld } from '../pipeline/leases.ts';
 import { encodeDocumentReference } from '../queue/messages.ts';
 import type { MessageSender } from '../queue/sender.ts';
+import type { StoredDocStatus } from '../storage/doc-status.ts';
 import type { Storages } from '../storage/index.ts';
 import { contentFields, nextStatus } from '../storage/status-rows.ts';
 import { md5 } from '../text.ts';
@@ -52,22 +53,60 @@ export class UploadParser {
     object: UploadedObject,
     options: { finalAttempt?: boolean; messageId?: string } = {},
   ): Promise<ParseOutcome> {
-    const { docId } = object;
-    const base = { docId, workspace: s.workspace };
+    const base = { docId: object.docId, workspace: s.workspace };
+    const claimed = await this.#claim(s, object, options.messageId);
+    if ('status' in claimed) return claimed;
+    const { current, started } = claimed;
+    try {
+      const bytes = await readUpload(this.#config.uploads, object.bucket, object.key);
+      // In a worker thread with a heap limit and a deadline: no file can exhaust this function.
+      const parsed = await parseFileIsolated(bytes, object.fileName, parseLimits(this.#config));
+      const parseMeta = {
+        ...current.metadata,
+        parse_start_time: started,
+        parse_end_time: new Date().toISOString(),
+        parse_engine: parsed.engine,
+        file_type: parsed.kind,
+        file_bytes: bytes.length,
+        ...(parsed.pages !== undefined ? { pages: parsed.pages } : {}),
+      };
+      const same = await s.docStatus.findIdentity(object.docId, null, md5(parsed.text));
+      if (same.other) {
+        const reason = await this.#failAsDuplicate(s, current, parsed.text, parseMeta, same.other);
+        return { ...base, status: 'failed', reason };
+      }
+      await this.#handOver(s, current, parsed, parseMeta);
+      return { ...base, status: 'analyzing' };
+    } catch (err) {
+      const reason = await this.#failed(s, current, err, started, options.finalAttempt);
+      this.#log.warn('upload failed', { ...base, key: object.key, reason });
+      return { ...base, status: 'failed', reason };
+    }
+  }
+
+  /**
+   * Takes the document for parsing (status `parsing`, this message's id, the start time), or
+   * says why this event is not for it: another bucket, no document awaiting this object, or a
+   * parse another worker still holds. A parse cut off (the function killed) is taken over by the
+   * message that started it (SQS delivering it again) or, once the worker's lease ran out, by
+   * any message: a DLQ redrive gives the message a new id.
+   */
+  async #claim(
+    s: Storages,
+    object: UploadedObject,
+    messageId: string | undefined,
+  ): Promise<{ current: StoredDocStatus; started: string } | ParseOutcome> {
+    const base = { docId: object.docId, workspace: s.workspace };
     if (object.bucket !== this.#config.uploads.bucket) {
       // Only the configured bucket is read: an event naming another is forged or misrouted.
       this.#log.warn('upload ignored: not the uploads bucket', { ...base, bucket: object.bucket });
       return { ...base, status: 'skipped', reason: `bucket ${object.bucket} is not UPLOAD_BUCKET` };
     }
-    const current = await s.docStatus.getById(docId);
+    const current = await s.docStatus.getById(object.docId);
     const expected = (current?.metadata.upload as { key?: string } | undefined)?.key;
-    // A parse cut off (the function killed) is taken over by the message that started it (SQS
-    // delivering it again) or, once the worker's lease ran out, by any message: a DLQ redrive
-    // gives the message a new id. A second event for the object while it parses is ignored.
     const resumed =
       current?.status === 'parsing' &&
-      ((options.messageId !== undefined &&
-        current.metadata.parse_message_id === options.messageId) ||
+      ((messageId !== undefined && current.metadata.parse_message_id === messageId) ||
         !isHeld(current, this.#config.ingest.workLeaseSeconds));
     if (!current || expected !== object.key || !(AWAITING_FILE.has(current.status) || resumed)) {
       this.#log.warn('upload ignored: no document awaits this object', {
@@ -82,104 +121,114 @@ export class UploadParser {
       };
     }
     const started = new Date().toISOString();
-    const claim = options.messageId ? { parse_message_id: options.messageId } : {};
+    const claim = messageId ? { parse_message_id: messageId } : {};
     await s.docStatus.upsert([
       nextStatus(current, {
         status: 'parsing',
         metadata: { ...current.metadata, ...claim, parse_start_time: started },
       }),
     ]);
-    try {
-      const bytes = await readUpload(this.#config.uploads, object.bucket, object.key);
-      // In a worker thread with a heap limit and a deadline: no file can exhaust this function.
-      const parsed = await parseFileIsolated(bytes, object.fileName, parseLimits(this.#config));
-      const hash = md5(parsed.text);
-      const parseMeta = {
-        ...current.metadata,
-        parse_start_time: started,
-        parse_end_time: new Date().toISOString(),
-        parse_engine: parsed.engine,
-        file_type: parsed.kind,
-        file_bytes: bytes.length,
-        ...(parsed.pages !== undefined ? { pages: parsed.pages } : {}),
-      };
-      const same = await s.docStatus.findIdentity(docId, null, hash);
-      if (same.other) {
-        // Same content under another name: LightRAG fails the upload's own row, drops its text.
-        const dup = duplicateRecord(
-          {
-            docId,
-            filePath: current.file_path,
-            existing: current,
-            duplicate: { kind: 'content_hash', original: same.other },
-          },
-          parsed.text,
-          current.track_id ?? generateTrackId('upload'),
-        );
-        await this.#db.withTransaction(async (tx) => {
-          const t = s.in(tx);
-          await t.fullDocs.delete([docId]);
-          await t.docStatus.upsert([
-            nextStatus(current, {
-              status: 'failed',
-              error_msg: dup.error_msg,
-              metadata: { ...parseMeta, ...dup.metadata },
-            }),
-          ]);
-        });
-        return { ...base, status: 'failed', reason: dup.error_msg ?? 'duplicate' };
-      }
-      const queueUrl = this.#config.queue.queueUrl;
-      if (!queueUrl) throw new QueueNotConfiguredError();
-      await this.#db.withTransaction(async (tx) => {
-        await lockDocument(tx, s.workspace, docId);
-        const t = s.in(tx);
-        await t.fullDocs.upsert([
-          {
-            id: docId,
-            content: parsed.text,
-            file_path: current.file_path,
-            meta: null,
-            parse_engine: parsed.engine,
-          },
-        ]);
-        await t.docStatus.upsert([
-          nextStatus(current, {
-            status: 'analyzing',
-            ...contentFields(parsed.text),
-            metadata: { ...parseMeta, analyzing_stage_skipped: true },
-          }),
-        ]);
-      });
-      await this.#sender.send(queueUrl, [
-        encodeDocumentReference({ docId, workspace: s.workspace }),
-      ]);
-      return { ...base, status: 'analyzing' };
-    } catch (err) {
-      // The one failure policy (lib/errors.ts givesUp); a rejected file is never retried.
-      const final = err instanceof FileRejectedError || givesUp(err, options.finalAttempt);
-      if (!final) {
-        await s.docStatus
-          .upsert([nextStatus(current, { status: 'pending', metadata: current.metadata })])
-          .catch(() => undefined);
-        throw err;
-      }
-      const reason = giveUpReason(err);
-      await s.docStatus.upsert([
+    return { current, started };
+  }
+
+  /** Same content under another name: LightRAG fails the upload's own row and drops its text. */
+  async #failAsDuplicate(
+    s: Storages,
+    current: StoredDocStatus,
+    text: string,
+    parseMeta: Record<string, unknown>,
+    original: StoredDocStatus,
+  ): Promise<string> {
+    const dup = duplicateRecord(
+      {
+        docId: current.id,
+        filePath: current.file_path,
+        existing: current,
+        duplicate: { kind: 'content_hash', original },
+      },
+      text,
+      current.track_id ?? generateTrackId('upload'),
+    );
+    await this.#db.withTransaction(async (tx) => {
+      const t = s.in(tx);
+      await t.fullDocs.delete([current.id]);
+      await t.docStatus.upsert([
         nextStatus(current, {
           status: 'failed',
-          error_msg: reason,
-          metadata: {
-            ...current.metadata,
-            error_type: 'file_extraction_error',
-            ...(err instanceof FileRejectedError ? { file_rejection: err.reason } : {}),
-            parse_start_time: started,
-            parse_end_time: new Date().toISOString(),
-          },
+          error_msg: dup.error_msg,
+          metadata: { ...parseMeta, ...dup.metadata },
         }),
       ]);
-      this.#log.warn('upload failed', { ...base, key: object.key, reason });
-      return { ...base, status: 'failed', reason };
+    });
+    return dup.error_msg ?? 'duplicate';
+  }
+
+  /** The text stored, the status `analyzing`, and the document sent to the ingest queue by id. */
+  async #handOver(
+    s: Storages,
+    current: StoredDocStatus,
+    parsed: { text: string; engine: string },
+    parseMeta: Record<string, unknown>,
+  ): Promise<void> {
+    const queueUrl = this.#config.queue.queueUrl;
+    if (!queueUrl) throw new QueueNotConfiguredError();
+    await this.#db.withTransaction(async (tx) => {
+      await lockDocument(tx, s.workspace, current.id);
+      const t = s.in(tx);
+      await t.fullDocs.upsert([
+        {
+          id: current.id,
+          content: parsed.text,
+          file_path: current.file_path,
+          meta: null,
+          parse_engine: parsed.engine,
+        },
+      ]);
+      await t.docStatus.upsert([
+        nextStatus(current, {
+          status: 'analyzing',
+          ...contentFields(parsed.text),
+          metadata: { ...parseMeta, analyzing_stage_skipped: true },
+        }),
+      ]);
+    });
+    await this.#sender.send(queueUrl, [
+      encodeDocumentReference({ docId: current.id, workspace: s.workspace }),
+    ]);
+  }
+
+  /**
+   * The one failure policy (lib/errors.ts givesUp): a rejected file is failed at once, anything
+   * else goes back to `pending` and is thrown (the message comes back) until the final attempt.
+   */
+  async #failed(
+    s: Storages,
+    current: StoredDocStatus,
+    err: unknown,
+    started: string,
+    finalAttempt: boolean | undefined,
+  ): Promise<string> {
+    const final = err instanceof FileRejectedError || givesUp(err, finalAttempt);
+    if (!final) {
+      await s.docStatus
+        .upsert([nextStatus(current, { status: 'pending', metadata: current.metadata })])
+        .catch(() => undefined);
+      throw err;
     }
+    const reason = giveUpReason(err);
+    await s.docStatus.upsert([
+      nextStatus(current, {
+        status: 'failed',
+        error_msg: reason,
+        metadata: {
+          ...current.metadata,
+          error_type: 'file_extraction_error',
+          ...(err instanceof FileRejectedError ? { file_rejection: err.reason } : {}),
+          parse_start_time: started,
+          parse_end_time: new Date().toISOString(),
+        },
+      }),
+    ]);
+    return reason;
   }
 }
