@@ -35,7 +35,7 @@ import type { DocStatusRecord, StoredDocStatus } from '../storage/doc-status.ts'
 import { openStorages, type Storages } from '../storage/index.ts';
 import { contentFields, newStatus } from '../storage/status-rows.ts';
 import { sanitizeText } from '../text.ts';
-import { chunkDocument } from './chunking.ts';
+import { type Chunk, chunkDocument } from './chunking.ts';
 import { type BatchOutcome, ExtractionFanOut } from './fan-out.ts';
 import { type DuplicateKind, duplicateRecord, identify, notReprocessable } from './identity.ts';
 
@@ -232,30 +232,10 @@ export class IngestPipeline {
   async ingest(input: IngestInput, options: IngestOptions = {}): Promise<IngestResult> {
     const started = performance.now();
     const s = await this.storages(input.workspace);
-    if (input.docId !== undefined && input.content === undefined) {
-      // A message naming a duplicate marker or a file that could not be read (a stale or
-      // hand-made message): nothing a run can do; its status keeps the reason.
-      const stored = await s.docStatus.getById(input.docId);
-      const reason = stored?.status === 'failed' ? notReprocessable(stored) : undefined;
-      if (stored && reason) {
-        this.#log.info('message names a document that cannot be processed; ignored', {
-          docId: input.docId,
-          reason,
-        });
-        return {
-          docId: stored.id,
-          workspace: s.workspace,
-          status: 'failed',
-          duplicate: false,
-          chunks: 0,
-          entities: 0,
-          relations: 0,
-          error: reason,
-          durationMs: Math.round(performance.now() - started),
-        };
-      }
-    }
-    const { docId, content, inline, filePath, existing, duplicate } = await this.#resolve(s, input);
+    const refused = await this.#unprocessable(s, input, started);
+    if (refused) return refused;
+    const doc = await this.#resolve(s, input);
+    const { docId, content, filePath, existing, duplicate } = doc;
     addLogContext({ docId, workspace: s.workspace });
     const done = (
       status: IngestResult['status'],
@@ -285,43 +265,15 @@ export class IngestPipeline {
     if (existing?.status === 'processed') {
       return done('processed', { duplicate: true, chunks: existing.chunks_count ?? 0 });
     }
-    if (input.merge) {
-      // One message merges a run: a stale run or a second merge request does nothing.
-      const run = await s.extractionRuns.getRun(docId);
-      if (run?.runId !== input.merge) return done('processing', { skipped: 'stale-run' });
-      const messageId = options.messageId ?? `direct-${randomUUID()}`;
-      const lease = this.#config.ingest.workLeaseSeconds;
-      if (!(await s.extractionRuns.claimMerge(docId, run.runId, messageId, lease))) {
-        return done('processing', { skipped: 'merge-claimed' });
-      }
-    }
-    const withPath = { ...input, filePath };
-    await this.#db.withTransaction(async (tx) => {
-      const t = s.in(tx);
-      if (inline) {
-        await t.fullDocs.upsert([
-          { id: docId, content, file_path: filePath, meta: input.metadata ?? null },
-        ]);
-      }
-      await t.docStatus.upsert([
-        this.#status(docId, content, withPath, existing, { status: 'processing' }),
-      ]);
-    });
+    const skipped = input.merge && (await this.#claimMerge(s, docId, input.merge, options));
+    if (skipped) return done('processing', { skipped });
+    const status = (fields: Pick<DocStatusRecord, 'status'> & Partial<DocStatusRecord>) =>
+      this.#status(docId, content, { ...input, filePath }, existing, fields);
+    await this.#markProcessing(s, doc, input, status);
     try {
-      const rules = this.#config.ingest.idRules;
-      const chunked = (await chunkDocument(content, this.#config.chunking)).map((c) => ({
-        ...c,
-        id: chunkIdFor(docId, c.chunk_order_index, c.content, rules),
-      }));
-      // 1.4's content ids: identical windows share an id, and LightRAG keeps one, so do we.
-      const chunks = rules === '1.4' ? dedupeLastWins(chunked, (c) => c.id) : chunked;
+      const chunks = await this.#chunk(docId, content);
       if (this.#fanOut && !input.merge && this.#fanOut.applies(chunks.length)) {
-        const fanOut = await this.#fanOut.start(s, {
-          docId,
-          chunks,
-          filePath,
-          status: (fields) => this.#status(docId, content, withPath, existing, fields),
-        });
+        const fanOut = await this.#fanOut.start(s, { docId, chunks, filePath, status });
         return done('processing', { chunks: chunks.length, fanOut });
       }
       const vectors = await this.#embedder.embed(chunks.map((c) => c.content));
@@ -333,37 +285,16 @@ export class IngestPipeline {
       const plan = groups && (await merger.plan(s, groups));
       let applied: ApplyResult | undefined;
       try {
-        applied = await withConflictRetry(
-          this.#db,
-          async (tx) => {
-            // One writer per document: two deliveries of the same message cannot interleave.
-            await lockDocument(tx, s.workspace, docId);
-            const t = s.in(tx);
-            if (input.merge)
-              await t.extractionRuns.moveMerge(docId, input.merge, ['merging'], 'done');
-            await t.textChunks.deleteByDocId(docId);
-            await t.chunksVdb.deleteByDocId(docId);
-            const rows = chunks.map((c, i) => ({
-              ...c,
-              full_doc_id: docId,
-              file_path: filePath,
-              llm_cache_list: extractions?.[i]?.cacheKeys ?? [],
-            }));
-            await t.textChunks.upsert(rows);
-            await t.chunksVdb.upsert(rows.map((r, i) => ({ ...r, vector: vectors[i]! })));
-            await t.docStatus.upsert([
-              this.#status(docId, content, withPath, existing, {
-                status: 'processed',
-                chunks_count: chunks.length,
-                chunks_list: chunks.map((c) => c.id),
-              }),
-            ]);
-            if (!plan) return undefined;
-            // The graph last: the entity locks are held for its writes and the commit only.
-            await merger.writeAnchors(t, docId, plan.groups);
-            return merger.apply(tx, s, plan);
+        applied = await this.#commit(
+          s,
+          { docId, filePath, merge: input.merge },
+          {
+            chunks,
+            vectors,
+            extractions,
+            plan,
+            status,
           },
-          { logger: this.#log },
         );
       } catch (err) {
         await merger.releaseLeases(s, plan);
@@ -373,36 +304,186 @@ export class IngestPipeline {
       const graph = { entities: plan?.nodes.length ?? 0, relations: plan?.edges.length ?? 0 };
       return done('processed', { chunks: chunks.length, ...graph });
     } catch (err) {
-      // The one failure policy (lib/errors.ts givesUp): give up → the document failed with the
-      // reason, message deleted; otherwise pending, delivered again.
-      const final = givesUp(err, options.finalAttempt);
-      const reason = final ? giveUpReason(err) : err instanceof Error ? err.message : String(err);
-      const recorded = await s.docStatus
-        .upsert([
-          this.#status(docId, content, withPath, existing, {
-            status: final ? 'failed' : 'pending',
-            error_msg: reason,
-          }),
-        ])
-        .then(
-          () => true,
-          (statusErr: unknown) => {
-            this.#log.warn('could not record the document failure', {
-              docId,
-              ...errorFields(statusErr),
-            });
-            return false;
-          },
-        );
-      this.#log.warn(final ? 'document failed' : 'document failed; will retry', {
-        docId,
-        workspace: s.workspace,
-        ...errorFields(err),
-      });
-      // Not recorded: the message stays the only record, so it comes back (and ends in the DLQ).
-      if (final && recorded) return done('failed', { error: reason });
-      throw err;
+      const reason = await this.#failed(s, docId, err, options.finalAttempt, status);
+      return done('failed', { error: reason });
     }
+  }
+
+  /**
+   * A message naming a duplicate marker or a file that could not be read (a stale or hand-made
+   * message): nothing a run can do; its status keeps the reason.
+   */
+  async #unprocessable(
+    s: Storages,
+    input: IngestInput,
+    started: number,
+  ): Promise<IngestResult | undefined> {
+    if (input.docId === undefined || input.content !== undefined) return undefined;
+    const stored = await s.docStatus.getById(input.docId);
+    const reason = stored?.status === 'failed' ? notReprocessable(stored) : undefined;
+    if (!stored || !reason) return undefined;
+    this.#log.info('message names a document that cannot be processed; ignored', {
+      docId: input.docId,
+      reason,
+    });
+    return {
+      docId: stored.id,
+      workspace: s.workspace,
+      status: 'failed',
+      duplicate: false,
+      chunks: 0,
+      entities: 0,
+      relations: 0,
+      error: reason,
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+
+  /**
+   * One message merges a run: the reason a stale run or a second merge request does nothing, or
+   * undefined when this message took the merge.
+   */
+  async #claimMerge(
+    s: Storages,
+    docId: string,
+    runId: string,
+    options: IngestOptions,
+  ): Promise<'stale-run' | 'merge-claimed' | undefined> {
+    const run = await s.extractionRuns.getRun(docId);
+    if (run?.runId !== runId) return 'stale-run';
+    const messageId = options.messageId ?? `direct-${randomUUID()}`;
+    const lease = this.#config.ingest.workLeaseSeconds;
+    if (!(await s.extractionRuns.claimMerge(docId, run.runId, messageId, lease)))
+      return 'merge-claimed';
+    return undefined;
+  }
+
+  /** The text stored (when it came inline) and the status `processing`, in one transaction. */
+  async #markProcessing(
+    s: Storages,
+    doc: { docId: string; content: string; inline: boolean; filePath: string | null },
+    input: IngestInput,
+    status: (fields: Pick<DocStatusRecord, 'status'>) => DocStatusRecord,
+  ): Promise<void> {
+    await this.#db.withTransaction(async (tx) => {
+      const t = s.in(tx);
+      if (doc.inline) {
+        await t.fullDocs.upsert([
+          {
+            id: doc.docId,
+            content: doc.content,
+            file_path: doc.filePath,
+            meta: input.metadata ?? null,
+          },
+        ]);
+      }
+      await t.docStatus.upsert([status({ status: 'processing' })]);
+    });
+  }
+
+  /** The document's chunks with their ids by the configured rules. */
+  async #chunk(docId: string, content: string): Promise<Array<Chunk & { id: string }>> {
+    const rules = this.#config.ingest.idRules;
+    const chunked = (await chunkDocument(content, this.#config.chunking)).map((c) => ({
+      ...c,
+      id: chunkIdFor(docId, c.chunk_order_index, c.content, rules),
+    }));
+    // 1.4's content ids: identical windows share an id, and LightRAG keeps one, so do we.
+    return rules === '1.4' ? dedupeLastWins(chunked, (c) => c.id) : chunked;
+  }
+
+  /**
+   * The one transaction of a document: its chunks and chunk vectors replaced, its status
+   * `processed`, then its part of the graph (the entity locks held for those writes and the
+   * commit only). Retried on a serialisation conflict.
+   */
+  async #commit(
+    s: Storages,
+    doc: { docId: string; filePath: string | null; merge?: string },
+    work: {
+      chunks: Array<Chunk & { id: string }>;
+      vectors: number[][];
+      extractions: ChunkExtraction[] | undefined;
+      plan: Awaited<ReturnType<GraphMerger['plan']>> | undefined;
+      status: (
+        fields: Pick<DocStatusRecord, 'status'> & Partial<DocStatusRecord>,
+      ) => DocStatusRecord;
+    },
+  ): Promise<ApplyResult | undefined> {
+    const { docId, filePath } = doc;
+    const { chunks, vectors, extractions, plan } = work;
+    const merger = this.graphMerger;
+    return withConflictRetry(
+      this.#db,
+      async (tx) => {
+        // One writer per document: two deliveries of the same message cannot interleave.
+        await lockDocument(tx, s.workspace, docId);
+        const t = s.in(tx);
+        if (doc.merge) await t.extractionRuns.moveMerge(docId, doc.merge, ['merging'], 'done');
+        await t.textChunks.deleteByDocId(docId);
+        await t.chunksVdb.deleteByDocId(docId);
+        const rows = chunks.map((c, i) => ({
+          ...c,
+          full_doc_id: docId,
+          file_path: filePath,
+          llm_cache_list: extractions?.[i]?.cacheKeys ?? [],
+        }));
+        await t.textChunks.upsert(rows);
+        await t.chunksVdb.upsert(rows.map((r, i) => ({ ...r, vector: vectors[i]! })));
+        await t.docStatus.upsert([
+          work.status({
+            status: 'processed',
+            chunks_count: chunks.length,
+            chunks_list: chunks.map((c) => c.id),
+          }),
+        ]);
+        if (!plan) return undefined;
+        await merger.writeAnchors(t, docId, plan.groups);
+        return merger.apply(tx, s, plan);
+      },
+      { logger: this.#log },
+    );
+  }
+
+  /**
+   * The one failure policy (lib/errors.ts givesUp): give up → the document failed with the
+   * reason, returned (the message is deleted); otherwise pending, and the error thrown (the
+   * message comes back). A failure that cannot be recorded is thrown too: the message stays the
+   * only record, so it comes back (and ends in the DLQ).
+   */
+  async #failed(
+    s: Storages,
+    docId: string,
+    err: unknown,
+    finalAttempt: boolean | undefined,
+    status: (fields: Pick<DocStatusRecord, 'status'> & Partial<DocStatusRecord>) => DocStatusRecord,
+  ): Promise<string> {
+    const final = givesUp(err, finalAttempt);
+    const reason = final ? giveUpReason(err) : err instanceof Error ? err.message : String(err);
+    const recorded = await s.docStatus
+      .upsert([
+        status({
+          status: final ? 'failed' : 'pending',
+          error_msg: reason,
+        }),
+      ])
+      .then(
+        () => true,
+        (statusErr: unknown) => {
+          this.#log.warn('could not record the document failure', {
+            docId,
+            ...errorFields(statusErr),
+          });
+          return false;
+        },
+      );
+    this.#log.warn(final ? 'document failed' : 'document failed; will retry', {
+      docId,
+      workspace: s.workspace,
+      ...errorFields(err),
+    });
+    if (final && recorded) return reason;
+    throw err;
   }
 
   /**
