@@ -46,12 +46,87 @@ export interface LocalStack {
  * the stack fills in the queue settings and the embedded database before any handler loads.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const aws = await startLocalAws(options);
+  const external = configureEnvironment(aws, options);
+  // Handlers read the environment once, on first use: load them only now.
+  const functions = await loadFunctions();
+  const { getConfig } = await import('../config.ts');
+  const { LocalSqsPoller } = await import('../queue/poller.ts');
+  const { startLocalApi } = await import('./http-server.ts');
+  const { closeDatabase } = await import('../db/container.ts');
+  const { createLogger } = await import('../logger.ts');
+  const config = getConfig(); // Fails here, clearly, when the configuration is wrong.
+  const log = createLogger(config.logLevel);
+  await warmUp(config);
+
+  // fauxqs 2.4.1 with persistence loses a message whose visibility is changed to 0 (its
+  // "ready" update writes NULL into a NOT NULL receive count and throws half-way): the message
+  // is neither in flight nor visible until a restart. A persisted stack retries after ≥ 1 s.
+  const retryDelaySeconds = Math.max(aws.persisted ? 1 : 0, options.retryDelaySeconds ?? 5);
+  const pollers = (
+    [
+      ['ingest', aws.ingestQueues.queueUrl, functions.ingest],
+      ['extract', aws.extractionQueueUrl, functions.extract],
+      ['parse', aws.uploadsQueueUrl, functions.parse],
+    ] as const
+  ).map(
+    ([name, queueUrl, handler]) =>
+      new LocalSqsPoller({
+        sqs: aws.sqs,
+        queueUrl,
+        handler,
+        functionName: name,
+        timeoutMs: options.functionTimeoutMs?.[name] ?? FUNCTION_TIMEOUT_MS[name],
+        failedVisibilitySeconds: retryDelaySeconds,
+      }),
+  );
+  for (const poller of pollers) {
+    poller.start((err) =>
+      log.warn('local poller failed to receive', { error: (err as Error).message }),
+    );
+  }
+  const api = await startLocalApi(
+    {
+      query: functions.query as ApiHandler,
+      documents: functions.documents as ApiHandler,
+      health: functions.health as ApiHandler,
+    },
+    { port: options.port ?? 0, stream: functions.queryStream as never },
+  );
+  const env = process.env;
+  return {
+    apiUrl: api.url,
+    sqsEndpoint: aws.sqsEndpoint,
+    queueUrl: aws.ingestQueues.queueUrl,
+    dlqUrl: aws.ingestQueues.dlqUrl,
+    extractionQueueUrl: aws.extractionQueueUrl,
+    uploadsQueueUrl: aws.uploadsQueueUrl,
+    uploadBucket: aws.uploadBucket,
+    database: external
+      ? 'DATABASE_URL'
+      : env.PGLITE_DATA_DIR
+        ? `PGlite in ${env.PGLITE_DATA_DIR}`
+        : 'PGlite in memory',
+    async stop() {
+      await api.close();
+      await Promise.all(pollers.map((p) => p.stop()));
+      await aws.stop();
+      await closeDatabase();
+    },
+  };
+}
+
+/**
+ * SQS and S3 on loopback (fauxqs): the ingest, extraction and uploads queues, each with its DLQ,
+ * and the uploads bucket reporting new objects to the uploads queue. Queued messages and
+ * uploaded files live as long as the database does: a restarted stack (or one stopped with
+ * documents still queued) carries on where it stopped. In-memory stacks (dataDir null: the
+ * demo, tests) keep them in memory too.
+ */
+async function startLocalAws(options: LocalStackOptions) {
   const { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } = await import(
     '@aws-sdk/client-sqs'
   );
-  // Queued messages and uploaded files live as long as the database does: a restarted stack
-  // (or one stopped with documents still queued) carries on where it stopped. In-memory stacks
-  // (dataDir null: the demo, tests) keep them in memory too.
   const queueDir = options.dataDir === null ? undefined : join('.data', 'queues');
   if (queueDir) mkdirSync(queueDir, { recursive: true });
   const sqsServer = await startLoopbackFauxqs({
@@ -61,11 +136,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(queueDir ? { dataDir: queueDir } : {}),
   });
   const sqsEndpoint = `http://127.0.0.1:${sqsServer.port}`;
-  const sqs = new SQSClient({
-    endpoint: sqsEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const sqs = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials });
   const maxReceiveCount = process.env.INGEST_MAX_RECEIVE_COUNT ?? '3';
   /** A queue and its dead-letter queue (redrive after INGEST_MAX_RECEIVE_COUNT receives). */
   const withDlq = async (name: string, attributes: Record<string, string> = {}) => {
@@ -97,14 +169,40 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoint: sqsEndpoint,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials,
   });
   // Already there when the stack restarts on its persisted state.
   await s3.send(new CreateBucketCommand({ Bucket: uploadBucket })).catch((err: unknown) => {
     if (!/BucketAlready/.test(String((err as Error).name))) throw err;
   });
   const notifier = notifyUploads(sqsServer.spy, s3, sqs, uploadBucket, uploadsQueueUrl);
+  return {
+    sqs,
+    sqsEndpoint,
+    persisted: queueDir !== undefined,
+    maxReceiveCount,
+    ingestQueues,
+    extractionQueueUrl,
+    uploadsQueueUrl,
+    uploadBucket,
+    async stop() {
+      await notifier.stop();
+      s3.destroy();
+      sqs.destroy();
+      await sqsServer.stop();
+    },
+  };
+}
 
+/**
+ * The environment the functions read, as serverless.yml gives it in AWS: the local queues and
+ * bucket, and the embedded database unless DATABASE_URL (or POSTGRES_HOST) names one. Returns
+ * whether the database is external.
+ */
+function configureEnvironment(
+  aws: Awaited<ReturnType<typeof startLocalAws>>,
+  options: LocalStackOptions,
+): boolean {
   const env = process.env;
   const external = Boolean(env.DATABASE_URL || env.POSTGRES_HOST);
   if (!external) {
@@ -116,16 +214,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env.PGLITE_DATA_DIR = dataDir;
     } else delete env.PGLITE_DATA_DIR;
   }
-  env.INGEST_QUEUE_URL = ingestQueues.queueUrl;
-  env.EXTRACTION_QUEUE_URL ??= extractionQueueUrl;
-  env.UPLOADS_QUEUE_URL = uploadsQueueUrl;
-  env.UPLOAD_BUCKET = uploadBucket;
-  env.S3_ENDPOINT = sqsEndpoint;
-  env.SQS_ENDPOINT = sqsEndpoint;
+  env.INGEST_QUEUE_URL = aws.ingestQueues.queueUrl;
+  env.EXTRACTION_QUEUE_URL ??= aws.extractionQueueUrl;
+  env.UPLOADS_QUEUE_URL = aws.uploadsQueueUrl;
+  env.UPLOAD_BUCKET = aws.uploadBucket;
+  env.S3_ENDPOINT = aws.sqsEndpoint;
+  env.SQS_ENDPOINT = aws.sqsEndpoint;
   env.AWS_REGION ??= 'us-east-1';
-  env.INGEST_MAX_RECEIVE_COUNT = maxReceiveCount;
+  env.INGEST_MAX_RECEIVE_COUNT = aws.maxReceiveCount;
+  return external;
+}
 
-  // Handlers read the environment once, on first use: load them only now.
+/** The seven handlers of serverless.yml. */
+async function loadFunctions() {
   const [
     { handler: ingest },
     { handler: extract },
@@ -143,15 +244,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     import('../../functions/documents.ts'),
     import('../../functions/health.ts'),
   ]);
-  const { getConfig } = await import('../config.ts');
-  const { LocalSqsPoller } = await import('../queue/poller.ts');
-  const { startLocalApi } = await import('./http-server.ts');
-  const { closeDatabase } = await import('../db/container.ts');
-  const { createLogger } = await import('../logger.ts');
-  const config = getConfig(); // Fails here, clearly, when the configuration is wrong.
-  const log = createLogger(config.logLevel);
-  // Ready before the stack says it is running: the embedded database started, the schema
-  // created and the tokenizer loaded now, not on the first request (which could time out).
+  return { ingest, extract, parse, query, queryStream, documents, health };
+}
+
+/**
+ * Ready before the stack says it is running: the embedded database started, the schema created
+ * and the tokenizer loaded now, not on the first request (which could time out).
+ */
+async function warmUp(config: import('../config.ts').Config): Promise<void> {
   const [{ getDatabase }, { ensureSchema }, { getTokenizer }] = await Promise.all([
     import('../db/container.ts'),
     import('../storage/schema.ts'),
@@ -159,64 +259,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   ]);
   await ensureSchema(getDatabase(), config.vector);
   await getTokenizer(config.chunking.encoding);
-
-  // fauxqs 2.4.1 with persistence loses a message whose visibility is changed to 0 (its
-  // "ready" update writes NULL into a NOT NULL receive count and throws half-way): the message
-  // is neither in flight nor visible until a restart. A persisted stack retries after ≥ 1 s.
-  const retryDelaySeconds = Math.max(queueDir ? 1 : 0, options.retryDelaySeconds ?? 5);
-  const pollers = (
-    [
-      ['ingest', ingestQueues.queueUrl, ingest],
-      ['extract', extractionQueueUrl, extract],
-      ['parse', uploadsQueueUrl, parse],
-    ] as const
-  ).map(
-    ([name, queueUrl, handler]) =>
-      new LocalSqsPoller({
-        sqs,
-        queueUrl,
-        handler,
-        functionName: name,
-        timeoutMs: options.functionTimeoutMs?.[name] ?? FUNCTION_TIMEOUT_MS[name],
-        failedVisibilitySeconds: retryDelaySeconds,
-      }),
-  );
-  for (const poller of pollers) {
-    poller.start((err) =>
-      log.warn('local poller failed to receive', { error: (err as Error).message }),
-    );
-  }
-  const api = await startLocalApi(
-    {
-      query: query as ApiHandler,
-      documents: documents as ApiHandler,
-      health: health as ApiHandler,
-    },
-    { port: options.port ?? 0, stream: queryStream as never },
-  );
-  return {
-    apiUrl: api.url,
-    sqsEndpoint,
-    queueUrl: ingestQueues.queueUrl,
-    dlqUrl: ingestQueues.dlqUrl,
-    extractionQueueUrl,
-    uploadsQueueUrl,
-    uploadBucket,
-    database: external
-      ? 'DATABASE_URL'
-      : env.PGLITE_DATA_DIR
-        ? `PGlite in ${env.PGLITE_DATA_DIR}`
-        : 'PGlite in memory',
-    async stop() {
-      await api.close();
-      await Promise.all(pollers.map((p) => p.stop()));
-      await notifier.stop();
-      s3.destroy();
-      sqs.destroy();
-      await sqsServer.stop();
-      await closeDatabase();
-    },
-  };
 }
 
 type Spy = import('fauxqs').MessageSpyReader;
