@@ -46,12 +46,15 @@ import { readUploads, type UploadConfig } from './settings/uploads.ts';
 
 export * from './settings/storage.ts';
 
+/** `LOG_LEVEL` values. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+/** One of {@link LOG_LEVELS}. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Default `COSINE_THRESHOLD` with the lexical `hash` embedder. */
 export const HASH_COSINE_THRESHOLD = 0.05;
 
+/** The whole configuration, read and validated once from the environment (`loadConfig`). */
 export interface Config {
   workspace: string;
   database: DatabaseConfig;

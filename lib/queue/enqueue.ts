@@ -19,6 +19,7 @@ import {
 /** SQS allows at most 10 entries per SendMessageBatch. */
 export const MAX_BATCH_ENTRIES = 10;
 
+/** A document to enqueue: its text, and optionally its file path, workspace and caller metadata. */
 export interface EnqueueDocument {
   content: string;
   filePath?: string;
@@ -26,6 +27,7 @@ export interface EnqueueDocument {
   metadata?: Record<string, unknown>;
 }
 
+/** What became of one document: queued (with its message id), a duplicate, or failed with the reason. */
 export interface EnqueueResult {
   index: number;
   /** `queued`: on the queue; `duplicate`: already processed, not sent; `failed`: see `error`. */
@@ -37,6 +39,7 @@ export interface EnqueueResult {
   error?: string;
 }
 
+/** The queue, its limits, and the pipeline that stores a document too large for a message. */
 export interface EnqueueClientOptions {
   /** A client, or a function making one on first send (the SDK loads only when needed). */
   sqs: SQSClient | (() => Promise<SQSClient>);

@@ -86,8 +86,11 @@ const INGEST_FIELDS = new Set([
   'metadata',
   'merge',
 ]);
+/** Characters a message's `filePath` may have. */
 export const MAX_FILE_PATH_LENGTH = 1024;
+/** Bytes a message's `metadata` may take as JSON. */
 export const MAX_METADATA_BYTES = 64 * 1024;
+/** Levels a message's `metadata` may nest. */
 export const MAX_METADATA_DEPTH = 32;
 
 /**
@@ -274,6 +277,7 @@ export interface ExtractionMessage {
 
 const EXTRACTION_FIELDS = new Set(['v', 'docId', 'workspace', 'runId', 'batch']);
 
+/** One chunk batch of a fanned-out document, for the extraction queue. */
 export function encodeExtractionMessage(m: ExtractionMessage): string {
   return JSON.stringify({
     v: MESSAGE_VERSION,

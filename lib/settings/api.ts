@@ -6,9 +6,12 @@ import type { LlmIdentity } from '../llm/types.ts';
 import { isValidWorkspace } from '../workspace.ts';
 import { providerUrl } from './provider-url.ts';
 
+/** `LLM_PROVIDER` values: an OpenAI-compatible endpoint, Bedrock's Converse API, or none (context only). */
 export const LLM_PROVIDERS = ['openai', 'bedrock', 'none'] as const;
+/** One of {@link LLM_PROVIDERS}. */
 export type LlmProvider = (typeof LLM_PROVIDERS)[number];
 
+/** The chat model (`LLM_*`): provider, model, endpoint, limits, and its identity in LightRAG's cache keys. */
 export interface LlmConfig {
   provider: LlmProvider;
   model?: string;
@@ -33,6 +36,7 @@ export interface LlmConfig {
   cacheIdentity: LlmIdentity;
 }
 
+/** Retrieval defaults and the limits a query request may ask within (`TOP_K`, `MAX_TOTAL_TOKENS`, history). */
 export interface QueryConfig {
   /** Chunks retrieved when a request does not say (LightRAG's `top_k`). */
   topK: number;
@@ -48,6 +52,7 @@ export interface QueryConfig {
   maxHistoryTokens: number;
 }
 
+/** The HTTP API: body size, CORS, which workspaces callers may use, and how a caller's workspaces are known. */
 export interface ApiConfig {
   /** Largest request body accepted, in bytes (API Gateway's payload limit is 10 MB, Lambda's 6 MB). */
   maxBodyBytes: number;
@@ -70,6 +75,7 @@ export interface ApiConfig {
   jwt?: { issuer: string; audience: string };
 }
 
+/** Reads `LLM_*` (problems are collected on `reader`, reported together by `loadConfig`). */
 export function readLlm(reader: EnvReader): LlmConfig {
   const inLambda = reader.has('AWS_LAMBDA_FUNCTION_NAME');
   const provider = reader.oneOf('LLM_PROVIDER', LLM_PROVIDERS, { default: 'none' });
@@ -137,6 +143,7 @@ export function llmName(config: Pick<LlmConfig, 'provider' | 'model'>): string {
   return config.provider === 'none' ? 'none' : `${config.provider}:${config.model}`;
 }
 
+/** Reads the query defaults and limits (`TOP_K`, `MAX_TOP_K`, `MAX_TOTAL_TOKENS`, `HISTORY_TURNS`, …). */
 export function readQuery(reader: EnvReader): QueryConfig {
   const maxTopK = reader.integer('MAX_TOP_K', { default: 200, min: 1, max: 1000 });
   const maxContextTokens = reader.integer('MAX_TOTAL_TOKENS', {
@@ -162,6 +169,7 @@ export function readQuery(reader: EnvReader): QueryConfig {
   };
 }
 
+/** Reads the HTTP API settings (`HTTP_MAX_BODY_BYTES`, `CORS_ALLOW_ORIGINS`, `ALLOWED_WORKSPACES`, `WORKSPACE_CLAIM`, …). */
 export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig {
   const allowedWorkspaces = reader.has('ALLOWED_WORKSPACES')
     ? reader.list('ALLOWED_WORKSPACES')

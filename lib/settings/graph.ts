@@ -19,6 +19,7 @@ export const DEFAULT_ENTITY_TYPES = [
   'NaturalObject',
 ] as const;
 
+/** Graph extraction and merging (`ENABLE_GRAPH`, entity types, gleaning, summary thresholds, concurrency). */
 export interface GraphConfig {
   /** Extract entities and relations at ingest (`ENABLE_GRAPH`; default: on when an LLM is configured). */
   enabled: boolean;
@@ -46,6 +47,7 @@ export interface GraphConfig {
   maxFilePaths: number;
 }
 
+/** Graph retrieval limits (`MAX_ENTITY_TOKENS`, `MAX_RELATION_TOKENS`, related chunks per element). */
 export interface GraphQueryConfig {
   /** Chunks taken from the chunk vectors in `mix` and `naive` (`CHUNK_TOP_K`). */
   chunkTopK: number;
@@ -58,6 +60,7 @@ export interface GraphQueryConfig {
   chunkPickMethod: 'VECTOR' | 'WEIGHT';
 }
 
+/** Reads the graph settings; the graph is on by default only with an LLM configured. */
 export function readGraph(reader: EnvReader, llmConfigured: boolean): GraphConfig {
   const enabled = reader.boolean('ENABLE_GRAPH', { default: llmConfigured });
   if (enabled && !llmConfigured) {
@@ -117,6 +120,7 @@ export function readGraph(reader: EnvReader, llmConfigured: boolean): GraphConfi
   };
 }
 
+/** Reads the graph retrieval limits. */
 export function readGraphQuery(reader: EnvReader): GraphQueryConfig {
   return {
     chunkTopK: reader.integer('CHUNK_TOP_K', { default: 20, min: 1, max: 1000 }),

@@ -8,9 +8,12 @@ import { providerUrl } from './provider-url.ts';
 /** Default work lease: Lambda's longest timeout (900 s) with room for a slow commit. */
 export const DEFAULT_WORK_LEASE_SECONDS = 1200;
 
+/** `EMBEDDING_PROVIDER` values; `hash` is a lexical stand-in for development, refused in Lambda. */
 export const EMBEDDING_PROVIDERS = ['openai', 'bedrock', 'hash'] as const;
+/** One of {@link EMBEDDING_PROVIDERS}. */
 export type EmbeddingProvider = (typeof EMBEDDING_PROVIDERS)[number];
 
+/** The embedding model (`EMBEDDING_*`): provider, endpoint, batching and retry limits. */
 export interface EmbeddingConfig {
   provider: EmbeddingProvider;
   /** OpenAI-compatible base URL, up to and including `/v1`. */
@@ -30,9 +33,12 @@ export interface EmbeddingConfig {
   timeoutMs: number;
 }
 
+/** The tiktoken encodings chunking can count with (LightRAG's `TIKTOKEN_MODEL_NAME` family). */
 export const TOKEN_ENCODINGS = ['o200k_base', 'cl100k_base'] as const;
+/** One of {@link TOKEN_ENCODINGS}. */
 export type TokenEncoding = (typeof TOKEN_ENCODINGS)[number];
 
+/** How documents are cut into chunks, as LightRAG cuts them (`CHUNK_SIZE`, overlap, split character). */
 export interface ChunkingConfig {
   chunkTokenSize: number;
   overlapTokenSize: number;
@@ -43,6 +49,7 @@ export interface ChunkingConfig {
   encoding: TokenEncoding;
 }
 
+/** The ingest pipeline: document and message limits, concurrency, retries, id rules, fan-out and the work lease. */
 export interface IngestConfig {
   /** Largest document accepted, in UTF-8 bytes. */
   maxDocumentBytes: number;
@@ -71,6 +78,7 @@ export interface IngestConfig {
   workLeaseSeconds: number;
 }
 
+/** The queues (`INGEST_QUEUE_URL`, `EXTRACTION_QUEUE_URL`, `UPLOADS_QUEUE_URL`), their region and a local endpoint. */
 export interface QueueConfig {
   queueUrl?: string;
   /** The extraction queue: chunk batches of fanned-out documents (unset: no fan-out). */
@@ -84,6 +92,7 @@ export interface QueueConfig {
   maxMessageBytes: number;
 }
 
+/** Reads `EMBEDDING_*`. */
 export function readEmbedding(reader: EnvReader): EmbeddingConfig {
   const inLambda = reader.has('AWS_LAMBDA_FUNCTION_NAME');
   if (inLambda && !reader.has('EMBEDDING_PROVIDER')) {
@@ -122,6 +131,7 @@ export function readEmbedding(reader: EnvReader): EmbeddingConfig {
   };
 }
 
+/** Reads `CHUNK_*` and `TIKTOKEN_ENCODING`. */
 export function readChunking(reader: EnvReader): ChunkingConfig {
   const chunkTokenSize = reader.integer('CHUNK_SIZE', { default: 1200, min: 16, max: 100_000 });
   const overlapTokenSize = reader.integer('CHUNK_OVERLAP_SIZE', {
@@ -149,6 +159,7 @@ export function readChunking(reader: EnvReader): ChunkingConfig {
   };
 }
 
+/** Reads the ingest settings (`MAX_DOCUMENT_BYTES`, `INGEST_CONCURRENCY`, `FANOUT_MIN_CHUNKS`, `WORK_LEASE_SECONDS`, …). */
 export function readIngest(reader: EnvReader): IngestConfig {
   return {
     maxDocumentBytes: reader.integer('MAX_DOCUMENT_BYTES', {
@@ -173,6 +184,7 @@ export function readIngest(reader: EnvReader): IngestConfig {
   };
 }
 
+/** Reads the queue URLs, `SQS_ENDPOINT` and `SQS_MAX_MESSAGE_BYTES`. */
 export function readQueue(reader: EnvReader): QueueConfig {
   return {
     queueUrl: reader.string('INGEST_QUEUE_URL', {

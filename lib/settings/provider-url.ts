@@ -7,6 +7,10 @@ import type { EnvReader } from '../env.ts';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
+/**
+ * Reads the provider URL `name` (or `fallback`), without its trailing slashes; refuses one that is
+ * not a URL, and plain `http://` to another host unless ALLOW_INSECURE_PROVIDER_URLS is true.
+ */
 export function providerUrl(
   reader: EnvReader,
   name: string,

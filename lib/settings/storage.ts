@@ -5,21 +5,29 @@ import type { EnvReader } from '../env.ts';
 import { VECTOR_BASE_TABLES, type VectorNamespace, vectorTableName } from '../storage/tables.ts';
 import { WORKSPACE_PATTERN } from '../workspace.ts';
 
+/** `DATABASE_DRIVER` values: Neon's serverless driver, node-postgres, or embedded PGlite. */
 export const DATABASE_DRIVERS = ['neon', 'pg', 'pglite'] as const;
+/** One of {@link DATABASE_DRIVERS}. */
 export type DatabaseDriver = (typeof DATABASE_DRIVERS)[number];
 
+/** `POSTGRES_VECTOR_INDEX_TYPE` values (LightRAG's). */
 export const VECTOR_INDEX_TYPES = ['HNSW', 'HNSW_HALFVEC', 'IVFFLAT', 'NONE'] as const;
+/** One of {@link VECTOR_INDEX_TYPES}. */
 export type VectorIndexType = (typeof VECTOR_INDEX_TYPES)[number];
 
-/** pgvector's limits: `vector` indexes stop at 2,000 dimensions, `halfvec` ones at 4,000. */
+/** pgvector's limits: `vector` indexes stop at 2,000 dimensions… */
 export const MAX_VECTOR_INDEX_DIM = 2000;
+/** …`halfvec` ones at 4,000… */
 export const MAX_HALFVEC_INDEX_DIM = 4000;
+/** …and a `vector` column holds at most 16,000. */
 export const MAX_VECTOR_DIM = 16000;
 
 /** pgvector ≥ 0.8 iterative index scans for filtered searches (off = stop after ef_search). */
 export const ITERATIVE_SCAN_MODES = ['relaxed_order', 'strict_order', 'off'] as const;
+/** One of {@link ITERATIVE_SCAN_MODES}. */
 export type IterativeScanMode = (typeof ITERATIVE_SCAN_MODES)[number];
 
+/** The connection: driver, URL (a secret), pool size and timeouts. */
 export interface DatabaseConfig {
   driver: DatabaseDriver;
   /** Full connection string (neon and pg drivers). Secret: never log it. */
@@ -37,6 +45,7 @@ export interface DatabaseConfig {
   idleTimeoutMs: number;
 }
 
+/** The vector tables and their search: dimension, model suffix, index and its tuning, threshold. */
 export interface VectorConfig {
   dimension: number;
   /** Embedding model name; when set, vector tables get the `_{model}_{dim}d` suffix. */
@@ -68,6 +77,7 @@ export interface VectorConfig {
   cosineThreshold: number;
 }
 
+/** The connection string with its password masked and its query dropped, for logs and `doctor`. */
 export function redactConnectionString(connectionString: string): string {
   try {
     const url = new URL(connectionString);
@@ -104,6 +114,7 @@ export function defaultDriver(
   return NEON_HOST.test(host) ? 'neon' : 'pg';
 }
 
+/** Reads the connection (`DATABASE_URL` or `POSTGRES_*`), the driver and the pool settings. */
 export function readDatabase(reader: EnvReader): DatabaseConfig {
   const connectionString = readConnectionString(reader);
   const inLambda = reader.has('AWS_LAMBDA_FUNCTION_NAME');
@@ -232,6 +243,7 @@ function readConnectionString(reader: EnvReader): string | undefined {
   return `postgres://${auth}@${host}:${port}/${encodeURIComponent(database)}`;
 }
 
+/** Reads `EMBEDDING_DIM`, `EMBEDDING_MODEL` and the `POSTGRES_VECTOR_*`/`POSTGRES_HNSW_*` settings. */
 export function readVector(reader: EnvReader): VectorConfig {
   const dimension = reader.integer('EMBEDDING_DIM', { default: 1024, min: 1, max: MAX_VECTOR_DIM });
   // Any name LightRAG accepts; its table-name rule (tables.ts) decides what is too long.

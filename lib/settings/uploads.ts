@@ -4,6 +4,7 @@
  */
 import type { EnvReader } from '../env.ts';
 
+/** Uploads: the bucket, presigned URL lifetime, and the limits every uploaded file is parsed under. */
 export interface UploadConfig {
   /** The uploads bucket (`UPLOAD_BUCKET`); unset: `POST /documents/upload` is off. */
   bucket?: string;
@@ -28,6 +29,7 @@ export interface UploadConfig {
   parseMaxHeapMb: number;
 }
 
+/** Reads `UPLOAD_BUCKET`, `S3_ENDPOINT`, `MAX_UPLOAD_BYTES` and the parse limits. */
 export function readUploads(reader: EnvReader): UploadConfig {
   return {
     bucket: reader.string('UPLOAD_BUCKET', {

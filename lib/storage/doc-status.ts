@@ -19,8 +19,10 @@ export const DOC_STATUSES = [
   'processed',
   'failed',
 ] as const;
+/** LightRAG 1.5's document statuses. */
 export type DocStatus = (typeof DOC_STATUSES)[number];
 
+/** A row of LIGHTRAG_DOC_STATUS as LightRAG 1.5 writes it (build one with lib/storage/status-rows.ts). */
 export interface DocStatusRecord {
   id: string;
   status: DocStatus;
@@ -44,9 +46,12 @@ export type StoredDocStatus = Required<Omit<DocStatusRecord, 'chunks_count'>> & 
   chunks_count: number | null;
 };
 
+/** Fields `GET /documents` may sort by (LightRAG's). */
 export const SORT_FIELDS = ['created_at', 'updated_at', 'id', 'file_path'] as const;
+/** One of {@link SORT_FIELDS}. */
 export type SortField = (typeof SORT_FIELDS)[number];
 
+/** A page of documents: status filter, page, size and order (LightRAG's rules). */
 export interface PageRequest {
   status?: DocStatus | null;
   page?: number;
