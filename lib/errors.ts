@@ -159,7 +159,6 @@ export class DocumentNotFoundError extends LightRagError {
   }
 }
 
-/** A document that a worker is processing (or LightRAG is parsing / analyzing) cannot be deleted now. */
 /** Reprocessing named documents that a new run cannot bring through (409). */
 export class DocumentNotReprocessableError extends LightRagError {
   constructor(refused: ReadonlyArray<{ docId: string; reason: string }>) {
@@ -171,6 +170,7 @@ export class DocumentNotReprocessableError extends LightRagError {
   }
 }
 
+/** A document that a worker is processing (or LightRAG is parsing / analyzing) cannot be deleted now. */
 export class DocumentBusyError extends LightRagError {
   /** `leaseEnds`: epoch ms when its worker's lease runs out (WORK_LEASE_SECONDS). */
   constructor(docId: string, status: string, leaseEnds?: number) {

@@ -10,6 +10,7 @@ import { errorFields, type Logger } from './logger.ts';
 import { llmName } from './settings/api.ts';
 import { ensureSchema } from './storage/schema.ts';
 
+/** `GET /health`'s answer: the database round trip, and with HEALTH_DETAILS the rest. */
 export interface HealthReport {
   status: 'ok' | 'unavailable';
   database: { reachable: boolean; latencyMs?: number; schemaKey?: string };

@@ -10,6 +10,7 @@ import { computeMdhashId, documentId } from './text.ts';
 
 /** Which LightRAG generation's rules new documents get (`LIGHTRAG_ID_RULES`). */
 export const ID_RULES = ['1.5', '1.4'] as const;
+/** Which LightRAG generation's id rules apply: 1.5 (file-path based) or 1.4 (content hashes). */
 export type IdRules = (typeof ID_RULES)[number];
 
 import { UNKNOWN_SOURCE } from './lightrag-constants.ts';

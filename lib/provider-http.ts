@@ -11,6 +11,7 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 425 || status === 429 || status >= 500;
 }
 
+/** One JSON POST to a model provider. */
 export interface JsonPost {
   provider: string;
   url: URL;

@@ -3,6 +3,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** The retry policy: how many times, how long to wait, and which errors pass. */
 export interface RetryOptions {
   /** Retries after the first attempt. */
   maxRetries: number;

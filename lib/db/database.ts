@@ -9,6 +9,7 @@ import { DatabaseUnavailableError } from '../errors.ts';
 import { errorFields, type Logger } from '../logger.ts';
 import { createDriverPool, type DriverClient, type DriverPool } from './driver.ts';
 
+/** The rows of one statement, and how many it touched. */
 export interface QueryResult<T> {
   rows: T[];
   rowCount: number;
@@ -22,6 +23,7 @@ export interface Queryable {
   ): Promise<QueryResult<T>>;
 }
 
+/** How a unit of work on a connection may be retried. */
 export interface RunOptions {
   /**
    * Whether the work may run twice. When true (the default: every storage statement is an

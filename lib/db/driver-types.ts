@@ -4,6 +4,7 @@ export interface DriverQueryResult {
   rowCount: number | null;
 }
 
+/** A connection taken from a {@link DriverPool}. */
 export interface DriverClient {
   query(text: string, params?: readonly unknown[]): Promise<DriverQueryResult>;
   /** Passing an error destroys the connection instead of returning it to the pool. */
@@ -12,6 +13,7 @@ export interface DriverClient {
   removeListener(event: 'error', listener: (err: Error) => void): unknown;
 }
 
+/** The pool of a driver (Neon's, node-postgres' or PGlite's adapter). */
 export interface DriverPool {
   connect(): Promise<DriverClient>;
   end(): Promise<void>;

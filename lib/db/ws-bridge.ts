@@ -6,6 +6,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 
+/** Where the WebSocket-to-TCP bridge listens and which PostgreSQL it forwards to. */
 export interface WsBridgeOptions {
   /** Port to listen on; 0 picks a free one. */
   port?: number;
@@ -14,6 +15,7 @@ export interface WsBridgeOptions {
   allowedHosts?: readonly string[];
 }
 
+/** A running bridge: the address for `NEON_WS_PROXY`, and how to stop it. */
 export interface WsBridge {
   /** `host:port` to put in `NEON_WS_PROXY`. */
   readonly address: string;

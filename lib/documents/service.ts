@@ -32,6 +32,7 @@ import { type MessageSender, SqsMessageSender } from '../queue/sender.ts';
 import type { DocStatus, PageRequest, StoredDocStatus } from '../storage/doc-status.ts';
 import { nextStatus } from '../storage/status-rows.ts';
 
+/** What became of one document of a submit or reprocess request. */
 export interface SubmittedDocument {
   docId?: string;
   /** `skipped`: a failed document reprocessing cannot help (a duplicate marker, an unreadable file). */

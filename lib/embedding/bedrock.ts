@@ -8,6 +8,7 @@ import { ProviderError } from '../errors.ts';
 import type { EmbeddingRequester } from './batched.ts';
 import type { EmbeddingPurpose } from './types.ts';
 
+/** A Bedrock embedding model (Titan v2 or Cohere) and where to call it. */
 export interface BedrockEmbeddingOptions {
   model: string;
   dimension: number;

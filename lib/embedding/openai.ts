@@ -5,6 +5,7 @@ import { ProviderError } from '../errors.ts';
 import { openAiAuth, postJson } from '../provider-http.ts';
 import type { EmbeddingRequester } from './batched.ts';
 
+/** An OpenAI-compatible `/embeddings` endpoint and model. */
 export interface OpenAiEmbeddingOptions {
   baseUrl: string;
   model: string;

@@ -31,6 +31,7 @@ export function requireUnchanged(changed: ReadonlySet<string>): void {
   if (changed.size > 0) throw new PlanOutdated(changed);
 }
 
+/** How a plan made outside the transaction is applied inside it, and planned again when it went stale. */
 export interface PlanSteps<P, T> {
   /** The writes, in one transaction; calls {@link requireUnchanged} before writing anything. */
   apply(tx: Queryable, plan: P): Promise<T>;

@@ -10,6 +10,7 @@ import { metricCount } from '../ops/metrics.ts';
 import { recordUsage } from '../ops/usage.ts';
 import type { LlmCacheStorage } from '../storage/kv.ts';
 
+/** One LLM call of the graph pipeline and how LightRAG keys its cache row. */
 export interface CachedCall {
   cacheType: 'extract' | 'summary' | 'keywords';
   /** Keyword calls: what LightRAG hashes instead of the prompt. */
@@ -45,6 +46,7 @@ export function llmCacheKey(call: CachedCall, llm: Pick<Llm, 'identity'>): strin
   );
 }
 
+/** A reply with its cache key, and whether it came from the cache. */
 export interface CachedReply {
   key: string;
   reply: string;

@@ -13,12 +13,14 @@ import { completeWithCache } from './cached-llm.ts';
 import { COMPLETION_DELIMITER, extractionMessages, gleaningPrompt } from './prompts.ts';
 import { type Extraction, mergeGleaning, parseJsonExtraction, parseRecords } from './records.ts';
 
+/** A chunk to extract entities and relations from. */
 export interface ChunkInput {
   id: string;
   content: string;
   file_path?: string | null;
 }
 
+/** What one chunk's extraction found, with the cache rows of its replies. */
 export interface ChunkExtraction extends Extraction {
   chunkId: string;
   filePath: string | null;

@@ -63,6 +63,7 @@ export function mergeFilePaths(
   );
 }
 
+/** The supporting chunks of an entity or relation after a merge, by LightRAG's limits. */
 export interface MergedElement {
   /** Every supporting chunk, oldest first (ENTITY_CHUNKS / RELATION_CHUNKS). */
   chunkIds: string[];

@@ -35,11 +35,13 @@ import {
 } from './starting-points.ts';
 import type { Summarizer } from './summarize.ts';
 
+/** A document's extracted records grouped by entity name and by relation pair. */
 export interface RecordGroups {
   entities: Map<string, Sourced<EntityRecord>[]>;
   relations: Map<string, { pair: [string, string]; records: Sourced<RelationRecord>[] }>;
 }
 
+/** How many entities and relations a merge wrote. */
 export interface MergeStats {
   entities: number;
   relations: number;
@@ -132,6 +134,7 @@ export interface PlannedSummary {
   text: string;
 }
 
+/** An entity as it will be written: merged properties, chunks, and its vector. */
 export interface PlannedNode {
   id: string;
   properties: MergedEntity;
@@ -142,6 +145,7 @@ export interface PlannedNode {
   due?: boolean;
 }
 
+/** A relation as it will be written: merged properties, chunks, and its vector. */
 export interface PlannedEdge {
   pair: EdgePair;
   properties: MergedRelation;
@@ -167,6 +171,7 @@ export interface MergePlan {
   leased: UpkeepElement[];
 }
 
+/** How a merge plan is made. */
 export interface PlanOptions {
   /** Recompute each element from the given records alone (a deletion's remaining chunks). */
   rebuild?: boolean;

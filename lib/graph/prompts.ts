@@ -8,6 +8,7 @@ import type { ChatMessage } from '../llm/types.ts';
 export const TUPLE_DELIMITER = '<|#|>';
 export const COMPLETION_DELIMITER = '<|COMPLETE|>';
 
+/** What LightRAG's prompts are filled with: the entity types and the answer language. */
 export interface PromptSettings {
   entityTypes: readonly string[];
   language: string;

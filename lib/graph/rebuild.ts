@@ -43,6 +43,7 @@ import {
   startingPoints,
 } from './starting-points.ts';
 
+/** What deleting a document did to the graph: elements deleted, and rebuilt from the chunks left. */
 export interface GraphRemoval {
   entitiesDeleted: number;
   entitiesRebuilt: number;
@@ -88,6 +89,7 @@ async function cachedExtractions(
   });
 }
 
+/** Graph elements a deletion touched, with the chunks that still support each. */
 export interface Stale {
   nodes: Array<{ id: string; remaining: string[] }>;
   edges: Array<{ pair: EdgePair; remaining: string[] }>;

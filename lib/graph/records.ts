@@ -20,11 +20,13 @@ export const MAX_EXTRACTION_ENTITIES = 40;
  */
 export const MAX_ENTITY_NAME_LENGTH = 253;
 
+/** An entity as the LLM extracted it from one chunk. */
 export interface EntityRecord {
   name: string;
   type: string;
   description: string;
 }
+/** A relation as the LLM extracted it from one chunk. */
 export interface RelationRecord {
   source: string;
   target: string;
@@ -33,6 +35,7 @@ export interface RelationRecord {
   /** LightRAG's newest format has no strength field: every record weighs 1. */
   weight: number;
 }
+/** The entities and relations of one extraction reply. */
 export interface Extraction {
   entities: EntityRecord[];
   relations: RelationRecord[];

@@ -10,6 +10,7 @@ import { GraphStorage } from '../storage/graph.ts';
 import { type KnowledgeGraph, MAX_GRAPH_NODES } from '../storage/graph-explore.ts';
 import { ensureSchema } from '../storage/schema.ts';
 
+/** `GET /graph`'s parameters: the start label, the depth and the node limit. */
 export interface KnowledgeGraphParams {
   label?: string;
   maxDepth?: number;

@@ -10,6 +10,7 @@ import { type ChunkTrackingRecord, relationChunkKey } from '../storage/graph-kv.
 import type { Storages } from '../storage/index.ts';
 import { md5 } from '../text.ts';
 
+/** A relation's two entity names. */
 export type EdgePair = [string, string];
 
 /** The stored nodes, edges and chunk-tracking rows of a set of entities and relations. */

@@ -32,6 +32,7 @@ import { splitField } from './merge-rules.ts';
 /** How long an upkeep lease lasts; renewed every round, so only a crashed holder lets it lapse. */
 export const UPKEEP_LEASE_SECONDS = 120;
 
+/** What a round of graph upkeep did. */
 export interface UpkeepStats {
   /** Elements brought up to date (nothing left due). */
   settled: number;
@@ -49,6 +50,7 @@ export function addUpkeepStats(into: UpkeepStats, more: UpkeepStats): UpkeepStat
   return into;
 }
 
+/** When graph upkeep must stop starting rounds. */
 export interface UpkeepOptions {
   /** Epoch ms after which no new round starts (the invocation's remaining time). */
   deadline?: number;

@@ -6,6 +6,7 @@ import { IngestQueueClient } from '../queue/enqueue.ts';
 import { createSqsClient } from '../queue/sqs.ts';
 import { UploadRequests } from '../uploads/request.ts';
 
+/** What the documents function keeps in its container. */
 export interface DocumentsRuntime extends ContainerBase {
   documents: DocumentService;
   uploads: UploadRequests;

@@ -5,6 +5,7 @@ import { GraphService } from '../graph/service.ts';
 import { createLlm } from '../llm/index.ts';
 import { QueryEngine } from '../query/engine.ts';
 
+/** What the query and stream functions keep in their container. */
 export interface QueryRuntime extends ContainerBase {
   engine: QueryEngine;
   graph: GraphService;

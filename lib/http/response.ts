@@ -22,6 +22,7 @@ import {
   ValidationError,
 } from '../errors.ts';
 
+/** An API Gateway (payload v2) response with its status and headers always set. */
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
   statusCode: number;
   headers: Record<string, string>;

@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { HttpError } from '../errors.ts';
 import { API_ROUTES, type ApiFunction } from './routes.ts';
 
+/** The handler of one route (or of a function's route table). */
 export type RouteHandler = (
   event: APIGatewayProxyEventV2,
   context?: Pick<Context, 'getRemainingTimeInMillis'>,

@@ -18,6 +18,7 @@ export const API_ROUTES = [
   { method: 'GET', path: '/health', fn: 'health' },
 ] as const;
 
+/** The functions that serve the HTTP API. */
 export type ApiFunction = (typeof API_ROUTES)[number]['fn'];
 
 /** The route a request matches, with its path parameters; literal paths win over `{id}`. */

@@ -10,12 +10,14 @@ import type { Writable } from 'node:stream';
 /** What Lambda passes a streaming handler: a writable stream of the response body. */
 export type ResponseStream = Writable & { setContentType?(type: string): void };
 
+/** A handler of Lambda's response streaming: it writes its response to `responseStream`. */
 export type StreamingHandler<E = unknown, C = unknown> = (
   event: E,
   responseStream: ResponseStream,
   context: C,
 ) => Promise<void>;
 
+/** The status and headers a streamed HTTP response starts with. */
 export interface HttpPrelude {
   statusCode: number;
   headers?: Record<string, string>;

@@ -5,11 +5,13 @@ export interface LlmIdentity {
   host: string | null;
 }
 
+/** One message of a chat request. */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
 }
 
+/** How one LLM call is made and counted. */
 export interface CompletionOptions {
   /** Ask for a JSON object (OpenAI `response_format: json_object`; other providers follow the prompt). */
   json?: boolean;

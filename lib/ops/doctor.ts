@@ -16,8 +16,10 @@ import { dueByWorkspace } from '../storage/graph-upkeep.ts';
 import { inspectSchema } from '../storage/schema.ts';
 import { s3Client } from '../uploads/s3.ts';
 
+/** How a check of `doctor` came out. */
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
 
+/** One check of `doctor`: what was found, and what to do about it. */
 export interface Finding {
   check: string;
   verdict: Verdict;

@@ -6,6 +6,7 @@ import type { Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
 import { readUsage, type UsageRow } from '../storage/usage.ts';
 
+/** `GET /usage`: a workspace's model calls and tokens by day, purpose and model, with totals. */
 export interface UsageReport {
   workspace: string;
   /** First UTC day included. */

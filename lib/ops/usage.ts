@@ -10,8 +10,10 @@ import type { Queryable } from '../db/database.ts';
 import { invocationContext } from '../logger.ts';
 import { addUsage, type UsageRow } from '../storage/usage.ts';
 
+/** Why a model was called (LightRAG's cache types, and embeddings). */
 export type UsagePurpose = 'extract' | 'summary' | 'keywords' | 'answer' | 'embedding';
 
+/** One model call or cache hit, as the usage aggregates count it. */
 export interface UsageEvent {
   /** Default: the invocation's workspace (its log context). */
   workspace?: string;

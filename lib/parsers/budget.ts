@@ -6,6 +6,7 @@
  */
 import { FileRejectedError } from '../errors.ts';
 
+/** What one file's parse may spend: text produced, Office elements, PDF bytes, time. */
 export interface ParseBudgetLimits {
   /** UTF-8 bytes of text a file may yield (MAX_DOCUMENT_BYTES). */
   maxTextBytes: number;

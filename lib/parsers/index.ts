@@ -11,8 +11,10 @@ import { htmlText } from './html.ts';
 import { officeText } from './ooxml.ts';
 import { pdfText } from './pdf.ts';
 
+/** The kinds of file the parse function reads. */
 export type FileKind = 'pdf' | 'docx' | 'pptx' | 'xlsx' | 'html' | 'markdown' | 'text';
 
+/** The limits every uploaded file is parsed under (from UploadConfig). */
 export interface ParseLimits {
   /** Largest file accepted (MAX_UPLOAD_BYTES). */
   maxFileBytes: number;
@@ -30,6 +32,7 @@ export interface ParseLimits {
   timeoutMs: number;
 }
 
+/** A file's text, what it was, and what read it. */
 export interface ParsedFile {
   text: string;
   kind: FileKind;

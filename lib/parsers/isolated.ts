@@ -12,6 +12,7 @@ import { FileRejectedError, type FileRejection } from '../errors.ts';
 import { tooComplex, tooSlow } from './budget.ts';
 import { type ParsedFile, type ParseLimits, parseFile } from './index.ts';
 
+/** The parse limits, and the heap of the worker thread that parses. */
 export interface IsolatedParseLimits extends ParseLimits {
   /** Heap (old generation) the parsing worker may use, in MB (PARSE_MAX_HEAP_MB). */
   maxHeapMb: number;

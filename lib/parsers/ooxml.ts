@@ -8,6 +8,7 @@ import { FileRejectedError } from '../errors.ts';
 import type { ParseBudget } from './budget.ts';
 import { readZip, type ZipLimits } from './zip.ts';
 
+/** The Office formats read (Word, PowerPoint, Excel). */
 export type OfficeKind = 'docx' | 'pptx' | 'xlsx';
 
 type XmlNode = Record<string, unknown>;

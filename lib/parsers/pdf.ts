@@ -6,6 +6,7 @@ import { FileRejectedError } from '../errors.ts';
 import type { ParseBudget } from './budget.ts';
 import { checkPdfStreams } from './pdf-streams.ts';
 
+/** What a PDF may have. */
 export interface PdfLimits {
   /** Pages a PDF may have (MAX_PDF_PAGES). */
   maxPages: number;

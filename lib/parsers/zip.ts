@@ -7,6 +7,7 @@
 import { Unzip, UnzipInflate } from 'fflate';
 import { FileRejectedError } from '../errors.ts';
 
+/** What a zip archive may inflate to and list (the zip bomb bounds). */
 export interface ZipLimits {
   /** Total bytes all read entries may inflate to. */
   maxInflatedBytes: number;

@@ -8,6 +8,7 @@ import { ValidationError } from '../errors.ts';
 import { computeMdhashId } from '../text.ts';
 import { getTokenizer } from '../tokenizer.ts';
 
+/** A chunk of a document, as LightRAG cuts and counts it. */
 export interface Chunk {
   id: string;
   content: string;

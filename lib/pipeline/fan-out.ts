@@ -41,6 +41,7 @@ export function progressMetadata(runId: string, p: RunProgress) {
   };
 }
 
+/** What became of one chunk batch of a fanned-out document. */
 export interface BatchOutcome {
   docId: string;
   workspace: string;
@@ -52,6 +53,7 @@ export interface BatchOutcome {
   error?: string;
 }
 
+/** A document to fan out: its chunks, and how to write its status. */
 export interface FanOutStart {
   docId: string;
   chunks: ReadonlyArray<{ id: string; content: string; tokens: number; chunk_order_index: number }>;

@@ -19,8 +19,10 @@ import type { Storages } from '../storage/index.ts';
 import { contentFields, newStatus } from '../storage/status-rows.ts';
 import { md5 } from '../text.ts';
 
+/** Why LightRAG 1.5 calls a document a duplicate: the same file name, or the same content. */
 export type DuplicateKind = 'filename' | 'content_hash';
 
+/** A document's id and stored file path by LightRAG's rules, and the document it duplicates if any. */
 export interface Identity {
   docId: string;
   /** What `file_path` stores (1.5: the canonical basename or `unknown_source`). */

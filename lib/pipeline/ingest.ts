@@ -39,6 +39,7 @@ import { type Chunk, chunkDocument } from './chunking.ts';
 import { type BatchOutcome, ExtractionFanOut } from './fan-out.ts';
 import { type DuplicateKind, duplicateRecord, identify, notReprocessable } from './identity.ts';
 
+/** A document for the pipeline: inline text, or the id of one stored first. */
 export interface IngestInput {
   /** Inline text; or `docId` of a document already stored in LIGHTRAG_DOC_FULL. */
   content?: string;
@@ -51,6 +52,7 @@ export interface IngestInput {
   merge?: string;
 }
 
+/** What the pipeline did with a document. */
 export interface IngestResult {
   docId: string;
   workspace: string;
@@ -75,6 +77,7 @@ export interface IngestResult {
   skipped?: 'stale-run' | 'merge-claimed';
 }
 
+/** How one delivery of a document is run. */
 export interface IngestOptions {
   /** The last delivery the queue will make: a retryable failure is then recorded as `failed`. */
   finalAttempt?: boolean;
@@ -92,6 +95,7 @@ export const UPKEEP_BUDGET_MS = 60_000;
 /** Due elements of the workspace a document's invocation takes on after its own (a sweep). */
 export const UPKEEP_SWEEP_LIMIT = 5;
 
+/** What the pipeline sends fan-out messages with (default: SQS). */
 export interface PipelineOptions {
   /** Sends fan-out messages (default: SQS, when both queues are configured). */
   sender?: MessageSender;

@@ -15,6 +15,7 @@ export const WORKING_STATUSES: ReadonlySet<string> = new Set([
   'processing',
 ]);
 
+/** The status-row fields a work lease is read from. */
 export interface LeasedDocument {
   status: string;
   /** ISO time of the row's last change (as the doc-status storage reads it). */

@@ -12,6 +12,7 @@
 
 import { GRAPH_FIELD_SEP } from '../lightrag-constants.ts';
 
+/** How graph modes pick an element's chunks (LightRAG's `KG_CHUNK_PICK_METHOD`). */
 export type ChunkPickMethod = 'VECTOR' | 'WEIGHT';
 
 interface ElementChunks {

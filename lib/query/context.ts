@@ -7,6 +7,7 @@
 import type { VectorMatch } from '../storage/vector-records.ts';
 import type { Tokenizer } from '../tokenizer.ts';
 
+/** An entity of a query's context, as LightRAG formats it for the prompt. */
 export interface ContextEntity {
   entity: string;
   type: string;
@@ -17,6 +18,7 @@ export interface ContextEntity {
   file_path: string;
 }
 
+/** A relation of a query's context, as LightRAG formats it for the prompt. */
 export interface ContextRelation {
   entity1: string;
   entity2: string;
@@ -29,6 +31,7 @@ export interface ContextRelation {
   file_path: string;
 }
 
+/** A chunk of a query's context, with the reference it is cited by. */
 export interface ContextChunk {
   reference_id: number;
   chunk_id: string;
@@ -51,6 +54,7 @@ export function chunkFromMatch(m: VectorMatch<'chunks'>): ContextChunk {
   };
 }
 
+/** A numbered source of an answer (LightRAG's reference list). */
 export interface Reference {
   reference_id: number;
   file_path: string | null;

@@ -27,6 +27,7 @@ import {
 import type { QueryKeywords } from './keywords.ts';
 import type { QueryRequest } from './request.ts';
 
+/** What a graph mode retrieved: entities, relations, and candidate chunks in priority order. */
 export interface GraphRetrieval {
   entities: ContextEntity[];
   relations: ContextRelation[];

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import type { LlmCacheStorage } from '../storage/kv.ts';
 import type { QueryRequest } from './request.ts';
 
+/** The high- and low-level keywords a graph query searches with. */
 export interface QueryKeywords {
   high_level: string[];
   low_level: string[];

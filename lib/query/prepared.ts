@@ -16,6 +16,7 @@ import type { ContextChunk, ContextEntity, ContextRelation, Reference } from './
 import type { QueryKeywords } from './keywords.ts';
 import type { QueryRequest } from './request.ts';
 
+/** `POST /query`'s answer: the mode, the keywords, the context, the references and the answer. */
 export interface QueryResponse {
   mode: QueryRequest['mode'];
   workspace: string;

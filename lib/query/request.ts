@@ -9,6 +9,7 @@ import type { ChatMessage } from '../llm/types.ts';
 
 /** LightRAG's modes; `mix` (graph and chunk vectors) is the default. */
 export const QUERY_MODES = ['mix', 'local', 'global', 'hybrid', 'naive', 'bypass'] as const;
+/** LightRAG's query modes. */
 export type QueryMode = (typeof QUERY_MODES)[number];
 /** The modes that read the knowledge graph. */
 export const GRAPH_MODES: readonly QueryMode[] = ['local', 'global', 'hybrid', 'mix'];
@@ -17,6 +18,7 @@ export const MAX_KEYWORDS = 50;
 export const MAX_QUERY_LENGTH = 10_000;
 export const MAX_HISTORY_MESSAGES = 50;
 
+/** A query as LightRAG's `QueryParam` has it, defaults applied and limits checked. */
 export interface QueryRequest {
   query: string;
   mode: QueryMode;

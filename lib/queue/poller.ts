@@ -13,6 +13,7 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { lambdaContext } from '../local/lambda-context.ts';
 
+/** The queue a local poller reads, the handler it invokes, and how it retries. */
 export interface PollerOptions {
   sqs: SQSClient;
   queueUrl: string;
@@ -34,6 +35,7 @@ export interface PollerOptions {
   functionName?: string;
 }
 
+/** What a local poller has done so far. */
 export interface PollStats {
   received: number;
   succeeded: number;

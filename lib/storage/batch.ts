@@ -16,6 +16,7 @@ export function dedupeLastWins<T>(records: readonly T[], key: (record: T) => str
   return [...byKey.values()];
 }
 
+/** What one statement may carry: bind parameters and bytes. */
 export interface SplitLimits {
   /** Bind parameters one record uses in the statement (for `unnest` batches: 1 per column). */
   parametersPerRecord: number;

@@ -60,6 +60,7 @@ export interface PageRequest {
   sortDirection?: string;
 }
 
+/** One page of documents, with LightRAG's pagination fields. */
 export interface Page {
   documents: StoredDocStatus[];
   total: number;

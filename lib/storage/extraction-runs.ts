@@ -7,9 +7,12 @@ import type { Database, Queryable } from '../db/database.ts';
 import { validateWorkspace } from '../workspace.ts';
 import { TABLES } from './tables.ts';
 
+/** Where a fanned-out document's merge stands. */
 export type MergeState = 'waiting' | 'queued' | 'merging' | 'done';
+/** Where one chunk batch of a fan-out stands. */
 export type BatchStatus = 'sent' | 'extracted' | 'failed';
 
+/** A fanned-out document's extraction run: its batches and its merge. */
 export interface ExtractionRun {
   docId: string;
   runId: string;
@@ -28,6 +31,7 @@ export interface RunProgress {
   chunksExtracted: number;
 }
 
+/** One chunk batch of an extraction run. */
 export interface ExtractionBatch {
   index: number;
   chunkIds: string[];

@@ -25,11 +25,13 @@ export interface GraphReader {
 /** LightRAG's MAX_GRAPH_NODES: the most nodes one knowledge-graph answer may hold. */
 export const MAX_GRAPH_NODES = 1000;
 
+/** A node of `GET /graph`, as LightRAG's WebUI reads it. */
 export interface KnowledgeGraphNode {
   id: string;
   labels: string[];
   properties: GraphProperties;
 }
+/** An edge of `GET /graph`, as LightRAG's WebUI reads it. */
 export interface KnowledgeGraphEdge {
   id: string;
   type: string;

@@ -18,16 +18,19 @@ export function relationChunkKey(a: string, b: string): string {
   return canonicalEdge(a, b).join(GRAPH_FIELD_SEP);
 }
 
+/** A document's entities (LIGHTRAG_FULL_ENTITIES). */
 export interface FullEntitiesRecord {
   id: string;
   entity_names: string[];
   count?: number;
 }
+/** A document's relations (LIGHTRAG_FULL_RELATIONS). */
 export interface FullRelationsRecord {
   id: string;
   relation_pairs: Array<[string, string]>;
   count?: number;
 }
+/** The chunks supporting an entity or relation (LIGHTRAG_ENTITY_CHUNKS / RELATION_CHUNKS). */
 export interface ChunkTrackingRecord {
   id: string;
   chunk_ids: string[];

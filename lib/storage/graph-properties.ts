@@ -7,6 +7,7 @@
  * object (or a JSON string of one) reads as no properties.
  */
 
+/** A node's or edge's properties as stored (LightRAG's JSON). */
 export type GraphProperties = Record<string, unknown>;
 
 /** An entity node's properties; a field another writer left out stays absent. */

@@ -32,6 +32,7 @@ export {
 } from './graph-keys.ts';
 export type { EntityProperties, GraphProperties, RelationProperties } from './graph-properties.ts';
 
+/** A relation's two entity names, in stored order. */
 export type EdgePair = readonly [string, string];
 
 /**

@@ -23,6 +23,7 @@ import {
   RelationVectorStorage,
 } from './vector-namespaces.ts';
 
+/** Every storage of one workspace, as LightRAG 1.5 names them. */
 export interface Storages {
   workspace: string;
   /**

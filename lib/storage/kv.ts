@@ -19,6 +19,7 @@ export const KV_NAMESPACES = [
   'entity_chunks',
   'relation_chunks',
 ] as const;
+/** LightRAG's key-value namespaces stored here. */
 export type KvNamespace = (typeof KV_NAMESPACES)[number];
 
 /** A stored document (LightRAG `full_docs`): `doc_name` holds its file path. */

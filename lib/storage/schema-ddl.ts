@@ -392,6 +392,7 @@ export const MARKER_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLES.schemaMarker} (
   id VARCHAR(255) PRIMARY KEY, version INTEGER NOT NULL, detail JSONB,
   applied_at TIMESTAMP(0) DEFAULT CURRENT_TIMESTAMP)`;
 
+/** One index the schema creates. */
 export interface IndexSpec {
   name: string;
   table: string;
@@ -575,6 +576,7 @@ function assertWorkspaceLiteral(ws: string): string {
   return ws;
 }
 
+/** Every statement of the schema for a vector configuration, and its marker. */
 export interface SchemaPlan {
   /** Marker id: the version and a hash of every statement. */
   key: string;

@@ -38,6 +38,7 @@ export {
 /** pgvector's first version with iterative index scans (`hnsw.iterative_scan`). */
 const ITERATIVE_SCAN_VERSION = [0, 8, 0];
 
+/** What checking (or creating) the schema did. */
 export interface SchemaResult {
   key: string;
   /** True when this call ran DDL (created or repaired something); false on the checked path. */

@@ -31,6 +31,7 @@ export const VECTOR_BASE_TABLES = {
   entities: 'lightrag_vdb_entity',
   relationships: 'lightrag_vdb_relation',
 } as const;
+/** LightRAG's vector namespaces: chunks, entities, relationships. */
 export type VectorNamespace = keyof typeof VECTOR_BASE_TABLES;
 
 const MAX_IDENTIFIER_LENGTH = 63;

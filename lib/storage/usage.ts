@@ -5,6 +5,7 @@
 import type { Queryable } from '../db/database.ts';
 import { TABLES } from './tables.ts';
 
+/** A day's usage of one workspace, purpose and model. */
 export interface UsageRow {
   workspace: string;
   /** UTC day, `YYYY-MM-DD`. */

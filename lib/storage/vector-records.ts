@@ -15,21 +15,25 @@ interface VectorFields {
   vector?: readonly number[];
   file_path?: string | null;
 }
+/** A chunk to store with its vector (LIGHTRAG_VDB_CHUNKS). */
 export interface ChunkVectorRecord extends VectorFields {
   full_doc_id: string;
   chunk_order_index: number;
   tokens: number;
 }
+/** An entity to store with its vector (LIGHTRAG_VDB_ENTITY). */
 export interface EntityVectorRecord extends VectorFields {
   entity_name: string;
   /** Source chunk ids joined with `<SEP>` (LightRAG's graph field). */
   source_id?: string;
 }
+/** A relation to store with its vector (LIGHTRAG_VDB_RELATION). */
 export interface RelationVectorRecord extends VectorFields {
   src_id: string;
   tgt_id: string;
   source_id?: string;
 }
+/** The record a namespace stores. */
 export type VectorRecordFor<N extends VectorNamespace> = N extends 'chunks'
   ? ChunkVectorRecord
   : N extends 'entities'
@@ -44,20 +48,24 @@ interface VectorRowFields {
   /** Unix seconds. */
   created_at: number;
 }
+/** A stored chunk vector row, as read back. */
 export interface ChunkVectorRow extends VectorRowFields {
   full_doc_id: string;
   chunk_order_index: number;
   tokens: number;
 }
+/** A stored entity vector row, as read back. */
 export interface EntityVectorRow extends VectorRowFields {
   entity_name: string;
   chunk_ids: string[];
 }
+/** A stored relation vector row, as read back. */
 export interface RelationVectorRow extends VectorRowFields {
   src_id: string;
   tgt_id: string;
   chunk_ids: string[];
 }
+/** The row a namespace reads back. */
 export type VectorRowFor<N extends VectorNamespace> = N extends 'chunks'
   ? ChunkVectorRow
   : N extends 'entities'
@@ -105,6 +113,7 @@ export function decodeVectorRow<N extends VectorNamespace>(
   return decoded as VectorRowFor<N>;
 }
 
+/** A record with its vector encoded for the driver (text, or binary for Neon and pg). */
 export type Prepared<N extends VectorNamespace> = VectorRecordFor<N> & {
   vectorParam: string | Buffer;
 };

@@ -10,6 +10,7 @@ import { validateWorkspace } from '../workspace.ts';
 
 export const UPLOAD_PREFIX = 'uploads/';
 
+/** An uploaded object and the document its key names. */
 export interface UploadedObject {
   bucket: string;
   key: string;

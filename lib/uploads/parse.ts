@@ -24,6 +24,7 @@ import type { UploadedObject } from './objects.ts';
 import { AWAITING_FILE } from './request.ts';
 import { readUpload } from './s3.ts';
 
+/** What became of one uploaded file. */
 export interface ParseOutcome {
   docId: string;
   workspace: string;

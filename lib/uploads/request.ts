@@ -16,6 +16,7 @@ import { newStatus } from '../storage/status-rows.ts';
 import { uploadKey } from './objects.ts';
 import { presignUpload } from './s3.ts';
 
+/** `POST /documents/upload`'s request. */
 export interface UploadRequest {
   fileName: string;
   /** The file's length in bytes: the URL is signed for exactly that many. */
@@ -25,6 +26,7 @@ export interface UploadRequest {
   metadata?: Record<string, unknown>;
 }
 
+/** `POST /documents/upload`'s answer: where to PUT the file, or the document that has its name. */
 export interface UploadTicket {
   /** `pending`: PUT the file to `upload.url`; `duplicated`: a document of that name exists. */
   status: 'pending' | 'duplicated';
