@@ -1,11 +1,5 @@
-/**
- * The fan-out state of documents whose extraction runs across containers: one run per document
- * (replaced when the document starts again), one row per chunk batch. Completions are counted
- * here, in PostgreSQL, so a redelivered batch is counted once and exactly one message merges.
- */
-import type { Database, Queryable } from '../db/database.ts';
-import { validateWorkspace } from '../workspace.ts';
 import { TABLES } from './tables.ts';
+import { WorkspaceBound } from './workspace-bound.ts';
 
 /** Where a fanned-out document's merge stands. */
 export type MergeState = 'waiting' | 'queued' | 'merging' | 'done';
@@ -42,31 +36,15 @@ export interface ExtractionBatch {
 const RUNS = TABLES.extractionRuns;
 const BATCHES = TABLES.extractionBatches;
 
-export class ExtractionRunStorage {
-  readonly workspace: string;
-  #q: Queryable;
-  inTransaction = false;
-
-  constructor(db: Database, workspace: string) {
-    this.workspace = validateWorkspace(workspace);
-    this.#q = db;
-  }
-
-  /** Runs every statement on `tx`; see `storages.in(tx)`. */
-  bindTo(tx: Queryable): this {
-    this.#q = tx;
-    this.inTransaction = true;
-    return this;
-  }
-
+export class ExtractionRunStorage extends WorkspaceBound {
   /** Starts (or restarts) a document's run: earlier batches are forgotten. */
   async start(docId: string, runId: string, batches: readonly string[][]): Promise<void> {
     const chunks = batches.reduce((n, b) => n + b.length, 0);
-    await this.#q.query(`DELETE FROM ${BATCHES} WHERE workspace = $1 AND doc_id = $2`, [
+    await this.q.query(`DELETE FROM ${BATCHES} WHERE workspace = $1 AND doc_id = $2`, [
       this.workspace,
       docId,
     ]);
-    await this.#q.query(
+    await this.q.query(
       `INSERT INTO ${RUNS} (workspace, doc_id, run_id, batches, chunks)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (workspace, doc_id) DO UPDATE SET run_id = EXCLUDED.run_id,
@@ -74,7 +52,7 @@ export class ExtractionRunStorage {
          merge_message_id = NULL, created_at = now(), updated_at = now()`,
       [this.workspace, docId, runId, batches.length, chunks],
     );
-    await this.#q.query(
+    await this.q.query(
       `INSERT INTO ${BATCHES} (workspace, doc_id, batch_index, run_id, chunk_ids)
        SELECT $1, $2, i - 1, $3, ids::jsonb FROM unnest($4::text[]) WITH ORDINALITY AS b(ids, i)`,
       [this.workspace, docId, runId, batches.map((b) => JSON.stringify(b))],
@@ -82,7 +60,7 @@ export class ExtractionRunStorage {
   }
 
   async getRun(docId: string): Promise<ExtractionRun | null> {
-    const { rows } = await this.#q.query(
+    const { rows } = await this.q.query(
       `SELECT doc_id, run_id, batches, chunks, merge_state, merge_message_id FROM ${RUNS}
         WHERE workspace = $1 AND doc_id = $2`,
       [this.workspace, docId],
@@ -100,7 +78,7 @@ export class ExtractionRunStorage {
   }
 
   async getBatch(docId: string, runId: string, index: number): Promise<ExtractionBatch | null> {
-    const { rows } = await this.#q.query(
+    const { rows } = await this.q.query(
       `SELECT batch_index, chunk_ids, status, error_msg FROM ${BATCHES}
         WHERE workspace = $1 AND doc_id = $2 AND run_id = $3 AND batch_index = $4`,
       [this.workspace, docId, runId, index],
@@ -127,7 +105,7 @@ export class ExtractionRunStorage {
     status: Exclude<BatchStatus, 'sent'>,
     error: string | null = null,
   ): Promise<boolean> {
-    const { rowCount } = await this.#q.query(
+    const { rowCount } = await this.q.query(
       `UPDATE ${BATCHES} SET status = $5, error_msg = $6, updated_at = now()
         WHERE workspace = $1 AND doc_id = $2 AND run_id = $3 AND batch_index = $4 AND status = 'sent'`,
       [this.workspace, docId, runId, index, status, error],
@@ -136,7 +114,7 @@ export class ExtractionRunStorage {
   }
 
   async progress(docId: string, runId: string): Promise<RunProgress> {
-    const { rows } = await this.#q.query(
+    const { rows } = await this.q.query(
       `SELECT count(*)::int AS batches,
               coalesce(sum(jsonb_array_length(chunk_ids)), 0)::int AS chunks,
               (count(*) FILTER (WHERE status = 'extracted'))::int AS batches_extracted,
@@ -166,7 +144,7 @@ export class ExtractionRunStorage {
     from: readonly MergeState[],
     to: MergeState,
   ): Promise<boolean> {
-    const { rowCount } = await this.#q.query(
+    const { rowCount } = await this.q.query(
       `UPDATE ${RUNS} SET merge_state = $4, updated_at = now()
         WHERE workspace = $1 AND doc_id = $2 AND run_id = $3 AND merge_state = ANY($5::text[])`,
       [this.workspace, docId, runId, to, [...from]],
@@ -186,7 +164,7 @@ export class ExtractionRunStorage {
     messageId: string,
     leaseSeconds: number,
   ): Promise<boolean> {
-    const { rowCount } = await this.#q.query(
+    const { rowCount } = await this.q.query(
       `UPDATE ${RUNS} SET merge_state = 'merging', merge_message_id = $4, updated_at = now()
         WHERE workspace = $1 AND doc_id = $2 AND run_id = $3
           AND (merge_state = 'queued'
@@ -199,11 +177,11 @@ export class ExtractionRunStorage {
 
   /** Forgets a document's runs (the document was deleted). */
   async deleteByDocId(docId: string): Promise<void> {
-    await this.#q.query(`DELETE FROM ${BATCHES} WHERE workspace = $1 AND doc_id = $2`, [
+    await this.q.query(`DELETE FROM ${BATCHES} WHERE workspace = $1 AND doc_id = $2`, [
       this.workspace,
       docId,
     ]);
-    await this.#q.query(`DELETE FROM ${RUNS} WHERE workspace = $1 AND doc_id = $2`, [
+    await this.q.query(`DELETE FROM ${RUNS} WHERE workspace = $1 AND doc_id = $2`, [
       this.workspace,
       docId,
     ]);

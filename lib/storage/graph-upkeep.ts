@@ -6,9 +6,10 @@
  * then brings its summary and vector up to date (lib/graph/upkeep.ts). A lease expires, so a
  * crashed holder delays the work, never loses it.
  */
-import type { Database, Queryable } from '../db/database.ts';
-import { validateWorkspace } from '../workspace.ts';
+
+import type { Queryable } from '../db/database.ts';
 import { TABLES } from './tables.ts';
+import { WorkspaceBound } from './workspace-bound.ts';
 
 /** An entity (`target` empty) or an undirected relation, ends in canonical order. */
 export interface UpkeepElement {
@@ -21,29 +22,13 @@ const TABLE = TABLES.graphUpkeep;
 
 export const upkeepKey = (e: UpkeepElement) => `${e.kind}\u0000${e.source}\u0000${e.target}`;
 
-export class GraphUpkeepStorage {
-  readonly workspace: string;
-  #q: Queryable;
-  inTransaction = false;
-
-  constructor(db: Database, workspace: string) {
-    this.workspace = validateWorkspace(workspace);
-    this.#q = db;
-  }
-
-  /** Runs every statement on `tx`; see `storages.in(tx)`. */
-  bindTo(tx: Queryable): this {
-    this.#q = tx;
-    this.inTransaction = true;
-    return this;
-  }
-
+export class GraphUpkeepStorage extends WorkspaceBound {
   /** Marks elements due (kept due if they already are). Call under their entity locks. */
   async markDue(marked: readonly UpkeepElement[]): Promise<void> {
     // One row per element: ON CONFLICT cannot update a row twice in one statement.
     const elements = [...new Map(marked.map((e) => [upkeepKey(e), e])).values()];
     if (elements.length === 0) return;
-    await this.#q.query(
+    await this.q.query(
       `INSERT INTO ${TABLE} (workspace, kind, source, target, due_at)
        SELECT $1, k, s, t, now() FROM unnest($2::text[], $3::text[], $4::text[]) AS e(k, s, t)
         ORDER BY k, s, t
@@ -63,7 +48,7 @@ export class GraphUpkeepStorage {
    * Autocommit (never in a transaction held across the work it guards). Returns whether taken.
    */
   async claim(element: UpkeepElement, owner: string, ttlSeconds: number): Promise<boolean> {
-    const { rows } = await this.#q.query(
+    const { rows } = await this.q.query(
       `INSERT INTO ${TABLE} AS u (workspace, kind, source, target, lease_owner, lease_until)
        VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
        ON CONFLICT (workspace, kind, source, target) DO UPDATE
@@ -86,19 +71,19 @@ export class GraphUpkeepStorage {
     const mine = `workspace = $1 AND kind = $2 AND source = $3 AND target = $4
       AND (lease_owner IS NULL OR lease_owner = $5 OR lease_until < now())`;
     if (due) {
-      await this.#q.query(
+      await this.q.query(
         `UPDATE ${TABLE} SET lease_owner = NULL, lease_until = NULL, due_at = coalesce(due_at, now())
           WHERE ${mine}`,
         args,
       );
     } else {
-      await this.#q.query(`DELETE FROM ${TABLE} WHERE ${mine}`, args);
+      await this.q.query(`DELETE FROM ${TABLE} WHERE ${mine}`, args);
     }
   }
 
   /** Frees `owner`'s lease without touching the due mark (a failed attempt). */
   async release(element: UpkeepElement, owner: string): Promise<void> {
-    await this.#q.query(
+    await this.q.query(
       `UPDATE ${TABLE} SET lease_owner = NULL, lease_until = NULL
         WHERE workspace = $1 AND kind = $2 AND source = $3 AND target = $4 AND lease_owner = $5`,
       [this.workspace, element.kind, element.source, element.target, owner],
@@ -107,7 +92,7 @@ export class GraphUpkeepStorage {
 
   /** Due elements nobody holds a live lease on, oldest first. */
   async due(limit: number): Promise<UpkeepElement[]> {
-    const { rows } = await this.#q.query(
+    const { rows } = await this.q.query(
       `SELECT kind, source, target FROM ${TABLE}
         WHERE workspace = $1 AND due_at IS NOT NULL
           AND (lease_owner IS NULL OR lease_until < now())
@@ -123,7 +108,7 @@ export class GraphUpkeepStorage {
 
   /** How many elements are due, leased or not (operations: `doctor`, the benchmark). */
   async countDue(): Promise<number> {
-    const { rows } = await this.#q.query(
+    const { rows } = await this.q.query(
       `SELECT count(*)::int AS n FROM ${TABLE} WHERE workspace = $1 AND due_at IS NOT NULL`,
       [this.workspace],
     );
@@ -133,7 +118,7 @@ export class GraphUpkeepStorage {
   /** Forgets elements that no longer exist (a deletion removed them). */
   async forget(elements: readonly UpkeepElement[]): Promise<void> {
     if (elements.length === 0) return;
-    await this.#q.query(
+    await this.q.query(
       `DELETE FROM ${TABLE} WHERE workspace = $1
          AND (kind, source, target) IN (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))`,
       [

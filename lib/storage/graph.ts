@@ -7,11 +7,11 @@
  * its edges (ON DELETE CASCADE). A node's degree is kept in its row by a trigger on the edge
  * table, so it stays right whoever writes the edges (a LightRAG deployment included).
  */
+
 import type { Database, Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
 import { GRAPH_NAMESPACE } from '../lightrag-constants.ts';
 import { toJsonParam } from '../text.ts';
-import { validateWorkspace } from '../workspace.ts';
 import { getKnowledgeGraph, getPopularLabels, searchLabels } from './graph-explore.ts';
 import { checkNodeId, checkPair, compareCodePoints, edgeKey } from './graph-keys.ts';
 import {
@@ -22,6 +22,7 @@ import {
   type RelationProperties,
 } from './graph-properties.ts';
 import { TABLES } from './tables.ts';
+import { WorkspaceBound } from './workspace-bound.ts';
 
 export {
   canonicalEdge,
@@ -46,29 +47,14 @@ export type EdgePair = readonly [string, string];
  * await graph.nodeDegree('Alice'); // 1
  * ```
  */
-export class GraphStorage {
-  readonly db: Database;
-  readonly workspace: string;
+export class GraphStorage extends WorkspaceBound {
   readonly namespace: string;
   readonly nodes = TABLES.graphNodes;
   readonly edges = TABLES.graphEdges;
-  /** Where statements run: the pool, or the caller's transaction (`storages.in(tx)`). */
-  protected q: Queryable;
-  /** Whether statements run in a caller's transaction. */
-  inTransaction = false;
 
   constructor(db: Database, workspace: string, namespace = GRAPH_NAMESPACE) {
-    this.db = db;
-    this.q = db;
-    this.workspace = validateWorkspace(workspace);
+    super(db, workspace);
     this.namespace = namespace;
-  }
-
-  /** Runs every statement of this (fresh) instance on `tx`; see `storages.in(tx)`. */
-  bindTo(tx: Queryable): this {
-    this.q = tx;
-    this.inTransaction = true;
-    return this;
   }
 
   async hasNode(id: string): Promise<boolean> {

@@ -5,9 +5,9 @@
  */
 import type { Database, Queryable } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
-import { validateWorkspace } from '../workspace.ts';
 import { dedupeLastWins, splitBatches } from './batch.ts';
 import { assertIdentifier } from './tables.ts';
+import { WorkspaceBound } from './workspace-bound.ts';
 
 /** Column expression for a JSONB column sent as JSON text. */
 export const asJsonb = (v: string) => `${v}::jsonb`;
@@ -29,30 +29,12 @@ export interface ColumnSpec<R> {
   keepOnUpdate?: boolean;
 }
 
-export abstract class WorkspaceTable<Row> {
-  readonly db: Database;
-  readonly workspace: string;
+export abstract class WorkspaceTable<Row> extends WorkspaceBound {
   readonly table: string;
-  /**
-   * Where statements run: the pool, or the caller's transaction for a copy made by
-   * `storages.in(tx)` (lib/storage/index.ts).
-   */
-  protected q: Queryable;
-  /** Whether statements run in a caller's transaction (then nothing here opens its own). */
-  inTransaction = false;
 
   constructor(db: Database, workspace: string, table: string) {
-    this.db = db;
-    this.q = db;
-    this.workspace = validateWorkspace(workspace);
+    super(db, workspace);
     this.table = assertIdentifier(table);
-  }
-
-  /** Runs every statement of this (fresh) instance on `tx`; see `storages.in(tx)`. */
-  bindTo(tx: Queryable): this {
-    this.q = tx;
-    this.inTransaction = true;
-    return this;
   }
 
   /** Longest id the table's key column holds. */
