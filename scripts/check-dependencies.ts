@@ -10,7 +10,9 @@
  *    and no other module defines them again;
  * 5. handlers (functions/) reach the storages only through services: no import of lib/storage/;
  * 6. queue messages are built and read in lib/queue/messages.ts only: a module that sends to a
- *    queue (imports the sender or the enqueue client) serialises no object literal itself.
+ *    queue (imports the sender or the enqueue client) serialises no object literal itself;
+ * 7. container state is composed in lib/container.ts only: no other production module reads the
+ *    process configuration (getConfig()) or the container's pool (getDatabase()) itself.
  * Prints every violation and exits non-zero when there is one.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -128,6 +130,15 @@ export function checkDependencies(): string[] {
       problems.push(
         `${f} sends to a queue and serialises an object itself; build messages in ${MESSAGES}`,
       );
+  }
+
+  // 7. One composition of a container's state.
+  const COMPOSERS = ['lib/container.ts', 'lib/db/container.ts', 'lib/config.ts'];
+  for (const f of reached.keys()) {
+    if (COMPOSERS.includes(f) || !graph.has(f)) continue;
+    const code = readFileSync(join(root, f), 'utf8').replace(/^\s*(\*|\/\/).*$/gm, '');
+    if (/\b(getConfig|getDatabase)\(\)/.test(code))
+      problems.push(`${f} reads getConfig()/getDatabase() itself; compose state in lib/container.ts`);
   }
   return problems;
 }
