@@ -10,6 +10,7 @@ import { withDeadline } from '../lib/http/deadline.ts';
 import { getQueryRuntime } from '../lib/http/query-runtime.ts';
 import {
   intParam,
+  intParamIn,
   parseJsonBody,
   resolveWorkspace,
   workspaceOnlyBody,
@@ -49,15 +50,35 @@ export const queryRoute = routeTable('query', {
       engine.query(request, workspace, { signal }).then((res) => json(200, res)),
     );
   },
-  'GET /graph': async (event) =>
+  'GET /graph': (event) => knowledgeGraph(event),
+  // LightRAG Server's graph reads: its paths, its limits, its shapes.
+  'GET /graphs': (event) => knowledgeGraph(event),
+  'GET /graph/label/list': async (event) =>
+    json(200, await getQueryRuntime().graph.allLabels(bodylessWorkspace(event))),
+  'GET /graph/label/popular': async (event) =>
     json(
       200,
-      await getQueryRuntime().graph.knowledgeGraph(bodylessWorkspace(event), {
-        label: event.queryStringParameters?.label,
-        maxDepth: intParam(event, 'max_depth'),
-        maxNodes: intParam(event, 'max_nodes'),
-      }),
+      await getQueryRuntime().graph.popularLabels(
+        bodylessWorkspace(event),
+        intParamIn(event, 'limit', 300, 1, 1000),
+      ),
     ),
+  'GET /graph/label/search': async (event) =>
+    json(
+      200,
+      await getQueryRuntime().graph.searchLabels(
+        bodylessWorkspace(event),
+        event.queryStringParameters?.q,
+        intParamIn(event, 'limit', 50, 1, 100),
+      ),
+    ),
+  'GET /graph/entity/exists': async (event) =>
+    json(200, {
+      exists: await getQueryRuntime().graph.entityExists(
+        bodylessWorkspace(event),
+        event.queryStringParameters?.name,
+      ),
+    }),
   'GET /graph/labels/popular': async (event) =>
     json(
       200,
@@ -76,5 +97,17 @@ export const queryRoute = routeTable('query', {
       ),
     ),
 });
+
+/** `GET /graph` and LightRAG's `GET /graphs`: the subgraph around `label` (`*`: the whole graph). */
+async function knowledgeGraph(event: APIGatewayProxyEventV2) {
+  return json(
+    200,
+    await getQueryRuntime().graph.knowledgeGraph(bodylessWorkspace(event), {
+      label: event.queryStringParameters?.label,
+      maxDepth: intParam(event, 'max_depth'),
+      maxNodes: intParam(event, 'max_nodes'),
+    }),
+  );
+}
 
 export const handler = httpFunction(getQueryRuntime, queryRoute);

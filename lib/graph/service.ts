@@ -55,6 +55,20 @@ export class GraphService {
     });
   }
 
+  /** Every entity name of the workspace, sorted (LightRAG's `GET /graph/label/list`). */
+  async allLabels(workspace: string): Promise<string[]> {
+    return (await this.#graph(workspace)).getAllLabels();
+  }
+
+  /** Whether an entity of exactly this name is in the graph (LightRAG's `GET /graph/entity/exists`). */
+  async entityExists(workspace: string, name: string | undefined): Promise<boolean> {
+    if (!name?.trim())
+      throw new ValidationError('"name" is required: the entity name to look up.', {
+        field: 'name',
+      });
+    return (await this.#graph(workspace)).hasNode(name);
+  }
+
   async popularLabels(workspace: string, limit = 300): Promise<string[]> {
     return (await this.#graph(workspace)).getPopularLabels(limit);
   }

@@ -59,7 +59,7 @@ export function cors(
   };
 }
 
-/** Any error becomes `{ error: { code, message, details } }` with its status; 5xx are logged. */
+/** Any error becomes `{ error: { code, message, details }, detail }` with its status; 5xx are logged. */
 export function errorResponder(
   getLogger: () => Logger,
 ): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2> {

@@ -71,6 +71,29 @@ export function intParam(event: APIGatewayProxyEventV2, name: string): number | 
 }
 
 /**
+ * An integer query parameter within `[min, max]`, `fallback` when absent (LightRAG's
+ * `Query(default, ge=, le=)`).
+ */
+export function intParamIn(
+  event: APIGatewayProxyEventV2,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = intParam(event, name) ?? fallback;
+  if (value < min || value > max) {
+    throw new HttpError(
+      400,
+      'VALIDATION_FAILED',
+      `Query parameter "${name}" must be between ${min} and ${max}.`,
+      { parameter: name },
+    );
+  }
+  return value;
+}
+
+/**
  * The body of a route that reads none of its own: absent, or a JSON object naming only the
  * workspace (`{"workspace": "w"}`, as on the other routes). Anything else is refused, so a body
  * is never silently ignored.

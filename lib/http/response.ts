@@ -128,8 +128,11 @@ export function errorPayload(err: unknown, requestId?: string): ErrorPayload {
   };
 }
 
-/** The HTTP response for an error ({@link errorPayload} as JSON). */
+/**
+ * The HTTP response for an error: {@link errorPayload} as JSON, `{ error: { code, message,
+ * details }, detail }`, where `detail` repeats the message as LightRAG Server's clients read it.
+ */
 export function errorResponse(err: unknown, requestId?: string): HttpResponse {
   const { status, headers, error } = errorPayload(err, requestId);
-  return json(status, { error }, headers);
+  return json(status, { error, detail: error.message }, headers);
 }

@@ -7,6 +7,12 @@ export const API_ROUTES = [
   { method: 'GET', path: '/graph', fn: 'query' },
   { method: 'GET', path: '/graph/labels/popular', fn: 'query' },
   { method: 'GET', path: '/graph/labels/search', fn: 'query' },
+  // LightRAG Server's graph reads, its paths and shapes (docs/http-api.md "LightRAG's routes").
+  { method: 'GET', path: '/graphs', fn: 'query' },
+  { method: 'GET', path: '/graph/label/list', fn: 'query' },
+  { method: 'GET', path: '/graph/label/popular', fn: 'query' },
+  { method: 'GET', path: '/graph/label/search', fn: 'query' },
+  { method: 'GET', path: '/graph/entity/exists', fn: 'query' },
   { method: 'POST', path: '/documents', fn: 'documents' },
   { method: 'GET', path: '/documents', fn: 'documents' },
   { method: 'GET', path: '/documents/status-counts', fn: 'documents' },

@@ -133,6 +133,96 @@ describe(`graph HTTP routes on ${TARGET}`, () => {
     assert.equal((await get('GET /graph', { query: { label: 'Alpha Hub' } })).statusCode, 200);
   });
 
+  describe("LightRAG Server's graph reads (its paths and shapes)", () => {
+    it('routes them to the query function', () => {
+      for (const path of [
+        '/graphs',
+        '/graph/label/list',
+        '/graph/label/popular',
+        '/graph/label/search',
+        '/graph/entity/exists',
+      ])
+        assert.equal(matchRoute('GET', path)?.fn, 'query', path);
+    });
+
+    it('GET /graphs: {nodes, edges, is_truncated}, as the WebUI asks at start-up and to expand', async () => {
+      const start = await get('GET /graphs', {
+        query: { label: '*', max_depth: '3', max_nodes: '1000' },
+      });
+      assert.equal(start.statusCode, 200, start.body);
+      assert.deepEqual(Object.keys(start.json).sort(), ['edges', 'is_truncated', 'nodes']);
+      assert.equal(start.json.is_truncated, false);
+      const node = start.json.nodes.find((n: { id: string }) => n.id === 'Alpha Hub');
+      assert.deepEqual(node.labels, ['Alpha Hub']);
+      for (const field of ['entity_id', 'entity_type', 'description', 'source_id', 'file_path'])
+        assert.ok(field in node.properties, field);
+      const edge = start.json.edges[0];
+      assert.deepEqual(Object.keys(edge).sort(), ['id', 'properties', 'source', 'target', 'type']);
+      for (const field of ['keywords', 'weight', 'description', 'source_id', 'file_path'])
+        assert.ok(field in edge.properties, field);
+      const expand = await get('GET /graphs', {
+        query: { label: 'Beta Node', max_depth: '2', max_nodes: '1000' },
+      });
+      assert.equal(expand.json.nodes[0].id, 'Beta Node');
+      // Same answer as our own path.
+      const ours = await get('GET /graph', { query: { label: '*' } });
+      assert.deepEqual(ours.json, start.json);
+    });
+
+    it('GET /graph/label/list: every entity name of the workspace, sorted', async () => {
+      const res = await get('GET /graph/label/list');
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json, [
+        'Alpha Hub',
+        'Beta Node',
+        'Delta Node',
+        'Epsilon Node',
+        'Gamma Node',
+      ]);
+      const tenant = await get('GET /graph/label/list', {
+        headers: { 'x-workspace': 'tenant_a' },
+      });
+      assert.deepEqual(tenant.json, ['Tenant Only']);
+    });
+
+    it("GET /graph/label/popular and /search: label lists within LightRAG's limits", async () => {
+      const popular = await get('GET /graph/label/popular', { query: { limit: '300' } });
+      assert.equal(popular.statusCode, 200, popular.body);
+      assert.equal(popular.json[0], 'Alpha Hub', 'most connected first');
+      assert.equal((await get('GET /graph/label/popular')).json.length, 5, 'default 300');
+      const search = await get('GET /graph/label/search', { query: { q: 'node', limit: '50' } });
+      assert.deepEqual([...search.json].sort(), [
+        'Beta Node',
+        'Delta Node',
+        'Epsilon Node',
+        'Gamma Node',
+      ]);
+      // LightRAG: popular ≤ 1000, search ≤ 100; beyond, refused with its `detail`.
+      for (const [route, query] of [
+        ['GET /graph/label/popular', { limit: '1001' }],
+        ['GET /graph/label/search', { q: 'a', limit: '101' }],
+        ['GET /graph/label/search', { limit: '5' }],
+      ] as const) {
+        const res = await get(route, { query });
+        assert.equal(res.statusCode, 400, `${route} ${JSON.stringify(query)}`);
+        assert.equal(res.json.error.code, 'VALIDATION_FAILED');
+        assert.equal(typeof res.json.detail, 'string');
+        assert.equal(res.json.detail, res.json.error.message);
+      }
+    });
+
+    it('GET /graph/entity/exists: {exists}, an exact name', async () => {
+      const yes = await get('GET /graph/entity/exists', { query: { name: 'Alpha Hub' } });
+      assert.equal(yes.statusCode, 200, yes.body);
+      assert.deepEqual(yes.json, { exists: true });
+      const no = await get('GET /graph/entity/exists', { query: { name: 'alpha hub' } });
+      assert.deepEqual(no.json, { exists: false });
+      const missing = await get('GET /graph/entity/exists');
+      assert.equal(missing.statusCode, 400);
+      assert.match(missing.json.detail, /"name" is required/);
+    });
+  });
+
   it('POST /query answers a graph mode; DELETE /documents/{id} reports the graph removal', async () => {
     const res = await call(queryHandler as Handler, 'POST /query', {
       body: { query: 'What links to the hub?', mode: 'local', ll_keywords: ['Alpha Hub'] },
