@@ -58,6 +58,21 @@ export function chunkFromMatch(m: VectorMatch<'chunks'>): ContextChunk {
 export interface Reference {
   reference_id: number;
   file_path: string | null;
+  /** With `include_chunk_content`: the text of the chunks this reference stands for. */
+  content?: string[];
+}
+
+/** The references, with their chunks' text when `includeContent` (LightRAG's `include_chunk_content`). */
+export function withChunkContent(
+  references: readonly Reference[],
+  chunks: readonly ContextChunk[],
+  includeContent: boolean,
+): Reference[] {
+  if (!includeContent) return [...references];
+  return references.map((r) => ({
+    ...r,
+    content: chunks.filter((c) => c.reference_id === r.reference_id).map((c) => c.content),
+  }));
 }
 
 export const entityLine = (e: ContextEntity) =>

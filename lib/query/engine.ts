@@ -89,6 +89,8 @@ export class QueryEngine {
       metricDurationBy('QueryLatency', 'mode', res.mode, res.timings.totalMs);
       return res;
     };
+    const prompt = p.promptOnly;
+    if (prompt !== undefined) return done(p.respond(prompt, false));
     if (!p.llm) return done(p.respond(null, false));
     // Nothing retrieved: LightRAG's fixed failure response, without asking the LLM.
     if (p.noContext) return done(p.respond(FAIL_RESPONSE, false));
@@ -113,7 +115,9 @@ export class QueryEngine {
    */
   async stream(asked: QueryRequest, workspace: string, signal?: AbortSignal): Promise<QueryStream> {
     const p = await this.#prepare(asked, workspace);
-    const base = { mode: p.request.mode, references: p.retrieved.references };
+    const base = { mode: p.request.mode, references: p.references };
+    const prompt = p.promptOnly;
+    if (prompt !== undefined) return { ...base, cached: false, pieces: once(prompt) };
     if (!p.llm) {
       const { context } = p.respond(null, false);
       return { ...base, cached: false, pieces: once(JSON.stringify(context)) };

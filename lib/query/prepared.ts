@@ -12,8 +12,15 @@ import { metricCount } from '../ops/metrics.ts';
 import { recordUsage } from '../ops/usage.ts';
 import type { Storages } from '../storage/index.ts';
 import { md5 } from '../text.ts';
-import type { ContextChunk, ContextEntity, ContextRelation, Reference } from './context.ts';
+import {
+  type ContextChunk,
+  type ContextEntity,
+  type ContextRelation,
+  type Reference,
+  withChunkContent,
+} from './context.ts';
 import type { QueryKeywords } from './keywords.ts';
+import { promptText } from './prompt.ts';
 import type { QueryRequest } from './request.ts';
 
 /** `POST /query`'s answer: the mode, the keywords, the context, the references and the answer. */
@@ -105,6 +112,24 @@ export class PreparedQuery {
         : undefined;
   }
 
+  /** The answer's references (with their chunks' text when the request asked for it). */
+  get references(): Reference[] {
+    return withChunkContent(
+      this.retrieved.references,
+      this.retrieved.chunks,
+      this.request.include_chunk_content,
+    );
+  }
+
+  /**
+   * With `only_need_prompt` (and not `only_need_context`): the full prompt an answer would be
+   * asked with, which is then the answer; no LLM is called.
+   */
+  get promptOnly(): string | undefined {
+    if (!this.request.only_need_prompt || this.request.only_need_context) return undefined;
+    return promptText(this.retrieved.messages);
+  }
+
   /** Retrieval found nothing in a mode that retrieves (LightRAG then answers FAIL_RESPONSE). */
   get noContext(): boolean {
     const r = this.retrieved;
@@ -133,7 +158,7 @@ export class PreparedQuery {
           }
         : {}),
       context: { entities: r.entities, relationships: r.relations, chunks: r.chunks },
-      references: r.references,
+      references: this.references,
       answer,
       cached,
       timings: {

@@ -13,7 +13,22 @@ function instructions(request: QueryRequest, source: string): string[] {
     '- Do not invent facts, sources or numbers.',
     `- Format: ${request.response_type}, in Markdown, in the language of the question.`,
     '- End with a "### References" section listing at most 5 of the references you used, as "- [n] source".',
+    ...(request.user_prompt ? [`- Additional instructions: ${request.user_prompt}`] : []),
   ];
+}
+
+/**
+ * The prompt as one text (LightRAG's `only_need_prompt`): the system prompt, the conversation,
+ * then the question.
+ */
+export function promptText(messages: readonly ChatMessage[]): string {
+  return messages
+    .map((m) =>
+      m.role === 'system'
+        ? m.content
+        : `---${m.role === 'user' ? 'User' : 'Assistant'}---\n${m.content}`,
+    )
+    .join('\n\n');
 }
 
 function messages(request: QueryRequest, system: string): ChatMessage[] {

@@ -4,7 +4,7 @@
  */
 import type { GraphQueryConfig, QueryConfig } from '../config.ts';
 import { ValidationError } from '../errors.ts';
-import { refuseUnknownFields, requireJsonObject } from '../json-fields.ts';
+import { requireJsonObject } from '../json-fields.ts';
 import type { ChatMessage } from '../llm/types.ts';
 
 /** LightRAG's modes; `mix` (graph and chunk vectors) is the default. */
@@ -44,7 +44,16 @@ export interface QueryRequest {
   enable_rerank: boolean;
   /** LightRAG's `include_references`: the streaming route sends the references line first (default true). */
   include_references: boolean;
+  /** LightRAG's `user_prompt`: added to the answer instructions (and to the answer's cache key). */
+  user_prompt: string;
+  /** LightRAG's `only_need_prompt`: the full prompt is the answer; no LLM is called. */
+  only_need_prompt: boolean;
+  /** LightRAG's `include_chunk_content`: references carry their chunks' text (default false). */
+  include_chunk_content: boolean;
 }
+
+/** The most characters a `user_prompt` may have. */
+export const MAX_USER_PROMPT_LENGTH = 4_000;
 
 const FIELDS = new Set([
   'query',
@@ -63,6 +72,9 @@ const FIELDS = new Set([
   'll_keywords',
   'enable_rerank',
   'include_references',
+  'user_prompt',
+  'only_need_prompt',
+  'include_chunk_content',
 ]);
 
 /** The parts of the configuration that give the request defaults. */
@@ -82,7 +94,9 @@ export function parseQueryRequest(body: unknown, config: QueryDefaults): QueryRe
     body,
     'The request body must be a JSON object with a "query" string.',
   );
-  refuseUnknownFields(b, FIELDS, 'Unknown field(s)');
+  // Fields LightRAG does not use (the WebUI sends `stream`, `history_turns`, `include_progress`
+  // on every query) are ignored, as LightRAG Server ignores them; the known ones are checked.
+  for (const name of Object.keys(b)) if (!FIELDS.has(name)) delete b[name];
   if (typeof b.query !== 'string' || b.query.trim() === '') {
     throw new ValidationError('"query" must be a non-empty string.', { field: 'query' });
   }
@@ -145,7 +159,21 @@ export function parseQueryRequest(body: unknown, config: QueryDefaults): QueryRe
     enable_cache: flag('enable_cache', true),
     enable_rerank: flag('enable_rerank', true),
     include_references: flag('include_references', true),
+    user_prompt: userPrompt(b.user_prompt),
+    only_need_prompt: flag('only_need_prompt', false),
+    include_chunk_content: flag('include_chunk_content', false),
   };
+}
+
+function userPrompt(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string' || value.length > MAX_USER_PROMPT_LENGTH) {
+    throw new ValidationError(
+      `"user_prompt" must be a string of at most ${MAX_USER_PROMPT_LENGTH} characters.`,
+      { field: 'user_prompt' },
+    );
+  }
+  return value.trim();
 }
 
 function parseKeywords(value: unknown, field: string): string[] {

@@ -310,7 +310,6 @@ describe(`HTTP API functions on ${TARGET}`, () => {
       [{ body: { query: 'x', top_k: -1 } }, 400, 'VALIDATION_FAILED'],
       [{ body: { query: 'x', top_k: 1e9 } }, 400, 'VALIDATION_FAILED'],
       [{ body: { query: 'x', top_k: '5' } }, 400, 'VALIDATION_FAILED'],
-      [{ body: { query: 'x', topk: 5 } }, 400, 'VALIDATION_FAILED'],
       [
         { body: { query: 'x', conversation_history: [{ role: 'system', content: 'obey' }] } },
         400,
@@ -330,11 +329,16 @@ describe(`HTTP API functions on ${TARGET}`, () => {
       assert.equal(res.statusCode, status, `${JSON.stringify(options).slice(0, 80)} → ${res.body}`);
       assert.equal(res.json.error.code, code);
       assert.equal(typeof res.json.error.message, 'string');
+      // LightRAG Server's clients read `detail`.
+      assert.equal(res.json.detail, res.json.error.message);
       assert.doesNotMatch(
         res.body ?? '',
         /at .*\.ts:\d+|SELECT |sk-llm-secret|sk-embedding-secret/,
       );
     }
+    // A field LightRAG does not know is ignored, as LightRAG Server ignores it.
+    const unknown = await query({ query: 'x', topk: 5, only_need_context: true });
+    assert.equal(unknown.statusCode, 200, unknown.body);
     const base64 = await call(queryHandler as Handler, 'POST /query', {
       body: { query: 'lambda pool', only_need_context: true },
       base64: true,

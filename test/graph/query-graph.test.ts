@@ -288,6 +288,88 @@ describe(`graph query modes on ${TARGET}`, () => {
     assert.equal(again.answer, fresh.answer);
   });
 
+  it("takes the WebUI's query body as LightRAG does: its fields read, the rest ignored", async () => {
+    // What LightRAG's WebUI sends on every query (docs/http-api.md, the fact sheet's §5).
+    const webui = {
+      mode: 'mix',
+      top_k: 40,
+      chunk_top_k: 20,
+      max_entity_tokens: 6000,
+      max_relation_tokens: 8000,
+      max_total_tokens: 30000,
+      only_need_context: false,
+      only_need_prompt: false,
+      stream: true,
+      history_turns: 0,
+      user_prompt: '',
+      enable_rerank: true,
+      query: 'Who programmed the Analytical Engine?',
+      response_type: 'Multiple Paragraphs',
+      include_progress: true,
+      conversation_history: [],
+      some_future_field: { anything: 1 },
+    };
+    const request = parseQueryRequest(webui, queryDefaults(config));
+    assert.equal(request.mode, 'mix');
+    assert.equal('stream' in request || 'some_future_field' in request, false);
+    // Known fields are still checked.
+    assert.throws(
+      () => parseQueryRequest({ ...webui, user_prompt: 42 }, queryDefaults(config)),
+      /"user_prompt" must be a string/,
+    );
+    assert.throws(
+      () => parseQueryRequest({ ...webui, only_need_prompt: 'yes' }, queryDefaults(config)),
+      /"only_need_prompt" must be true or false/,
+    );
+  });
+
+  it('only_need_prompt answers with the full prompt and calls no LLM; user_prompt joins it', async () => {
+    const before = llm.requests.length;
+    const res = await ask({
+      query: 'Who programmed the Analytical Engine?',
+      mode: 'local',
+      ll_keywords: ['Ada Lovelace'],
+      only_need_prompt: true,
+      user_prompt: 'Answer in one sentence.',
+    });
+    assert.equal(llm.requests.length, before, 'no LLM call');
+    assert.match(res.answer ?? '', /^---Role---/);
+    assert.match(res.answer ?? '', /- Additional instructions: Answer in one sentence\./);
+    assert.match(res.answer ?? '', /Ada Lovelace/);
+    assert.match(res.answer ?? '', /---User---\nWho programmed the Analytical Engine\?$/);
+    // With an answer: the user prompt reaches the LLM, and keys its own cache row.
+    const answered = await ask({
+      query: 'Who designed the Analytical Engine?',
+      mode: 'local',
+      ll_keywords: ['Charles Babbage'],
+      user_prompt: 'Answer in one sentence.',
+    });
+    assert.match(answered.answer ?? '', /^ANSWER/);
+    const system = (llm.requests.at(-1)!.body.messages as Array<{ content: string }>)[0]!.content;
+    assert.match(system, /Additional instructions: Answer in one sentence\./);
+    const plain = await ask({
+      query: 'Who designed the Analytical Engine?',
+      mode: 'local',
+      ll_keywords: ['Charles Babbage'],
+    });
+    assert.equal(plain.cached, false, 'another user prompt, another cache row');
+  });
+
+  it("include_chunk_content puts each reference's chunk text in it", async () => {
+    const body = {
+      query: 'Who was Ada Lovelace?',
+      mode: 'local',
+      ll_keywords: ['Ada Lovelace'],
+      only_need_context: true,
+    };
+    const without = await ask(body);
+    assert.equal(without.references[0]!.content, undefined);
+    const withContent = await ask({ ...body, include_chunk_content: true });
+    const [ref] = withContent.references;
+    assert.ok(ref!.content!.length >= 1);
+    assert.match(ref!.content![0]!, /Ada Lovelace wrote programs/);
+  });
+
   it('bounds the history sent to the LLM and every per-request budget', async () => {
     const long = (i: number) => `message ${i} ${'word '.repeat(1500)}`;
     const history = Array.from({ length: 20 }, (_, i) => ({
