@@ -5,6 +5,15 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
+  countsWithAll,
+  insertResponse,
+  paginatedResponse,
+  parsePaginatedRequest,
+  parseTextRequest,
+  parseTextsRequest,
+  trackStatusResponse,
+} from '../lib/documents/lightrag.ts';
+import {
   parseReprocessRequest,
   parseStatusFilter,
   parseSubmitRequest,
@@ -22,6 +31,7 @@ import {
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
 import { sinceDay, usageReport } from '../lib/ops/usage-report.ts';
+import { supportedFileTypes } from '../lib/parsers/file-types.ts';
 
 const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
   const { config } = getDocumentsRuntime();
@@ -60,6 +70,32 @@ export const documentsRoute = routeTable('documents', {
     json(200, {
       status_counts: await getDocumentsRuntime().documents.statusCounts(bodylessWorkspace(event)),
     }),
+  // LightRAG Server's document routes (lib/documents/lightrag.ts has its shapes).
+  'POST /documents/paginated': async (event) => {
+    const { config, documents } = getDocumentsRuntime();
+    const body = event.body ? parseJsonBody(event, config.api.maxBodyBytes) : {};
+    const workspace = workspaceOf(event, body);
+    const request = parsePaginatedRequest(lightragBody(body));
+    const [page, counts] = await Promise.all([
+      documents.list(request, workspace),
+      documents.statusCounts(workspace),
+    ]);
+    return json(200, paginatedResponse(page, counts));
+  },
+  'GET /documents/status_counts': async (event) =>
+    json(200, {
+      status_counts: countsWithAll(
+        await getDocumentsRuntime().documents.statusCounts(bodylessWorkspace(event)),
+      ),
+    }),
+  'GET /documents/supported_file_types': async () => json(200, supportedFileTypes()),
+  'GET /documents/track_status/{track_id}': async (event) => {
+    const trackId = pathParam(event, 'track_id');
+    const docs = await getDocumentsRuntime().documents.byTrackId(trackId, bodylessWorkspace(event));
+    return json(200, trackStatusResponse(trackId, docs));
+  },
+  'POST /documents/text': async (event) => submitTexts(event, parseTextRequest),
+  'POST /documents/texts': async (event) => submitTexts(event, parseTextsRequest),
   'GET /documents/{id}': async (event) =>
     json(200, await getDocumentsRuntime().documents.get(idOf(event), bodylessWorkspace(event))),
   'DELETE /documents/{id}': async (event) =>
@@ -87,5 +123,24 @@ export const documentsRoute = routeTable('documents', {
     return json(ticket.status === 'pending' ? 201 : 200, ticket);
   },
 });
+
+/** LightRAG's text routes: the documents submitted, answered with its `InsertResponse`. */
+async function submitTexts(
+  event: APIGatewayProxyEventV2,
+  parse: (body: unknown) => Array<Record<string, unknown>>,
+) {
+  const { config, documents } = getDocumentsRuntime();
+  const body = parseJsonBody(event, config.api.maxBodyBytes);
+  const items = parse(lightragBody(body));
+  const { trackId, documents: results } = await documents.submit(items, workspaceOf(event, body));
+  return json(200, insertResponse(trackId, results));
+}
+
+/** A LightRAG request body without our `workspace` field (read by workspaceOf). */
+function lightragBody(body: unknown): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const { workspace: _workspace, ...rest } = body as Record<string, unknown>;
+  return rest;
+}
 
 export const handler = httpFunction(getDocumentsRuntime, documentsRoute);

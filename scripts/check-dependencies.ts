@@ -138,7 +138,9 @@ export function checkDependencies(): string[] {
     if (COMPOSERS.includes(f) || !graph.has(f)) continue;
     const code = readFileSync(join(root, f), 'utf8').replace(/^\s*(\*|\/\/).*$/gm, '');
     if (/\b(getConfig|getDatabase)\(\)/.test(code))
-      problems.push(`${f} reads getConfig()/getDatabase() itself; compose state in lib/container.ts`);
+      problems.push(
+        `${f} reads getConfig()/getDatabase() itself; compose state in lib/container.ts`,
+      );
   }
   return problems;
 }

@@ -489,7 +489,13 @@ describe('serverless.yml packaged offline with osls', () => {
     const family = (key: string) =>
       key.startsWith('DELETE ')
         ? 'lightrag/delete'
-        : ['POST /documents', 'POST /documents/reprocess', 'POST /documents/upload'].includes(key)
+        : [
+              'POST /documents',
+              'POST /documents/reprocess',
+              'POST /documents/upload',
+              'POST /documents/text',
+              'POST /documents/texts',
+            ].includes(key)
           ? 'lightrag/write'
           : 'lightrag/read';
     const routes = ofType(jwt, 'AWS::ApiGatewayV2::Route');

@@ -152,6 +152,14 @@ export class DocumentService {
     return s.docStatus.getDocsPaginated(request);
   }
 
+  /** The documents a submit or upload was given `trackId` (LightRAG's track status). */
+  async byTrackId(trackId: string, workspace: string): Promise<StoredDocStatus[]> {
+    if (!trackId.trim() || trackId.length > 255)
+      throw new ValidationError('The track id must be 1-255 characters.', { field: 'track_id' });
+    const s = await this.#pipeline.storages(workspace);
+    return s.docStatus.getDocsByTrackId(trackId);
+  }
+
   async statusCounts(workspace: string): Promise<Record<DocStatus, number>> {
     const s = await this.#pipeline.storages(workspace);
     return s.docStatus.getStatusCounts();

@@ -21,6 +21,13 @@ export const API_ROUTES = [
   { method: 'POST', path: '/documents/reprocess', fn: 'documents' },
   { method: 'POST', path: '/documents/upload', fn: 'documents' },
   { method: 'GET', path: '/usage', fn: 'documents' },
+  // LightRAG Server's document routes, its paths and shapes.
+  { method: 'POST', path: '/documents/paginated', fn: 'documents' },
+  { method: 'GET', path: '/documents/status_counts', fn: 'documents' },
+  { method: 'GET', path: '/documents/supported_file_types', fn: 'documents' },
+  { method: 'GET', path: '/documents/track_status/{track_id}', fn: 'documents' },
+  { method: 'POST', path: '/documents/text', fn: 'documents' },
+  { method: 'POST', path: '/documents/texts', fn: 'documents' },
   { method: 'GET', path: '/health', fn: 'health' },
 ] as const;
 

@@ -7,12 +7,12 @@
 import { FileRejectedError } from '../errors.ts';
 import { sanitizeText } from '../text.ts';
 import { ParseBudget, tooMuchText } from './budget.ts';
+import { BY_EXTENSION, type FileKind, UNSUPPORTED } from './file-types.ts';
 import { htmlText } from './html.ts';
 import { officeText } from './ooxml.ts';
 import { pdfText } from './pdf.ts';
 
-/** The kinds of file the parse function reads. */
-export type FileKind = 'pdf' | 'docx' | 'pptx' | 'xlsx' | 'html' | 'markdown' | 'text';
+export type { FileKind } from './file-types.ts';
 
 /** The limits every uploaded file is parsed under (from UploadConfig). */
 export interface ParseLimits {
@@ -40,23 +40,6 @@ export interface ParsedFile {
   engine: string;
   pages?: number;
 }
-
-const BY_EXTENSION: Record<string, FileKind> = {
-  pdf: 'pdf',
-  docx: 'docx',
-  pptx: 'pptx',
-  xlsx: 'xlsx',
-  html: 'html',
-  htm: 'html',
-  xhtml: 'html',
-  md: 'markdown',
-  markdown: 'markdown',
-  txt: 'text',
-  text: 'text',
-};
-
-/** Formats LightRAG reads that this parser does not: named in the refusal. */
-const UNSUPPORTED = new Set(['doc', 'ppt', 'xls', 'odt', 'odp', 'ods', 'rtf', 'epub']);
 
 const OLE_MAGIC = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 

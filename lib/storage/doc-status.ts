@@ -54,6 +54,8 @@ export type SortField = (typeof SORT_FIELDS)[number];
 /** A page of documents: status filter, page, size and order (LightRAG's rules). */
 export interface PageRequest {
   status?: DocStatus | null;
+  /** Several statuses at once (LightRAG's `status_filters`), with `status` if both are given. */
+  statuses?: DocStatus[];
   page?: number;
   pageSize?: number;
   sortField?: string;
@@ -240,10 +242,13 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
       ? (request.sortField as SortField)
       : 'updated_at';
     const direction = String(request.sortDirection).toLowerCase() === 'asc' ? 'ASC' : 'DESC';
-    const status = request.status ?? null;
-    if (status !== null) assertStatus(status);
-    const filter = status === null ? '' : 'AND status = $2';
-    const params: unknown[] = status === null ? [this.workspace] : [this.workspace, status];
+    // One status, or several (LightRAG's `status_filters`); none: every status.
+    const statuses = [
+      ...new Set([...(request.statuses ?? []), ...(request.status ? [request.status] : [])]),
+    ];
+    for (const s of statuses) assertStatus(s);
+    const filter = statuses.length === 0 ? '' : 'AND status = ANY($2::text[])';
+    const params: unknown[] = statuses.length === 0 ? [this.workspace] : [this.workspace, statuses];
     const { rows } = await this.q.query(
       `SELECT ${this.selectList}, count(*) OVER ()::int AS total FROM ${this.table}
         WHERE workspace = $1 ${filter}

@@ -1,0 +1,213 @@
+/**
+ * LightRAG Server's document routes against the fact sheet (../shared/LIGHTRAG-SERVER-API.md §4):
+ * its paths, its request forms and its response shapes, through the real documents and ingest
+ * handlers, the SQS emulator and the database.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { handler as documentsHandler } from '../../functions/documents.ts';
+import { handler as ingestHandler } from '../../functions/ingest.ts';
+import { getDatabase } from '../../lib/db/container.ts';
+import { matchRoute } from '../../lib/http/routes.ts';
+import { LocalSqsPoller } from '../../lib/queue/poller.ts';
+import { call, type EventOptions, type Handler } from '../support/api-event.ts';
+import { createTestDatabase, TARGET } from '../support/database.ts';
+import { startTestQueues, type TestQueues } from '../support/queue.ts';
+
+const docs = (routeKey: string, options?: EventOptions) =>
+  call(documentsHandler as Handler, routeKey, options);
+
+/** The fields of LightRAG's DocStatusResponse, exactly. */
+const DOC_FIELDS = [
+  'chunks_count',
+  'content_length',
+  'content_summary',
+  'created_at',
+  'error_msg',
+  'file_path',
+  'id',
+  'metadata',
+  'status',
+  'track_id',
+  'updated_at',
+];
+
+describe(`LightRAG Server's document routes on ${TARGET}`, () => {
+  let queues: TestQueues;
+  let poller: LocalSqsPoller;
+  const savedEnv = { ...process.env };
+
+  before(async () => {
+    queues = await startTestQueues({ name: 'lightrag-docs' });
+    const target = await createTestDatabase({
+      EMBEDDING_PROVIDER: 'hash',
+      INGEST_QUEUE_URL: queues.queueUrl,
+      SQS_ENDPOINT: queues.endpoint,
+      AWS_REGION: 'us-east-1',
+      ALLOWED_WORKSPACES: 'default,tenant_a',
+    });
+    Object.assign(process.env, target.env);
+    poller = new LocalSqsPoller({
+      sqs: queues.sqs,
+      queueUrl: queues.queueUrl,
+      handler: ingestHandler,
+      failedVisibilitySeconds: 0,
+    });
+  });
+  after(async () => {
+    await getDatabase().end();
+    await queues.stop();
+    process.env = savedEnv;
+  });
+
+  it('routes them to the documents function, literal paths before {id}', () => {
+    for (const [method, path] of [
+      ['POST', '/documents/paginated'],
+      ['GET', '/documents/status_counts'],
+      ['GET', '/documents/supported_file_types'],
+      ['GET', '/documents/track_status/insert_1'],
+      ['POST', '/documents/text'],
+      ['POST', '/documents/texts'],
+    ] as const) {
+      const route = matchRoute(method, path);
+      assert.equal(route?.fn, 'documents', path);
+      assert.notEqual(route?.routeKey, 'GET /documents/{id}', path);
+    }
+  });
+
+  async function drain() {
+    for (let i = 0; i < 30 && (await queues.depth(queues.queueUrl)) > 0; i++)
+      await poller.pollOnce();
+  }
+
+  let trackId = '';
+  it('POST /documents/text and /texts: {status, message, track_id}; duplicates say so', async () => {
+    const one = await docs('POST /documents/text', {
+      body: { text: 'Helium is a noble gas found in the Sun.', file_source: 'helium.txt' },
+    });
+    assert.equal(one.statusCode, 200, one.body);
+    assert.deepEqual(Object.keys(one.json).sort(), ['message', 'status', 'track_id']);
+    assert.equal(one.json.status, 'success');
+    assert.match(one.json.track_id, /^insert_\d{8}_\d{6}_[0-9a-f]{8}$/);
+    trackId = one.json.track_id;
+    await drain();
+    const many = await docs('POST /documents/texts', {
+      body: {
+        texts: ['Neon glows red in a discharge tube.', 'Argon is used in welding.'],
+        file_sources: ['neon.txt', 'argon.txt'],
+      },
+    });
+    assert.equal(many.json.status, 'success', many.body);
+    await drain();
+    const again = await docs('POST /documents/text', {
+      body: { text: 'Helium is a noble gas found in the Sun.', file_source: 'helium.txt' },
+    });
+    assert.equal(again.json.status, 'duplicated', again.body);
+    const mixed = await docs('POST /documents/texts', {
+      body: { texts: ['Helium is a noble gas found in the Sun.', 'Krypton is rare.'] },
+    });
+    assert.equal(mixed.json.status, 'partial_success', mixed.body);
+    for (const bad of [
+      {},
+      { text: '' },
+      { text: 5 },
+      { texts: [] },
+      { texts: ['a'], file_sources: 'x' },
+    ]) {
+      const route = 'texts' in bad ? 'POST /documents/texts' : 'POST /documents/text';
+      const res = await docs(route, { body: bad });
+      assert.equal(res.statusCode, 400, `${route} ${JSON.stringify(bad)}: ${res.body}`);
+      assert.equal(typeof res.json.detail, 'string');
+    }
+    await drain();
+  });
+
+  it("POST /documents/paginated: the WebUI's body → documents, pagination, status_counts with all", async () => {
+    const res = await docs('POST /documents/paginated', {
+      body: {
+        status_filter: null,
+        status_filters: null,
+        page: 1,
+        page_size: 10,
+        sort_field: 'updated_at',
+        sort_direction: 'desc',
+      },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(Object.keys(res.json).sort(), ['documents', 'pagination', 'status_counts']);
+    const [doc] = res.json.documents;
+    assert.deepEqual(Object.keys(doc).sort(), DOC_FIELDS);
+    assert.match(doc.created_at, /^\d{4}-\d{2}-\d{2}T/);
+    // Four documents, and LightRAG's `failed` marker row of the content duplicate (the same
+    // text under the same name is the same document: answered `duplicated`, nothing recorded).
+    assert.equal(res.json.status_counts.processed, 4);
+    assert.equal(res.json.status_counts.failed, 1);
+    assert.equal(res.json.status_counts.all, 5);
+    assert.deepEqual(res.json.pagination, {
+      page: 1,
+      page_size: 10,
+      total_count: 5,
+      total_pages: 1,
+      has_next: false,
+      has_prev: false,
+    });
+    // Filters, one or several; the defaults without a body.
+    const failed = await docs('POST /documents/paginated', { body: { status_filter: 'failed' } });
+    assert.equal(failed.json.pagination.total_count, 1);
+    const several = await docs('POST /documents/paginated', {
+      body: { status_filters: ['processed', 'pending'], page_size: 10 },
+    });
+    assert.equal(several.json.pagination.total_count, 4);
+    const bare = await docs('POST /documents/paginated');
+    assert.equal(bare.json.pagination.page_size, 50);
+    for (const bad of [
+      { page_size: 5 },
+      { page_size: 201 },
+      { page: 0 },
+      { sort_field: 'size' },
+      { sort_direction: 'up' },
+      { status_filter: 'done' },
+      { status_filters: 'processed' },
+    ]) {
+      const r = await docs('POST /documents/paginated', { body: bad });
+      assert.equal(r.statusCode, 400, `${JSON.stringify(bad)}: ${r.body}`);
+      assert.equal(r.json.detail, r.json.error.message);
+    }
+  });
+
+  it('GET /documents/status_counts, /track_status/{id} and /supported_file_types', async () => {
+    const counts = await docs('GET /documents/status_counts');
+    assert.equal(counts.statusCode, 200, counts.body);
+    assert.equal(counts.json.status_counts.all, 5);
+    assert.equal(counts.json.status_counts.pending, 0);
+    const tracked = await docs('GET /documents/track_status/{track_id}', {
+      pathParameters: { track_id: trackId },
+    });
+    assert.equal(tracked.statusCode, 200, tracked.body);
+    assert.equal(tracked.json.track_id, trackId);
+    assert.equal(tracked.json.total_count, 1);
+    assert.deepEqual(tracked.json.status_summary, { processed: 1 });
+    assert.deepEqual(Object.keys(tracked.json.documents[0]).sort(), DOC_FIELDS);
+    const unknown = await docs('GET /documents/track_status/{track_id}', {
+      pathParameters: { track_id: 'insert_none' },
+    });
+    assert.equal(unknown.json.total_count, 0);
+    const types = await docs('GET /documents/supported_file_types');
+    assert.equal(types.statusCode, 200);
+    for (const ext of ['.pdf', '.docx', '.pptx', '.xlsx', '.html', '.md', '.txt'])
+      assert.ok(types.json.supported_extensions.includes(ext), ext);
+    assert.deepEqual(types.json.engines.unpdf, ['.pdf']);
+    assert.deepEqual(types.json.engines.ooxml.sort(), ['.docx', '.pptx', '.xlsx']);
+  });
+
+  it("keeps the workspace rules on LightRAG's routes", async () => {
+    const other = await docs('GET /documents/status_counts', {
+      headers: { 'x-workspace': 'tenant_a' },
+    });
+    assert.equal(other.json.status_counts.all, 0);
+    const forbidden = await docs('GET /documents/status_counts', {
+      headers: { 'x-workspace': 'tenant_b' },
+    });
+    assert.equal(forbidden.statusCode, 403);
+  });
+});
