@@ -383,7 +383,24 @@ describe('serverless.yml packaged offline with osls', () => {
         'POST /documents/upload',
         'POST /query',
         'GET /usage',
+        // LightRAG Server's paths.
+        'GET /graphs',
+        'GET /graph/label/list',
+        'GET /graph/label/popular',
+        'GET /graph/label/search',
+        'GET /graph/entity/exists',
+        'POST /documents/paginated',
+        'GET /documents/status_counts',
+        'GET /documents/supported_file_types',
+        'GET /documents/track_status/{track_id}',
+        'POST /documents/text',
+        'POST /documents/texts',
       ].sort(),
+    );
+    // The same list as the local server's (lib/http/routes.ts).
+    assert.deepEqual(
+      routes.map((r) => r.RouteKey).sort(),
+      API_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
     );
     for (const route of routes) assert.equal(route.AuthorizationType, 'AWS_IAM', route.RouteKey);
   });
