@@ -16,9 +16,9 @@ export async function healthRoute(
 ): Promise<APIGatewayProxyResultV2> {
   const report = await checkHealth(db, config, logger);
   return json(
-    report.status === 'ok' ? 200 : 503,
+    report.status === 'healthy' ? 200 : 503,
     report,
-    report.status === 'ok' ? {} : { 'retry-after': '5' },
+    report.status === 'healthy' ? {} : { 'retry-after': '5' },
   );
 }
 

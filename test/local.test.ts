@@ -84,7 +84,7 @@ describe(`local stack (npm start) on ${TARGET}`, () => {
     });
     assert.equal(answer.status, 200);
     assert.equal(answer.json.context.chunks[0].file_path, 'dlq.md');
-    assert.equal((await api('GET', '/health')).json.status, 'ok');
+    assert.equal((await api('GET', '/health')).json.status, 'healthy');
   });
 
   it('behaves like API Gateway for unknown paths and bad bodies', async () => {

@@ -44,9 +44,9 @@ async function stackFindings(apiUrl: string, database: string): Promise<Finding[
     return [
       {
         check: 'local stack',
-        verdict: health.status === 'ok' ? 'ok' : 'fail',
+        verdict: health.status === 'healthy' ? 'ok' : 'fail',
         detail: `running at ${apiUrl} on ${database}: health ${health.status}`,
-        ...(health.status === 'ok'
+        ...(health.status === 'healthy'
           ? {}
           : { fix: "see the stack's output; restart it with npm start" }),
       },

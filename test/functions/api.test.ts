@@ -639,11 +639,25 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     assert.doesNotMatch(refused.body ?? '', /secret upstream detail/);
   });
 
-  it('GET /health shows status and latency; details only with HEALTH_DETAILS, never secrets', async () => {
+  it("GET /health answers LightRAG's fields and ours; details only with HEALTH_DETAILS, never secrets", async () => {
     const res = await call(healthHandler as Handler, 'GET /health');
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(Object.keys(res.json).sort(), ['database', 'status']);
-    assert.equal(res.json.status, 'ok');
+    // LightRAG Server's fields (the WebUI needs status "healthy"), then our database.
+    assert.deepEqual(Object.keys(res.json).sort(), [
+      'api_version',
+      'auth_mode',
+      'core_version',
+      'database',
+      'pipeline_active',
+      'pipeline_busy',
+      'status',
+      'webui_available',
+      'webui_description',
+      'webui_title',
+    ]);
+    assert.equal(res.json.status, 'healthy');
+    assert.equal(res.json.core_version, '1.5.6');
+    assert.equal(typeof res.json.pipeline_busy, 'boolean');
     assert.deepEqual(Object.keys(res.json.database).sort(), ['latencyMs', 'reachable']);
     const { db, config } = getApiBase();
     const detailed = (await healthRoute(undefined, {
@@ -653,6 +667,15 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     const body = JSON.parse(detailed.body!);
     assert.match(body.database.schemaKey, /^v\d+:/);
     assert.ok(body.pool.connectionsOpened >= 1);
+    // LightRAG's configuration block, under its names; the WebUI calls
+    // force_llm_summary_on_merge.toString(), so it is never null.
+    const c = body.configuration;
+    assert.equal(c.llm_binding, 'openai');
+    assert.equal(c.llm_model, 'fake-chat');
+    assert.equal(c.embedding_model, 'fake-embedding');
+    assert.equal(c.vector_storage, 'PGVectorStorage');
+    assert.equal(c.max_graph_nodes, 1000);
+    assert.equal(typeof c.force_llm_summary_on_merge, 'number');
     assert.doesNotMatch(detailed.body ?? '', /sk-llm-secret|sk-embedding-secret/);
   });
 
@@ -672,7 +695,7 @@ describe(`HTTP API functions on ${TARGET}`, () => {
       })) as Response;
       assert.equal(res.statusCode, 503);
       const body = JSON.parse(res.body!);
-      assert.equal(body.status, 'unavailable');
+      assert.equal(body.status, 'unhealthy');
       assert.equal(body.database.reachable, false);
       assert.doesNotMatch(res.body!, /pw-secret|127\.0\.0\.1|ECONNREFUSED|\bu\b@/);
     } finally {

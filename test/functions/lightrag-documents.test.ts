@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { handler as documentsHandler } from '../../functions/documents.ts';
+import { handler as healthHandler } from '../../functions/health.ts';
 import { handler as ingestHandler } from '../../functions/ingest.ts';
 import { getDatabase } from '../../lib/db/container.ts';
 import { matchRoute } from '../../lib/http/routes.ts';
@@ -90,7 +91,12 @@ describe(`LightRAG Server's document routes on ${TARGET}`, () => {
     assert.equal(one.json.status, 'success');
     assert.match(one.json.track_id, /^insert_\d{8}_\d{6}_[0-9a-f]{8}$/);
     trackId = one.json.track_id;
+    // Waiting documents make LightRAG's pipeline "active" on /health, as the WebUI polls it.
+    const waiting = await call(healthHandler as Handler, 'GET /health');
+    assert.deepEqual([waiting.json.pipeline_active, waiting.json.pipeline_busy], [true, false]);
     await drain();
+    const idle = await call(healthHandler as Handler, 'GET /health');
+    assert.deepEqual([idle.json.pipeline_active, idle.json.pipeline_busy], [false, false]);
     const many = await docs('POST /documents/texts', {
       body: {
         texts: ['Neon glows red in a discharge tube.', 'Argon is used in welding.'],
