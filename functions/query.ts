@@ -17,6 +17,7 @@ import {
 } from '../lib/http/request.ts';
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
+import { queryDataResponse } from '../lib/query/lightrag.ts';
 import { parseQueryRequest, queryDefaults } from '../lib/query/request.ts';
 
 /** Time kept back from the function's timeout to answer the timeout itself. */
@@ -49,6 +50,17 @@ export const queryRoute = routeTable('query', {
     return withDeadline(context, ANSWER_MARGIN_MS, answerTimeout, (signal) =>
       engine.query(request, workspace, { signal }).then((res) => json(200, res)),
     );
+  },
+  // LightRAG's retrieval only: the context in its shape, no LLM answer.
+  'POST /query/data': async (event) => {
+    const { config, engine } = getQueryRuntime();
+    const body = parseJsonBody(event, config.api.maxBodyBytes);
+    const request = parseQueryRequest(body, queryDefaults(config));
+    const res = await engine.query(
+      { ...request, only_need_context: true },
+      workspaceOf(event, body),
+    );
+    return json(200, queryDataResponse(res));
   },
   'GET /graph': (event) => knowledgeGraph(event),
   // LightRAG Server's graph reads: its paths, its limits, its shapes.

@@ -382,6 +382,7 @@ describe('serverless.yml packaged offline with osls', () => {
         'POST /documents/reprocess',
         'POST /documents/upload',
         'POST /query',
+        'POST /query/data',
         'GET /usage',
         // LightRAG Server's paths.
         'GET /graphs',

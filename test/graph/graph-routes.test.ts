@@ -223,6 +223,43 @@ describe(`graph HTTP routes on ${TARGET}`, () => {
     });
   });
 
+  it("POST /query/data: LightRAG's retrieval shape, string reference ids, no LLM answer", async () => {
+    const before = llm.requests.filter((r) => r.kind === 'answer').length;
+    const res = await call(queryHandler as Handler, 'POST /query/data', {
+      body: {
+        query: 'What links to the hub?',
+        mode: 'local',
+        ll_keywords: ['Alpha Hub'],
+        stream: false,
+        include_chunk_content: true,
+      },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(Object.keys(res.json).sort(), ['data', 'message', 'metadata', 'status']);
+    assert.equal(res.json.status, 'success');
+    assert.deepEqual(Object.keys(res.json.data).sort(), [
+      'chunks',
+      'entities',
+      'references',
+      'relationships',
+    ]);
+    const [entity] = res.json.data.entities;
+    assert.equal(entity.entity_name, 'Alpha Hub');
+    for (const field of ['entity_type', 'description', 'source_id', 'file_path'])
+      assert.ok(field in entity, field);
+    const [relation] = res.json.data.relationships;
+    for (const field of ['src_id', 'tgt_id', 'description', 'keywords', 'weight'])
+      assert.ok(field in relation, field);
+    const [ref] = res.json.data.references;
+    assert.equal(typeof ref.reference_id, 'string');
+    assert.equal(ref.file_path, 'graph.md');
+    assert.ok(Array.isArray(ref.content), 'include_chunk_content');
+    assert.equal(typeof res.json.data.chunks[0].reference_id, 'string');
+    assert.equal(res.json.metadata.query_mode, 'local');
+    assert.deepEqual(res.json.metadata.keywords.low_level, ['Alpha Hub']);
+    assert.equal(llm.requests.filter((r) => r.kind === 'answer').length, before, 'no answer');
+  });
+
   it('POST /query answers a graph mode; DELETE /documents/{id} reports the graph removal', async () => {
     const res = await call(queryHandler as Handler, 'POST /query', {
       body: { query: 'What links to the hub?', mode: 'local', ll_keywords: ['Alpha Hub'] },
