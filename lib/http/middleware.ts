@@ -7,7 +7,7 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { ApiConfig } from '../config.ts';
 import { errorFields, type Logger } from '../logger.ts';
-import { header } from './request.ts';
+import { header, LIGHTRAG_WORKSPACE_HEADER } from './request.ts';
 import { errorResponse, type HttpResponse, statusFor } from './response.ts';
 
 type Request = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context>;
@@ -32,7 +32,7 @@ function corsHeaders(
   if (!allowed) return {};
   return {
     'access-control-allow-origin': allowed,
-    'access-control-allow-headers': `content-type,authorization,${api.workspaceHeader}`,
+    'access-control-allow-headers': `content-type,authorization,${api.workspaceHeader},${LIGHTRAG_WORKSPACE_HEADER}`,
     'access-control-allow-methods': 'GET,POST,DELETE,OPTIONS',
     'access-control-max-age': '600',
     ...(allowed === '*' ? {} : { vary: 'origin' }),

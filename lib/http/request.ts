@@ -141,10 +141,14 @@ export function pathParam(event: APIGatewayProxyEventV2, name: string): string {
   return value;
 }
 
+/** The header LightRAG Server reads a request's workspace from. */
+export const LIGHTRAG_WORKSPACE_HEADER = 'lightrag-workspace';
+
 /**
- * The workspace of a request: the workspace header, a `workspace` field in the body, or the
- * `workspace` query parameter; the configured default otherwise. It must pass the strict
- * pattern (400) and the allow-list `ALLOWED_WORKSPACES` (403).
+ * The workspace of a request: the workspace header (`WORKSPACE_HEADER`, or LightRAG's
+ * `LIGHTRAG-WORKSPACE`), a `workspace` field in the body, or the `workspace` query parameter;
+ * the configured default otherwise. Two different names are a conflict (400). It must pass the
+ * strict pattern (400) and the allow-list `ALLOWED_WORKSPACES` (403).
  */
 export function resolveWorkspace(
   event: APIGatewayProxyEventV2,
@@ -153,6 +157,8 @@ export function resolveWorkspace(
   defaultWorkspace: string,
 ): string {
   const fromHeader = header(event, api.workspaceHeader);
+  // LightRAG Server's own header, read too (its WebUI and clients send it).
+  const fromLightrag = header(event, LIGHTRAG_WORKSPACE_HEADER);
   const fromBody =
     body && typeof body === 'object' && !Array.isArray(body)
       ? (body as { workspace?: unknown }).workspace
@@ -163,7 +169,7 @@ export function resolveWorkspace(
     });
   }
   const fromQuery = event.queryStringParameters?.workspace;
-  const given = [fromHeader, fromBody, fromQuery].filter((w) => w !== undefined);
+  const given = [fromHeader, fromLightrag, fromBody, fromQuery].filter((w) => w !== undefined);
   if (new Set(given).size > 1) {
     throw new HttpError(400, 'WORKSPACE_CONFLICT', 'The request names two different workspaces.');
   }

@@ -215,5 +215,15 @@ describe(`LightRAG Server's document routes on ${TARGET}`, () => {
       headers: { 'x-workspace': 'tenant_b' },
     });
     assert.equal(forbidden.statusCode, 403);
+    // LightRAG's own header names the workspace too; two different names conflict.
+    const lightrag = await docs('GET /documents/status_counts', {
+      headers: { 'lightrag-workspace': 'tenant_a' },
+    });
+    assert.equal(lightrag.json.status_counts.all, 0);
+    const conflict = await docs('GET /documents/status_counts', {
+      headers: { 'lightrag-workspace': 'tenant_a', 'x-workspace': 'default' },
+    });
+    assert.equal(conflict.statusCode, 400);
+    assert.equal(conflict.json.error.code, 'WORKSPACE_CONFLICT');
   });
 });
