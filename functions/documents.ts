@@ -95,6 +95,17 @@ export const documentsRoute = routeTable('documents', {
     return json(200, trackStatusResponse(trackId, docs));
   },
   'POST /documents/text': async (event) => submitTexts(event, parseTextRequest),
+  // LightRAG's scan (new files in its input folder, then failed ones) and reprocess_failed are
+  // one thing here: files arrive by upload, so both retry failed and stuck documents.
+  'POST /documents/reprocess_failed': (event) => retryFailed(event, 'reprocessing_started'),
+  'POST /documents/scan': (event) => retryFailed(event, 'scanning_started'),
+  'POST /documents/clear_cache': async (event) => {
+    const cleared = await getDocumentsRuntime().documents.clearCache(bodylessWorkspace(event));
+    return json(200, {
+      status: 'success',
+      message: `Cleared ${cleared} cached LLM response${cleared === 1 ? '' : 's'}.`,
+    });
+  },
   'POST /documents/texts': async (event) => submitTexts(event, parseTextsRequest),
   'GET /documents/{id}': async (event) =>
     json(200, await getDocumentsRuntime().documents.get(idOf(event), bodylessWorkspace(event))),
@@ -134,6 +145,20 @@ async function submitTexts(
   const items = parse(lightragBody(body));
   const { trackId, documents: results } = await documents.submit(items, workspaceOf(event, body));
   return json(200, insertResponse(trackId, results));
+}
+
+/** LightRAG's reprocess_failed and scan: failed and stuck documents queued again. */
+async function retryFailed(event: APIGatewayProxyEventV2, status: string) {
+  const { trackId, documents } = await getDocumentsRuntime().documents.reprocess(
+    undefined,
+    bodylessWorkspace(event),
+  );
+  const queued = documents.filter((d) => d.status === 'queued').length;
+  return json(200, {
+    status,
+    message: `${queued} document${queued === 1 ? '' : 's'} queued again.`,
+    track_id: trackId,
+  });
 }
 
 /** A LightRAG request body without our `workspace` field (read by workspaceOf). */

@@ -396,6 +396,9 @@ describe('serverless.yml packaged offline with osls', () => {
         'GET /documents/track_status/{track_id}',
         'POST /documents/text',
         'POST /documents/texts',
+        'POST /documents/reprocess_failed',
+        'POST /documents/scan',
+        'POST /documents/clear_cache',
       ].sort(),
     );
     // The same list as the local server's (lib/http/routes.ts).
@@ -505,7 +508,7 @@ describe('serverless.yml packaged offline with osls', () => {
     });
     // Scopes per route family: read, write, delete.
     const family = (key: string) =>
-      key.startsWith('DELETE ')
+      key.startsWith('DELETE ') || key === 'POST /documents/clear_cache'
         ? 'lightrag/delete'
         : [
               'POST /documents',
@@ -513,6 +516,8 @@ describe('serverless.yml packaged offline with osls', () => {
               'POST /documents/upload',
               'POST /documents/text',
               'POST /documents/texts',
+              'POST /documents/reprocess_failed',
+              'POST /documents/scan',
             ].includes(key)
           ? 'lightrag/write'
           : 'lightrag/read';

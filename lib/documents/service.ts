@@ -152,6 +152,16 @@ export class DocumentService {
     return s.docStatus.getDocsPaginated(request);
   }
 
+  /**
+   * Deletes the workspace's LLM response cache (LightRAG's `clear_cache`): answers, keywords,
+   * summaries and extractions are asked of the LLM again. A deletion then rebuilds shared graph
+   * elements only from what is cached, as in LightRAG.
+   */
+  async clearCache(workspace: string): Promise<number> {
+    const s = await this.#pipeline.storages(workspace);
+    return s.llmCache.drop();
+  }
+
   /** The documents a submit or upload was given `trackId` (LightRAG's track status). */
   async byTrackId(trackId: string, workspace: string): Promise<StoredDocStatus[]> {
     if (!trackId.trim() || trackId.length > 255)

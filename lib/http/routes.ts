@@ -29,6 +29,9 @@ export const API_ROUTES = [
   { method: 'GET', path: '/documents/track_status/{track_id}', fn: 'documents' },
   { method: 'POST', path: '/documents/text', fn: 'documents' },
   { method: 'POST', path: '/documents/texts', fn: 'documents' },
+  { method: 'POST', path: '/documents/reprocess_failed', fn: 'documents' },
+  { method: 'POST', path: '/documents/scan', fn: 'documents' },
+  { method: 'POST', path: '/documents/clear_cache', fn: 'documents' },
   { method: 'GET', path: '/health', fn: 'health' },
 ] as const;
 

@@ -206,6 +206,32 @@ describe(`LightRAG Server's document routes on ${TARGET}`, () => {
     assert.deepEqual(types.json.engines.ooxml.sort(), ['.docx', '.pptx', '.xlsx']);
   });
 
+  it('POST /documents/reprocess_failed and /scan queue failed documents again; clear_cache', async () => {
+    await getDatabase().query(
+      `UPDATE lightrag_doc_status SET status = 'failed', error_msg = 'provider outage'
+        WHERE workspace = 'default' AND file_path = 'neon.txt'`,
+    );
+    const again = await docs('POST /documents/reprocess_failed');
+    assert.equal(again.statusCode, 200, again.body);
+    assert.deepEqual(Object.keys(again.json).sort(), ['message', 'status', 'track_id']);
+    assert.equal(again.json.status, 'reprocessing_started');
+    assert.match(again.json.message, /^1 document queued again/);
+    await drain();
+    const counts = await docs('GET /documents/status_counts');
+    assert.equal(counts.json.status_counts.processed, 4, 'processed again');
+    const scan = await docs('POST /documents/scan');
+    assert.equal(scan.json.status, 'scanning_started');
+    assert.match(scan.json.message, /^0 documents queued again/, 'the duplicate marker stays');
+    const cleared = await docs('POST /documents/clear_cache', { body: {} });
+    assert.equal(cleared.statusCode, 200, cleared.body);
+    assert.equal(cleared.json.status, 'success');
+    assert.match(cleared.json.message, /^Cleared \d+ cached LLM responses?\.$/);
+    const { rows } = await getDatabase().query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM lightrag_llm_cache WHERE workspace = 'default'`,
+    );
+    assert.equal(rows[0]!.n, 0);
+  });
+
   it("keeps the workspace rules on LightRAG's routes", async () => {
     const other = await docs('GET /documents/status_counts', {
       headers: { 'x-workspace': 'tenant_a' },
