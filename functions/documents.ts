@@ -19,9 +19,11 @@ import {
   parseSubmitRequest,
   parseUploadRequest,
 } from '../lib/documents/requests.ts';
+import { HttpError } from '../lib/errors.ts';
 import { httpFunction } from '../lib/handler.ts';
 import { getDocumentsRuntime } from '../lib/http/documents-runtime.ts';
 import {
+  header,
   intParam,
   parseJsonBody,
   pathParam,
@@ -32,6 +34,7 @@ import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
 import { sinceDay, usageReport } from '../lib/ops/usage-report.ts';
 import { supportedFileTypes } from '../lib/parsers/file-types.ts';
+import { parseUploadForm } from '../lib/uploads/multipart.ts';
 
 const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
   const { config } = getDocumentsRuntime();
@@ -128,6 +131,27 @@ export const documentsRoute = routeTable('documents', {
   },
   'POST /documents/upload': async (event) => {
     const { config, uploads, storages } = getDocumentsRuntime();
+    // LightRAG's form (the file inside the request) by its content type; JSON asks for a ticket.
+    const contentType = header(event, 'content-type') ?? '';
+    if (/^multipart\/form-data/i.test(contentType)) {
+      const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+      const file = await parseUploadForm(contentType, body);
+      const ticket = await uploads.uploadFile(await storages(workspaceOf(event)), file);
+      if (ticket.status === 'duplicated') {
+        // LightRAG's WebUI recognises "already contains" in a 409's detail.
+        throw new HttpError(
+          409,
+          'DUPLICATE_FILE_NAME',
+          `The workspace already contains a document named ${ticket.fileName} (${ticket.docId}); delete it first to replace it.`,
+          { docId: ticket.docId },
+        );
+      }
+      return json(200, {
+        status: 'success',
+        message: `File ${ticket.fileName} uploaded; parsing and processing continue in the background.`,
+        track_id: ticket.trackId,
+      });
+    }
     const body = parseJsonBody(event, config.api.maxBodyBytes);
     const request = parseUploadRequest(body);
     const ticket = await uploads.requestUpload(await storages(workspaceOf(event, body)), request);

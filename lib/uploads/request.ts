@@ -14,7 +14,7 @@ import type { StoredDocStatus } from '../storage/doc-status.ts';
 import type { Storages } from '../storage/index.ts';
 import { newStatus } from '../storage/status-rows.ts';
 import { uploadKey } from './objects.ts';
-import { presignUpload } from './s3.ts';
+import { presignUpload, putUpload } from './s3.ts';
 
 /** `POST /documents/upload`'s request. */
 export interface UploadRequest {
@@ -65,6 +65,40 @@ export class UploadRequests {
    * await fetch(ticket.upload!.url, { method: 'PUT', body: bytes });
    * ```
    */
+  /**
+   * A file that came inside the request (LightRAG's multipart upload): its ticket taken as for a
+   * presigned upload, then the bytes stored under the ticket's key, so S3 reports them to the
+   * parse function the same way. A name already taken is a duplicate, whatever its status.
+   */
+  async uploadFile(
+    s: Storages,
+    file: { fileName: string; bytes: Uint8Array; contentType?: string },
+  ): Promise<UploadTicket> {
+    // The file comes with the request: a document of that name in any state (even one still
+    // waiting for its parse) is a duplicate, as LightRAG answers it.
+    const fileName = canonicalFilePath(file.fileName);
+    const existing = hasFileName(fileName)
+      ? await s.docStatus.getById(documentIdFor('', fileName, '1.5'))
+      : null;
+    if (existing) {
+      return {
+        status: 'duplicated',
+        docId: existing.id,
+        trackId: existing.track_id ?? '',
+        fileName,
+        message: `A document named ${fileName} exists (${existing.status}).`,
+      };
+    }
+    const ticket = await this.requestUpload(s, {
+      fileName: file.fileName,
+      size: file.bytes.length,
+      ...(file.contentType ? { contentType: file.contentType } : {}),
+    });
+    if (ticket.status !== 'pending' || !ticket.upload) return ticket;
+    await putUpload(this.#config.uploads, ticket.upload.key, file.bytes, file.contentType);
+    return ticket;
+  }
+
   async requestUpload(s: Storages, request: UploadRequest): Promise<UploadTicket> {
     const { bucket } = this.#config.uploads;
     if (!bucket) throw new UploadsNotConfiguredError();

@@ -79,6 +79,42 @@ export async function presignUpload(
   };
 }
 
+/**
+ * Stores a file that came inside a request (LightRAG's multipart upload) under its ticket's key,
+ * as its presigned PUT would: once (`If-None-Match: *`), with its content type.
+ */
+export async function putUpload(
+  config: UploadConfig,
+  key: string,
+  bytes: Uint8Array,
+  contentType: string | undefined,
+): Promise<void> {
+  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const s3 = await s3Client(config);
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: config.bucket,
+        Key: key,
+        Body: bytes,
+        IfNoneMatch: '*',
+        ...(contentType ? { ContentType: contentType } : {}),
+      }),
+      { abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS) },
+    );
+  } catch (err) {
+    const name = (err as { name?: string }).name;
+    throw new ProviderError(
+      's3',
+      `could not store s3://${config.bucket}/${key} (${name ?? 'error'})`,
+      {
+        retryable: name !== 'AccessDenied',
+        cause: err,
+      },
+    );
+  }
+}
+
 /** The object's bytes; refuses one over `MAX_UPLOAD_BYTES` (`config.maxFileBytes`) before reading it. */
 export async function readUpload(
   config: UploadConfig,

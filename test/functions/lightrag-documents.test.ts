@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { handler as documentsHandler } from '../../functions/documents.ts';
 import { handler as healthHandler } from '../../functions/health.ts';
 import { handler as ingestHandler } from '../../functions/ingest.ts';
@@ -46,7 +47,17 @@ describe(`LightRAG Server's document routes on ${TARGET}`, () => {
       SQS_ENDPOINT: queues.endpoint,
       AWS_REGION: 'us-east-1',
       ALLOWED_WORKSPACES: 'default,tenant_a',
+      UPLOAD_BUCKET: 'lightrag-docs-uploads',
+      S3_ENDPOINT: queues.endpoint,
     });
+    const s3 = new S3Client({
+      endpoint: queues.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: 'lightrag-docs-uploads' }));
+    s3.destroy();
     Object.assign(process.env, target.env);
     poller = new LocalSqsPoller({
       sqs: queues.sqs,
@@ -230,6 +241,80 @@ describe(`LightRAG Server's document routes on ${TARGET}`, () => {
       `SELECT count(*)::int AS n FROM lightrag_llm_cache WHERE workspace = 'default'`,
     );
     assert.equal(rows[0]!.n, 0);
+  });
+
+  /** A multipart/form-data body as a browser's FormData sends it. */
+  function form(fields: Array<{ name: string; fileName?: string; type?: string; data: Buffer }>) {
+    const boundary = '----lrs-form-boundary';
+    const parts = fields.map((f) =>
+      Buffer.concat([
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"${
+            f.fileName ? `; filename="${f.fileName}"` : ''
+          }\r\n${f.type ? `Content-Type: ${f.type}\r\n` : ''}\r\n`,
+        ),
+        f.data,
+        Buffer.from('\r\n'),
+      ]),
+    );
+    const body = Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]);
+    // ASCII parts only: the harness base64-encodes rawBody (as API Gateway does a binary body).
+    return {
+      rawBody: body.toString('utf8'),
+      base64: true,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    };
+  }
+
+  it("POST /documents/upload as LightRAG's form: the file inside the request, to the bucket", async () => {
+    const file = Buffer.from('Xenon lights up flash lamps.');
+    const res = await docs('POST /documents/upload', {
+      ...form([{ name: 'file', fileName: 'xenon.txt', type: 'text/plain', data: file }]),
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(Object.keys(res.json).sort(), ['message', 'status', 'track_id']);
+    assert.equal(res.json.status, 'success');
+    const tracked = await docs('GET /documents/track_status/{track_id}', {
+      pathParameters: { track_id: res.json.track_id },
+    });
+    const [doc] = tracked.json.documents;
+    assert.equal(doc.file_path, 'xenon.txt');
+    assert.equal(doc.status, 'pending');
+    const key = doc.metadata.upload.key as string;
+    const s3 = new S3Client({
+      endpoint: queues.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: 'lightrag-docs-uploads', Key: key }),
+    );
+    s3.destroy();
+    assert.equal(head.ContentLength, file.length);
+    // The same name again: LightRAG's 409, whose detail the WebUI recognises.
+    const again = await docs('POST /documents/upload', {
+      ...form([{ name: 'file', fileName: 'xenon.txt', type: 'text/plain', data: file }]),
+    });
+    assert.equal(again.statusCode, 409, again.body);
+    assert.match(again.json.detail, /already contains/);
+    // Too large for a request: 413 pointing to the presigned route.
+    const big = await docs('POST /documents/upload', {
+      ...form([{ name: 'file', fileName: 'big.txt', data: Buffer.alloc(4 * 1024 * 1024 + 1, 97) }]),
+    });
+    assert.equal(big.statusCode, 413, big.body);
+    assert.match(big.json.detail, /presigned URL/);
+    const noFile = await docs('POST /documents/upload', {
+      ...form([{ name: 'note', data: Buffer.from('x') }]),
+    });
+    assert.equal(noFile.statusCode, 400);
+    assert.match(noFile.json.detail, /field "file"/);
+    // Our JSON ticket stays on the same path.
+    const ticket = await docs('POST /documents/upload', {
+      body: { fileName: 'radon.txt', size: 10, contentType: 'text/plain' },
+    });
+    assert.equal(ticket.statusCode, 201, ticket.body);
+    assert.match(ticket.json.upload.url, /^http/);
   });
 
   it("keeps the workspace rules on LightRAG's routes", async () => {
