@@ -99,7 +99,7 @@ describe(`local stack (npm start) on ${TARGET}`, () => {
     // method's handler (it listed documents for DELETE /documents, issue 25 #9).
     for (const [method, path] of [
       ['DELETE', '/documents'],
-      ['POST', '/documents/clear_cache'],
+      ['POST', '/documents/status_counts'],
       ['PUT', '/query'],
       ['POST', '/health'],
     ] as const) {
