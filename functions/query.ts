@@ -67,23 +67,9 @@ export const queryRoute = routeTable('query', {
   'GET /graphs': (event) => knowledgeGraph(event),
   'GET /graph/label/list': async (event) =>
     json(200, await getQueryRuntime().graph.allLabels(bodylessWorkspace(event))),
-  'GET /graph/label/popular': async (event) =>
-    json(
-      200,
-      await getQueryRuntime().graph.popularLabels(
-        bodylessWorkspace(event),
-        intParamIn(event, 'limit', 300, 1, 1000),
-      ),
-    ),
-  'GET /graph/label/search': async (event) =>
-    json(
-      200,
-      await getQueryRuntime().graph.searchLabels(
-        bodylessWorkspace(event),
-        event.queryStringParameters?.q,
-        intParamIn(event, 'limit', 50, 1, 100),
-      ),
-    ),
+  'GET /graph/label/popular': (event) =>
+    popularLabels(event, intParamIn(event, 'limit', 300, 1, 1000)),
+  'GET /graph/label/search': (event) => searchLabels(event, intParamIn(event, 'limit', 50, 1, 100)),
   'GET /graph/entity/exists': async (event) =>
     json(200, {
       exists: await getQueryRuntime().graph.entityExists(
@@ -91,24 +77,23 @@ export const queryRoute = routeTable('query', {
         event.queryStringParameters?.name,
       ),
     }),
-  'GET /graph/labels/popular': async (event) =>
-    json(
-      200,
-      await getQueryRuntime().graph.popularLabels(
-        bodylessWorkspace(event),
-        intParam(event, 'limit'),
-      ),
-    ),
-  'GET /graph/labels/search': async (event) =>
-    json(
-      200,
-      await getQueryRuntime().graph.searchLabels(
-        bodylessWorkspace(event),
-        event.queryStringParameters?.q,
-        intParam(event, 'limit'),
-      ),
-    ),
+  'GET /graph/labels/popular': (event) => popularLabels(event, intParam(event, 'limit')),
+  'GET /graph/labels/search': (event) => searchLabels(event, intParam(event, 'limit')),
 });
+
+/** Node names by degree; our path and LightRAG's differ only in the limit's bounds. */
+async function popularLabels(event: APIGatewayProxyEventV2, limit: number | undefined) {
+  return json(200, await getQueryRuntime().graph.popularLabels(bodylessWorkspace(event), limit));
+}
+
+/** Node names matching `q`; our path and LightRAG's differ only in the limit's bounds. */
+async function searchLabels(event: APIGatewayProxyEventV2, limit: number | undefined) {
+  const { graph } = getQueryRuntime();
+  return json(
+    200,
+    await graph.searchLabels(bodylessWorkspace(event), event.queryStringParameters?.q, limit),
+  );
+}
 
 /** `GET /graph` and LightRAG's `GET /graphs`: the subgraph around `label` (`*`: the whole graph). */
 async function knowledgeGraph(event: APIGatewayProxyEventV2) {

@@ -23,13 +23,14 @@ if (problems.length) {
   );
   process.exit(1);
 }
+const given = splitParams(argv);
 const flags = [
   '--region',
   region,
   '--stage',
   stage,
-  ...splitParams(argv).params.map((p) => `--param=${p}`),
-  ...splitParams(argv).rest,
+  ...given.params.map((p) => `--param=${p}`),
+  ...given.rest,
 ];
 const step = (command: string, args: string[]) => {
   const { status } = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
