@@ -1,9 +1,10 @@
 /**
  * `POST /query/stream`, LightRAG's streaming query route, on a Lambda function URL with
  * response streaming (`InvokeMode: RESPONSE_STREAM`; docs/http-api.md says why not API Gateway):
- * `application/x-ndjson`, first `{"references": […]}` (unless `include_references` is false),
- * then `{"response": "<text>"}` lines as the LLM produces them, and a failure after the first
- * line as a last `{"error": "<message>"}` line. Failures before it (bad requests, retrieval, a
+ * `application/x-ndjson`: `{"progress": {stage, message}}` lines with `include_progress`,
+ * `{"references": […]}` (unless `include_references` is false), then `{"response": "<text>"}`
+ * lines as the LLM produces them, and last `{"response_time": seconds}`; a failure after the
+ * first line ends it with an `{"error": "<message>"}` line. Failures before it (bad requests, retrieval, a
  * provider failing before its first piece) are ordinary JSON errors with their status. The request body is `POST /query`'s. A client that disconnects stops the LLM.
  * Composed like every function (lib/handler.ts); it writes its own response, so the stream is
  * never handed to middy's streaming mode.
@@ -29,6 +30,7 @@ export async function streamQuery(
   context: Context,
 ): Promise<void> {
   const requestId = context.awsRequestId;
+  const started = performance.now();
   const controller = new AbortController();
   let finished = false;
   responseStream.on('close', () => {
@@ -68,7 +70,25 @@ export async function streamQuery(
         ...(stream.cached ? { 'x-cache': 'hit' } : {}),
       },
     });
+    const { retrieval } = stream;
+    if (request.include_progress) {
+      await writeLine(out, {
+        progress: {
+          stage: 'retrieved',
+          message: `Retrieved ${retrieval.entities} entities, ${retrieval.relations} relations and ${retrieval.chunks} chunks in ${seconds(retrieval.ms)} s`,
+          ...retrieval,
+        },
+      });
+    }
     if (request.include_references) await writeLine(out, { references: stream.references });
+    if (request.include_progress) {
+      await writeLine(out, {
+        progress: {
+          stage: 'answering',
+          message: stream.cached ? 'Answer from the cache' : 'Writing the answer',
+        },
+      });
+    }
     let next = first;
     try {
       for (; !next.done; next = await pieces.next()) await writeLine(out, { response: next.value });
@@ -76,6 +96,7 @@ export async function streamQuery(
       // Stopped early (the client went away): end the LLM stream and its request.
       if (!next.done) await pieces.return?.().catch(() => undefined);
     }
+    await writeLine(out, { response_time: seconds(performance.now() - started) });
   } catch (err) {
     const aborted = controller.signal.aborted;
     if (aborted) apiLogger().info('stream stopped: the client went away', { requestId });
@@ -91,6 +112,9 @@ export async function streamQuery(
     responseStream.end();
   }
 }
+
+/** Milliseconds as LightRAG's seconds, to the millisecond. */
+const seconds = (ms: number) => Math.round(ms) / 1000;
 
 function logFailure(err: unknown, requestId: string | undefined): void {
   const status = statusFor(err);

@@ -1,9 +1,9 @@
 /**
- * The read routes, one function: `POST /query` (retrieval by mode and, with an LLM configured,
- * an answer) and the knowledge-graph reads `GET /graph`, `GET /graph/labels/popular`,
- * `GET /graph/labels/search`.
+ * The read routes, one function: `POST /query` (LightRAG's shape) and `POST /query/detailed`
+ * (ours: retrieval by mode and, with an LLM configured, an answer), `POST /query/data`, and the
+ * knowledge-graph reads (LightRAG's paths and ours).
  */
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { HttpError } from '../lib/errors.ts';
 import { httpFunction } from '../lib/handler.ts';
 import { withDeadline } from '../lib/http/deadline.ts';
@@ -17,8 +17,9 @@ import {
 } from '../lib/http/request.ts';
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
-import { queryDataResponse } from '../lib/query/lightrag.ts';
-import { parseQueryRequest, queryDefaults } from '../lib/query/request.ts';
+import type { QueryResponse } from '../lib/query/engine.ts';
+import { lightragQueryResponse, queryDataResponse } from '../lib/query/lightrag.ts';
+import { parseQueryRequest, type QueryRequest, queryDefaults } from '../lib/query/request.ts';
 
 /** Time kept back from the function's timeout to answer the timeout itself. */
 const ANSWER_MARGIN_MS = 1500;
@@ -40,17 +41,11 @@ const bodylessWorkspace = (event: APIGatewayProxyEventV2) =>
   workspaceOf(event, workspaceOnlyBody(event, getQueryRuntime().config.api.maxBodyBytes));
 
 export const queryRoute = routeTable('query', {
-  'POST /query': async (event, context) => {
-    const { config, engine } = getQueryRuntime();
-    const body = parseJsonBody(event, config.api.maxBodyBytes);
-    const request = parseQueryRequest(body, queryDefaults(config));
-    const workspace = workspaceOf(event, body);
-    // Answer before the function (and API Gateway, at 30 s) cuts the connection: past the
-    // deadline the LLM call is aborted and the caller is pointed to the streaming route.
-    return withDeadline(context, ANSWER_MARGIN_MS, answerTimeout, (signal) =>
-      engine.query(request, workspace, { signal }).then((res) => json(200, res)),
-    );
-  },
+  // LightRAG's shape: {response, references (string ids), response_time}.
+  'POST /query': (event, context) =>
+    answer(event, context, (res, request) => lightragQueryResponse(res, request)),
+  // Ours, beside it: the mode, keywords, structured context, numeric references, cache, timings.
+  'POST /query/detailed': (event, context) => answer(event, context, (res) => res),
   // LightRAG's retrieval only: the context in its shape, no LLM answer.
   'POST /query/data': async (event) => {
     const { config, engine } = getQueryRuntime();
@@ -80,6 +75,23 @@ export const queryRoute = routeTable('query', {
   'GET /graph/labels/popular': (event) => popularLabels(event, intParam(event, 'limit')),
   'GET /graph/labels/search': (event) => searchLabels(event, intParam(event, 'limit')),
 });
+
+/** Retrieval and the answer, before the deadline, in the shape `shape` gives it. */
+function answer(
+  event: APIGatewayProxyEventV2,
+  context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+  shape: (res: QueryResponse, request: QueryRequest) => unknown,
+) {
+  const { config, engine } = getQueryRuntime();
+  const body = parseJsonBody(event, config.api.maxBodyBytes);
+  const request = parseQueryRequest(body, queryDefaults(config));
+  const workspace = workspaceOf(event, body);
+  // Answer before the function (and API Gateway, at 30 s) cuts the connection: past the
+  // deadline the LLM call is aborted and the caller is pointed to the streaming route.
+  return withDeadline(context, ANSWER_MARGIN_MS, answerTimeout, (signal) =>
+    engine.query(request, workspace, { signal }).then((res) => json(200, shape(res, request))),
+  );
+}
 
 /** Node names by degree; our path and LightRAG's differ only in the limit's bounds. */
 async function popularLabels(event: APIGatewayProxyEventV2, limit: number | undefined) {

@@ -78,7 +78,7 @@ describe(`local stack (npm start) on ${TARGET}`, () => {
       assert.ok(Date.now() < deadline, 'processed within a minute');
       await new Promise((r) => setTimeout(r, 200));
     }
-    const answer = await api('POST', '/query', {
+    const answer = await api('POST', '/query/detailed', {
       query: 'dead-letter queue failed messages',
       top_k: 1,
     });

@@ -383,6 +383,7 @@ describe('serverless.yml packaged offline with osls', () => {
         'POST /documents/upload',
         'POST /query',
         'POST /query/data',
+        'POST /query/detailed',
         'GET /usage',
         // LightRAG Server's paths.
         'GET /graphs',
@@ -740,7 +741,7 @@ describe('serverless.yml packaged offline with osls', () => {
     it('query answers naive and mix mode, and serves the graph routes, from its zip', {
       skip,
     }, async () => {
-      const naive = await http('query', 'POST /query', {
+      const naive = await http('query', 'POST /query/detailed', {
         body: { query: 'Who discovered radium?', mode: 'naive' },
       });
       assert.equal(naive.statusCode, 200, naive.body);
@@ -749,7 +750,7 @@ describe('serverless.yml packaged offline with osls', () => {
         high_level_keywords: ['marriage'],
         low_level_keywords: ['Marie Curie'],
       });
-      const mix = await http('query', 'POST /query', {
+      const mix = await http('query', 'POST /query/detailed', {
         body: { query: 'Who married Marie Curie?', mode: 'mix' },
       });
       assert.equal(mix.statusCode, 200, mix.body);
@@ -858,7 +859,7 @@ describe('serverless.yml packaged offline with osls', () => {
         pathParameters: { id: ticket.json.docId },
       });
       assert.equal(done.json.status, 'processed', done.body);
-      const answer = await http('query', 'POST /query', {
+      const answer = await http('query', 'POST /query/detailed', {
         body: { query: 'Where was helium found?', mode: 'naive' },
       });
       assert.equal(answer.json.context.chunks[0].file_path, 'Helium Report.pdf');

@@ -108,7 +108,7 @@ describe(`uploads through the local stack on ${TARGET}`, () => {
     assert.equal(pdfDoc.json.metadata.pages, 2);
     assert.equal(pdfDoc.json.metadata.parse_engine, 'unpdf');
     assert.ok(pdfDoc.json.metadata.parse_end_time);
-    const answer = await api('POST', '/query', {
+    const answer = await api('POST', '/query/detailed', {
       query: 'Who builds wind turbines?',
       mode: 'mix',
       top_k: 10,

@@ -127,8 +127,8 @@ export async function demoCommand(_args: readonly string[], io: CliIo): Promise<
       await sleep(250);
     }
     const question = 'What happens to a message that keeps failing?';
-    const answer = await api('POST', '/query', { query: question, chunk_top_k: 3 });
-    io.out(`\nPOST /query "${question}" → ${answer.status}`);
+    const answer = await api('POST', '/query/detailed', { query: question, chunk_top_k: 3 });
+    io.out(`\nPOST /query/detailed "${question}" → ${answer.status}`);
     for (const chunk of answer.json.context.chunks) {
       io.out(
         `  [${chunk.reference_id}] ${chunk.score.toFixed(3)}  ${chunk.file_path}  ${chunk.content.replace(/\s+/g, ' ').slice(0, 90)}…`,

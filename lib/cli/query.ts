@@ -157,7 +157,7 @@ async function queryThroughApi(
   // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, as docs/http-api.md documents it.
   const result = await apiClient(apiUrl, { workspace: values.workspace })<any>(
     'POST',
-    '/query',
+    '/query/detailed',
     body,
   );
   if (values.json) {

@@ -4,6 +4,7 @@
  */
 export const API_ROUTES = [
   { method: 'POST', path: '/query', fn: 'query' },
+  { method: 'POST', path: '/query/detailed', fn: 'query' },
   { method: 'POST', path: '/query/data', fn: 'query' },
   { method: 'GET', path: '/graph', fn: 'query' },
   { method: 'GET', path: '/graph/labels/popular', fn: 'query' },

@@ -140,3 +140,18 @@ export function formatGraphContext(
     ...references.map((r) => `[${r.reference_id}] ${r.file_path ?? 'unknown source'}`),
   ].join('\n');
 }
+
+/** The context section of `naive`'s prompt: the chunks and their references. */
+export function naiveContext(
+  chunks: readonly ContextChunk[],
+  references: readonly Reference[],
+): string {
+  return [
+    '---Document Chunks---',
+    chunks.map(chunkLine).join('\n') || '(no relevant chunks were found)',
+    '',
+    '---References---',
+    references.map((r) => `[${r.reference_id}] ${r.file_path ?? 'unknown source'}`).join('\n') ||
+      '(none)',
+  ].join('\n');
+}

@@ -26,6 +26,7 @@ import {
 import { retrieveGraph } from './graph-retrieval.ts';
 import { boundHistory } from './history.ts';
 import { queryKeywords } from './keywords.ts';
+import { contextText } from './lightrag.ts';
 import { PreparedQuery, type QueryResponse, type Retrieved } from './prepared.ts';
 import { bypassMessages, graphMessages, naiveMessages } from './prompt.ts';
 import { GRAPH_MODES, type QueryRequest } from './request.ts';
@@ -37,6 +38,8 @@ export type { QueryResponse } from './prepared.ts';
 export interface QueryStream {
   mode: QueryRequest['mode'];
   references: Reference[];
+  /** What retrieval found and how long it took (LightRAG's `include_progress` lines). */
+  retrieval: { entities: number; relations: number; chunks: number; ms: number };
   /** The answer comes from the cache (still streamed, in pieces). */
   cached: boolean;
   pieces: AsyncIterable<string>;
@@ -105,7 +108,7 @@ export class QueryEngine {
    * The answer as it is generated: retrieval first (its failures are thrown before anything is
    * streamed), then text pieces from the LLM, or from the cache in pieces. Only an answer whose
    * stream ended normally is cached. Aborting `signal` (the client went away) stops the LLM.
-   * With `only_need_context` or no LLM, the one piece is the context as JSON.
+   * With `only_need_context` or no LLM, the one piece is the context text (LightRAG's).
    *
    * @example
    * ```ts
@@ -115,12 +118,21 @@ export class QueryEngine {
    */
   async stream(asked: QueryRequest, workspace: string, signal?: AbortSignal): Promise<QueryStream> {
     const p = await this.#prepare(asked, workspace);
-    const base = { mode: p.request.mode, references: p.references };
+    const r = p.retrieved;
+    const base = {
+      mode: p.request.mode,
+      references: p.references,
+      retrieval: {
+        entities: r.entities.length,
+        relations: r.relations.length,
+        chunks: r.chunks.length,
+        ms: p.retrievalMs,
+      },
+    };
     const prompt = p.promptOnly;
     if (prompt !== undefined) return { ...base, cached: false, pieces: once(prompt) };
     if (!p.llm) {
-      const { context } = p.respond(null, false);
-      return { ...base, cached: false, pieces: once(JSON.stringify(context)) };
+      return { ...base, cached: false, pieces: once(contextText(p.respond(null, false))) };
     }
     if (p.noContext) return { ...base, cached: false, pieces: once(FAIL_RESPONSE) };
     const hit = await p.cachedAnswer();

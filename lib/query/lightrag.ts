@@ -1,9 +1,46 @@
 /**
- * LightRAG Server's query answers in its shapes: `POST /query/data` (retrieval only, no LLM
- * answer): `{status, message, data: {entities, relationships, chunks, references}, metadata}`,
- * LightRAG's field names in each item and its string reference ids.
+ * LightRAG Server's query answers in its shapes: `POST /query` `{response, references,
+ * response_time}`, and `POST /query/data` (retrieval only, no LLM answer): `{status, message,
+ * data: {entities, relationships, chunks, references}, metadata}`, LightRAG's field names in each
+ * item and its string reference ids.
  */
+import { formatGraphContext, naiveContext, type Reference } from './context.ts';
 import type { QueryResponse } from './prepared.ts';
+import type { QueryRequest } from './request.ts';
+
+/** A reference as LightRAG numbers it: a string id. */
+export const lightragReference = (r: Reference) => ({
+  reference_id: String(r.reference_id),
+  file_path: r.file_path,
+  ...(r.content ? { content: r.content } : {}),
+});
+
+/**
+ * The retrieved context as the prompt carries it: LightRAG's `only_need_context` answer (and
+ * ours without an LLM configured). Empty in `bypass`, which retrieves nothing.
+ */
+export function contextText(res: QueryResponse): string {
+  const { entities, relationships, chunks } = res.context;
+  if (res.mode === 'bypass') return '';
+  if (res.mode === 'naive') return naiveContext(chunks, res.references);
+  return formatGraphContext(entities, relationships, chunks, res.references);
+}
+
+/**
+ * `POST /query` as LightRAG answers it: the answer text (the context text with
+ * `only_need_context` or without an LLM; the prompt with `only_need_prompt`), the references
+ * unless `include_references` is false, and the time taken in seconds.
+ */
+export function lightragQueryResponse(
+  res: QueryResponse,
+  request: Pick<QueryRequest, 'include_references'>,
+) {
+  return {
+    response: res.answer ?? contextText(res),
+    ...(request.include_references ? { references: res.references.map(lightragReference) } : {}),
+    response_time: res.timings.totalMs / 1000,
+  };
+}
 
 /** A retrieval as LightRAG's `/query/data` gives it. */
 export function queryDataResponse(res: QueryResponse) {
@@ -36,11 +73,7 @@ export function queryDataResponse(res: QueryResponse) {
         file_path: c.file_path,
         chunk_id: c.chunk_id,
       })),
-      references: res.references.map((r) => ({
-        reference_id: String(r.reference_id),
-        file_path: r.file_path,
-        ...(r.content ? { content: r.content } : {}),
-      })),
+      references: res.references.map(lightragReference),
     },
     metadata: {
       query_mode: res.mode,

@@ -3,7 +3,7 @@
  * ending with a "### References" section of at most five sources.
  */
 import type { ChatMessage } from '../llm/types.ts';
-import { type ContextChunk, chunkLine, type Reference } from './context.ts';
+import { type ContextChunk, naiveContext, type Reference } from './context.ts';
 import type { QueryRequest } from './request.ts';
 
 function instructions(request: QueryRequest, source: string): string[] {
@@ -51,12 +51,7 @@ export function naiveMessages(
     '',
     ...instructions(request, 'Document Chunks'),
     '',
-    '---Document Chunks---',
-    chunks.map(chunkLine).join('\n') || '(no relevant chunks were found)',
-    '',
-    '---References---',
-    references.map((r) => `[${r.reference_id}] ${r.file_path ?? 'unknown source'}`).join('\n') ||
-      '(none)',
+    naiveContext(chunks, references),
   ].join('\n');
   return messages(request, system);
 }

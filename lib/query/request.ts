@@ -50,6 +50,8 @@ export interface QueryRequest {
   only_need_prompt: boolean;
   /** LightRAG's `include_chunk_content`: references carry their chunks' text (default false). */
   include_chunk_content: boolean;
+  /** LightRAG's `include_progress`: the streaming route sends `{"progress": …}` lines (default false). */
+  include_progress: boolean;
 }
 
 /** The most characters a `user_prompt` may have. */
@@ -75,6 +77,7 @@ const FIELDS = new Set([
   'user_prompt',
   'only_need_prompt',
   'include_chunk_content',
+  'include_progress',
 ]);
 
 /** The parts of the configuration that give the request defaults. */
@@ -94,8 +97,8 @@ export function parseQueryRequest(body: unknown, config: QueryDefaults): QueryRe
     body,
     'The request body must be a JSON object with a "query" string.',
   );
-  // Fields LightRAG does not use (the WebUI sends `stream`, `history_turns`, `include_progress`
-  // on every query) are ignored, as LightRAG Server ignores them; the known ones are checked.
+  // Fields LightRAG does not use (the WebUI sends `stream` and `history_turns` on every query)
+  // are ignored, as LightRAG Server ignores them; the known ones are checked.
   for (const name of Object.keys(b)) if (!FIELDS.has(name)) delete b[name];
   if (typeof b.query !== 'string' || b.query.trim() === '') {
     throw new ValidationError('"query" must be a non-empty string.', { field: 'query' });
@@ -162,6 +165,7 @@ export function parseQueryRequest(body: unknown, config: QueryDefaults): QueryRe
     user_prompt: userPrompt(b.user_prompt),
     only_need_prompt: flag('only_need_prompt', false),
     include_chunk_content: flag('include_chunk_content', false),
+    include_progress: flag('include_progress', false),
   };
 }
 

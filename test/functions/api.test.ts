@@ -21,7 +21,7 @@ const DIM = 32;
 const docs = (routeKey: string, options?: EventOptions) =>
   call(documentsHandler as Handler, routeKey, options);
 const query = (body: unknown, options: EventOptions = {}) =>
-  call(queryHandler as Handler, 'POST /query', { body, ...options });
+  call(queryHandler as Handler, 'POST /query/detailed', { body, ...options });
 
 describe(`HTTP API functions on ${TARGET}`, () => {
   let provider: FakeOpenAi;
@@ -325,7 +325,7 @@ describe(`HTTP API functions on ${TARGET}`, () => {
       [{ body: { query: 'x', workspace: 'a/b' } }, 400, 'INVALID_WORKSPACE'],
     ];
     for (const [options, status, code] of cases) {
-      const res = await call(queryHandler as Handler, 'POST /query', options);
+      const res = await call(queryHandler as Handler, 'POST /query/detailed', options);
       assert.equal(res.statusCode, status, `${JSON.stringify(options).slice(0, 80)} → ${res.body}`);
       assert.equal(res.json.error.code, code);
       assert.equal(typeof res.json.error.message, 'string');
@@ -339,7 +339,7 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     // A field LightRAG does not know is ignored, as LightRAG Server ignores it.
     const unknown = await query({ query: 'x', topk: 5, only_need_context: true });
     assert.equal(unknown.statusCode, 200, unknown.body);
-    const base64 = await call(queryHandler as Handler, 'POST /query', {
+    const base64 = await call(queryHandler as Handler, 'POST /query/detailed', {
       body: { query: 'lambda pool', only_need_context: true },
       base64: true,
     });

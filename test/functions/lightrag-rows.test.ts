@@ -147,7 +147,7 @@ describe(`rows written by LightRAG 1.5 on ${TARGET}`, () => {
   });
 
   it('retrieves the chunk LightRAG stored', async () => {
-    const res = await call(queryHandler as Handler, 'POST /query', {
+    const res = await call(queryHandler as Handler, 'POST /query/detailed', {
       body: { query: BODY, mode: 'naive', only_need_context: true },
     });
     assert.equal(res.statusCode, 200, res.body);

@@ -111,6 +111,64 @@ describe(`POST /query/stream on ${TARGET}`, () => {
     assert.ok(lines.length >= 21, 'one line per piece');
   });
 
+  it('with include_progress: progress lines around the references, and response_time last', async () => {
+    llm.streamDelayMs = 0;
+    const body = { query: 'What are comets made of?', mode: 'naive', include_progress: true };
+    const { lines } = await stream(body);
+    const keys = lines.map((l) => Object.keys(l.value)[0]);
+    assert.deepEqual(keys.slice(0, 3), ['progress', 'references', 'progress'], keys.join());
+    const retrieved = lines[0]!.value.progress as Record<string, unknown>;
+    assert.equal(retrieved.stage, 'retrieved');
+    assert.equal(retrieved.chunks, 1);
+    assert.match(String(retrieved.message), /^Retrieved 0 entities, 0 relations and 1 chunks in /);
+    assert.equal(keys.at(-1), 'response_time');
+    assert.equal(typeof lines.at(-1)!.value.response_time, 'number');
+    assert.equal(text(lines), llm.streamText);
+    // Without it: no progress lines, response_time still last.
+    const plain = await stream({ ...body, include_progress: false });
+    assert.ok(plain.lines.every((l) => !('progress' in l.value)));
+    assert.equal(Object.keys(plain.lines.at(-1)!.value)[0], 'response_time');
+  });
+
+  it("POST /query answers LightRAG's shape; POST /query/detailed keeps ours", async () => {
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${stack.apiUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 200, path);
+      return (await res.json()) as any;
+    };
+    const body = { query: 'What are comets?', mode: 'naive' };
+    const lightrag = await post('/query', body);
+    assert.deepEqual(Object.keys(lightrag).sort(), ['references', 'response', 'response_time']);
+    assert.ok(lightrag.response.length > 0);
+    assert.deepEqual(lightrag.references, [{ reference_id: '1', file_path: 'comets.md' }]);
+    assert.equal(typeof lightrag.response_time, 'number');
+    const withContent = await post('/query', { ...body, include_chunk_content: true });
+    assert.match(withContent.references[0].content[0], /Comets are icy bodies/);
+    assert.equal(
+      'references' in (await post('/query', { ...body, include_references: false })),
+      false,
+    );
+    // only_need_context: the context text the prompt would carry, as LightRAG answers it.
+    const context = await post('/query', { ...body, only_need_context: true });
+    assert.match(context.response, /^---Document Chunks---\n.*Comets are icy bodies/s);
+    assert.match(context.response, /\[1\] comets\.md/);
+    const graph = await post('/query', { ...body, mode: 'local', only_need_context: true });
+    assert.match(graph.response, /^Knowledge Graph Data \(Entity\):/);
+    // The same context streamed.
+    const streamed = await stream({ ...body, only_need_context: true });
+    assert.equal(text(streamed.lines), context.response);
+    // Ours: mode, structured context, numeric references, the answer.
+    const ours = await post('/query/detailed', body);
+    assert.equal(ours.mode, 'naive');
+    assert.equal(ours.answer, lightrag.response, 'the same answer, from the cache');
+    assert.equal(ours.context.chunks[0].file_path, 'comets.md');
+    assert.equal(ours.references[0].reference_id, 1);
+  });
+
   it('streams a cached answer from the cache, and all six modes stream', async () => {
     const before = llm.count('answer');
     const { res, lines } = await stream({ query: 'What are comets?', mode: 'naive' });

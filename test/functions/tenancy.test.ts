@@ -16,7 +16,7 @@ async function ask(
   authorizer: Record<string, unknown> | undefined,
   headers: Record<string, string> = {},
 ) {
-  const event = apiEvent('POST /query', {
+  const event = apiEvent('POST /query/detailed', {
     body: { query: 'anything', mode: 'naive', only_need_context: true },
     headers,
   });

@@ -261,7 +261,7 @@ describe(`graph HTTP routes on ${TARGET}`, () => {
   });
 
   it('POST /query answers a graph mode; DELETE /documents/{id} reports the graph removal', async () => {
-    const res = await call(queryHandler as Handler, 'POST /query', {
+    const res = await call(queryHandler as Handler, 'POST /query/detailed', {
       body: { query: 'What links to the hub?', mode: 'local', ll_keywords: ['Alpha Hub'] },
     });
     assert.equal(res.statusCode, 200, res.body);
