@@ -1,10 +1,20 @@
-/** `GET /health`: 200 with a real database round trip, 503 when the database cannot be reached. */
+/**
+ * `GET /health` (200 with a real database round trip, 503 when the database cannot be reached)
+ * and LightRAG's login routes `GET /auth-status` and `POST /login` (lib/auth/login.ts): the
+ * light function, with a pool and nothing else.
+ */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { authStatus, logIn } from '../lib/auth/login.ts';
+import { HttpError } from '../lib/errors.ts';
 import { httpFunction } from '../lib/handler.ts';
 import { checkHealth } from '../lib/health.ts';
+import { header } from '../lib/http/request.ts';
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
 import { type ApiBase, getApiBase } from '../lib/http/runtime.ts';
+
+/** A login form is a few hundred bytes; anything much larger is refused unread. */
+const MAX_FORM_BYTES = 8 * 1024;
 
 export async function healthRoute(
   _event?: APIGatewayProxyEventV2,
@@ -22,7 +32,58 @@ export async function healthRoute(
   );
 }
 
+/** LightRAG's login form (`application/x-www-form-urlencoded`; JSON is taken too). */
+function loginForm(event: APIGatewayProxyEventV2): { username?: string; password?: string } {
+  const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  if (raw.length > MAX_FORM_BYTES) {
+    throw new HttpError(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `A login form is limited to ${MAX_FORM_BYTES} bytes.`,
+    );
+  }
+  const type = header(event, 'content-type') ?? '';
+  const text = raw.toString('utf8');
+  if (/^application\/x-www-form-urlencoded\b/i.test(type)) {
+    const form = new URLSearchParams(text);
+    return {
+      username: form.get('username') ?? undefined,
+      password: form.get('password') ?? undefined,
+    };
+  }
+  if (/^application\/json\b/i.test(type)) {
+    try {
+      const body = JSON.parse(text) as Record<string, unknown>;
+      const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      return { username: str(body?.username), password: str(body?.password) };
+    } catch {
+      throw new HttpError(400, 'INVALID_JSON', 'The body is not valid JSON.');
+    }
+  }
+  throw new HttpError(
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+    'Send username and password as application/x-www-form-urlencoded, as LightRAG Server takes them.',
+  );
+}
+
 export const handler = httpFunction(
   getApiBase,
-  routeTable('health', { 'GET /health': (event) => healthRoute(event) }),
+  routeTable('health', {
+    'GET /health': (event) => healthRoute(event),
+    'GET /auth-status': async () => {
+      const { config } = getApiBase();
+      return json(200, await authStatus(config.api));
+    },
+    'POST /login': async (event) => {
+      const { config, db } = getApiBase();
+      const { body } = await logIn(
+        db,
+        config.api,
+        loginForm(event),
+        event.requestContext?.http?.sourceIp ?? 'unknown',
+      );
+      return json(200, body);
+    },
+  }),
 );

@@ -10,6 +10,7 @@
  * never handed to middy's streaming mode.
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { authenticate } from '../lib/auth/middleware.ts';
 import { HttpError } from '../lib/errors.ts';
 import { streamingFunction } from '../lib/handler.ts';
 import { getQueryRuntime } from '../lib/http/query-runtime.ts';
@@ -52,7 +53,7 @@ export async function streamQuery(
     if (method !== 'POST') {
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${STREAM_PATH} takes POST.`);
     }
-    const authorized = await authenticateStream(event, config.api);
+    const authorized = await authenticate(await authenticateStream(event, config.api), config.api);
     const body = parseJsonBody(authorized, config.api.maxBodyBytes);
     const request = parseQueryRequest(body, queryDefaults(config));
     const workspace = resolveWorkspace(authorized, body, config.api, config.workspace);

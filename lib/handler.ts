@@ -14,6 +14,7 @@
  *   (rt, record, context) => processIngestRecord(rt, record, context));
  * ```
  */
+
 import middy from '@middy/core';
 import type {
   APIGatewayProxyEventV2,
@@ -23,6 +24,7 @@ import type {
   SQSEvent,
   SQSRecord,
 } from 'aws-lambda';
+import { loginRequired } from './auth/middleware.ts';
 import { databaseSecret } from './aws/database-secret.ts';
 import type { ApiConfig } from './config.ts';
 import type { Database } from './db/database.ts';
@@ -118,6 +120,7 @@ export function httpFunction(
     .use(invocation<APIGatewayProxyEventV2>(getRuntime, (event) => event.routeKey))
     .use(cors(() => getRuntime().config.api))
     .use(errorResponder(apiLogger))
+    .use(loginRequired(() => getRuntime().config.api))
     .handler(routes);
 }
 

@@ -23,7 +23,7 @@ export const API_VERSION = 'serverless-0.1.0';
 export interface HealthReport {
   /** LightRAG's: the WebUI treats only "healthy" as connected. */
   status: 'healthy' | 'unhealthy';
-  /** No LightRAG login here: the gateway (IAM or JWT) authenticates callers. */
+  /** LightRAG's login required (`AUTH_ACCOUNTS`, keys); "disabled" when open or in guest mode. */
   auth_mode: 'disabled' | 'enabled';
   core_version: string;
   api_version: string;
@@ -96,12 +96,19 @@ export async function checkHealth(
   const ok = database.reachable && database.schemaKey !== undefined;
   const report: HealthReport = {
     status: ok ? 'healthy' : 'unhealthy',
-    auth_mode: 'disabled',
+    // LightRAG's: "enabled" when a login is required (guest mode counts as disabled).
+    auth_mode:
+      config.api.login &&
+      (config.api.login.accounts.size + config.api.login.plainPasswords.size > 0 ||
+        config.api.login.apiKeyDigests.length > 0) &&
+      !config.api.login.guest
+        ? 'enabled'
+        : 'disabled',
     core_version: LIGHTRAG_CORE_VERSION,
     api_version: API_VERSION,
     webui_available: false,
-    webui_title: 'LightRAG Serverless',
-    webui_description: 'LightRAG on AWS Lambda, SQS and PostgreSQL',
+    webui_title: config.api.webui.title,
+    webui_description: config.api.webui.description,
     pipeline_busy: busy,
     pipeline_active: active,
     database: { reachable: database.reachable, ...(ok ? { latencyMs: database.latencyMs } : {}) },

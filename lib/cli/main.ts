@@ -7,6 +7,7 @@ import { bridgeCommand } from './bridge.ts';
 import type { CliIo } from './context.ts';
 import { doctorCommand } from './doctor.ts';
 import { enqueueCommand } from './enqueue.ts';
+import { hashPasswordCommand } from './hash-password.ts';
 import { ingestCommand } from './ingest.ts';
 import { initDbCommand } from './init-db.ts';
 import { demoCommand, startCommand } from './local.ts';
@@ -46,6 +47,8 @@ Commands:
   demo                     Start an in-memory stack, ingest samples/ through the API, ask a question.
   bridge [--port N]        Run a WebSocket-to-TCP bridge on loopback so the Neon driver can reach
                            a local PostgreSQL (set NEON_WS_PROXY=127.0.0.1:N).
+  hash-password [USER]     Read a password on stdin and print its hash (USER:hash for AUTH_ACCOUNTS,
+                           LightRAG's login; docs/http-api.md "Login").
   help                     Show this text.
 
 Configuration comes from environment variables; docs/configuration.md lists them all.`;
@@ -61,6 +64,7 @@ const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => Promise<n
   start: startCommand,
   demo: demoCommand,
   bridge: bridgeCommand,
+  'hash-password': hashPasswordCommand,
 };
 
 /** The usage lines of one command (its entries in {@link USAGE}), then where settings are. */

@@ -94,9 +94,10 @@ export function errorPayload(err: unknown, requestId?: string): ErrorPayload {
   const logged = requestId ? { requestId } : {};
   if (err instanceof LightRagError && !(err instanceof ConfigError) && status < 500) {
     // The caller's own mistake: say exactly what was wrong.
+    const retryAfter = err.details.retryAfterSeconds;
     return {
       status,
-      headers: {},
+      headers: typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {},
       error: { code: err.code, message: err.message, details: err.details },
     };
   }

@@ -34,6 +34,9 @@ export const API_ROUTES = [
   { method: 'POST', path: '/documents/scan', fn: 'documents' },
   { method: 'POST', path: '/documents/clear_cache', fn: 'documents' },
   { method: 'GET', path: '/health', fn: 'health' },
+  // LightRAG Server's login (lib/auth/login.ts).
+  { method: 'GET', path: '/auth-status', fn: 'health' },
+  { method: 'POST', path: '/login', fn: 'health' },
 ] as const;
 
 /** The functions that serve the HTTP API. */

@@ -4,6 +4,7 @@
 import type { EnvReader } from '../env.ts';
 import type { LlmIdentity } from '../llm/types.ts';
 import { isValidWorkspace } from '../workspace.ts';
+import { type LoginConfig, readLogin } from './login.ts';
 import { providerUrl } from './provider-url.ts';
 
 /** `LLM_PROVIDER` values: an OpenAI-compatible endpoint, Bedrock's Converse API, or none (context only). */
@@ -73,6 +74,10 @@ export interface ApiConfig {
    * function verifies them: the issuer (`JWT_ISSUER`, OIDC discovery) and audience (`JWT_AUDIENCE`).
    */
   jwt?: { issuer: string; audience: string };
+  /** LightRAG Server's login (accounts, tokens, guest mode, API keys); undefined when off. */
+  login?: LoginConfig;
+  /** What the WebUI shows (`WEBUI_TITLE`, `WEBUI_DESCRIPTION`). */
+  webui: { title: string; description: string };
 }
 
 /** Reads `LLM_*` (problems are collected on `reader`, reported together by `loadConfig`). */
@@ -179,6 +184,7 @@ export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig 
       reader.problem('ALLOWED_WORKSPACES', `${JSON.stringify(ws)} is not a valid workspace name.`);
     }
   }
+  const login = readLogin(reader);
   const corsAllowOrigins = reader.list('CORS_ALLOW_ORIGINS');
   for (const origin of corsAllowOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
@@ -204,12 +210,27 @@ export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig 
       })
       .toLowerCase(),
     healthDetails: reader.boolean('HEALTH_DETAILS', { default: false }),
+    // Login tokens carry their grants (AUTH_WORKSPACES) under this claim, `workspaces` by default.
     workspaceClaim: reader.string('WORKSPACE_CLAIM', {
       pattern: /^[\w:./-]{1,128}$/,
       hint: 'a claim name such as workspaces or custom:workspaces',
+      ...(login?.workspaces ? { default: 'workspaces' } : {}),
     }),
     iamWorkspaces: readIamWorkspaces(reader),
     jwt: readJwt(reader),
+    ...(login ? { login } : {}),
+    webui: {
+      title: reader.string('WEBUI_TITLE', {
+        default: 'LightRAG Serverless',
+        pattern: /^.{1,200}$/,
+        hint: 'a short title',
+      }),
+      description: reader.string('WEBUI_DESCRIPTION', {
+        default: 'LightRAG on AWS Lambda, SQS and PostgreSQL',
+        pattern: /^.{1,1000}$/,
+        hint: 'a description of at most 1,000 characters',
+      }),
+    },
   };
 }
 

@@ -228,6 +228,16 @@ export const EXTRACTION_TABLES: TableSpec[] = [
     ],
     constraints: ['PRIMARY KEY (workspace, day, purpose, model)'],
   },
+  {
+    name: TABLES.loginFailures,
+    columns: [
+      // SHA-256 of what is counted (a user name and address, or an address): no names at rest.
+      ['key', 'VARCHAR(64) NOT NULL'],
+      ['window_start', 'TIMESTAMPTZ NOT NULL DEFAULT now()'],
+      ['failures', 'INTEGER NOT NULL DEFAULT 0'],
+    ],
+    constraints: ['PRIMARY KEY (key)'],
+  },
 ];
 
 /**

@@ -23,6 +23,8 @@ export const TABLES = {
   graphUpkeep: 'lightrag_serverless_graph_upkeep',
   // Daily LLM and embedding usage per workspace (lib/ops/usage.ts).
   usage: 'lightrag_serverless_usage',
+  // Failed logins per user name and client address, for LightRAG's login (lib/auth/login.ts).
+  loginFailures: 'lightrag_serverless_login_failures',
 } as const;
 
 /** The vector namespaces and their base tables. */

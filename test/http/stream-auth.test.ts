@@ -69,6 +69,7 @@ describe('JWT check of the streaming route', () => {
       workspaceHeader: 'x-workspace',
       healthDetails: false,
       workspaceClaim: 'workspaces',
+      webui: { title: 't', description: 'd' },
     };
     assert.equal(resolveWorkspace(authorized, {}, config, 'default'), 'team_a');
     assert.throws(
