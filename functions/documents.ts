@@ -1,13 +1,15 @@
 /**
- * The documents routes, one function:
- * `POST /documents`, `GET /documents`, `GET /documents/status-counts`, `GET /documents/{id}`,
- * `DELETE /documents/{id}`, `POST /documents/reprocess`, `POST /documents/upload`.
+ * The documents routes, one function: ours (`POST /documents`, `GET /documents`,
+ * `GET /documents/status-counts`, `GET|DELETE /documents/{id}`, `POST /documents/reprocess`,
+ * `POST /documents/upload` with JSON, `GET /usage`) and LightRAG Server's (lib/documents/lightrag.ts
+ * has their shapes; deletions run in the background, lib/documents/background.ts).
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   countsWithAll,
   insertResponse,
   paginatedResponse,
+  parseDeleteRequest,
   parsePaginatedRequest,
   parseTextRequest,
   parseTextsRequest,
@@ -34,6 +36,7 @@ import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
 import { sinceDay, usageReport } from '../lib/ops/usage-report.ts';
 import { supportedFileTypes } from '../lib/parsers/file-types.ts';
+import { cancelPipeline, pipelineStatus } from '../lib/pipeline/status.ts';
 import { parseUploadForm } from '../lib/uploads/multipart.ts';
 
 const workspaceOf = (event: APIGatewayProxyEventV2, body?: unknown) => {
@@ -110,6 +113,24 @@ export const documentsRoute = routeTable('documents', {
     });
   },
   'POST /documents/texts': async (event) => submitTexts(event, parseTextsRequest),
+  'GET /documents/pipeline_status': async (event) =>
+    json(200, await pipelineStatus(getDocumentsRuntime().db, bodylessWorkspace(event))),
+  'POST /documents/cancel_pipeline': async (event) => {
+    const { db, pipelineLog } = getDocumentsRuntime();
+    return json(200, await cancelPipeline(db, pipelineLog, bodylessWorkspace(event)));
+  },
+  // LightRAG sends this DELETE with a JSON body; the deletion runs in the background.
+  'DELETE /documents/delete_document': async (event) => {
+    const { config, background } = getDocumentsRuntime();
+    const body = parseJsonBody(event, config.api.maxBodyBytes);
+    const request = parseDeleteRequest(lightragBody(body));
+    return json(
+      200,
+      await background.requestDeletion(request.docIds, workspaceOf(event, body), request),
+    );
+  },
+  'DELETE /documents': async (event) =>
+    json(200, await getDocumentsRuntime().background.requestClear(bodylessWorkspace(event))),
   'GET /documents/{id}': async (event) =>
     json(200, await getDocumentsRuntime().documents.get(idOf(event), bodylessWorkspace(event))),
   'DELETE /documents/{id}': async (event) =>

@@ -257,6 +257,30 @@ export class FanOutNotConfiguredError extends LightRagError {
   }
 }
 
+/**
+ * The workspace's pipeline was cancelled (LightRAG's `cancel_pipeline`) after this document was
+ * submitted: it ends `failed` with LightRAG's reason, "User cancelled". Final, never retried.
+ */
+export class PipelineCancelledError extends LightRagError {
+  constructor() {
+    super('PIPELINE_CANCELLED', 'User cancelled');
+  }
+}
+
+/**
+ * Documents a background deletion names are still being processed: the deletion message goes
+ * back to the queue and deletes them once they are done.
+ */
+export class DeletionDeferredError extends LightRagError {
+  constructor(docIds: readonly string[]) {
+    super(
+      'DELETION_DEFERRED',
+      `${docIds.length} document(s) are still being processed; their deletion is retried.`,
+      { docIds: docIds.slice(0, 20) },
+    );
+  }
+}
+
 /** Whether an error is worth retrying later (SQS redelivery, HTTP 503) rather than final. */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof DatabaseUnavailableError || err instanceof GraphContendedError) return true;

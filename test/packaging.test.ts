@@ -384,6 +384,12 @@ describe('serverless.yml packaged offline with osls', () => {
         'POST /query',
         'POST /query/data',
         'POST /query/detailed',
+        'GET /auth-status',
+        'POST /login',
+        'GET /documents/pipeline_status',
+        'POST /documents/cancel_pipeline',
+        'DELETE /documents/delete_document',
+        'DELETE /documents',
         'GET /usage',
         // LightRAG Server's paths.
         'GET /graphs',

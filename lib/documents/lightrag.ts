@@ -4,6 +4,7 @@
  * use cases (lib/documents/service.ts). Requests are checked; fields LightRAG does not read are
  * ignored, as it ignores them.
  */
+
 import { ValidationError } from '../errors.ts';
 import { requireJsonObject } from '../json-fields.ts';
 import {
@@ -14,6 +15,7 @@ import {
   SORT_FIELDS,
   type StoredDocStatus,
 } from '../storage/doc-status.ts';
+import { MAX_DELETE_REQUEST_IDS } from './background.ts';
 import type { SubmittedDocument } from './service.ts';
 
 /** A document as LightRAG's lists give it (its `DocStatusResponse`). */
@@ -144,6 +146,39 @@ export function parseTextsRequest(body: unknown): Array<Record<string, unknown>>
     const filePath = source(sources[i], `file_sources[${i}]`);
     return { content: text(t, `texts[${i}]`), ...(filePath ? { filePath } : {}) };
   });
+}
+
+/** `DELETE /documents/delete_document`'s body: `{doc_ids, delete_file?, delete_llm_cache?}`. */
+export function parseDeleteRequest(body: unknown): {
+  docIds: string[];
+  deleteFile: boolean;
+  deleteLlmCache: boolean;
+} {
+  const b = requireJsonObject(body, 'The request body must be a JSON object with "doc_ids".');
+  const ids = b.doc_ids;
+  if (
+    !Array.isArray(ids) ||
+    ids.length === 0 ||
+    ids.length > MAX_DELETE_REQUEST_IDS ||
+    !ids.every((id) => typeof id === 'string' && id.trim() !== '' && id.length <= 255)
+  ) {
+    throw new ValidationError(
+      `"doc_ids" must be a list of 1 to ${MAX_DELETE_REQUEST_IDS} document ids.`,
+      { field: 'doc_ids' },
+    );
+  }
+  const flag = (name: string) => {
+    const v = b[name] ?? false;
+    if (typeof v !== 'boolean') {
+      throw new ValidationError(`"${name}" must be true or false.`, { field: name });
+    }
+    return v;
+  };
+  return {
+    docIds: ids.map((id: string) => id.trim()),
+    deleteFile: flag('delete_file'),
+    deleteLlmCache: flag('delete_llm_cache'),
+  };
 }
 
 /** LightRAG's `InsertResponse` for a submit: `success`, `duplicated`, `partial_success` or `failure`. */

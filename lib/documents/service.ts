@@ -181,7 +181,7 @@ export class DocumentService {
    * vectors, anchors, status, full text and the cache entries made from its chunks. 404 when it
    * does not exist; a failure part-way changes nothing, so the call can simply be repeated.
    */
-  async delete(docId: string, workspace: string) {
+  async delete(docId: string, workspace: string, removal: { deleteLlmCache?: boolean } = {}) {
     const s = await this.#pipeline.storages(workspace);
     const merger = this.#pipeline.graphMerger;
     const options = { json: this.#config.graph.useJson };
@@ -203,7 +203,11 @@ export class DocumentService {
         await t.extractionRuns.deleteByDocId(docId);
         if (status === 0 && full === 0) throw new DocumentNotFoundError(docId, s.workspace);
         // The plan's chunk ids are current: applyRemoval re-checked them under the lock.
-        const cacheEntries = await t.llmCache.deleteByChunkIds(planned.chunkIds);
+        // LightRAG's delete_llm_cache=false keeps the replies cached for its chunks.
+        const cacheEntries =
+          removal.deleteLlmCache === false
+            ? 0
+            : await t.llmCache.deleteByChunkIds(planned.chunkIds);
         const chunks = await t.textChunks.deleteByDocId(docId);
         const vectors = await t.chunksVdb.deleteByDocId(docId);
         const { due, ...counts } = graph;

@@ -33,6 +33,10 @@ export const API_ROUTES = [
   { method: 'POST', path: '/documents/reprocess_failed', fn: 'documents' },
   { method: 'POST', path: '/documents/scan', fn: 'documents' },
   { method: 'POST', path: '/documents/clear_cache', fn: 'documents' },
+  { method: 'GET', path: '/documents/pipeline_status', fn: 'documents' },
+  { method: 'POST', path: '/documents/cancel_pipeline', fn: 'documents' },
+  { method: 'DELETE', path: '/documents/delete_document', fn: 'documents' },
+  { method: 'DELETE', path: '/documents', fn: 'documents' },
   { method: 'GET', path: '/health', fn: 'health' },
   // LightRAG Server's login (lib/auth/login.ts).
   { method: 'GET', path: '/auth-status', fn: 'health' },

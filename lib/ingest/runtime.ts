@@ -4,6 +4,8 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import { type ContainerBase, containerRuntime } from '../container.ts';
+import { BackgroundWork, type MaintenanceOutcome } from '../documents/background.ts';
+import { DocumentService } from '../documents/service.ts';
 import { addLogContext } from '../logger.ts';
 import { metricCount, metricDuration } from '../ops/metrics.ts';
 import type { BatchOutcome } from '../pipeline/fan-out.ts';
@@ -13,18 +15,36 @@ import {
   type IngestResult,
   UPKEEP_BUDGET_MS,
 } from '../pipeline/ingest.ts';
-import { decodeExtractionMessage, decodeIngestMessage } from '../queue/messages.ts';
+import {
+  decodeExtractionMessage,
+  decodeIngestMessage,
+  decodeMaintenanceMessage,
+} from '../queue/messages.ts';
+import { SqsMessageSender } from '../queue/sender.ts';
 import { requireQueuedWorkspace } from '../workspace.ts';
 
 /** What the ingest and extract functions keep in their container: the pipeline, on the base. */
 export interface IngestRuntime extends ContainerBase {
   pipeline: IngestPipeline;
+  /** LightRAG's deletions queued by the documents function. */
+  background: BackgroundWork;
 }
 
 /** The container's ingest runtime, built on the first invocation from the environment. */
-export const getIngestRuntime: () => IngestRuntime = containerRuntime((base) => ({
-  pipeline: createPipeline(base),
-}));
+/** The ingest runtime around `pipeline` (simulated containers pass their own). */
+export function ingestRuntime(base: ContainerBase, pipeline: IngestPipeline): IngestRuntime {
+  const documents = new DocumentService(base.db, base.config, pipeline, undefined, base.logger);
+  const sender = new SqsMessageSender(base.config.queue);
+  return {
+    ...base,
+    pipeline,
+    background: new BackgroundWork(documents, pipeline, sender, base.config.queue.queueUrl),
+  };
+}
+
+export const getIngestRuntime: () => IngestRuntime = containerRuntime((base) =>
+  ingestRuntime(base, createPipeline(base)),
+);
 
 /**
  * Handles one SQS record: parse, validate, run the pipeline. Resolves when the message is done
@@ -35,8 +55,22 @@ export async function processIngestRecord(
   rt: IngestRuntime,
   record: SQSRecord,
   context?: { getRemainingTimeInMillis?: () => number },
-): Promise<IngestResult> {
+): Promise<IngestResult | MaintenanceOutcome> {
   const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  const maintenance = decodeMaintenanceMessage(record.body);
+  if (maintenance) {
+    requireQueuedWorkspace(
+      rt.config.api.allowedWorkspaces,
+      maintenance.workspace,
+      'the message was not processed',
+    );
+    addLogContext({ workspace: maintenance.workspace });
+    const outcome = await rt.background.run(maintenance, {
+      finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
+    });
+    rt.logger.info('background work done', { messageId: record.messageId, ...outcome });
+    return outcome;
+  }
   const message = decodeIngestMessage(record.body, rt.config.ingest);
   requireQueuedWorkspace(
     rt.config.api.allowedWorkspaces,
@@ -44,10 +78,12 @@ export async function processIngestRecord(
     'the message was not processed',
   );
   addLogContext({ workspace: message.workspace ?? rt.config.workspace });
+  const sent = Number(record.attributes?.SentTimestamp);
   const result = await rt.pipeline.ingest(message, {
     finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
     messageId: record.messageId,
     upkeepDeadline: upkeepDeadline(context),
+    ...(Number.isFinite(sent) && sent > 0 ? { submittedAt: sent } : {}),
   });
   metricCount(
     result.status === 'failed'
@@ -60,7 +96,6 @@ export async function processIngestRecord(
   );
   if (!result.duplicate) metricCount('Chunks', result.chunks);
   metricDuration('IngestDuration', result.durationMs);
-  const sent = Number(record.attributes?.SentTimestamp);
   if (Number.isFinite(sent) && sent > 0) metricDuration('QueueAge', Date.now() - sent);
   rt.logger.info('document ingested', {
     messageId: record.messageId,

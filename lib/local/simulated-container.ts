@@ -10,6 +10,7 @@ import { HashEmbedder } from '../embedding/hash.ts';
 import { queueFunction } from '../handler.ts';
 import {
   type IngestRuntime,
+  ingestRuntime,
   processExtractionRecord,
   processIngestRecord,
 } from '../ingest/runtime.ts';
@@ -29,7 +30,7 @@ export function simulatedContainer(config: Config, options: { llm?: Llm; db?: Da
     embedder: new HashEmbedder(config.vector.dimension),
     ...(options.llm ? { llm: options.llm } : {}),
   });
-  const runtime: IngestRuntime = { ...base, pipeline };
+  const runtime: IngestRuntime = ingestRuntime(base, pipeline);
   // As the functions are composed (lib/handler.ts): usage and metrics settled per invocation.
   const ingest = queueFunction(
     () => runtime,

@@ -10,6 +10,7 @@
  * { "docId": "doc-…", "workspace": "default", "runId": "run_…", "batch": 3 }
  * ```
  */
+
 import { randomUUID } from 'node:crypto';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { Config } from '../config.ts';
@@ -28,6 +29,7 @@ import type { DocStatusRecord } from '../storage/doc-status.ts';
 import type { RunProgress } from '../storage/extraction-runs.ts';
 import type { Storages } from '../storage/index.ts';
 import { nextStatus } from '../storage/status-rows.ts';
+import { PipelineLog } from './status.ts';
 
 /** Progress shown on the document's status (`metadata.extraction`). */
 export function progressMetadata(runId: string, p: RunProgress) {
@@ -68,6 +70,7 @@ export class ExtractionFanOut {
   readonly #extractor: GraphExtractor;
   readonly #sender: MessageSender;
   readonly #log: Logger;
+  readonly #pipelineLog: PipelineLog;
   readonly #queues: { extraction: string; ingest: string };
 
   constructor(
@@ -82,6 +85,7 @@ export class ExtractionFanOut {
     this.#extractor = extractor;
     this.#sender = sender;
     this.#log = logger;
+    this.#pipelineLog = new PipelineLog(db, logger);
     const { extractionQueueUrl, queueUrl } = config.queue;
     if (!extractionQueueUrl || !queueUrl) throw new TypeError('fan-out needs both queues');
     this.#queues = { extraction: extractionQueueUrl, ingest: queueUrl };
@@ -172,6 +176,11 @@ export class ExtractionFanOut {
       return { ...base, outcome: 'failed', error };
     }
     try {
+      // A cancelled workspace spends no more LLM calls on documents submitted before it.
+      await this.#pipelineLog.stopIfCancelled(
+        s.workspace,
+        doc.created_at ? Date.parse(doc.created_at) : 0,
+      );
       const chunks = await s.textChunks.getByIds(row.chunkIds);
       const missing = row.chunkIds.filter((_, i) => !chunks[i]);
       if (missing.length > 0) {
@@ -193,6 +202,10 @@ export class ExtractionFanOut {
       return { ...base, outcome: 'failed', error };
     }
     const progress = await this.#settle(s, docId, runId, batch, 'extracted');
+    await this.#pipelineLog.note(
+      s.workspace,
+      `${doc.file_path ?? docId}: extraction batch ${batch + 1} of ${run.batches} done`,
+    );
     const mergeQueued = await this.#queueMergeIfDone(s, docId, runId, progress);
     return { ...base, outcome: 'extracted', mergeQueued };
   }

@@ -38,6 +38,7 @@ import { sanitizeText } from '../text.ts';
 import { type Chunk, chunkDocument } from './chunking.ts';
 import { type BatchOutcome, ExtractionFanOut } from './fan-out.ts';
 import { type DuplicateKind, duplicateRecord, identify, notReprocessable } from './identity.ts';
+import { PipelineLog } from './status.ts';
 
 /** A document for the pipeline: inline text, or the id of one stored first. */
 export interface IngestInput {
@@ -88,6 +89,11 @@ export interface IngestOptions {
    * (default: {@link UPKEEP_BUDGET_MS} after its commit).
    */
   upkeepDeadline?: number;
+  /**
+   * When the document was submitted (epoch ms; the message's SentTimestamp) if it has no status
+   * row yet: a cancellation requested later does not stop it.
+   */
+  submittedAt?: number;
 }
 
 /** How long the graph upkeep after a document may go on starting rounds, by default. */
@@ -144,6 +150,8 @@ export class IngestPipeline {
   readonly graphMerger: GraphMerger;
   /** Brings contended elements' summaries and vectors up to date after a write. */
   readonly graphUpkeep: GraphUpkeep;
+  /** The workspace's pipeline log and cancellation flag (LightRAG's pipeline_status). */
+  readonly pipelineLog: PipelineLog;
 
   /** With `llm` and `ENABLE_GRAPH` on, chunks also go through entity extraction and graph merging. */
   constructor(
@@ -163,6 +171,7 @@ export class IngestPipeline {
       config.graph,
     );
     this.graphUpkeep = new GraphUpkeep(db, this.graphMerger, logger);
+    this.pipelineLog = new PipelineLog(db, logger);
     if (llm && config.graph.enabled) {
       this.#extractor = new GraphExtractor(llm, config.graph, config.chunking, logger);
       const { extractionQueueUrl, queueUrl } = config.queue;
@@ -274,19 +283,37 @@ export class IngestPipeline {
     const status = (fields: Pick<DocStatusRecord, 'status'> & Partial<DocStatusRecord>) =>
       this.#status(docId, content, { ...input, filePath }, existing, fields);
     await this.#markProcessing(s, doc, input, status);
+    const label = filePath ?? docId;
+    const log = this.pipelineLog;
+    const submittedAt = existing?.created_at
+      ? Date.parse(existing.created_at)
+      : (options.submittedAt ?? Date.now());
+    // Between steps: a cancellation requested after the document was submitted stops it here.
+    const stopIfCancelled = () => log.stopIfCancelled(s.workspace, submittedAt);
     try {
+      await stopIfCancelled();
+      await log.note(s.workspace, `${input.merge ? 'Merging' : 'Processing'} ${label}`);
       const chunks = await this.#chunk(docId, content);
       if (this.#fanOut && !input.merge && this.#fanOut.applies(chunks.length)) {
         const fanOut = await this.#fanOut.start(s, { docId, chunks, filePath, status });
+        await log.note(
+          s.workspace,
+          `${label}: ${chunks.length} chunks sent for extraction in ${fanOut.batches} batches`,
+        );
         return done('processing', { chunks: chunks.length, fanOut });
       }
       const vectors = await this.#embedder.embed(chunks.map((c) => c.content));
+      await stopIfCancelled();
       // LLM calls happen before the transaction: no lock or connection is held while they run.
       const extractions = await this.#extract(s, chunks, filePath);
       const merger = this.graphMerger;
       const groups = extractions && groupExtractions(extractions);
       // Summaries and entity/relation embeddings too, so the transaction below is short.
       const plan = groups && (await merger.plan(s, groups));
+      await stopIfCancelled().catch(async (err: unknown) => {
+        await merger.releaseLeases(s, plan);
+        throw err;
+      });
       let applied: ApplyResult | undefined;
       try {
         applied = await this.#commit(
@@ -306,9 +333,14 @@ export class IngestPipeline {
       }
       await this.#upkeep(s, applied, options.upkeepDeadline ?? Date.now() + UPKEEP_BUDGET_MS);
       const graph = { entities: plan?.nodes.length ?? 0, relations: plan?.edges.length ?? 0 };
+      await log.note(
+        s.workspace,
+        `${label} processed: ${chunks.length} chunks, ${graph.entities} entities, ${graph.relations} relations`,
+      );
       return done('processed', { chunks: chunks.length, ...graph });
     } catch (err) {
       const reason = await this.#failed(s, docId, err, options.finalAttempt, status);
+      await log.note(s.workspace, `${label} failed: ${reason}`);
       return done('failed', { error: reason });
     }
   }

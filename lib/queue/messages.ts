@@ -6,6 +6,9 @@
  *   "trackId": "insert_…", "metadata": {} }`; or one already stored, by id,
  *   `{ "docId": "doc-…", "workspace": "default" }` (too large for a message, or submitted through
  *   the API); or the merge of a fanned-out document, `{ "docId", "workspace", "merge": runId }`;
+ *   or background work on stored documents (LightRAG's delete routes): `{ "workspace",
+ *   "deleteDocuments": { "docIds": [...], "deleteLlmCache": true } }`, `{ "workspace",
+ *   "clearWorkspace": true }`;
  * - extraction queue: one chunk batch of a fanned-out document, `{ "docId", "workspace", "runId",
  *   "batch" }`;
  * - uploads queue: S3's own event notifications (`ObjectCreated:*`), and the same shape sent again
@@ -263,6 +266,92 @@ function validateMetadata(metadata: unknown): void {
 function fieldError(field: string, expected: string, got: unknown): ValidationError {
   const kind = got === null ? 'null' : Array.isArray(got) ? 'array' : typeof got;
   return new ValidationError(`Field "${field}" must be ${expected}, got ${kind}.`, { field });
+}
+
+// ---------------------------------------------------------------- ingest queue: background work
+
+/** Documents deleted in the background (LightRAG's `delete_document` for many ids). */
+export interface DeleteDocumentsMessage {
+  kind: 'delete';
+  workspace: string;
+  docIds: string[];
+  /** LightRAG's `delete_llm_cache`: the LLM replies cached for the documents' chunks go too. */
+  deleteLlmCache: boolean;
+}
+
+/** Every document of a workspace deleted in the background (LightRAG's `DELETE /documents`). */
+export interface ClearWorkspaceMessage {
+  kind: 'clear';
+  workspace: string;
+}
+
+/** Background work on stored documents, carried by the ingest queue. */
+export type MaintenanceMessage = DeleteDocumentsMessage | ClearWorkspaceMessage;
+
+/** Ids one delete message may carry (a request for more is split into several messages). */
+export const MAX_DELETE_IDS = 500;
+
+/** A maintenance message for the ingest queue, validated first. */
+export function encodeMaintenanceMessage(m: MaintenanceMessage): string {
+  const body =
+    m.kind === 'delete'
+      ? {
+          v: MESSAGE_VERSION,
+          workspace: m.workspace,
+          deleteDocuments: { docIds: m.docIds, deleteLlmCache: m.deleteLlmCache },
+        }
+      : { v: MESSAGE_VERSION, workspace: m.workspace, clearWorkspace: true };
+  const text = JSON.stringify(body);
+  decodeMaintenanceMessage(text);
+  return text;
+}
+
+/**
+ * The maintenance message an ingest-queue body holds, or undefined when it holds a document
+ * (then {@link decodeIngestMessage} reads it). A malformed one is a {@link ValidationError}.
+ */
+export function decodeMaintenanceMessage(body: string): MaintenanceMessage | undefined {
+  if (!body.includes('"deleteDocuments"') && !body.includes('"clearWorkspace"')) return undefined;
+  const m = requireJsonObject(parseJson(body, 'Message body'), 'Message must be a JSON object.');
+  if (m.deleteDocuments === undefined && m.clearWorkspace === undefined) return undefined;
+  checkVersion(m);
+  refuseUnknownFields(
+    m,
+    new Set(['v', 'workspace', 'deleteDocuments', 'clearWorkspace']),
+    'Unknown message field(s)',
+  );
+  if (typeof m.workspace !== 'string')
+    throw fieldError('workspace', 'a workspace name', m.workspace);
+  const workspace = validateWorkspace(m.workspace);
+  if (m.clearWorkspace !== undefined) {
+    if (m.clearWorkspace !== true || m.deleteDocuments !== undefined) {
+      throw new ValidationError('"clearWorkspace" must be true, alone.', {
+        field: 'clearWorkspace',
+      });
+    }
+    return { kind: 'clear', workspace };
+  }
+  const d = requireJsonObject(m.deleteDocuments, '"deleteDocuments" must be a JSON object.');
+  refuseUnknownFields(d, new Set(['docIds', 'deleteLlmCache']), 'Unknown deleteDocuments field(s)');
+  const ids = d.docIds;
+  if (
+    !Array.isArray(ids) ||
+    ids.length === 0 ||
+    ids.length > MAX_DELETE_IDS ||
+    !ids.every(
+      (id) =>
+        typeof id === 'string' &&
+        id.length > 0 &&
+        id.length <= MAX_ID_LENGTH &&
+        !id.includes('\u0000'),
+    )
+  ) {
+    throw fieldError('deleteDocuments.docIds', `1-${MAX_DELETE_IDS} document ids`, ids);
+  }
+  if (typeof d.deleteLlmCache !== 'boolean') {
+    throw fieldError('deleteDocuments.deleteLlmCache', 'true or false', d.deleteLlmCache);
+  }
+  return { kind: 'delete', workspace, docIds: ids as string[], deleteLlmCache: d.deleteLlmCache };
 }
 
 // ---------------------------------------------------------------- extraction queue

@@ -192,6 +192,23 @@ export class DocStatusStorage extends WorkspaceTable<StoredDocStatus> {
     return counts;
   }
 
+  /**
+   * The documents waiting or in progress (pending, parsing, analyzing, processing): how many,
+   * and since when the oldest of them was submitted. A `pending` upload whose file has not
+   * been parsed yet waits for its file, not for the pipeline, and is not counted.
+   */
+  async activeSummary(): Promise<{ count: number; since: Date | null }> {
+    const { rows } = await this.q.query<{ n: number; since: string | null }>(
+      `SELECT count(*)::int AS n, ${isoColumn('min(created_at)', 'since')} FROM ${this.table}
+        WHERE workspace = $1
+          AND (status IN ('parsing', 'analyzing', 'processing')
+               OR (status = 'pending' AND metadata->'upload' IS NULL))`,
+      [this.workspace],
+    );
+    const row = rows[0];
+    return { count: row?.n ?? 0, since: row?.since ? new Date(row.since) : null };
+  }
+
   async getDocsByStatus(status: DocStatus): Promise<StoredDocStatus[]> {
     assertStatus(status);
     return this.#select('status = $2 ORDER BY updated_at DESC, id', [status]);

@@ -186,4 +186,10 @@ export class ExtractionRunStorage extends WorkspaceBound {
       docId,
     ]);
   }
+
+  /** Forgets every run of the workspace (the workspace was cleared). */
+  async drop(): Promise<void> {
+    await this.q.query(`DELETE FROM ${BATCHES} WHERE workspace = $1`, [this.workspace]);
+    await this.q.query(`DELETE FROM ${RUNS} WHERE workspace = $1`, [this.workspace]);
+  }
 }

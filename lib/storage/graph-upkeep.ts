@@ -129,6 +129,11 @@ export class GraphUpkeepStorage extends WorkspaceBound {
       ],
     );
   }
+
+  /** Forgets every due element of the workspace (the workspace was cleared). */
+  async drop(): Promise<void> {
+    await this.q.query(`DELETE FROM ${TABLE} WHERE workspace = $1`, [this.workspace]);
+  }
 }
 
 /** Due elements per workspace, and how long the oldest has waited (doctor, `upkeep`). */

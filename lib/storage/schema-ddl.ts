@@ -238,6 +238,26 @@ export const EXTRACTION_TABLES: TableSpec[] = [
     ],
     constraints: ['PRIMARY KEY (key)'],
   },
+  {
+    name: TABLES.pipelineEvents,
+    columns: [
+      ['workspace', 'VARCHAR(255) NOT NULL'],
+      ['id', 'BIGINT GENERATED ALWAYS AS IDENTITY'],
+      ['at', 'TIMESTAMPTZ NOT NULL DEFAULT now()'],
+      ['message', 'TEXT NOT NULL'],
+    ],
+    // The newest events of a workspace, read and trimmed by this key.
+    constraints: ['PRIMARY KEY (workspace, id)'],
+  },
+  {
+    name: TABLES.pipelineControl,
+    columns: [
+      ['workspace', 'VARCHAR(255) NOT NULL'],
+      // Documents submitted before this are cancelled (LightRAG's cancel_pipeline).
+      ['cancel_requested_at', 'TIMESTAMPTZ NULL'],
+    ],
+    constraints: ['PRIMARY KEY (workspace)'],
+  },
 ];
 
 /**

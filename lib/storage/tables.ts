@@ -25,6 +25,9 @@ export const TABLES = {
   usage: 'lightrag_serverless_usage',
   // Failed logins per user name and client address, for LightRAG's login (lib/auth/login.ts).
   loginFailures: 'lightrag_serverless_login_failures',
+  // Per-workspace pipeline log and cancellation flag (LightRAG's pipeline_status, lib/pipeline/status.ts).
+  pipelineEvents: 'lightrag_serverless_pipeline_events',
+  pipelineControl: 'lightrag_serverless_pipeline_control',
 } as const;
 
 /** The vector namespaces and their base tables. */

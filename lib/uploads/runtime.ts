@@ -7,6 +7,7 @@ import { type ContainerBase, containerRuntime, onFirstUse } from '../container.t
 import { createEmbedder } from '../embedding/index.ts';
 import { withLogContext } from '../logger.ts';
 import { metricCount } from '../ops/metrics.ts';
+import { PipelineLog } from '../pipeline/status.ts';
 import { SqsMessageSender } from '../queue/sender.ts';
 import { openStorages, type Storages } from '../storage/index.ts';
 import { requireQueuedWorkspace } from '../workspace.ts';
@@ -16,6 +17,7 @@ import { type ParseOutcome, UploadParser } from './parse.ts';
 /** What the parse function keeps in its container: the parser, and the storages it writes. */
 export interface UploadRuntime extends ContainerBase {
   uploads: UploadParser;
+  pipelineLog: PipelineLog;
   storages(workspace: string): Promise<Storages>;
 }
 
@@ -24,6 +26,7 @@ export const getUploadRuntime: () => UploadRuntime = containerRuntime(({ config,
   const embedder = onFirstUse(() => createEmbedder(config, logger));
   return {
     uploads: new UploadParser(db, config, new SqsMessageSender(config.queue), logger),
+    pipelineLog: new PipelineLog(db, logger),
     storages: (workspace: string) => openStorages(db, config, embedder, workspace),
   };
 });
@@ -60,6 +63,14 @@ export async function processUploadRecord(
           : 'FilesIgnored',
     );
     rt.logger.info('upload parsed', { messageId: record.messageId, key: object.key, ...outcome });
+    if (outcome.status !== 'skipped') {
+      await rt.pipelineLog.note(
+        object.workspace,
+        outcome.status === 'analyzing'
+          ? `Parsed ${object.fileName}; queued for indexing`
+          : `Could not parse ${object.fileName}: ${outcome.reason ?? 'failed'}`,
+      );
+    }
     outcomes.push(outcome);
   }
   return outcomes;

@@ -337,4 +337,138 @@ describe(`LightRAG Server's document routes on ${TARGET}`, () => {
     assert.equal(conflict.statusCode, 400);
     assert.equal(conflict.json.error.code, 'WORKSPACE_CONFLICT');
   });
+
+  const inTenant = (options: EventOptions = {}) => ({
+    ...options,
+    headers: { 'lightrag-workspace': 'tenant_a', ...options.headers },
+  });
+
+  it('GET /documents/pipeline_status: the log ingest writes, busy from the documents', async () => {
+    const idle = await docs('GET /documents/pipeline_status');
+    assert.equal(idle.statusCode, 200, idle.body);
+    assert.deepEqual(Object.keys(idle.json).sort(), [
+      'batchs',
+      'busy',
+      'cancellation_requested',
+      'cur_batch',
+      'docs',
+      'history_messages',
+      'job_name',
+      'job_start',
+      'latest_message',
+      'update_status',
+    ]);
+    assert.equal(idle.json.busy, false);
+    const log = idle.json.history_messages.join('\n');
+    assert.match(log, /\] Processing helium\.txt/);
+    assert.match(log, /\] helium\.txt processed: 1 chunks/);
+    assert.equal(idle.json.latest_message, idle.json.history_messages.at(-1));
+    await docs('POST /documents/texts', inTenant({ body: { texts: ['Krypton is rare.'] } }));
+    const busy = await docs('GET /documents/pipeline_status', inTenant());
+    assert.equal(busy.json.busy, true);
+    assert.equal(busy.json.docs, 1);
+    assert.match(busy.json.job_name, /^Indexing 1 document$/);
+    assert.ok(busy.json.job_start);
+    // Another workspace's log is its own.
+    assert.ok(!busy.json.history_messages.join('\n').includes('helium'));
+    await drain();
+    assert.equal((await docs('GET /documents/pipeline_status', inTenant())).json.busy, false);
+  });
+
+  it('POST /documents/cancel_pipeline: waiting documents end failed "User cancelled"; processed stay', async () => {
+    const none = await docs('POST /documents/cancel_pipeline', inTenant());
+    assert.deepEqual(Object.keys(none.json).sort(), ['message', 'status']);
+    assert.equal(none.json.status, 'not_busy');
+    const queued = await docs(
+      'POST /documents/texts',
+      inTenant({ body: { texts: ['Xenon lamps are bright.', 'Radon is radioactive.'] } }),
+    );
+    // Cancellation covers what was submitted before it, to the second (doc status times).
+    await new Promise((r) => setTimeout(r, 1100));
+    const cancel = await docs('POST /documents/cancel_pipeline', inTenant());
+    assert.equal(cancel.json.status, 'cancellation_requested');
+    const during = await docs('GET /documents/pipeline_status', inTenant());
+    assert.equal(during.json.cancellation_requested, true);
+    await drain();
+    const tracked = await docs(
+      `GET /documents/track_status/{track_id}`,
+      inTenant({ pathParameters: { track_id: queued.json.track_id } }),
+    );
+    assert.deepEqual(
+      tracked.json.documents.map((d: { status: string; error_msg: string }) => [
+        d.status,
+        d.error_msg,
+      ]),
+      [
+        ['failed', 'User cancelled'],
+        ['failed', 'User cancelled'],
+      ],
+    );
+    const after = await docs('GET /documents/pipeline_status', inTenant());
+    assert.equal(after.json.cancellation_requested, false, 'ends with the run');
+    assert.match(after.json.history_messages.join('\n'), /Cancellation requested/);
+    assert.match(after.json.history_messages.join('\n'), /failed: User cancelled/);
+    const counts = await docs('GET /documents/status_counts', inTenant());
+    assert.equal(counts.json.status_counts.processed, 1, 'the document processed before stays');
+    // Documents submitted after it run as usual.
+    await docs('POST /documents/text', inTenant({ body: { text: 'Oganesson is synthetic.' } }));
+    await drain();
+    const later = await docs('GET /documents/status_counts', inTenant());
+    assert.equal(later.json.status_counts.processed, 2);
+  });
+
+  it('DELETE /documents/delete_document: a JSON body, the deletion done in the background', async () => {
+    const bad = await docs(
+      'DELETE /documents/delete_document',
+      inTenant({ body: { doc_ids: [] } }),
+    );
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json.detail, /"doc_ids" must be a list of 1 to/);
+    const page = await docs(
+      'POST /documents/paginated',
+      inTenant({ body: { status_filter: 'failed', page: 1, page_size: 10 } }),
+    );
+    const ids = page.json.documents.map((d: { id: string }) => d.id);
+    assert.equal(ids.length, 2);
+    const res = await docs(
+      'DELETE /documents/delete_document',
+      inTenant({
+        body: { doc_ids: [...ids, 'doc-missing'], delete_file: false, delete_llm_cache: true },
+      }),
+    );
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(Object.keys(res.json).sort(), ['doc_id', 'message', 'status']);
+    assert.equal(res.json.status, 'deletion_started');
+    await drain();
+    const counts = await docs('GET /documents/status_counts', inTenant());
+    assert.equal(counts.json.status_counts.failed, 0);
+    assert.equal(counts.json.status_counts.processed, 2);
+    const log = (await docs('GET /documents/pipeline_status', inTenant())).json.history_messages;
+    assert.ok(
+      log.some((l: string) => l.includes(`Deleted ${ids[0]}`)),
+      log.join('\n'),
+    );
+  });
+
+  it('DELETE /documents clears the workspace in the background; busy while documents wait', async () => {
+    await docs('POST /documents/text', inTenant({ body: { text: 'Neon signs glow.' } }));
+    const busy = await docs('DELETE /documents', inTenant());
+    assert.equal(busy.statusCode, 200);
+    assert.equal(busy.json.status, 'busy');
+    await drain();
+    const res = await docs('DELETE /documents', inTenant());
+    assert.deepEqual(Object.keys(res.json).sort(), ['message', 'status']);
+    assert.equal(res.json.status, 'success');
+    await drain();
+    const counts = await docs('GET /documents/status_counts', inTenant());
+    assert.equal(counts.json.status_counts.all, 0);
+    const labels = await call(
+      (await import('../../functions/query.ts')).handler as Handler,
+      'GET /graph/label/list',
+      inTenant(),
+    );
+    assert.deepEqual(labels.json, []);
+    // The default workspace is untouched.
+    assert.ok((await docs('GET /documents/status_counts')).json.status_counts.processed > 0);
+  });
 });

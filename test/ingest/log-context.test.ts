@@ -9,7 +9,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { sqsRecord } from '../../lib/deploy/lambda-sandbox.ts';
 import { HashEmbedder } from '../../lib/embedding/hash.ts';
 import { batchResponse } from '../../lib/ingest/batch-response.ts';
-import { processIngestRecord } from '../../lib/ingest/runtime.ts';
+import { ingestRuntime, processIngestRecord } from '../../lib/ingest/runtime.ts';
 import { createLlm } from '../../lib/llm/index.ts';
 import { addLogContext, createLogger, withLogContext } from '../../lib/logger.ts';
 import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
@@ -62,7 +62,7 @@ describe(`a record's log lines on ${TARGET}`, () => {
       logger,
       createLlm(config.llm),
     );
-    const rt = { config, pipeline, logger, db: target.open() };
+    const rt = ingestRuntime({ config, logger, db: target.open() }, pipeline);
     const ws = uniqueWorkspace('log');
     llm.faults.push({ kind: 'extract', status: 400 }); // The document fails: the pipeline logs why.
     const record = sqsRecord(

@@ -137,6 +137,7 @@ describe(`parsing uploads on ${TARGET}`, () => {
   it('refuses an upload of a workspace outside ALLOWED_WORKSPACES, parsing nothing', async () => {
     const { processUploadRecord } = await import('../../lib/uploads/runtime.ts');
     const { sqsRecord } = await import('../../lib/deploy/lambda-sandbox.ts');
+    const { PipelineLog } = await import('../../lib/pipeline/status.ts');
     const ws = uniqueWorkspace('up');
     const { s, ticket, object } = await uploaded(ws, 'closed.docx', makeDocx(['x']));
     const closed = { ...config, api: { ...config.api, allowedWorkspaces: ['default'] } };
@@ -145,6 +146,7 @@ describe(`parsing uploads on ${TARGET}`, () => {
       db,
       logger: log,
       uploads: new UploadParser(db, closed, new SqsMessageSender(config.queue), log),
+      pipelineLog: new PipelineLog(db, log),
       storages,
     };
     const event = {
