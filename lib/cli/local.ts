@@ -26,8 +26,11 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
     options: {
       port: { type: 'string', default: '3000' },
       'sqs-port': { type: 'string', default: '9324' },
+      webui: { type: 'string' },
     },
   });
+  // The WebUI build to serve at /webui/ (WEBUI_DIR), read with the rest of the configuration.
+  if (values.webui) process.env.WEBUI_DIR = values.webui;
   const running = await findRunningStack();
   if (running) {
     io.err(

@@ -40,10 +40,11 @@ Commands:
                            merges) up to date now; ingest does it after each document.
   doctor [--json]          Check configuration, database, pgvector, schema, embedding and LLM round
                            trips, queue and DLQ; each finding with its fix. Exit 1 on any problem.
-  start [--port 3000] [--sqs-port 9324]
+  start [--port 3000] [--sqs-port 9324] [--webui DIR]
                            The whole backend locally: embedded PGlite (.data/pglite), local SQS
                            queues and an uploads bucket, the ingest, extract and parse functions and
-                           the HTTP API. Ctrl-C stops it.
+                           the HTTP API, /docs, and LightRAG's WebUI from DIR at /webui/. Ctrl-C
+                           stops it.
   demo                     Start an in-memory stack, ingest samples/ through the API, ask a question.
   bridge [--port N]        Run a WebSocket-to-TCP bridge on loopback so the Neon driver can reach
                            a local PostgreSQL (set NEON_WS_PROXY=127.0.0.1:N).

@@ -105,7 +105,13 @@ async function serveStream(
 /** Serves the routes on `host:port` (port 0 picks a free one). */
 export async function startLocalApi(
   handlers: Record<ApiFunction, ApiHandler>,
-  options: { host?: string; port?: number; stream?: StreamingHandler } = {},
+  options: {
+    host?: string;
+    port?: number;
+    stream?: StreamingHandler;
+    /** The WebUI, /docs and /openapi.json (static-site.ts): true when it answered. */
+    site?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
+  } = {},
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
     const send = (status: number, headers: Record<string, string>, body: string) => {
@@ -135,6 +141,7 @@ export async function startLocalApi(
         await serveStream(options.stream, req, res, Buffer.concat(chunks), path);
         return;
       }
+      if (options.site && (await options.site(req, res, path))) return;
       // API Gateway answers a method and path no route matches with its own 404 body; a CORS
       // preflight (OPTIONS) is answered for any path some route serves.
       const route =

@@ -53,6 +53,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const { getConfig } = await import('../config.ts');
   const { LocalSqsPoller } = await import('../queue/poller.ts');
   const { startLocalApi } = await import('./http-server.ts');
+  const { staticSite } = await import('./static-site.ts');
   const { closeDatabase } = await import('../db/container.ts');
   const { createLogger } = await import('../logger.ts');
   const config = getConfig(); // Fails here, clearly, when the configuration is wrong.
@@ -91,7 +92,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       documents: functions.documents as ApiHandler,
       health: functions.health as ApiHandler,
     },
-    { port: options.port ?? 0, stream: functions.queryStream as never },
+    {
+      port: options.port ?? 0,
+      stream: functions.queryStream as never,
+      site: staticSite({
+        ...(config.api.webui.dir ? { webuiDir: config.api.webui.dir } : {}),
+        title: config.api.webui.title,
+        description: config.api.webui.description,
+        login: config.api.login !== undefined,
+      }),
+    },
   );
   const env = process.env;
   return {

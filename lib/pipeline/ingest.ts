@@ -289,10 +289,10 @@ export class IngestPipeline {
       ? Date.parse(existing.created_at)
       : (options.submittedAt ?? Date.now());
     // Between steps: a cancellation requested after the document was submitted stops it here.
-    const stopIfCancelled = () => log.stopIfCancelled(s.workspace, submittedAt);
+    const stopIfCancelled = (message?: string) =>
+      log.stopIfCancelled(s.workspace, submittedAt, message);
     try {
-      await stopIfCancelled();
-      await log.note(s.workspace, `${input.merge ? 'Merging' : 'Processing'} ${label}`);
+      await stopIfCancelled(`${input.merge ? 'Merging' : 'Processing'} ${label}`);
       const chunks = await this.#chunk(docId, content);
       if (this.#fanOut && !input.merge && this.#fanOut.applies(chunks.length)) {
         const fanOut = await this.#fanOut.start(s, { docId, chunks, filePath, status });
@@ -303,7 +303,8 @@ export class IngestPipeline {
         return done('processing', { chunks: chunks.length, fanOut });
       }
       const vectors = await this.#embedder.embed(chunks.map((c) => c.content));
-      await stopIfCancelled();
+      // Before the LLM calls of extraction, the expensive part.
+      if (this.#extractor) await stopIfCancelled();
       // LLM calls happen before the transaction: no lock or connection is held while they run.
       const extractions = await this.#extract(s, chunks, filePath);
       const merger = this.graphMerger;

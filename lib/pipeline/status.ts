@@ -44,12 +44,25 @@ export class PipelineLog {
 
   /**
    * Throws {@link PipelineCancelledError} when cancellation was requested after the document was
-   * submitted (`submittedAt`, ms since the epoch).
+   * submitted (`submittedAt`, ms since the epoch). With `message`, the line is written in the
+   * same round trip.
    */
-  async stopIfCancelled(workspace: string, submittedAt: number): Promise<void> {
-    const at = await cancellationRequestedAt(this.#db, workspace);
-    if (at && submittedAt <= at.getTime()) throw new PipelineCancelledError();
+  async stopIfCancelled(workspace: string, submittedAt: number, message?: string): Promise<void> {
+    const at =
+      message === undefined
+        ? await cancellationRequestedAt(this.#db, workspace)
+        : await appendPipelineEvent(this.#db, workspace, message);
+    if (at && cancels(at, submittedAt)) throw new PipelineCancelledError();
   }
+}
+
+/**
+ * Whether a cancellation at `at` stops a document submitted at `submittedAt`. Status rows keep
+ * whole seconds, so a document of the cancellation's own second is let through: a cancellation
+ * never stops what was submitted after it.
+ */
+function cancels(at: Date, submittedAt: number): boolean {
+  return submittedAt < Math.floor(at.getTime() / 1000) * 1000;
 }
 
 /** LightRAG's `GET /documents/pipeline_status` body. */

@@ -1,6 +1,8 @@
 /**
  * LLM, query and HTTP API settings (part of the configuration read by `loadConfig`).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EnvReader } from '../env.ts';
 import type { LlmIdentity } from '../llm/types.ts';
 import { isValidWorkspace } from '../workspace.ts';
@@ -76,8 +78,11 @@ export interface ApiConfig {
   jwt?: { issuer: string; audience: string };
   /** LightRAG Server's login (accounts, tokens, guest mode, API keys); undefined when off. */
   login?: LoginConfig;
-  /** What the WebUI shows (`WEBUI_TITLE`, `WEBUI_DESCRIPTION`). */
-  webui: { title: string; description: string };
+  /**
+   * What the WebUI shows (`WEBUI_TITLE`, `WEBUI_DESCRIPTION`), and where a LightRAG WebUI build
+   * is (`WEBUI_DIR`, served by `npm start` at `/webui/`).
+   */
+  webui: { title: string; description: string; dir?: string };
 }
 
 /** Reads `LLM_*` (problems are collected on `reader`, reported together by `loadConfig`). */
@@ -230,8 +235,23 @@ export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig 
         pattern: /^.{1,1000}$/,
         hint: 'a description of at most 1,000 characters',
       }),
+      ...readWebuiDir(reader),
     },
   };
+}
+
+/** `WEBUI_DIR`: a folder with the WebUI build's index.html (checked now, not at first request). */
+function readWebuiDir(reader: EnvReader): { dir?: string } {
+  const dir = reader.raw('WEBUI_DIR');
+  if (dir === undefined) return {};
+  if (!existsSync(join(dir, 'index.html'))) {
+    reader.problem(
+      'WEBUI_DIR',
+      `${JSON.stringify(dir)} has no index.html; point it at a LightRAG WebUI build (LightRAG's Python package ships one as lightrag/api/webui/).`,
+    );
+    return {};
+  }
+  return { dir };
 }
 
 function readJwt(reader: EnvReader): ApiConfig['jwt'] {

@@ -18,23 +18,30 @@ export interface PipelineEvent {
   message: string;
 }
 
-/** Adds a line and trims the workspace's log to its newest {@link MAX_PIPELINE_EVENTS}. */
+/**
+ * Adds a line and trims the workspace's log to its newest {@link MAX_PIPELINE_EVENTS}; in the
+ * same round trip, returns when cancellation was requested, if it stands.
+ */
 export async function appendPipelineEvent(
   db: Queryable,
   workspace: string,
   message: string,
-): Promise<void> {
+): Promise<Date | undefined> {
   const text = message.replaceAll('\u0000', '').slice(0, MAX_EVENT_LENGTH);
-  await db.query(
+  const { rows } = await db.query<{ at: Date | string | null }>(
     `WITH added AS (
        INSERT INTO ${TABLES.pipelineEvents} (workspace, message) VALUES ($1, $2) RETURNING id
+     ), trimmed AS (
+       DELETE FROM ${TABLES.pipelineEvents}
+        WHERE workspace = $1
+          AND id < (SELECT id FROM ${TABLES.pipelineEvents} WHERE workspace = $1
+                     ORDER BY id DESC OFFSET $3 LIMIT 1)
      )
-     DELETE FROM ${TABLES.pipelineEvents}
-      WHERE workspace = $1
-        AND id < (SELECT id FROM ${TABLES.pipelineEvents} WHERE workspace = $1
-                   ORDER BY id DESC OFFSET $3 LIMIT 1)`,
+     SELECT cancel_requested_at AS at FROM ${TABLES.pipelineControl} WHERE workspace = $1`,
     [workspace, text, MAX_PIPELINE_EVENTS - 2],
   );
+  const at = rows[0]?.at;
+  return at ? new Date(at) : undefined;
 }
 
 /** The workspace's newest `limit` lines, oldest first. */

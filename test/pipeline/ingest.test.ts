@@ -64,7 +64,9 @@ describe(`ingest pipeline on ${TARGET}`, () => {
     );
     assert.equal(result.status, 'processed');
     assert.equal(result.docId, documentIdFor(content, 'alpha.md', '1.5'));
-    assert.ok(roundTrips <= 13, `round trips per document: ${roundTrips}`);
+    // 13 for the document, 3 for LightRAG's pipeline log and cancellation checks (the first
+    // line and check share one; the check before the commit; the last line).
+    assert.ok(roundTrips <= 16, `round trips per document: ${roundTrips}`);
     const s = await pipeline.storages(workspace);
     const status = await s.docStatus.getById(result.docId);
     assert.equal(status?.content_summary, contentSummary(content));
