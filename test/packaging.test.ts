@@ -525,6 +525,7 @@ describe('serverless.yml packaged offline with osls', () => {
               'POST /documents/texts',
               'POST /documents/reprocess_failed',
               'POST /documents/scan',
+              'POST /documents/cancel_pipeline',
             ].includes(key)
           ? 'lightrag/write'
           : 'lightrag/read';
