@@ -79,7 +79,7 @@ export const handler = httpFunction(
       const { config, db } = getApiBase();
       const { body } = await logIn(
         db,
-        config.api,
+        config,
         loginForm(event),
         event.requestContext?.http?.sourceIp ?? 'unknown',
       );

@@ -105,6 +105,24 @@ export class DatabaseSecretError extends LightRagError {
   }
 }
 
+/**
+ * LightRAG's login settings could not be read from AWS Secrets Manager (`AUTH_SECRET_ID`), or the
+ * secret is not a JSON object of them. Retryable when Secrets Manager itself failed.
+ */
+export class LoginSecretError extends LightRagError {
+  readonly retryable: boolean;
+
+  constructor(
+    message: string,
+    details: { secretId: string; reason?: string },
+    retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super('LOGIN_SECRET_UNAVAILABLE', message, details, options);
+    this.retryable = retryable;
+  }
+}
+
 /** An embedding model name whose vector table name would exceed PostgreSQL's 63 characters. */
 export class VectorTableNameError extends LightRagError {
   constructor(message: string, details: { model: string; table: string }) {

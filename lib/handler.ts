@@ -1,8 +1,8 @@
 /**
  * Every function's handler composed one way, with middy: the same invocation middlewares first,
  * then what its kind adds. The invocation's: log context (request id and route on every line),
- * the database secret in place before anything reads the configuration
- * (lib/aws/database-secret.ts), and the invocation's usage and metrics settled once after it, on
+ * the database secret and LightRAG's login settings in place before anything reads the
+ * configuration (lib/aws/database-secret.ts, lib/aws/login-secret.ts), and the invocation's usage and metrics settled once after it, on
  * success and on failure (lib/ops/invocation.ts). HTTP functions add CORS and the error responder
  * (lib/http/middleware.ts), queue functions answer with partial batch responses, and the
  * streaming function writes its own response, with failures before its first byte answered as
@@ -26,6 +26,7 @@ import type {
 } from 'aws-lambda';
 import { loginRequired } from './auth/middleware.ts';
 import { databaseSecret } from './aws/database-secret.ts';
+import { loginSecret } from './aws/login-secret.ts';
 import type { ApiConfig } from './config.ts';
 import type { Database } from './db/database.ts';
 import { cors, errorResponder } from './http/middleware.ts';
@@ -76,6 +77,7 @@ export function invocation<E>(
       },
     },
     databaseSecret(),
+    loginSecret(),
     {
       before: (request) => {
         const usage = new UsageRecorder();

@@ -49,6 +49,20 @@ describe('deploy parameters', () => {
     assert.match(problems[1]!, /^jwtAudience: auth=jwt needs the audience/);
   });
 
+  it('takes auth=lightrag with its secret by name', () => {
+    assert.deepEqual(checkDeployParams(['--param=auth=lightrag']).problems, []);
+    assert.deepEqual(
+      checkDeployParams(['--param=auth=lightrag', '--param=authSecret=team/rag-auth']).problems,
+      [],
+    );
+    const { problems } = checkDeployParams([
+      '--param=auth=oidc',
+      '--param=authSecret=arn:aws:secretsmanager:eu-west-1:1:secret:x',
+    ]);
+    assert.match(problems[0]!, /^auth: "oidc" is not iam, jwt or lightrag/);
+    assert.match(problems[1]!, /^authSecret: .* must be the secret's name/);
+  });
+
   it('reports every problem at once, typos included', () => {
     const { problems } = checkDeployParams([
       '--param=auth=jwt',

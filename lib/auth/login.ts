@@ -6,13 +6,14 @@
  * costs the same hash as a known one.
  */
 import { randomBytes } from 'node:crypto';
-import type { ApiConfig } from '../config.ts';
-import type { Queryable } from '../db/database.ts';
+import type { ApiConfig, Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
 import { HttpError } from '../errors.ts';
 import { API_VERSION, LIGHTRAG_CORE_VERSION } from '../health.ts';
 import type { LoginConfig } from '../settings/login.ts';
 import { sha256 } from '../settings/login.ts';
 import { addFailure, clearFailures, recentFailures } from '../storage/login-failures.ts';
+import { ensureSchema } from '../storage/schema.ts';
 import { hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 import { issueToken } from './tokens.ts';
 
@@ -93,11 +94,12 @@ const incorrect = () => new HttpError(401, 'INCORRECT_CREDENTIALS', 'Incorrect c
  * "Incorrect credentials" (whatever was wrong), or 429 with `retry-after` past the limit.
  */
 export async function logIn(
-  db: Queryable,
-  api: LoginApi,
+  db: Database,
+  config: { api: LoginApi; vector: Config['vector'] },
   form: { username?: string; password?: string },
   clientAddress: string,
 ): Promise<{ body: Record<string, unknown> }> {
+  const { api } = config;
   const { login, workspaceClaim: claim } = api;
   if (!login || login.accounts.size + login.plainPasswords.size === 0) {
     throw new HttpError(
@@ -108,6 +110,8 @@ export async function logIn(
   }
   const username = form.username?.trim() ?? '';
   const password = form.password ?? '';
+  // The failed-login counts live in the schema (checked once per container).
+  await ensureSchema(db, config.vector);
   const keys = [
     sha256(`user:${username.toLowerCase()}|${clientAddress}`),
     sha256(`addr:${clientAddress}`),

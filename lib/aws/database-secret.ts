@@ -16,8 +16,8 @@ import { resetConfig } from '../config.ts';
 import { closeDatabase, onAuthenticationFailure } from '../db/container.ts';
 import { EnvReader } from '../env.ts';
 import { ConfigError, DatabaseSecretError } from '../errors.ts';
-import { AWS_REQUEST_TIMEOUTS } from '../queue/sqs.ts';
 import { readDatabaseSecretId } from '../settings/storage.ts';
+import { readSecretString } from './secrets.ts';
 
 interface Loaded {
   secretId: string;
@@ -66,37 +66,21 @@ export function forgetDatabaseSecret(): void {
 }
 
 async function fetchConnectionString(secretId: string, region: string | undefined) {
-  const { SecretsManagerClient, GetSecretValueCommand } = await import(
-    '@aws-sdk/client-secrets-manager'
-  );
-  // Endpoint: the SDK's own AWS_ENDPOINT_URL_SECRETS_MANAGER (tests point it at a double).
-  const client = new SecretsManagerClient({
-    region,
-    maxAttempts: 3,
-    requestHandler: AWS_REQUEST_TIMEOUTS,
-  });
-  let value: string | undefined;
-  try {
-    fetches += 1;
-    value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
-  } catch (err) {
-    const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    const status = e.$metadata?.httpStatusCode;
-    // Throttling, Secrets Manager's 5xx and network failures pass; refusals (4xx) do not.
-    const retryable = status === undefined || status === 429 || status >= 500;
-    const message = `${e.name ?? 'Error'}: ${e.message ?? ''}`.slice(0, 300);
+  fetches += 1;
+  const read = await readSecretString(secretId, region);
+  if ('failure' in read) {
+    const { retryable, reason, cause } = read.failure;
     throw new DatabaseSecretError(
-      `Could not read the database connection string from the Secrets Manager secret ${JSON.stringify(secretId)} (${message}). ` +
+      `Could not read the database connection string from the Secrets Manager secret ${JSON.stringify(secretId)} (${reason}). ` +
         (retryable
           ? 'Secrets Manager did not answer; the invocation is safe to retry.'
           : "Check that the secret exists in this function's region and that its role may secretsmanager:GetSecretValue on it (infra/iam.yml)."),
-      { secretId, reason: message },
+      { secretId, reason },
       retryable,
-      { cause: err },
+      { cause },
     );
-  } finally {
-    client.destroy();
   }
+  const value = read.value;
   const url = value?.trim() ?? '';
   if (!/^postgres(ql)?:\/\/\S+$/.test(url)) {
     throw new DatabaseSecretError(

@@ -19,6 +19,7 @@ export const DEPLOY_PARAMS: Record<string, string> = {
   corsMode: 'none',
   corsOrigins: 'https://app.example.com',
   databaseSecret: 'lightrag-serverless/{stage}/database-url',
+  authSecret: 'lightrag-serverless/{stage}/auth',
   connectionBudget: '93',
   ingestConcurrency: '16',
   apiConcurrency: '10',
@@ -85,7 +86,8 @@ export function checkDeployParams(argv: readonly string[]): {
       return false;
     }
   };
-  if (!['iam', 'jwt'].includes(p.auth!)) problems.push(`auth: "${p.auth}" is not iam or jwt.`);
+  if (!['iam', 'jwt', 'lightrag'].includes(p.auth!))
+    problems.push(`auth: "${p.auth}" is not iam, jwt or lightrag.`);
   if (p.auth === 'jwt') {
     if (!p.jwtIssuer)
       problems.push(
@@ -104,10 +106,13 @@ export function checkDeployParams(argv: readonly string[]): {
     problems.push(`corsMode: "${p.corsMode}" is not none or origins.`);
   if (p.corsMode === 'origins' && !p.corsOrigins!.split(',').every(httpsUrl))
     problems.push(`corsOrigins: "${p.corsOrigins}" must be https:// origins, comma-separated.`);
-  if (p.databaseSecret!.startsWith('arn:') || !/^[\w/+=.@{}-]{1,512}$/.test(p.databaseSecret!))
-    problems.push(
-      `databaseSecret: "${p.databaseSecret}" must be the secret's name (letters, digits, /_+=.@-), not its ARN: the functions' role is granted that name.`,
-    );
+  for (const name of ['databaseSecret', 'authSecret']) {
+    const value = p[name]!;
+    if (value.startsWith('arn:') || !/^[\w/+=.@{}-]{1,512}$/.test(value))
+      problems.push(
+        `${name}: "${value}" must be the secret's name (letters, digits, /_+=.@-), not its ARN: the functions' role is granted that name.`,
+      );
+  }
   if (!integer(p.connectionBudget!, 1, 10_000))
     problems.push(
       `connectionBudget: "${p.connectionBudget}" is not a whole number of connections (1-10000).`,

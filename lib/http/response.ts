@@ -16,6 +16,7 @@ import {
   InvalidWorkspaceError,
   LightRagError,
   LlmNotConfiguredError,
+  LoginSecretError,
   ProviderError,
   QueueNotConfiguredError,
   UploadsNotConfiguredError,
@@ -56,7 +57,8 @@ export function statusFor(err: unknown): number {
     err instanceof GraphContendedError ||
     err instanceof QueueNotConfiguredError ||
     err instanceof UploadsNotConfiguredError ||
-    err instanceof DatabaseSecretError
+    err instanceof DatabaseSecretError ||
+    err instanceof LoginSecretError
   )
     return 503;
   if (err instanceof ProviderError) return err.retryable ? 503 : 502;
@@ -68,6 +70,8 @@ const SERVER_MESSAGES: Record<string, string> = {
   DATABASE_UNAVAILABLE: 'The database is unavailable right now; try again shortly.',
   DATABASE_SECRET_UNAVAILABLE:
     'The database credentials could not be read; the operator can find the reason in the logs.',
+  LOGIN_SECRET_UNAVAILABLE:
+    'The login settings could not be read; the operator can find the reason in the logs.',
   PROVIDER_UNAVAILABLE: 'The model provider is unavailable right now; try again shortly.',
   PROVIDER_REJECTED:
     'The model provider refused the request; the operator can find the reason in the logs.',

@@ -190,6 +190,13 @@ export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig 
     }
   }
   const login = readLogin(reader);
+  // Deployed with auth=lightrag, API Gateway lets every request through: no login, no protection.
+  if (reader.boolean('REQUIRE_LOGIN', { default: false }) && !login) {
+    reader.problem(
+      'REQUIRE_LOGIN',
+      'is set (auth=lightrag: the functions check every request) but no login is configured: put TOKEN_SECRET and AUTH_ACCOUNTS (or LIGHTRAG_API_KEY) in the AUTH_SECRET_ID secret, or AUTH_GUEST=true to open it on purpose.',
+    );
+  }
   const corsAllowOrigins = reader.list('CORS_ALLOW_ORIGINS');
   for (const origin of corsAllowOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {

@@ -41,8 +41,17 @@ export const sha256 = (text: string) => createHash('sha256').update(text).digest
 
 const USER_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
 
+/** `AUTH_SECRET_ID`: the secret of the login settings (lib/aws/login-secret.ts reads it). */
+export function readAuthSecretId(reader: EnvReader): string | undefined {
+  return reader.string('AUTH_SECRET_ID', {
+    pattern: /^[\w/+=.@:-]{1,2048}$/,
+    hint: "expected a Secrets Manager secret's name or ARN",
+  });
+}
+
 /** Reads the login settings; undefined when login is off (nothing configured). */
 export function readLogin(reader: EnvReader): LoginConfig | undefined {
+  readAuthSecretId(reader);
   const inLambda = reader.has('AWS_LAMBDA_FUNCTION_NAME');
   const accounts = new Map<string, string>();
   const plainPasswords = new Map<string, string>();
