@@ -106,7 +106,7 @@ export async function checkHealth(
         : 'disabled',
     core_version: LIGHTRAG_CORE_VERSION,
     api_version: API_VERSION,
-    webui_available: config.api.webui.dir !== undefined,
+    webui_available: config.api.webui.dir !== undefined || config.api.webui.hosted,
     webui_title: config.api.webui.title,
     webui_description: config.api.webui.description,
     pipeline_busy: busy,

@@ -68,6 +68,14 @@ describe('CloudFormation templates against the resource specification', () => {
     assert.deepEqual(await validateTemplate(template, exportsOf(layers)), []);
   });
 
+  it('the LightRAG login and CloudFront WebUI variant passes too', async () => {
+    const { template } = await packageService(mkdtempSync(join(tmpdir(), 'lrs-cfn-webui-')), {
+      params: ['--param=auth=lightrag', '--param=webui=cloudfront'],
+    });
+    assert.ok(template.Resources.WebuiDistribution);
+    assert.deepEqual(await validateTemplate(template, exportsOf(layers)), []);
+  });
+
   it('finds what AWS would refuse: typos, missing properties, dangling references', async () => {
     const broken = structuredClone(main) as any;
     broken.Resources.IngestQueue.Properties.VisibilityTimout = 30;

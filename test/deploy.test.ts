@@ -63,6 +63,18 @@ describe('deploy parameters', () => {
     assert.match(problems[1]!, /^authSecret: .* must be the secret's name/);
   });
 
+  it('puts the WebUI on CloudFront only with LightRAG login', () => {
+    assert.deepEqual(
+      checkDeployParams(['--param=auth=lightrag', '--param=webui=cloudfront']).problems,
+      [],
+    );
+    assert.match(
+      checkDeployParams(['--param=webui=cloudfront']).problems[0]!,
+      /^webui: cloudfront needs --param="auth=lightrag"/,
+    );
+    assert.match(checkDeployParams(['--param=webui=s3']).problems[0]!, /^webui: "s3" is not none/);
+  });
+
   it('reports every problem at once, typos included', () => {
     const { problems } = checkDeployParams([
       '--param=auth=jwt',

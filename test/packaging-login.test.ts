@@ -30,13 +30,15 @@ const SECRET = 'packaged-login-token-secret-of-40-chars-0';
 const ofType = (t: Template, type: string) =>
   Object.entries(t.Resources).filter(([, r]) => r.Type === type);
 
-describe('auth=lightrag packaged offline with osls', () => {
+describe('auth=lightrag (and webui=cloudfront) packaged offline with osls', () => {
   let outDir: string;
   let template: Template;
 
   before(async () => {
     outDir = mkdtempSync(join(tmpdir(), 'lrs-package-login-'));
-    ({ template } = await packageService(outDir, { params: ['--param=auth=lightrag'] }));
+    ({ template } = await packageService(outDir, {
+      params: ['--param=auth=lightrag', '--param=webui=cloudfront'],
+    }));
   });
 
   it('puts no authorizer on any route and opens the streaming URL: the functions check', () => {
@@ -58,6 +60,53 @@ describe('auth=lightrag packaged offline with osls', () => {
       assert.equal(vars.AUTH_SECRET_ID, api ? 'lightrag-serverless/ci/auth' : undefined, id);
       assert.equal(vars.REQUIRE_LOGIN, api ? 'true' : undefined, id);
     }
+  });
+
+  it('puts the WebUI, the API and the stream on one CloudFront origin, the bucket private', () => {
+    const d = template.Resources.WebuiDistribution!.Properties.DistributionConfig;
+    const origins = Object.fromEntries(d.Origins.map((o: { Id: string }) => [o.Id, o]));
+    assert.deepEqual(Object.keys(origins).sort(), ['api', 'stream', 'webui']);
+    assert.ok(
+      origins.webui.OriginAccessControlId,
+      'the bucket is read through origin access control',
+    );
+    assert.deepEqual(origins.stream.DomainName, {
+      'Fn::Select': [
+        2,
+        { 'Fn::Split': ['/', { 'Fn::GetAtt': ['QueryStreamLambdaFunctionUrl', 'FunctionUrl'] }] },
+      ],
+    });
+    const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+    // API paths uncached, every method, Authorization passed through.
+    assert.equal(d.DefaultCacheBehavior.TargetOriginId, 'api');
+    assert.equal(d.DefaultCacheBehavior.CachePolicyId, CACHING_DISABLED);
+    assert.ok(d.DefaultCacheBehavior.AllowedMethods.includes('DELETE'));
+    const byPath = Object.fromEntries(
+      d.CacheBehaviors.map((b: { PathPattern: string }) => [b.PathPattern, b]),
+    );
+    assert.equal(byPath['/query/stream'].TargetOriginId, 'stream');
+    assert.equal(byPath['/query/stream'].CachePolicyId, CACHING_DISABLED);
+    assert.equal(byPath['/webui/*'].TargetOriginId, 'webui');
+    assert.deepEqual(byPath['/webui/*'].AllowedMethods, ['GET', 'HEAD']);
+    const bucket = template.Resources.WebuiBucket!.Properties;
+    assert.deepEqual(Object.values(bucket.PublicAccessBlockConfiguration), [
+      true,
+      true,
+      true,
+      true,
+    ]);
+    const [read] = template.Resources.WebuiBucketPolicy!.Properties.PolicyDocument.Statement;
+    assert.deepEqual(read.Principal, { Service: 'cloudfront.amazonaws.com' });
+    assert.equal(read.Action, 's3:GetObject');
+    assert.ok(read.Condition.StringEquals['AWS:SourceArn'], 'only this distribution');
+    // The paths function: LightRAG's redirect, and the index under /webui/.
+    const code = template.Resources.WebuiPaths!.Properties.FunctionCode as string;
+    const handler = new Function(`${code}; return handler;`)() as (e: unknown) => any;
+    assert.equal(handler({ request: { uri: '/' } }).headers.location.value, '/webui/');
+    assert.equal(handler({ request: { uri: '/webui/' } }).uri, '/webui/index.html');
+    assert.equal(handler({ request: { uri: '/query' } }).uri, '/query');
+    for (const [id, fn] of ofType(template, 'AWS::Lambda::Function'))
+      assert.equal(fn.Properties.Environment.Variables.WEBUI_HOSTED, 'true', id);
   });
 
   describe('from the zips, as deployed', () => {

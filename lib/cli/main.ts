@@ -14,6 +14,7 @@ import { demoCommand, startCommand } from './local.ts';
 import { queryCommand } from './query.ts';
 import { upkeepCommand } from './upkeep.ts';
 import { usageCommand } from './usage.ts';
+import { webuiCommand } from './webui.ts';
 
 export type { CliIo } from './context.ts';
 
@@ -50,6 +51,9 @@ Commands:
                            a local PostgreSQL (set NEON_WS_PROXY=127.0.0.1:N).
   hash-password [USER]     Read a password on stdin and print its hash (USER:hash for AUTH_ACCOUNTS,
                            LightRAG's login; docs/http-api.md "Login").
+  webui deploy DIR --bucket NAME [--region R]
+                           Upload a LightRAG WebUI build to the CloudFront bucket of a deploy with
+                           --param="webui=cloudfront" (docs/deployment.md).
   help                     Show this text.
 
 Configuration comes from environment variables; docs/configuration.md lists them all.`;
@@ -66,6 +70,7 @@ const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => Promise<n
   demo: demoCommand,
   bridge: bridgeCommand,
   'hash-password': hashPasswordCommand,
+  webui: webuiCommand,
 };
 
 /** The usage lines of one command (its entries in {@link USAGE}), then where settings are. */

@@ -20,6 +20,7 @@ export const DEPLOY_PARAMS: Record<string, string> = {
   corsOrigins: 'https://app.example.com',
   databaseSecret: 'lightrag-serverless/{stage}/database-url',
   authSecret: 'lightrag-serverless/{stage}/auth',
+  webui: 'none',
   connectionBudget: '93',
   ingestConcurrency: '16',
   apiConcurrency: '10',
@@ -102,6 +103,12 @@ export function checkDeployParams(argv: readonly string[]): {
         'jwtAudience: auth=jwt needs the audience your tokens carry, --param="jwtAudience=…" (their `aud` or client id).',
       );
   }
+  if (!['none', 'cloudfront'].includes(p.webui!))
+    problems.push(`webui: "${p.webui}" is not none or cloudfront.`);
+  else if (p.webui === 'cloudfront' && p.auth !== 'lightrag')
+    problems.push(
+      'webui: cloudfront needs --param="auth=lightrag": a browser signs no SigV4 and the WebUI sends only LightRAG\'s own tokens.',
+    );
   if (!['none', 'origins'].includes(p.corsMode!))
     problems.push(`corsMode: "${p.corsMode}" is not none or origins.`);
   if (p.corsMode === 'origins' && !p.corsOrigins!.split(',').every(httpsUrl))

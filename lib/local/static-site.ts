@@ -10,42 +10,9 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { extname, join, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { openApiDocument, swaggerUiPage } from '../http/openapi.ts';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json',
-  '.wasm': 'application/wasm',
-};
-
-/** Where the WebUI reads its API from: this origin, no prefix (LightRAG's placeholder comment). */
-export const RUNTIME_CONFIG_PLACEHOLDER = '<!-- __LIGHTRAG_RUNTIME_CONFIG__ -->';
-
-/** `index.html` with `window.__LIGHTRAG_CONFIG__` in place of the placeholder (or before `</head>`). */
-export function injectRuntimeConfig(
-  html: string,
-  config = { apiPrefix: '', webuiPrefix: '/webui/' },
-) {
-  const script = `<script>window.__LIGHTRAG_CONFIG__=${JSON.stringify(config).replaceAll('<', '\\u003c')};</script>`;
-  if (html.includes(RUNTIME_CONFIG_PLACEHOLDER))
-    return html.replace(RUNTIME_CONFIG_PLACEHOLDER, script);
-  return html.includes('</head>')
-    ? html.replace('</head>', `${script}</head>`)
-    : `${script}${html}`;
-}
+import { cacheControlOf, contentTypeOf, injectRuntimeConfig } from '../webui/files.ts';
 
 /** The file under `root` a URL path names, or undefined when it is outside or missing. */
 async function fileUnder(root: string, relative: string): Promise<string | undefined> {
@@ -92,7 +59,7 @@ export function staticSite(options: {
       res,
       200,
       {
-        'content-type': TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+        'content-type': contentTypeOf(path),
         'cache-control': cache,
       },
       await readFile(path),
@@ -139,12 +106,10 @@ export function staticSite(options: {
     }
     if (relative === 'index.html') {
       const html = injectRuntimeConfig(await readFile(file, 'utf8'));
-      send(res, 200, { 'content-type': TYPES['.html']!, 'cache-control': 'no-cache' }, html);
+      send(res, 200, { 'content-type': contentTypeOf(file), 'cache-control': 'no-cache' }, html);
       return true;
     }
-    // Built assets carry a content hash in their names: cached; the rest revalidated.
-    const hashed = /[-.][A-Za-z0-9_-]{8,}\.(js|css|woff2?|svg|png)$/.test(relative);
-    await sendFile(res, file, hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+    await sendFile(res, file, cacheControlOf(relative));
     return true;
   };
 }

@@ -80,9 +80,9 @@ export interface ApiConfig {
   login?: LoginConfig;
   /**
    * What the WebUI shows (`WEBUI_TITLE`, `WEBUI_DESCRIPTION`), and where a LightRAG WebUI build
-   * is (`WEBUI_DIR`, served by `npm start` at `/webui/`).
+   * is (`WEBUI_DIR`, served by `npm start` at `/webui/`; `WEBUI_HOSTED`: on CloudFront).
    */
-  webui: { title: string; description: string; dir?: string };
+  webui: { title: string; description: string; dir?: string; hosted: boolean };
 }
 
 /** Reads `LLM_*` (problems are collected on `reader`, reported together by `loadConfig`). */
@@ -243,6 +243,8 @@ export function readApi(reader: EnvReader, defaultWorkspace: string): ApiConfig 
         hint: 'a description of at most 1,000 characters',
       }),
       ...readWebuiDir(reader),
+      // Deployed with webui=cloudfront: the WebUI is on the distribution (/health says so).
+      hosted: reader.boolean('WEBUI_HOSTED', { default: false }),
     },
   };
 }

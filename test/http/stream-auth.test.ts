@@ -69,7 +69,7 @@ describe('JWT check of the streaming route', () => {
       workspaceHeader: 'x-workspace',
       healthDetails: false,
       workspaceClaim: 'workspaces',
-      webui: { title: 't', description: 'd' },
+      webui: { title: 't', description: 'd', hosted: false },
     };
     assert.equal(resolveWorkspace(authorized, {}, config, 'default'), 'team_a');
     assert.throws(

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { API_ROUTES } from '../../lib/http/routes.ts';
-import { injectRuntimeConfig, staticSite } from '../../lib/local/static-site.ts';
+import { staticSite } from '../../lib/local/static-site.ts';
+import { injectRuntimeConfig } from '../../lib/webui/files.ts';
 
 describe('the local static site', () => {
   let dir: string;
