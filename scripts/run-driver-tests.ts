@@ -23,7 +23,9 @@ const files = readdirSync(join(ROOT, 'test'), { recursive: true, withFileTypes: 
   .map((e) => relative(ROOT, join(e.parentPath, e.name)))
   .filter((file) => !NEON_ONLY.has(file))
   .filter((file) =>
-    /createTestDatabase|startLocalStack|TEST_DATABASE_/.test(readFileSync(join(ROOT, file), 'utf8')),
+    /createTestDatabase|startLocalStack|TEST_DATABASE_/.test(
+      readFileSync(join(ROOT, file), 'utf8'),
+    ),
   )
   .sort();
 console.log(`${files.length} test files that open a database`);
