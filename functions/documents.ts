@@ -8,11 +8,14 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   countsWithAll,
   insertResponse,
+  OUR_LIST_PARAMETERS,
   paginatedResponse,
   parseDeleteRequest,
   parsePaginatedRequest,
   parseTextRequest,
   parseTextsRequest,
+  STATUSES_LIMIT,
+  statusesResponse,
   trackStatusResponse,
 } from '../lib/documents/lightrag.ts';
 import {
@@ -58,6 +61,15 @@ export const documentsRoute = routeTable('documents', {
     return json(202, await documents.submit(items, workspaceOf(event, body)));
   },
   'GET /documents': async (event) => {
+    const q = event.queryStringParameters ?? {};
+    // LightRAG's (deprecated) form takes no parameters: its shape, `{statuses: {…}}`.
+    if (!OUR_LIST_PARAMETERS.some((name) => q[name] !== undefined)) {
+      const newest = await getDocumentsRuntime().documents.newest(
+        STATUSES_LIMIT,
+        bodylessWorkspace(event),
+      );
+      return json(200, statusesResponse(newest));
+    }
     const status = parseStatusFilter(event.queryStringParameters?.status);
     const workspace = bodylessWorkspace(event);
     const page = await getDocumentsRuntime().documents.list(

@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { authStatus, logIn } from '../lib/auth/login.ts';
+import { authenticate } from '../lib/auth/middleware.ts';
 import { HttpError } from '../lib/errors.ts';
 import { httpFunction } from '../lib/handler.ts';
 import { checkHealth } from '../lib/health.ts';
@@ -17,14 +18,22 @@ import { type ApiBase, getApiBase } from '../lib/http/runtime.ts';
 const MAX_FORM_BYTES = 8 * 1024;
 
 export async function healthRoute(
-  _event?: APIGatewayProxyEventV2,
+  event?: APIGatewayProxyEventV2,
   {
     db,
     config,
     logger,
   }: Pick<ApiBase, 'db' | 'config'> & Partial<Pick<ApiBase, 'logger'>> = getApiBase(),
 ): Promise<APIGatewayProxyResultV2> {
-  const report = await checkHealth(db, config, logger);
+  // /health is open under LightRAG's login; a caller with a good credential sees more.
+  const authenticated =
+    !config.api.login ||
+    (event !== undefined &&
+      (await authenticate(event, config.api).then(
+        () => true,
+        () => false,
+      )));
+  const report = await checkHealth(db, config, logger, config.workspace, authenticated);
   return json(
     report.status === 'healthy' ? 200 : 503,
     report,

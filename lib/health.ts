@@ -2,9 +2,9 @@
  * The health check, in LightRAG Server's shape (its `GET /health`) with our database fields
  * beside it: a real database round trip and the schema, never "healthy" while the database is
  * gone; `pipeline_busy`/`pipeline_active` from the workspace's documents. Anyone allowed to call
- * it sees that; LightRAG's `configuration` block (hosts and models, no secrets), the schema key,
- * the pool counters and our configuration summary only with `HEALTH_DETAILS=true` (LightRAG shows
- * them to authenticated callers). A database error never reaches the body; it is logged.
+ * it sees that; LightRAG's `configuration` block (hosts and models, no secrets) authenticated
+ * callers too, as LightRAG shows it; the schema key, the pool counters and our configuration
+ * summary only with `HEALTH_DETAILS=true`. A database error never reaches the body; it is logged.
  */
 import { type Config, describeConfig } from './config.ts';
 import type { Database, PoolStats } from './db/database.ts';
@@ -35,7 +35,7 @@ export interface HealthReport {
   /** Busy, or documents are waiting (`pending`). */
   pipeline_active: boolean;
   database: { reachable: boolean; latencyMs?: number; schemaKey?: string };
-  /** With HEALTH_DETAILS=true only: LightRAG's configuration names. */
+  /** To authenticated callers (and with HEALTH_DETAILS=true): LightRAG's configuration names. */
   configuration?: Record<string, unknown>;
   pool?: PoolStats;
   llm?: string;
@@ -72,11 +72,17 @@ export function lightragConfiguration(config: Config): Record<string, unknown> {
   };
 }
 
+/**
+ * The report. `authenticated`: the caller proved who it is (LightRAG shows its `configuration`
+ * block to authenticated callers; without a login configured, the gateway has authenticated
+ * every caller, or nothing is required). HEALTH_DETAILS adds it for everyone, with our own fields.
+ */
 export async function checkHealth(
   db: Database,
   config: Config,
   logger?: Logger,
   workspace: string = config.workspace,
+  authenticated = true,
 ): Promise<HealthReport> {
   const started = performance.now();
   const database: HealthReport['database'] = { reachable: false };
@@ -113,7 +119,10 @@ export async function checkHealth(
     pipeline_active: active,
     database: { reachable: database.reachable, ...(ok ? { latencyMs: database.latencyMs } : {}) },
   };
-  if (!config.api.healthDetails) return report;
+  if (!config.api.healthDetails) {
+    // The WebUI reads configuration.force_llm_summary_on_merge (never null) and max_graph_nodes.
+    return authenticated ? { ...report, configuration: lightragConfiguration(config) } : report;
+  }
   return {
     ...report,
     database,

@@ -732,7 +732,7 @@ describe('serverless.yml packaged offline with osls', () => {
     });
 
     it('documents lists and gets from its zip', { skip }, async () => {
-      const list = await http('documents', 'GET /documents');
+      const list = await http('documents', 'GET /documents', { query: { page: '1' } });
       assert.equal(list.statusCode, 200, list.body);
       const docs = list.json.documents as Array<{ id: string; status: string; file_path: string }>;
       assert.deepEqual(
@@ -777,7 +777,7 @@ describe('serverless.yml packaged offline with osls', () => {
     });
 
     it('documents deletes with a graph rebuild from its zip', { skip }, async () => {
-      const list = await http('documents', 'GET /documents');
+      const list = await http('documents', 'GET /documents', { query: { page: '1' } });
       const a = list.json.documents.find((d: { file_path: string }) => d.file_path === 'a.md');
       const deleted = await http('documents', 'DELETE /documents/{id}', {
         pathParameters: { id: a.id },
@@ -929,7 +929,7 @@ describe('serverless.yml packaged offline with osls', () => {
       const merges = await take(queues.queueUrl);
       assert.equal(merges.length, 1);
       await runRecords('ingest', merges);
-      const list = await http('documents', 'GET /documents');
+      const list = await http('documents', 'GET /documents', { query: { page: '1' } });
       const doc = list.json.documents.find((d: { file_path: string }) => d.file_path === 'neon.md');
       assert.equal(doc.status, 'processed');
       assert.equal(doc.chunks_count, 7);

@@ -148,6 +148,22 @@ export function parseTextsRequest(body: unknown): Array<Record<string, unknown>>
   });
 }
 
+/** LightRAG's deprecated `GET /documents`: at most this many documents, grouped by status. */
+export const STATUSES_LIMIT = 1000;
+
+/** `GET /documents` as LightRAG answers it: `{statuses: {PENDING: [Doc], PROCESSED: [Doc], …}}`. */
+export function statusesResponse(documents: readonly StoredDocStatus[]) {
+  const statuses: Record<string, ReturnType<typeof lightragDoc>[]> = {};
+  for (const d of documents.slice(0, STATUSES_LIMIT)) {
+    const key = d.status.toUpperCase();
+    statuses[key] = [...(statuses[key] ?? []), lightragDoc(d)];
+  }
+  return { statuses };
+}
+
+/** The query parameters of our `GET /documents`; without any, the request is LightRAG's. */
+export const OUR_LIST_PARAMETERS = ['status', 'page', 'page_size', 'sort_field', 'sort_direction'];
+
 /** `DELETE /documents/delete_document`'s body: `{doc_ids, delete_file?, delete_llm_cache?}`. */
 export function parseDeleteRequest(body: unknown): {
   docIds: string[];

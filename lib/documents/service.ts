@@ -152,6 +152,17 @@ export class DocumentService {
     return s.docStatus.getDocsPaginated(request);
   }
 
+  /** The `limit` most recently updated documents (pages of the list, newest first). */
+  async newest(limit: number, workspace: string): Promise<StoredDocStatus[]> {
+    const found: StoredDocStatus[] = [];
+    for (let page = 1; found.length < limit; page++) {
+      const batch = await this.list({ page, pageSize: 200 }, workspace);
+      found.push(...batch.documents);
+      if (batch.documents.length < 200) break;
+    }
+    return found.slice(0, limit);
+  }
+
   /**
    * Deletes the workspace's LLM response cache (LightRAG's `clear_cache`): answers, keywords,
    * summaries and extractions are asked of the LLM again. A deletion then rebuilds shared graph

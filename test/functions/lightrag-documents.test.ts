@@ -343,6 +343,19 @@ describe(`LightRAG Server's document routes on ${TARGET}`, () => {
     headers: { 'lightrag-workspace': 'tenant_a', ...options.headers },
   });
 
+  it("GET /documents without our parameters: LightRAG's deprecated {statuses} shape", async () => {
+    const res = await docs('GET /documents');
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(Object.keys(res.json), ['statuses']);
+    const processed = res.json.statuses.PROCESSED as Array<Record<string, unknown>>;
+    assert.ok(processed.some((d) => d.file_path === 'helium.txt'));
+    assert.deepEqual(Object.keys(processed[0]!).sort(), DOC_FIELDS);
+    for (const status of Object.keys(res.json.statuses)) assert.match(status, /^[A-Z]+$/);
+    // Ours, with any of its parameters.
+    const ours = await docs('GET /documents', { query: { page: '1' } });
+    assert.ok(Array.isArray(ours.json.documents));
+  });
+
   it('GET /documents/pipeline_status: the log ingest writes, busy from the documents', async () => {
     const idle = await docs('GET /documents/pipeline_status');
     assert.equal(idle.statusCode, 200, idle.body);

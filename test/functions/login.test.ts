@@ -84,11 +84,13 @@ describe(`LightRAG's login on ${TARGET}`, () => {
   });
 
   it('refuses every route but the public ones without a credential', async () => {
-    assert.equal(
-      (await health('GET /health')).statusCode,
-      200,
-      '/health is open, as LightRAG whitelists it',
-    );
+    const open = await health('GET /health');
+    assert.equal(open.statusCode, 200, '/health is open, as LightRAG whitelists it');
+    assert.equal(open.json.auth_mode, 'enabled');
+    // LightRAG's configuration block only to a caller with a credential.
+    assert.equal(open.json.configuration, undefined);
+    const keyed = await health('GET /health', { headers: { 'x-api-key': API_KEY } });
+    assert.equal(typeof keyed.json.configuration.force_llm_summary_on_merge, 'number');
     const none = await docs('GET /documents/status_counts');
     assert.equal(none.statusCode, 401);
     assert.equal(none.json.detail, 'Not authenticated');

@@ -2,7 +2,9 @@
  * The document lifecycle as a state machine (issue 25): fast-check drives random sequences of
  * what users do — add text (named, unnamed, a name taken with other content, the same content
  * under another name), ingest a JSONL file with the CLI while the stack runs, upload good, empty
- * and same-name files, reprocess (all or by id), delete, query, a duplicated queue delivery, a
+ * and same-name files, reprocess (all or by id), delete (now, or in the background as LightRAG's
+ * delete_document; the whole workspace as its DELETE /documents), cancel the pipeline right after a
+ * submit, query, a duplicated queue delivery, a
  * message naming no stored document, a consumer killed on every delivery (its message in the
  * DLQ, then redriven or the document reprocessed once its lease ran out), a restart of the stack
  * with work still queued — through the real local stack (HTTP API, SQS emulator, S3, the ingest
@@ -505,6 +507,94 @@ class KilledOnEveryDelivery implements fc.AsyncCommand<Model, Real> {
   toString = () => `KilledOnEveryDelivery(${this.way})`;
 }
 
+/** LightRAG's delete_document: the deletion queued, done by the ingest function. */
+class DeleteInBackground implements fc.AsyncCommand<Model, Real> {
+  readonly pick: number;
+  readonly deleteLlmCache: boolean;
+  constructor(pick: number, deleteLlmCache: boolean) {
+    this.pick = pick;
+    this.deleteLlmCache = deleteLlmCache;
+  }
+  check = (m: Readonly<Model>) => m.accepted.size > 0;
+  async run(m: Model, real: Real) {
+    const ids = [...m.accepted].filter((id) => !m.deleted.has(id));
+    if (ids.length === 0) return;
+    const id = ids[this.pick % ids.length]!;
+    const res = await api(real, 'DELETE', '/documents/delete_document', {
+      doc_ids: [id],
+      delete_llm_cache: this.deleteLlmCache,
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.status, 'deletion_started');
+    await settle(real);
+    m.deleted.add(id);
+    m.accepted.delete(id);
+    await checkInvariants(m, real);
+  }
+  toString = () => `DeleteInBackground(${this.pick}, cache ${this.deleteLlmCache})`;
+}
+
+/**
+ * LightRAG's cancel_pipeline right after a submit: the document ends processed (it ran first) or
+ * failed "User cancelled", never stuck; then it is reprocessed and ends processed.
+ */
+class CancelThenReprocess implements fc.AsyncCommand<Model, Real> {
+  readonly content: string;
+  constructor(content: string) {
+    this.content = content;
+  }
+  check = () => true;
+  async run(m: Model, real: Real) {
+    const res = await api(real, 'POST', '/documents', {
+      content: `${this.content} Cancelled ${++cancelCount} times.`,
+    });
+    assert.equal(res.status, 202, JSON.stringify(res.json));
+    const docId = res.json.documents[0].docId as string;
+    m.accepted.add(docId);
+    // Cancellation covers what was submitted before it, to the second (status rows' precision).
+    await sleep(1100);
+    const cancel = await api(real, 'POST', '/documents/cancel_pipeline');
+    assert.ok(
+      ['cancellation_requested', 'not_busy'].includes(cancel.json.status),
+      JSON.stringify(cancel.json),
+    );
+    await settle(real);
+    const row = (await api(real, 'GET', `/documents/${docId}`)).json;
+    if (row.status === 'failed') {
+      assert.equal(row.error_msg, 'User cancelled');
+      const again = await api(real, 'POST', '/documents/reprocess', { docIds: [docId] });
+      assert.equal(again.status, 202, JSON.stringify(again.json));
+      await settle(real);
+    }
+    const status = await api(real, 'GET', '/documents/pipeline_status');
+    assert.equal(status.json.cancellation_requested, false, 'the cancellation ends with the run');
+    m.reported.push({ docId, said: 'processed' });
+    await checkInvariants(m, real);
+  }
+  toString = () => `CancelThenReprocess(${JSON.stringify(this.content.slice(0, 12))})`;
+}
+
+/** LightRAG's DELETE /documents: the workspace emptied in the background. */
+class ClearWorkspace implements fc.AsyncCommand<Model, Real> {
+  check = (m: Readonly<Model>) => m.accepted.size > 0;
+  async run(m: Model, real: Real) {
+    const res = await api(real, 'DELETE', '/documents');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    // Settled after every step, so nothing is waiting: never busy here.
+    assert.equal(res.json.status, 'success', JSON.stringify(res.json));
+    await settle(real);
+    for (const id of m.accepted) m.deleted.add(id);
+    m.accepted.clear();
+    m.reported.length = 0;
+    const counts = await api(real, 'GET', '/documents/status_counts');
+    assert.equal(counts.json.status_counts.all, 0, JSON.stringify(counts.json));
+    await checkInvariants(m, real);
+  }
+  toString = () => 'ClearWorkspace';
+}
+
+let cancelCount = 0;
+
 /** `npm start` stopped and started again, with a document still queued. */
 class Restart implements fc.AsyncCommand<Model, Real> {
   readonly content: string | undefined;
@@ -543,6 +633,9 @@ const commands = [
   fc.constant(new Poison()),
   fc.constantFrom('redrive', 'reprocess').map((w) => new KilledOnEveryDelivery(w as 'redrive')),
   fc.option(texts, { nil: undefined }).map((t) => new Restart(t)),
+  fc.tuple(fc.nat(20), fc.boolean()).map(([p, c]) => new DeleteInBackground(p, c)),
+  texts.map((t) => new CancelThenReprocess(t)),
+  fc.constant(new ClearWorkspace()),
 ];
 
 describe(`the document lifecycle as a state machine, through the local stack on ${TARGET}`, () => {
