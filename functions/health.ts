@@ -9,6 +9,7 @@ import { authenticate } from '../lib/auth/middleware.ts';
 import { HttpError } from '../lib/errors.ts';
 import { httpFunction } from '../lib/handler.ts';
 import { checkHealth } from '../lib/health.ts';
+import { apiDocs, openApiDocument, swaggerUiPage } from '../lib/http/openapi.ts';
 import { header } from '../lib/http/request.ts';
 import { json } from '../lib/http/response.ts';
 import { routeTable } from '../lib/http/router.ts';
@@ -80,6 +81,26 @@ export const handler = httpFunction(
   getApiBase,
   routeTable('health', {
     'GET /health': (event) => healthRoute(event),
+    'GET /openapi.json': async () => {
+      const { config } = getApiBase();
+      return json(200, openApiDocument(apiDocs(config.api)));
+    },
+    // Swagger UI's assets come with the WebUI build (`webui deploy` puts them under /webui/docs).
+    'GET /docs': async () => {
+      const { config } = getApiBase();
+      const page = config.api.webui.hosted
+        ? swaggerUiPage({
+            title: config.api.webui.title,
+            assetsPath: '/webui/docs',
+            specUrl: '/openapi.json',
+          })
+        : '<!doctype html><title>API</title><p>The OpenAPI description is at <a href="/openapi.json">/openapi.json</a>; Swagger UI is served with the WebUI (--param webui=cloudfront, or npm start locally).</p>';
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
+        body: page,
+      };
+    },
     'GET /auth-status': async () => {
       const { config } = getApiBase();
       return json(200, await authStatus(config.api));

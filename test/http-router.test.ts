@@ -10,6 +10,8 @@ const healthRoutes = (extra: Record<string, ReturnType<typeof ok>> = {}) => ({
   'GET /health': ok('healthy'),
   'GET /auth-status': ok('status'),
   'POST /login': ok('token'),
+  'GET /openapi.json': ok('spec'),
+  'GET /docs': ok('ui'),
   ...extra,
 });
 
@@ -29,11 +31,11 @@ describe('route table', () => {
   it('refuses a table that differs from lib/http/routes.ts (a route missing or extra)', () => {
     assert.throws(
       () => routeTable('health', { 'GET /health': ok('') }),
-      /serves \[GET \/health\] but lib\/http\/routes.ts lists \[GET \/auth-status, GET \/health, POST \/login\]/,
+      /serves \[GET \/health\] but lib\/http\/routes.ts lists \[GET \/auth-status, GET \/docs, GET \/health, GET \/openapi.json, POST \/login\]/,
     );
     assert.throws(
       () => routeTable('health', healthRoutes({ 'GET /extra': ok('') })),
-      /serves \[GET \/auth-status, GET \/extra, GET \/health, POST \/login\]/,
+      /serves \[GET \/auth-status, GET \/docs, GET \/extra, GET \/health, GET \/openapi.json, POST \/login\]/,
     );
   });
 });

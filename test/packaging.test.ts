@@ -386,6 +386,8 @@ describe('serverless.yml packaged offline with osls', () => {
         'POST /query/detailed',
         'GET /auth-status',
         'POST /login',
+        'GET /openapi.json',
+        'GET /docs',
         'GET /documents/pipeline_status',
         'POST /documents/cancel_pipeline',
         'DELETE /documents/delete_document',

@@ -20,8 +20,15 @@ import { header } from '../http/request.ts';
 import { type LoginConfig, sha256 } from '../settings/login.ts';
 import { verifyToken } from './tokens.ts';
 
-/** Routes anyone may call: the login itself and LightRAG's default whitelist (`/health`). */
-export const PUBLIC_ROUTES = new Set(['GET /auth-status', 'POST /login', 'GET /health']);
+/** Routes anyone may call: the login itself, LightRAG's default whitelist (`/health`), its docs. */
+export const PUBLIC_ROUTES = new Set([
+  'GET /auth-status',
+  'POST /login',
+  'GET /health',
+  // FastAPI serves LightRAG's API docs outside its API-key check; so do we.
+  'GET /docs',
+  'GET /openapi.json',
+]);
 
 function keyMatches(login: LoginConfig, key: string): boolean {
   const digest = Buffer.from(sha256(key), 'hex');

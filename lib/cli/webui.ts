@@ -3,9 +3,11 @@
  * `--param webui=cloudfront` (stack output `WebuiBucketName`), under `webui/`, as the
  * distribution serves it: each file with its content type and cache rule, `index.html` with
  * `window.__LIGHTRAG_CONFIG__` injected and uploaded last (a browser never gets an index naming
- * assets that are not there yet). Files of earlier builds stay: a page still open keeps loading.
+ * assets that are not there yet), and Swagger UI's two files under `webui/docs/` for `GET /docs`.
+ * Files of earlier builds stay: a page still open keeps loading.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { s3Client } from '../uploads/s3.ts';
@@ -83,9 +85,20 @@ export async function webuiCommand(args: readonly string[], io: CliIo): Promise<
     bytes += body.length;
     await put(file, body);
   }
+  // Swagger UI for GET /docs (the health function's page loads it from /webui/docs).
+  const swagger = (
+    createRequire(import.meta.url)('swagger-ui-dist') as {
+      getAbsoluteFSPath(): string;
+    }
+  ).getAbsoluteFSPath();
+  for (const asset of ['swagger-ui.css', 'swagger-ui-bundle.js']) {
+    const body = await readFile(join(swagger, asset));
+    bytes += body.length;
+    await put(join(dir, 'docs', asset), body);
+  }
   await put(index, injectRuntimeConfig(await readFile(index, 'utf8')));
   io.out(
-    `Uploaded ${files.length + 1} files (${(bytes / 1024).toFixed(0)} KiB) to s3://${bucket}/webui/; the WebUI is at the stack output WebuiUrl.`,
+    `Uploaded ${files.length + 3} files (${(bytes / 1024).toFixed(0)} KiB) to s3://${bucket}/webui/; the WebUI is at the stack output WebuiUrl.`,
   );
   return 0;
 }

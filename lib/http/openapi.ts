@@ -10,6 +10,7 @@
  * ```
  */
 import { PUBLIC_ROUTES } from '../auth/middleware.ts';
+import type { ApiConfig } from '../config.ts';
 import { API_VERSION } from '../health.ts';
 import { API_ROUTES } from './routes.ts';
 
@@ -115,6 +116,15 @@ function operation(route: Route, login: boolean) {
       '5XX': ERROR,
     },
     ...(login && !PUBLIC_ROUTES.has(key) ? { security: [{ bearer: [] }, { apiKey: [] }] } : {}),
+  };
+}
+
+/** The document's options from the API's configuration. */
+export function apiDocs(api: Pick<ApiConfig, 'login' | 'webui'>) {
+  return {
+    title: api.webui.title,
+    description: api.webui.description,
+    login: api.login !== undefined,
   };
 }
 

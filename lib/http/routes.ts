@@ -245,6 +245,20 @@ export const API_ROUTES = [
   },
   {
     method: 'GET',
+    path: '/openapi.json',
+    fn: 'health',
+    tag: 'meta',
+    summary: 'This document: the OpenAPI description of every route',
+  },
+  {
+    method: 'GET',
+    path: '/docs',
+    fn: 'health',
+    tag: 'meta',
+    summary: 'Swagger UI over /openapi.json (LightRAG WebUI’s API tab)',
+  },
+  {
+    method: 'GET',
     path: '/auth-status',
     fn: 'health',
     tag: 'meta',

@@ -57,7 +57,9 @@ describe('lightrag-serverless webui deploy', () => {
       aws.endpoint,
     ]);
     assert.equal(res.code, 0, res.err);
-    assert.match(res.out, /^Uploaded 2 files .* to s3:\/\/webui-bucket\/webui\//);
+    assert.match(res.out, /^Uploaded 4 files .* to s3:\/\/webui-bucket\/webui\//);
+    const swagger = await get('webui/docs/swagger-ui-bundle.js');
+    assert.equal(swagger.type, 'text/javascript; charset=utf-8');
     const index = await get('webui/index.html');
     assert.equal(index.type, 'text/html; charset=utf-8');
     assert.equal(index.cache, 'no-cache');

@@ -101,6 +101,18 @@ describe(`LightRAG's login on ${TARGET}`, () => {
     assert.equal(bad.json.error.code, 'INVALID_TOKEN');
   });
 
+  it('serves /openapi.json and /docs without a credential, as FastAPI serves LightRAG’s', async () => {
+    const spec = await health('GET /openapi.json');
+    assert.equal(spec.statusCode, 200);
+    assert.equal(spec.json.openapi, '3.1.0');
+    assert.ok(spec.json.paths['/query'].post.security, 'the login is required there');
+    assert.equal(spec.json.paths['/login'].post.security, undefined);
+    const docs = await health('GET /docs');
+    assert.equal(docs.statusCode, 200);
+    assert.match(docs.headers['content-type']!, /^text\/html/);
+    assert.match(docs.body!, /\/openapi\.json/);
+  });
+
   it('logs in with the form LightRAG takes; a wrong password or user reveals nothing', async () => {
     const wrong = await health('POST /login', form('alice', 'nope'));
     const unknown = await health('POST /login', form('mallory', 'alice-password'));

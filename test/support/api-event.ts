@@ -58,5 +58,6 @@ export const context = {
 export type Handler = (event: APIGatewayProxyEventV2, ctx: never) => Promise<unknown>;
 export async function call(h: Handler, routeKey: string, options?: EventOptions) {
   const response = (await h(apiEvent(routeKey, options), context)) as Response;
-  return { ...response, json: response.body ? JSON.parse(response.body) : undefined };
+  const isJson = /json/.test(response.headers?.['content-type'] ?? 'application/json');
+  return { ...response, json: response.body && isJson ? JSON.parse(response.body) : undefined };
 }
