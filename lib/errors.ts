@@ -87,41 +87,44 @@ export class DatabaseUnavailableError extends LightRagError {
 }
 
 /**
- * The database connection string could not be read from AWS Secrets Manager
- * (`DATABASE_SECRET_ID`), or the secret does not hold one. Retryable when Secrets Manager itself
- * failed (throttled, unreachable).
+ * A secret read at cold start from AWS Secrets Manager could not be read, or does not hold what
+ * it should. Retryable when Secrets Manager itself failed (throttled, unreachable).
  */
-export class DatabaseSecretError extends LightRagError {
+export class SecretUnavailableError extends LightRagError {
   readonly retryable: boolean;
 
   constructor(
+    code: string,
     message: string,
     details: { secretId: string; reason?: string },
     retryable: boolean,
     options?: ErrorOptions,
   ) {
-    super('DATABASE_SECRET_UNAVAILABLE', message, details, options);
+    super(code, message, details, options);
     this.retryable = retryable;
   }
 }
 
-/**
- * LightRAG's login settings could not be read from AWS Secrets Manager (`AUTH_SECRET_ID`), or the
- * secret is not a JSON object of them. Retryable when Secrets Manager itself failed.
- */
-export class LoginSecretError extends LightRagError {
-  readonly retryable: boolean;
-
-  constructor(
-    message: string,
-    details: { secretId: string; reason?: string },
-    retryable: boolean,
-    options?: ErrorOptions,
-  ) {
-    super('LOGIN_SECRET_UNAVAILABLE', message, details, options);
-    this.retryable = retryable;
+/** The database connection string (`DATABASE_SECRET_ID`) could not be read. */
+export class DatabaseSecretError extends SecretUnavailableError {
+  constructor(...[message, details, retryable, options]: SecretErrorArgs) {
+    super('DATABASE_SECRET_UNAVAILABLE', message, details, retryable, options);
   }
 }
+
+/** LightRAG's login settings (`AUTH_SECRET_ID`, a JSON object of them) could not be read. */
+export class LoginSecretError extends SecretUnavailableError {
+  constructor(...[message, details, retryable, options]: SecretErrorArgs) {
+    super('LOGIN_SECRET_UNAVAILABLE', message, details, retryable, options);
+  }
+}
+
+type SecretErrorArgs = [
+  message: string,
+  details: { secretId: string; reason?: string },
+  retryable: boolean,
+  options?: ErrorOptions,
+];
 
 /** An embedding model name whose vector table name would exceed PostgreSQL's 63 characters. */
 export class VectorTableNameError extends LightRagError {

@@ -5,7 +5,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   ConfigError,
-  DatabaseSecretError,
   DatabaseUnavailableError,
   DimensionMismatchError,
   DocumentBusyError,
@@ -16,9 +15,9 @@ import {
   InvalidWorkspaceError,
   LightRagError,
   LlmNotConfiguredError,
-  LoginSecretError,
   ProviderError,
   QueueNotConfiguredError,
+  SecretUnavailableError,
   UploadsNotConfiguredError,
   ValidationError,
 } from '../errors.ts';
@@ -57,8 +56,7 @@ export function statusFor(err: unknown): number {
     err instanceof GraphContendedError ||
     err instanceof QueueNotConfiguredError ||
     err instanceof UploadsNotConfiguredError ||
-    err instanceof DatabaseSecretError ||
-    err instanceof LoginSecretError
+    err instanceof SecretUnavailableError
   )
     return 503;
   if (err instanceof ProviderError) return err.retryable ? 503 : 502;

@@ -8,6 +8,7 @@ import type { LlmIdentity } from '../llm/types.ts';
 import { isValidWorkspace } from '../workspace.ts';
 import { type LoginConfig, readLogin } from './login.ts';
 import { providerUrl } from './provider-url.ts';
+import { readWorkspaceMap } from './workspace-map.ts';
 
 /** `LLM_PROVIDER` values: an OpenAI-compatible endpoint, Bedrock's Converse API, or none (context only). */
 export const LLM_PROVIDERS = ['openai', 'bedrock', 'none'] as const;
@@ -281,27 +282,10 @@ function readJwt(reader: EnvReader): ApiConfig['jwt'] {
 }
 
 function readIamWorkspaces(reader: EnvReader): Record<string, string[]> | undefined {
-  const text = reader.raw('WORKSPACE_IAM_MAP');
-  if (text === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const valid =
-    parsed !== null &&
-    typeof parsed === 'object' &&
-    !Array.isArray(parsed) &&
-    Object.values(parsed).every(
-      (v) => Array.isArray(v) && v.every((w) => typeof w === 'string' && isValidWorkspace(w)),
-    );
-  if (!valid) {
-    reader.problem(
-      'WORKSPACE_IAM_MAP',
-      'must be a JSON object from principal ARN (or account id) to an array of workspace names, e.g. {"arn:aws:iam::123456789012:role/team-a": ["team_a"]}.',
-    );
-    return undefined;
-  }
-  return parsed as Record<string, string[]>;
+  return readWorkspaceMap(
+    reader,
+    'WORKSPACE_IAM_MAP',
+    'principal ARN (or account id)',
+    '{"arn:aws:iam::123456789012:role/team-a": ["team_a"]}',
+  );
 }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { isPasswordHash } from '../auth/passwords.ts';
 import type { EnvReader } from '../env.ts';
-import { isValidWorkspace } from '../workspace.ts';
+import { readWorkspaceMap } from './workspace-map.ts';
 
 /** The fewest characters `TOKEN_SECRET` may have (HS256 wants a key as long as its hash). */
 export const MIN_TOKEN_SECRET_LENGTH = 32;
@@ -125,27 +125,10 @@ export function readLogin(reader: EnvReader): LoginConfig | undefined {
 }
 
 function readWorkspaceGrants(reader: EnvReader): Record<string, string[]> | undefined {
-  const text = reader.raw('AUTH_WORKSPACES');
-  if (text === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const valid =
-    parsed !== null &&
-    typeof parsed === 'object' &&
-    !Array.isArray(parsed) &&
-    Object.values(parsed).every(
-      (v) => Array.isArray(v) && v.every((w) => typeof w === 'string' && isValidWorkspace(w)),
-    );
-  if (!valid) {
-    reader.problem(
-      'AUTH_WORKSPACES',
-      'must be a JSON object from user name (or "guest", "api-key") to an array of workspace names, e.g. {"alice": ["team_a"], "guest": ["demo"]}.',
-    );
-    return undefined;
-  }
-  return parsed as Record<string, string[]>;
+  return readWorkspaceMap(
+    reader,
+    'AUTH_WORKSPACES',
+    'user name (or "guest", "api-key")',
+    '{"alice": ["team_a"], "guest": ["demo"]}',
+  );
 }
