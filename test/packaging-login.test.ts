@@ -105,6 +105,7 @@ describe('auth=lightrag (and webui=cloudfront) packaged offline with osls', () =
     assert.equal(handler({ request: { uri: '/' } }).headers.location.value, '/webui/');
     assert.equal(handler({ request: { uri: '/webui/' } }).uri, '/webui/index.html');
     assert.equal(handler({ request: { uri: '/query' } }).uri, '/query');
+    assert.equal(handler({ request: { uri: '/redoc' } }).headers.location.value, '/docs');
     for (const [id, fn] of ofType(template, 'AWS::Lambda::Function'))
       assert.equal(fn.Properties.Environment.Variables.WEBUI_HOSTED, 'true', id);
   });

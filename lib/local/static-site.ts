@@ -3,7 +3,8 @@
  * - `/webui/…`: a LightRAG WebUI build from `WEBUI_DIR` (or `start --webui DIR`; LightRAG's
  *   Python package ships one as `lightrag/api/webui/`), `index.html` with
  *   `window.__LIGHTRAG_CONFIG__` injected; `/` and `/webui` redirect to `/webui/`;
- * - `/docs` (Swagger UI, from swagger-ui-dist) and `/openapi.json` (lib/http/openapi.ts).
+ * - `/docs` (Swagger UI, from swagger-ui-dist) and `/openapi.json` (lib/http/openapi.ts); `/redoc`
+ *   redirects to `/docs`.
  * Files are read only from inside their folder (no `..`, no symlinks out), with their types.
  */
 
@@ -70,6 +71,11 @@ export function staticSite(options: {
     if (path === '/openapi.json') {
       const doc = openApiDocument(options);
       send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(doc));
+      return true;
+    }
+    // LightRAG also serves ReDoc; here its path leads to the same description in Swagger UI.
+    if (path === '/redoc') {
+      send(res, 302, { location: '/docs' });
       return true;
     }
     if (path === '/docs' || path === '/docs/') {

@@ -101,6 +101,7 @@ describe('the local static site', () => {
     );
     assert.equal(doc.paths['/login']!.post!.security, undefined);
     assert.ok(doc.paths['/query']!.post!.security);
+    assert.equal((await get('/redoc')).headers.get('location'), '/docs');
     const docs = await get('/docs');
     assert.match(await docs.text(), /SwaggerUIBundle\(\{ url: "\/openapi.json"/);
     assert.equal((await get('/docs/swagger-ui-bundle.js')).status, 200);
