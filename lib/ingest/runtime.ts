@@ -146,8 +146,10 @@ export async function processExtractionRecord(
     'the message was not processed',
   );
   addLogContext({ workspace: message.workspace, docId: message.docId, batch: message.batch });
+  const sent = Number(record.attributes?.SentTimestamp);
   const outcome = await rt.pipeline.extractBatch(message, {
     finalAttempt: receives >= rt.config.ingest.maxReceiveCount,
+    ...(Number.isFinite(sent) && sent > 0 ? { submittedAt: sent } : {}),
   });
   metricCount(
     `ExtractionBatches${outcome.outcome === 'extracted' ? 'Extracted' : outcome.outcome === 'failed' ? 'Failed' : 'Skipped'}`,

@@ -155,7 +155,7 @@ export class ExtractionFanOut {
   async extractBatch(
     s: Storages,
     message: ExtractionMessage,
-    options: { finalAttempt?: boolean } = {},
+    options: { finalAttempt?: boolean; submittedAt?: number } = {},
   ): Promise<BatchOutcome> {
     const { docId, runId, batch } = message;
     const base = { docId, workspace: s.workspace, batch, mergeQueued: false };
@@ -179,7 +179,7 @@ export class ExtractionFanOut {
       // A cancelled workspace spends no more LLM calls on documents submitted before it.
       await this.#pipelineLog.stopIfCancelled(
         s.workspace,
-        doc.created_at ? Date.parse(doc.created_at) : 0,
+        options.submittedAt ?? (doc.created_at ? Date.parse(doc.created_at) + 999 : Date.now()),
       );
       const chunks = await s.textChunks.getByIds(row.chunkIds);
       const missing = row.chunkIds.filter((_, i) => !chunks[i]);

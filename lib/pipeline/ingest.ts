@@ -90,8 +90,8 @@ export interface IngestOptions {
    */
   upkeepDeadline?: number;
   /**
-   * When the document was submitted (epoch ms; the message's SentTimestamp) if it has no status
-   * row yet: a cancellation requested later does not stop it.
+   * When this delivery's message was sent (epoch ms; SQS's SentTimestamp): a cancellation
+   * requested later does not stop it, and a reprocess after one runs.
    */
   submittedAt?: number;
 }
@@ -285,9 +285,11 @@ export class IngestPipeline {
     await this.#markProcessing(s, doc, input, status);
     const label = filePath ?? docId;
     const log = this.pipelineLog;
-    const submittedAt = existing?.created_at
-      ? Date.parse(existing.created_at)
-      : (options.submittedAt ?? Date.now());
+    // This delivery's submission: its message's send time (a reprocess sends a new one), else
+    // the status row's (kept in whole seconds: the end of that second, never cancelling later).
+    const submittedAt =
+      options.submittedAt ??
+      (existing?.created_at ? Date.parse(existing.created_at) + 999 : Date.now());
     // Between steps: a cancellation requested after the document was submitted stops it here.
     const stopIfCancelled = (message?: string) =>
       log.stopIfCancelled(s.workspace, submittedAt, message);

@@ -56,13 +56,9 @@ export class PipelineLog {
   }
 }
 
-/**
- * Whether a cancellation at `at` stops a document submitted at `submittedAt`. Status rows keep
- * whole seconds, so a document of the cancellation's own second is let through: a cancellation
- * never stops what was submitted after it.
- */
+/** Whether a cancellation at `at` stops work submitted at `submittedAt` (before it only). */
 function cancels(at: Date, submittedAt: number): boolean {
-  return submittedAt < Math.floor(at.getTime() / 1000) * 1000;
+  return submittedAt < at.getTime();
 }
 
 /** LightRAG's `GET /documents/pipeline_status` body. */
