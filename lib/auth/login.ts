@@ -42,12 +42,7 @@ export async function authStatus(api: LoginApi) {
   const { login, workspaceClaim: claim } = api;
   if (!login) {
     unverifiedSecret ??= randomBytes(32).toString('base64url');
-    const open = {
-      ...({} as LoginConfig),
-      tokenSecret: unverifiedSecret,
-      guestTokenExpireHours: 24,
-      tokenExpireHours: 24,
-    };
+    const open = { tokenSecret: unverifiedSecret, tokenExpireHours: 24, guestTokenExpireHours: 24 };
     return {
       auth_configured: false,
       access_token: await issueToken(open, { sub: 'guest', role: 'guest' }, undefined),

@@ -27,7 +27,8 @@ const key = (login: Pick<LoginConfig, 'tokenSecret'>) =>
  * the account's granted workspaces under `claim` when `AUTH_WORKSPACES` lists them.
  */
 export async function issueToken(
-  login: LoginConfig,
+  login: Pick<LoginConfig, 'tokenSecret' | 'tokenExpireHours' | 'guestTokenExpireHours'> &
+    Partial<Pick<LoginConfig, 'workspaces'>>,
   who: LoginIdentity,
   claim: string | undefined,
 ): Promise<string> {
