@@ -32,7 +32,7 @@ function corsHeaders(
   if (!allowed) return {};
   return {
     'access-control-allow-origin': allowed,
-    'access-control-allow-headers': `content-type,authorization,${api.workspaceHeader},${LIGHTRAG_WORKSPACE_HEADER}`,
+    'access-control-allow-headers': `content-type,authorization,x-api-key,${api.workspaceHeader},${LIGHTRAG_WORKSPACE_HEADER}`,
     'access-control-allow-methods': 'GET,POST,DELETE,OPTIONS',
     'access-control-max-age': '600',
     ...(allowed === '*' ? {} : { vary: 'origin' }),

@@ -715,7 +715,7 @@ describe(`HTTP API functions on ${TARGET}`, () => {
     });
     assert.equal(allowed.statusCode, 204);
     assert.equal(allowed.headers['access-control-allow-origin'], 'https://app.example.com');
-    assert.match(allowed.headers['access-control-allow-headers'] ?? '', /x-workspace/);
+    assert.match(allowed.headers['access-control-allow-headers'] ?? '', /x-api-key.*x-workspace/);
     const refused = await call(queryHandler as Handler, 'OPTIONS /query', {
       headers: { origin: 'https://evil.example' },
     });
