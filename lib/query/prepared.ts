@@ -101,11 +101,13 @@ export class PreparedQuery {
       p.useCache && id
         ? {
             id,
+            // What was retrieved, content included: an edited description (or a re-ingested
+            // chunk) is a different context, so the answer cached for the old one is not served.
             fingerprint: md5(
               JSON.stringify([
-                r.entities.map((e) => e.entity),
-                r.relations.map((e) => [e.entity1, e.entity2]),
-                r.chunks.map((c) => c.chunk_id),
+                r.entities.map((e) => [e.entity, e.type, e.description]),
+                r.relations.map((e) => [e.entity1, e.entity2, e.keywords, e.description]),
+                r.chunks.map((c) => [c.chunk_id, c.content]),
               ]),
             ),
           }

@@ -9,6 +9,7 @@ import { createLlm } from '../../lib/llm/index.ts';
 import { IngestPipeline } from '../../lib/pipeline/ingest.ts';
 import { QueryEngine } from '../../lib/query/engine.ts';
 import { parseQueryRequest, queryDefaults } from '../../lib/query/request.ts';
+import { GraphStorage } from '../../lib/storage/graph.ts';
 import { createTestDatabase, quietLogger, TARGET, uniqueWorkspace } from '../support/database.ts';
 import { type ScriptedLlm, scriptedLlmEnv, startScriptedLlm } from '../support/scripted-llm.ts';
 
@@ -230,6 +231,19 @@ describe(`graph query modes on ${TARGET}`, () => {
       [ws],
     );
     assert.ok(rows.some((r) => /^local:query:[0-9a-f]{32}$/.test(r.id)));
+    // An edited description is another context: the answer cached for the old one is not served.
+    const graph = new GraphStorage(db, ws);
+    const ada = (await graph.getNode('Ada Lovelace'))!;
+    await graph.upsertNodes([
+      {
+        id: 'Ada Lovelace',
+        properties: { ...ada, description: 'Ada Lovelace, as a curator rewrote her.' },
+      },
+    ]);
+    const edited = await ask(body);
+    assert.equal(edited.cached, false, 'the edit changed the context');
+    assert.equal(llm.count('answer'), before + 2);
+    assert.equal((await ask(body)).cached, true, 'and the new answer is cached');
   });
 
   it('uses keywords and answers LightRAG 1.5 cached under its keys, and never a stale one of ours', async () => {
