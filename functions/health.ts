@@ -77,6 +77,17 @@ function loginForm(event: APIGatewayProxyEventV2): { username?: string; password
   );
 }
 
+/**
+ * Who is logging in, for the failure counts. Behind CloudFront (webui=cloudfront) API Gateway sees
+ * CloudFront's address; CloudFront appends the viewer's as the last X-Forwarded-For entry (what a
+ * client sends itself comes before it, so it cannot pick its own).
+ */
+function clientAddress(event: APIGatewayProxyEventV2, behindCloudFront: boolean): string {
+  const forwarded = header(event, 'x-forwarded-for')?.split(',').at(-1)?.trim();
+  if (behindCloudFront && forwarded) return forwarded;
+  return event.requestContext?.http?.sourceIp ?? 'unknown';
+}
+
 export const handler = httpFunction(
   getApiBase,
   routeTable('health', {
@@ -111,7 +122,7 @@ export const handler = httpFunction(
         db,
         config,
         loginForm(event),
-        event.requestContext?.http?.sourceIp ?? 'unknown',
+        clientAddress(event, config.api.webui.hosted),
       );
       return json(200, body);
     },

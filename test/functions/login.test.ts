@@ -218,6 +218,27 @@ describe(`LightRAG's login on ${TARGET}`, () => {
     assert.equal((await health('POST /login', form('alice', 'alice-password'))).statusCode, 429);
   });
 
+  it('behind CloudFront, counts failures by the viewer address CloudFront appends', async () => {
+    await configure({
+      AUTH_ACCOUNTS: 'erin:erin-password',
+      TOKEN_SECRET: SECRET,
+      LOGIN_MAX_FAILURES: '1',
+      WEBUI_HOSTED: 'true',
+    });
+    const from = (forwarded: string) => ({
+      ...form('erin', 'wrong'),
+      headers: { ...form('erin', 'wrong').headers, 'x-forwarded-for': forwarded },
+    });
+    // A client's own X-Forwarded-For comes first; CloudFront's entry for the viewer is last.
+    assert.equal((await health('POST /login', from('6.6.6.6, 203.0.113.7'))).statusCode, 401);
+    assert.equal(
+      (await health('POST /login', from('203.0.113.8'))).statusCode,
+      401,
+      'another viewer',
+    );
+    assert.equal((await health('POST /login', from('7.7.7.7, 203.0.113.7'))).statusCode, 429);
+  });
+
   it('hands out guest tokens only when AUTH_GUEST=true, and refuses them once it is off', async () => {
     await configure({
       AUTH_GUEST: 'true',
