@@ -1,10 +1,10 @@
 /**
  * `POST /query/stream`, LightRAG's streaming query route, on a Lambda function URL with
  * response streaming (`InvokeMode: RESPONSE_STREAM`; docs/http-api.md says why not API Gateway):
- * `application/x-ndjson`: `{"progress": {stage, message}}` lines with `include_progress`,
- * `{"references": […]}` (unless `include_references` is false), then `{"response": "<text>"}`
- * lines as the LLM produces them, and last `{"response_time": seconds}`; a failure after the
- * first line ends it with an `{"error": "<message>"}` line. Failures before it (bad requests, retrieval, a
+ * `application/x-ndjson`: with `include_progress`, `{"progress": "<step>"}` lines first; then
+ * `{"references": […]}` (unless `include_references` is false), `{"response": "<text>"}` lines
+ * as the LLM produces them, and with `include_progress` a last `{"response_time": seconds}`; a
+ * failure after the first line ends it with an `{"error": "<message>"}` line. Failures before it (bad requests, retrieval, a
  * provider failing before its first piece) are ordinary JSON errors with their status. The request body is `POST /query`'s. A client that disconnects stops the LLM.
  * Composed like every function (lib/handler.ts); it writes its own response, so the stream is
  * never handed to middy's streaming mode.
@@ -71,25 +71,12 @@ export async function streamQuery(
         ...(stream.cached ? { 'x-cache': 'hit' } : {}),
       },
     });
-    const { retrieval } = stream;
+    // LightRAG's order: the progress steps (identifiers, as its WebUI shows them), then the
+    // references. Here the steps are reported once retrieval and the first text are in.
     if (request.include_progress) {
-      await writeLine(out, {
-        progress: {
-          stage: 'retrieved',
-          message: `Retrieved ${retrieval.entities} entities, ${retrieval.relations} relations and ${retrieval.chunks} chunks in ${seconds(retrieval.ms)} s`,
-          ...retrieval,
-        },
-      });
+      for (const step of progressSteps(stream.mode)) await writeLine(out, { progress: step });
     }
     if (request.include_references) await writeLine(out, { references: stream.references });
-    if (request.include_progress) {
-      await writeLine(out, {
-        progress: {
-          stage: 'answering',
-          message: stream.cached ? 'Answer from the cache' : 'Writing the answer',
-        },
-      });
-    }
     let next = first;
     try {
       for (; !next.done; next = await pieces.next()) await writeLine(out, { response: next.value });
@@ -97,7 +84,10 @@ export async function streamQuery(
       // Stopped early (the client went away): end the LLM stream and its request.
       if (!next.done) await pieces.return?.().catch(() => undefined);
     }
-    await writeLine(out, { response_time: seconds(performance.now() - started) });
+    // LightRAG's last line, with include_progress only (other clients keep the old protocol).
+    if (request.include_progress) {
+      await writeLine(out, { response_time: seconds(performance.now() - started) });
+    }
   } catch (err) {
     const aborted = controller.signal.aborted;
     if (aborted) apiLogger().info('stream stopped: the client went away', { requestId });
@@ -112,6 +102,13 @@ export async function streamQuery(
     finished = true;
     responseStream.end();
   }
+}
+
+/** The retrieval steps a mode goes through, as LightRAG names them in its progress lines. */
+function progressSteps(mode: string): string[] {
+  if (mode === 'bypass') return ['generating_response'];
+  const retrieval = mode === 'naive' ? [] : ['extracting_keywords'];
+  return [...retrieval, 'retrieving_context', 'generating_response'];
 }
 
 /** Milliseconds as LightRAG's seconds, to the millisecond. */

@@ -38,8 +38,6 @@ export type { QueryResponse } from './prepared.ts';
 export interface QueryStream {
   mode: QueryRequest['mode'];
   references: Reference[];
-  /** What retrieval found and how long it took (LightRAG's `include_progress` lines). */
-  retrieval: { entities: number; relations: number; chunks: number; ms: number };
   /** The answer comes from the cache (still streamed, in pieces). */
   cached: boolean;
   pieces: AsyncIterable<string>;
@@ -118,17 +116,7 @@ export class QueryEngine {
    */
   async stream(asked: QueryRequest, workspace: string, signal?: AbortSignal): Promise<QueryStream> {
     const p = await this.#prepare(asked, workspace);
-    const r = p.retrieved;
-    const base = {
-      mode: p.request.mode,
-      references: p.references,
-      retrieval: {
-        entities: r.entities.length,
-        relations: r.relations.length,
-        chunks: r.chunks.length,
-        ms: p.retrievalMs,
-      },
-    };
+    const base = { mode: p.request.mode, references: p.references };
     const prompt = p.promptOnly;
     if (prompt !== undefined) return { ...base, cached: false, pieces: once(prompt) };
     if (!p.llm) {

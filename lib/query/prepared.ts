@@ -114,11 +114,6 @@ export class PreparedQuery {
         : undefined;
   }
 
-  /** How long retrieval took, in milliseconds. */
-  get retrievalMs(): number {
-    return this.#retrievalMs;
-  }
-
   /** The answer's references (with their chunks' text when the request asked for it). */
   get references(): Reference[] {
     return withChunkContent(

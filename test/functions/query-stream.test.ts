@@ -111,23 +111,26 @@ describe(`POST /query/stream on ${TARGET}`, () => {
     assert.ok(lines.length >= 21, 'one line per piece');
   });
 
-  it('with include_progress: progress lines around the references, and response_time last', async () => {
+  it('with include_progress: progress steps before the references, and response_time last', async () => {
     llm.streamDelayMs = 0;
     const body = { query: 'What are comets made of?', mode: 'naive', include_progress: true };
     const { lines } = await stream(body);
     const keys = lines.map((l) => Object.keys(l.value)[0]);
-    assert.deepEqual(keys.slice(0, 3), ['progress', 'references', 'progress'], keys.join());
-    const retrieved = lines[0]!.value.progress as Record<string, unknown>;
-    assert.equal(retrieved.stage, 'retrieved');
-    assert.equal(retrieved.chunks, 1);
-    assert.match(String(retrieved.message), /^Retrieved 0 entities, 0 relations and 1 chunks in /);
+    // LightRAG's protocol: {"progress": "<step>"} lines, then the references, the text, the time.
+    assert.deepEqual(keys.slice(0, 3), ['progress', 'progress', 'references'], keys.join());
+    assert.deepEqual(
+      lines.filter((l) => 'progress' in l.value).map((l) => l.value.progress),
+      ['retrieving_context', 'generating_response'],
+    );
     assert.equal(keys.at(-1), 'response_time');
     assert.equal(typeof lines.at(-1)!.value.response_time, 'number');
     assert.equal(text(lines), llm.streamText);
-    // Without it: no progress lines, response_time still last.
+    const graph = await stream({ ...body, mode: 'local' });
+    assert.equal(graph.lines[0]!.value.progress, 'extracting_keywords');
+    // Without it: LightRAG's original protocol, references first, no progress and no time line.
     const plain = await stream({ ...body, include_progress: false });
-    assert.ok(plain.lines.every((l) => !('progress' in l.value)));
-    assert.equal(Object.keys(plain.lines.at(-1)!.value)[0], 'response_time');
+    assert.deepEqual(Object.keys(plain.lines[0]!.value), ['references']);
+    assert.ok(plain.lines.every((l) => !('progress' in l.value) && !('response_time' in l.value)));
   });
 
   it("POST /query answers LightRAG's shape; POST /query/detailed keeps ours", async () => {
