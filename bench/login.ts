@@ -56,20 +56,18 @@ export async function loginCost(samples: number) {
   const saved = { ...process.env };
   const route = async (extra: Record<string, string>, headers: Record<string, string>) => {
     await closeDatabase();
-    process.env = { ...saved, ...env, ...extra };
-    if (!extra.AUTH_ACCOUNTS) {
-      delete process.env.AUTH_ACCOUNTS;
-      delete process.env.TOKEN_SECRET;
-      delete process.env.LIGHTRAG_API_KEY;
-    }
+    // Only these settings: earlier sections leave database settings in the environment.
+    const { AUTH_ACCOUNTS: _a, TOKEN_SECRET: _t, LIGHTRAG_API_KEY: _k, ...base } = env;
+    process.env = { PATH: saved.PATH, HOME: saved.HOME, ...base, ...extra };
     resetConfig();
     const context = { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 30_000 };
     return timed(samples, async () => {
       const res = (await documentsHandler(
         apiEvent('GET /documents/status_counts', { headers }),
         context as never,
-      )) as { statusCode: number };
-      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+      )) as { statusCode: number; body?: string };
+      if (res.statusCode !== 200)
+        throw new Error(`status ${res.statusCode}: ${JSON.stringify(res)}`);
     });
   };
   const open = await route({}, {});
