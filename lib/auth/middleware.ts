@@ -13,12 +13,12 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { ApiConfig } from '../config.ts';
 import { HttpError } from '../errors.ts';
 import { header } from '../http/request.ts';
 import { type LoginConfig, sha256 } from '../settings/login.ts';
-import { verifyToken } from './tokens.ts';
+import { issueToken, verifyToken } from './tokens.ts';
 
 /** Routes anyone may call: the login itself, LightRAG's default whitelist (`/health`), its docs. */
 export const PUBLIC_ROUTES = new Set([
@@ -81,16 +81,45 @@ export async function authenticate(
   };
 }
 
-/** The middleware: every route but {@link PUBLIC_ROUTES} needs a login credential. */
+/**
+ * A login token past half its lifetime: a fresh one, which the WebUI takes from `X-New-Token`
+ * (LightRAG's renewal), so an open tab does not meet a sudden 401.
+ */
+export async function renewedToken(
+  event: APIGatewayProxyEventV2,
+  api: Pick<ApiConfig, 'login' | 'workspaceClaim'>,
+): Promise<string | undefined> {
+  const login = api.login;
+  const identity = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } })
+    .authorizer?.lambda;
+  if (!login || !identity || identity.sub === 'api-key' || typeof identity.exp !== 'number') {
+    return undefined;
+  }
+  const role = identity.role === 'guest' ? 'guest' : 'user';
+  const hours = role === 'guest' ? login.guestTokenExpireHours : login.tokenExpireHours;
+  if (identity.exp - Date.now() / 1000 > (hours * 3600) / 2) return undefined;
+  return issueToken(login, { sub: String(identity.sub), role }, api.workspaceClaim);
+}
+
+/**
+ * The middleware: every route but {@link PUBLIC_ROUTES} needs a login credential; a token past
+ * half its lifetime comes back renewed in `X-New-Token`.
+ */
 export function loginRequired(
   getApi: () => Pick<ApiConfig, 'login' | 'workspaceClaim'>,
-): MiddlewareObj<APIGatewayProxyEventV2> {
+): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2> {
   return {
     before: async (request) => {
       const api = getApi();
       if (!api.login || PUBLIC_ROUTES.has(request.event.routeKey)) return;
       if (request.event.requestContext?.http?.method === 'OPTIONS') return;
       request.event = await authenticate(request.event, api);
+    },
+    after: async (request) => {
+      const response = request.response as { headers?: Record<string, string> } | undefined;
+      if (!response || typeof response !== 'object') return;
+      const fresh = await renewedToken(request.event, getApi());
+      if (fresh) response.headers = { ...response.headers, 'x-new-token': fresh };
     },
   };
 }

@@ -35,6 +35,8 @@ function corsHeaders(
     'access-control-allow-headers': `content-type,authorization,x-api-key,${api.workspaceHeader},${LIGHTRAG_WORKSPACE_HEADER}`,
     'access-control-allow-methods': 'GET,POST,DELETE,OPTIONS',
     'access-control-max-age': '600',
+    // LightRAG's token renewal (lib/auth/middleware.ts) is read by the WebUI.
+    'access-control-expose-headers': 'x-new-token',
     ...(allowed === '*' ? {} : { vary: 'origin' }),
   };
 }

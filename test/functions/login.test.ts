@@ -176,11 +176,17 @@ describe(`LightRAG's login on ${TARGET}`, () => {
       const res = await docs('GET /documents/status_counts', bearer(token));
       assert.equal(res.statusCode, 401, token);
     }
-    assert.equal(
-      (await docs('GET /documents/status_counts', bearer(await sign(SECRET, now + 600))))
-        .statusCode,
-      200,
-    );
+    // Past half its lifetime, a good token comes back renewed in X-New-Token (LightRAG's renewal).
+    const old = await docs('GET /documents/status_counts', bearer(await sign(SECRET, now + 600)));
+    assert.equal(old.statusCode, 200);
+    const renewed = old.headers['x-new-token']!;
+    assert.ok(renewed, 'renewed');
+    assert.equal(claims(renewed).sub, 'alice');
+    assert.ok(claims(renewed).exp > now + 47 * 3600);
+    assert.equal((await docs('GET /documents/status_counts', bearer(renewed))).statusCode, 200);
+    const fresh = (await health('POST /login', form('alice', 'alice-password'))).json.access_token;
+    const same = await docs('GET /documents/status_counts', bearer(fresh));
+    assert.equal(same.headers['x-new-token'], undefined, 'a fresh token is not renewed');
   });
 
   it('takes X-API-Key, bound to the api-key grant; a wrong key is 403 "Invalid API Key"', async () => {
