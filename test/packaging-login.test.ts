@@ -15,20 +15,20 @@ import {
   type Container,
   deployedFunctions,
   packageService,
+  resourcesOfType,
   startContainer,
   type Template,
 } from '../lib/deploy/lambda-sandbox.ts';
 import { splitPrelude } from '../lib/http/streaming.ts';
 import { apiEvent, type EventOptions } from './support/api-event.ts';
-import { createTestDatabase, ON_SERVER } from './support/database.ts';
+import { createTestDatabase, ZIPS_SKIP } from './support/database.ts';
 import { compareGrants, needsFromCalls, withoutAction } from './support/iam-needs.ts';
 import { type FakeSecretsManager, startFakeSecretsManager } from './support/secrets-manager.ts';
 
 const API_FUNCTIONS = ['health', 'documents', 'queryStream'] as const;
 const SECRET = 'packaged-login-token-secret-of-40-chars-0';
 
-const ofType = (t: Template, type: string) =>
-  Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+const ofType = resourcesOfType;
 
 describe('auth=lightrag (and webui=cloudfront) packaged offline with osls', () => {
   let outDir: string;
@@ -113,10 +113,7 @@ describe('auth=lightrag (and webui=cloudfront) packaged offline with osls', () =
   describe('from the zips, as deployed', () => {
     let secrets: FakeSecretsManager;
     const containers: Partial<Record<(typeof API_FUNCTIONS)[number], Container>> = {};
-    const skip =
-      (process.env.TEST_DATABASE_DRIVER ?? 'neon') !== 'neon' || !ON_SERVER
-        ? 'the bundles carry only the Neon driver (PGlite and pg are excluded by design)'
-        : false;
+    const skip = ZIPS_SKIP;
 
     before(async () => {
       if (skip) return;

@@ -24,6 +24,7 @@ import {
   type Container,
   deployedFunctions,
   packageService,
+  resourcesOfType,
   sqsRecord,
   startContainer,
   type Template,
@@ -32,7 +33,7 @@ import { API_ROUTES } from '../lib/http/routes.ts';
 import { splitPrelude } from '../lib/http/streaming.ts';
 import { apiEvent, type EventOptions } from './support/api-event.ts';
 import type { FakeBedrock } from './support/bedrock-server.ts';
-import { createTestDatabase, ON_SERVER, TARGET } from './support/database.ts';
+import { createTestDatabase, TARGET, ZIPS_SKIP } from './support/database.ts';
 import { makePdf } from './support/files.ts';
 import {
   ACCOUNT,
@@ -59,8 +60,7 @@ const ZIP_BUDGET_BYTES = 250 * 1024;
 const PARSE_ZIP_BUDGET_BYTES = 1024 * 1024;
 const FUNCTIONS = ['ingest', 'extract', 'parse', 'query', 'queryStream', 'documents', 'health'];
 
-const ofType = (t: Template, type: string) =>
-  Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+const ofType = resourcesOfType;
 
 describe('serverless.yml packaged offline with osls', () => {
   let outDir: string;
@@ -587,10 +587,7 @@ describe('serverless.yml packaged offline with osls', () => {
     let uploadsUrl: string;
     let database: Database;
     const containers: Record<string, Container> = {};
-    const skip =
-      (process.env.TEST_DATABASE_DRIVER ?? 'neon') !== 'neon' || !ON_SERVER
-        ? 'the bundles carry only the Neon driver (PGlite and pg are excluded by design)'
-        : false;
+    const skip = ZIPS_SKIP;
 
     before(async () => {
       if (skip) return;

@@ -28,6 +28,11 @@ const RUNNER = fileURLToPath(new URL('./container-runner.ts', import.meta.url));
 /** The layers stack (infra/layers) exports `lightrag-serverless-{stage}-{layer}-layer`. */
 const LAYER_EXPORT = /^lightrag-serverless-[\w-]+?-(\w+)-layer$/;
 
+/** The template's resources of one CloudFormation type, as `[logicalId, resource]` pairs. */
+export function resourcesOfType(template: Template, type: string) {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
 export type Template = {
   Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
   Outputs?: Record<string, any>;

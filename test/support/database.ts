@@ -16,6 +16,11 @@ export const ON_SERVER = SERVER_URL !== undefined;
 export const TARGET = ON_SERVER
   ? `postgres (${process.env.TEST_DATABASE_DRIVER ?? 'neon'} driver)`
   : 'pglite';
+/** Reason to skip running the zips as deployed: they carry only the Neon driver, so only that pass can. */
+export const ZIPS_SKIP =
+  (process.env.TEST_DATABASE_DRIVER ?? 'neon') !== 'neon' || !ON_SERVER
+    ? 'the bundles carry only the Neon driver (PGlite and pg are excluded by design)'
+    : false;
 /** Reason to skip a test that needs a real server (several backends, pg_terminate_backend). */
 export const NEEDS_SERVER = ON_SERVER ? false : 'needs a PostgreSQL server (set TEST_DATABASE_URL)';
 
